@@ -1,0 +1,26 @@
+import { Storage, type Bucket } from '@google-cloud/storage';
+import { randomUUID } from 'node:crypto';
+
+export function emulatorEndpoint(): string {
+  const endpoint = process.env.GCS_EMULATOR_ENDPOINT;
+  if (endpoint === undefined) {
+    throw new Error('GCS_EMULATOR_ENDPOINT is not set: run the tests through `npm test`.');
+  }
+  return endpoint;
+}
+
+/** The official client, pointed at the emulator through apiEndpoint (no credentials needed). */
+export function emulatorClient(endpoint = emulatorEndpoint()): Storage {
+  return new Storage({ apiEndpoint: endpoint, projectId: 'test-project' });
+}
+
+/** A fresh, empty bucket per test file, so tests can assert the exact bucket contents. */
+export async function createTestBucket(endpoint = emulatorEndpoint()): Promise<Bucket> {
+  const [bucket] = await emulatorClient(endpoint).createBucket(`test-${randomUUID()}`);
+  return bucket;
+}
+
+export async function listObjectNames(bucket: Bucket): Promise<string[]> {
+  const [files] = await bucket.getFiles();
+  return files.map((file) => file.name).sort();
+}

@@ -1,0 +1,16 @@
+// Jest loads this file with Node itself (not through ts-jest), hence the .ts import.
+import { startEmulator, type RunningEmulator } from './emulator.ts';
+
+declare global {
+  var gcsEmulator: RunningEmulator | undefined;
+}
+
+/**
+ * One emulator for the whole run, as nodejs-storage starts its testbench. Workers find it
+ * through GCS_EMULATOR_ENDPOINT, which they inherit from this process.
+ */
+export default async function globalSetup(): Promise<void> {
+  const emulator = await startEmulator();
+  globalThis.gcsEmulator = emulator;
+  process.env.GCS_EMULATOR_ENDPOINT = emulator.endpoint;
+}

@@ -1,0 +1,71 @@
+/**
+ * The error catalogue. Every failure a client can see has a stable snake_case code, an HTTP
+ * status and a message that is safe to show; one middleware (src/http/middleware/errors.ts)
+ * renders them. Anything that is not an AppError becomes `internal_error`.
+ */
+
+export const errorCatalogue = {
+  bad_request: { status: 400, message: 'The request is malformed.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  invalid_data_uri: {
+    status: 400,
+    message: 'The "data" field is not a base64 data URI (data:<type>;base64,<payload>).',
+  },
+  invalid_base64: { status: 400, message: 'The data URI payload is not valid base64.' },
+  empty_image: { status: 400, message: 'The data URI payload decodes to zero bytes.' },
+  not_found: { status: 404, message: 'Not found.' },
+  method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  payload_too_large: { status: 413, message: 'The image is larger than the allowed maximum.' },
+  unsupported_media_type: {
+    status: 415,
+    message: 'The request body must be JSON (Content-Type: application/json).',
+  },
+  unsupported_image_type: {
+    status: 415,
+    message: 'The bytes are not an image of an allowed type.',
+  },
+  missing_data: {
+    status: 422,
+    message: 'The request body must be a JSON object with a string field "data".',
+  },
+  internal_error: { status: 500, message: 'An internal error occurred.' },
+  storage_unavailable: {
+    status: 503,
+    message: 'The image store is unavailable; try again later.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers, e.g. Retry-After for 503. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: ErrorCode,
+    options: { message?: string; cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(options.message ?? errorCatalogue[code].message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/**
+ * Recognised by shape rather than `instanceof`, which breaks across jest's module realms
+ * (Koa's own source notes the same for its HttpError checks).
+ */
+export function isAppError(error: unknown): error is AppError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    'status' in error &&
+    typeof error.code === 'string' &&
+    error.code in errorCatalogue
+  );
+}

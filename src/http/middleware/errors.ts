@@ -1,0 +1,53 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { AppError, isAppError, type ErrorCode } from '../../errors.js';
+
+/** Statuses that Koa, the router or Node may raise themselves, in our catalogue's terms. */
+const codeForFrameworkStatus: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const status =
+    typeof error === 'object' &&
+    error !== null &&
+    'status' in error &&
+    typeof error.status === 'number'
+      ? error.status
+      : 500;
+  const code = codeForFrameworkStatus[status];
+  return new AppError(code ?? 'internal_error', { cause: error });
+}
+
+/**
+ * First in the chain: renders every failure as {"error": {"code", "message"}} with the real
+ * status. Messages come from the catalogue (or an AppError built from it), never from an
+ * unknown error, whose detail goes to the log only.
+ */
+export function renderErrors(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found');
+    } catch (error) {
+      const appError = toAppError(error);
+      if (ctx.req.destroyed && !ctx.req.complete) {
+        logger.info({ path: ctx.path }, 'client went away before the request was complete');
+      } else if (appError.status >= 500) {
+        logger.error({ err: error, code: appError.code, path: ctx.path }, 'request failed');
+      }
+      ctx.status = appError.status;
+      ctx.set(appError.headers);
+      ctx.body = { error: { code: appError.code, message: appError.message } };
+      if (!ctx.req.complete) {
+        // The body was not read to its end; closing beats draining megabytes we will not use.
+        ctx.set('Connection', 'close');
+      }
+    }
+  };
+}

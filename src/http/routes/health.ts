@@ -1,0 +1,10 @@
+import Router from '@koa/router';
+
+/** Liveness: answers as long as the process can serve HTTP, whatever the store is doing. */
+export function healthRouter(): Router {
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  return router;
+}

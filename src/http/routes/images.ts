@@ -1,0 +1,71 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { IncomingMessage } from 'node:http';
+import { AppError } from '../../errors.js';
+import type { Config } from '../../config.js';
+import { ingestJsonImage } from '../../ingest/ingest-json-image.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+
+export interface ImagesRouteDeps {
+  readonly config: Config;
+  readonly store: ObjectStore;
+}
+
+/** Counts the body as it streams in, so a body without Content-Length is bounded too. */
+async function* limitBody(request: IncomingMessage, maxBytes: number): AsyncGenerator<Buffer> {
+  let received = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > maxBytes) throw bodyTooLarge(maxBytes);
+    yield chunk;
+  }
+}
+
+function bodyTooLarge(maxBytes: number): AppError {
+  return new AppError('payload_too_large', {
+    message: `The request body is larger than the allowed maximum of ${maxBytes} bytes.`,
+  });
+}
+
+function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+/** An AbortSignal that fires when the client goes away before the response is sent. */
+function clientGoneSignal(ctx: Context): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
+  });
+  return controller.signal;
+}
+
+export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
+  const router = new Router();
+
+  router.post('/v1/images', async (ctx) => {
+    if (!isJsonMediaType(ctx.request.type)) throw new AppError('unsupported_media_type');
+    const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
+    if (encoding !== '' && encoding !== 'identity') {
+      throw new AppError('unsupported_media_type', {
+        message: 'Compressed request bodies are not accepted; send the JSON uncompressed.',
+      });
+    }
+    const declaredLength = ctx.request.length;
+    if (declaredLength !== undefined && declaredLength > config.maxBodyBytes) {
+      throw bodyTooLarge(config.maxBodyBytes);
+    }
+
+    const image = await ingestJsonImage(limitBody(ctx.req, config.maxBodyBytes), {
+      store,
+      limits: config,
+      signal: clientGoneSignal(ctx),
+    });
+
+    ctx.status = 201;
+    ctx.set('Location', image.url);
+    ctx.body = image;
+  });
+
+  return router;
+}

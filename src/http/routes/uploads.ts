@@ -1,0 +1,38 @@
+import Router from '@koa/router';
+import { AppError } from '../../errors.js';
+import { knownImageTypes } from '../../config.js';
+import type { LocalStore } from '../../storage/local-store.js';
+import { immutableCacheControl } from '../../storage/object-store.js';
+
+const contentTypeOfExtension = new Map<string, string>(
+  Object.entries(knownImageTypes).map(([mime, extension]) => [extension, mime]),
+);
+
+/**
+ * Serves what the local driver stored. Only names the service itself creates are opened, and
+ * only with an image type: nothing a client names can reach another path, and nothing is
+ * ever served as a type a browser would run.
+ */
+export function uploadsRouter(store: LocalStore): Router {
+  const router = new Router();
+
+  router.get('/uploads/:name', async (ctx) => {
+    const name = ctx.params.name ?? '';
+    const extension = name.slice(name.lastIndexOf('.') + 1);
+    const contentType = contentTypeOfExtension.get(extension);
+    const file = contentType === undefined ? undefined : await store.open(name);
+    if (file === undefined || contentType === undefined) throw new AppError('not_found');
+
+    ctx.set({
+      'Content-Type': contentType,
+      'Content-Length': String(file.size),
+      'Cache-Control': immutableCacheControl,
+      'Last-Modified': file.modified.toUTCString(),
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+    });
+    ctx.body = file.stream;
+  });
+
+  return router;
+}

@@ -1,0 +1,49 @@
+import { createServer } from 'node:http';
+import { pino } from 'pino';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError, loadConfig } from './config.js';
+import { createApp } from './http/app.js';
+import { createStore } from './storage/create-store.js';
+
+async function main(): Promise<void> {
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  // A .env file fills in what the environment leaves unset; it never overrides it.
+  loadDotenv({ quiet: true });
+
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.fatal({ variable: error.variable }, error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const store = await createStore(config);
+  const app = createApp(config, { store, logger });
+  const handle = app.callback();
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    logger.info(
+      { port, host: config.host, storage: config.storage.driver },
+      `image-ingest listening on http://${config.host}:${port}`,
+    );
+  });
+
+  const stop = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

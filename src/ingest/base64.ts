@@ -1,0 +1,146 @@
+import { AppError } from '../errors.js';
+
+/**
+ * Incremental base64 decoding that follows the WHATWG "forgiving-base64 decode" used by
+ * browsers for data: URLs: ASCII whitespace is skipped anywhere (Android's Base64.DEFAULT
+ * breaks lines every 76 characters), padding may be missing, and "=" may only end the text.
+ * Data URL bodies are percent-decoded first, so "%2B" stands for "+". Input may be cut
+ * into chunks at any byte, including inside a percent escape or a four-character group.
+ */
+
+const invalid = -1;
+const whitespace = -2;
+const padding = -3;
+const percent = -4;
+
+const classOfByte = new Int8Array(256).fill(invalid);
+const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+for (let index = 0; index < alphabet.length; index += 1)
+  classOfByte[alphabet.charCodeAt(index)] = index;
+for (const byte of [0x09, 0x0a, 0x0c, 0x0d, 0x20]) classOfByte[byte] = whitespace;
+classOfByte[0x3d] = padding;
+classOfByte[0x25] = percent;
+
+function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+function describeByte(byte: number): string {
+  return `U+${byte.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+export class Base64Decoder {
+  /** Sextets of the current, unfinished four-character group, packed into one number. */
+  private group = 0;
+  private groupLength = 0;
+  private paddingSeen = 0;
+  /** Characters that count towards the length (everything but whitespace). */
+  private significant = 0;
+  /** Position in the payload, for error messages. */
+  private position = 0;
+  /** A percent escape cut by a chunk boundary: the bytes after "%" seen so far. */
+  private pendingPercent: number[] | undefined;
+  private ended = false;
+
+  /** Decodes what it can of `input`; the bytes of an unfinished group wait for the next call. */
+  write(input: Uint8Array): Buffer {
+    if (this.ended) throw new Error('Base64Decoder.write after end');
+    const output = Buffer.allocUnsafe(Math.ceil(((input.length + 3) * 3) / 4));
+    let written = 0;
+    let group = this.group;
+    let groupLength = this.groupLength;
+
+    for (let index = 0; index < input.length; index += 1) {
+      let byte = input[index]!;
+      let value = classOfByte[byte]!;
+      this.position += 1;
+
+      if (this.pendingPercent !== undefined || value === percent) {
+        // Rare path: percent-decoding, possibly across a chunk boundary.
+        if (this.pendingPercent === undefined) {
+          this.pendingPercent = [];
+          continue;
+        }
+        this.pendingPercent.push(byte);
+        if (this.pendingPercent.length < 2) continue;
+        const [high, low] = this.pendingPercent.map(hexValue) as [number, number];
+        this.pendingPercent = undefined;
+        if (high < 0 || low < 0) throw this.invalidCharacter(0x25);
+        byte = (high << 4) | low;
+        value = classOfByte[byte]!;
+        if (value === percent) throw this.invalidCharacter(byte);
+      }
+
+      if (value >= 0) {
+        if (this.paddingSeen > 0) throw this.invalidCharacter(byte, 'after padding');
+        group = (group << 6) | value;
+        groupLength += 1;
+        this.significant += 1;
+        if (groupLength === 4) {
+          output[written] = group >>> 16;
+          output[written + 1] = (group >>> 8) & 0xff;
+          output[written + 2] = group & 0xff;
+          written += 3;
+          group = 0;
+          groupLength = 0;
+        }
+      } else if (value === whitespace) {
+        continue;
+      } else if (value === padding) {
+        this.paddingSeen += 1;
+        this.significant += 1;
+        if (this.paddingSeen > 2)
+          throw this.invalidCharacter(byte, 'more than two padding characters');
+      } else {
+        throw this.invalidCharacter(byte);
+      }
+    }
+
+    this.group = group;
+    this.groupLength = groupLength;
+    return output.subarray(0, written);
+  }
+
+  /** Finishes the text: checks the padding and returns the last one or two bytes. */
+  end(): Buffer {
+    if (this.ended) throw new Error('Base64Decoder.end called twice');
+    this.ended = true;
+    if (this.pendingPercent !== undefined) throw this.invalidCharacter(0x25, 'at the end');
+    if (this.paddingSeen > 0 && this.significant % 4 !== 0) {
+      throw new AppError('invalid_base64', {
+        message: 'The data URI payload is not valid base64: its padding is misplaced.',
+      });
+    }
+    switch (this.groupLength) {
+      case 0:
+        return Buffer.alloc(0);
+      case 2:
+        return Buffer.from([(this.group >>> 4) & 0xff]);
+      case 3:
+        return Buffer.from([(this.group >>> 10) & 0xff, (this.group >>> 2) & 0xff]);
+      default:
+        throw new AppError('invalid_base64', {
+          message: 'The data URI payload is not valid base64: it ends with a lone character.',
+        });
+    }
+  }
+
+  private invalidCharacter(byte: number, detail?: string): AppError {
+    const what = detail === undefined ? '' : ` ${detail}`;
+    return new AppError('invalid_base64', {
+      message: `The data URI payload is not valid base64: unexpected character ${describeByte(byte)}${what} at position ${this.position}.`,
+    });
+  }
+}
+
+/** Decodes a whole base64 text at once, by the same rules as Base64Decoder. */
+export function decodeBase64(text: string | Uint8Array): Buffer {
+  const decoder = new Base64Decoder();
+  const input = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const head = decoder.write(input);
+  const tail = decoder.end();
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+}

@@ -1,0 +1,261 @@
+import { AppError } from '../errors.js';
+
+/**
+ * Reads a JSON request body as it arrives and hands the characters of the top-level "data"
+ * string to a sink, unescaped, without ever holding the whole body or the whole string.
+ *
+ * Everything outside that string (the braces, the other members, the "data" key itself) is
+ * kept as a small "skeleton" in which the data string is replaced by "". At the end the
+ * skeleton goes through JSON.parse, so the grammar, trailing garbage and the other members
+ * are judged by the platform's own parser rather than by a second grammar of ours.
+ */
+
+export interface DataStringSink {
+  /** Unescaped bytes of the data string. Valid only during the call. */
+  data(chunk: Buffer): void;
+  /** The closing quote of the data string has been read. */
+  dataEnd(): void;
+}
+
+const quote = 0x22;
+const backslash = 0x5c;
+
+const simpleEscapes = new Map<number, number>([
+  [quote, quote],
+  [backslash, backslash],
+  [0x2f, 0x2f], // "\/" from PHP's json_encode and some Java encoders
+  [0x62, 0x08],
+  [0x66, 0x0c],
+  [0x6e, 0x0a],
+  [0x72, 0x0d],
+  [0x74, 0x09],
+]);
+
+/** Stands in for an escaped non-ASCII character: never valid in a data URI payload. */
+const nonAsciiPlaceholder = 0x80;
+
+function invalidJson(detail: string): AppError {
+  return new AppError('invalid_json', {
+    message: `The request body is not valid JSON: ${detail}.`,
+  });
+}
+
+type Mode = 'structure' | 'string' | 'data';
+
+export class JsonDataScanner {
+  private mode: Mode = 'structure';
+  private depth = 0;
+  private rootIsObject = false;
+  /** In the root object: the next string is a member name. */
+  private expectingKey = false;
+  /** In the root object: a ":" has been read and the member's value has not started. */
+  private expectingValue = false;
+  private currentKey = '';
+  private stringIsKey = false;
+  private stringEscaped = false;
+  private keyBytes: number[] = [];
+  private dataMemberSeen = false;
+  /** Bytes after a backslash in the data string, when a chunk boundary cut the escape. */
+  private pendingEscape: number[] | undefined;
+  private skeleton: Buffer[] = [];
+  private skeletonLength = 0;
+
+  constructor(
+    private readonly sink: DataStringSink,
+    private readonly maxSkeletonBytes: number,
+  ) {}
+
+  write(chunk: Buffer): void {
+    let index = 0;
+    while (index < chunk.length) {
+      index = this.mode === 'data' ? this.scanData(chunk, index) : this.scanStructure(chunk, index);
+    }
+  }
+
+  /** Checks the whole body and returns its members other than "data". */
+  end(): Record<string, unknown> {
+    if (this.mode !== 'structure') throw invalidJson('it ends inside a string');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.concat(this.skeleton).toString('utf8'));
+    } catch {
+      throw invalidJson('it could not be parsed');
+    }
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      !this.dataMemberSeen ||
+      typeof (parsed as Record<string, unknown>).data !== 'string'
+    ) {
+      throw new AppError('missing_data');
+    }
+    const { data: _data, ...others } = parsed as Record<string, unknown>;
+    return others;
+  }
+
+  private keep(bytes: Buffer): void {
+    this.skeletonLength += bytes.length;
+    if (this.skeletonLength > this.maxSkeletonBytes) {
+      throw new AppError('payload_too_large', {
+        message: `The JSON outside the "data" field is larger than ${this.maxSkeletonBytes} bytes.`,
+      });
+    }
+    this.skeleton.push(Buffer.from(bytes));
+  }
+
+  private scanStructure(chunk: Buffer, start: number): number {
+    let index = start;
+    while (index < chunk.length) {
+      const byte = chunk[index]!;
+      if (this.mode === 'string') {
+        if (this.stringEscaped) {
+          this.stringEscaped = false;
+        } else if (byte === backslash) {
+          this.stringEscaped = true;
+        } else if (byte === quote) {
+          this.mode = 'structure';
+          if (this.stringIsKey) this.finishKey();
+          index += 1;
+          continue;
+        }
+        if (this.stringIsKey) this.keyBytes.push(byte);
+        index += 1;
+        continue;
+      }
+
+      const inRootObject = this.depth === 1 && this.rootIsObject;
+      if (byte === quote) {
+        if (inRootObject && this.expectingValue && this.currentKey === 'data') {
+          // The value of "data" begins: keep `""` in the skeleton, stream the rest.
+          this.expectingValue = false;
+          this.keep(chunk.subarray(start, index + 1));
+          this.mode = 'data';
+          return index + 1;
+        }
+        this.mode = 'string';
+        this.stringIsKey = inRootObject && this.expectingKey;
+        this.keyBytes = [];
+      } else if (byte === 0x7b || byte === 0x5b) {
+        this.depth += 1;
+        if (this.depth === 1) {
+          this.rootIsObject = byte === 0x7b;
+          this.expectingKey = this.rootIsObject;
+        }
+        this.expectingValue = false;
+      } else if (byte === 0x7d || byte === 0x5d) {
+        this.depth -= 1;
+      } else if (inRootObject && byte === 0x2c) {
+        this.expectingKey = true;
+        this.expectingValue = false;
+      } else if (inRootObject && byte === 0x3a) {
+        this.expectingValue = true;
+      } else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
+        this.expectingValue = false;
+      }
+      index += 1;
+    }
+    this.keep(chunk.subarray(start, index));
+    return index;
+  }
+
+  private finishKey(): void {
+    this.expectingKey = false;
+    const raw = Buffer.from(this.keyBytes).toString('utf8');
+    if (raw.includes('\\')) {
+      try {
+        this.currentKey = JSON.parse(`"${raw}"`) as string;
+      } catch {
+        throw invalidJson('a member name has a bad escape');
+      }
+    } else {
+      this.currentKey = raw;
+    }
+    if (this.currentKey === 'data') {
+      if (this.dataMemberSeen) throw invalidJson('the member "data" appears more than once');
+      this.dataMemberSeen = true;
+    }
+  }
+
+  /**
+   * The hot loop: copies nothing while the string has no escapes, which is the common case;
+   * with escapes (a "\n" every 76 characters, "\/"), one output buffer a chunk.
+   */
+  private scanData(chunk: Buffer, start: number): number {
+    let output: Buffer | undefined;
+    let outputLength = 0;
+    let runStart = start;
+    let index = start;
+    let closed = false;
+
+    while (index < chunk.length) {
+      if (this.pendingEscape !== undefined) {
+        const escaped = this.continueEscape(chunk[index]!);
+        index += 1;
+        runStart = index;
+        if (escaped !== undefined) {
+          output ??= Buffer.allocUnsafe(chunk.length - start);
+          output[outputLength] = escaped;
+          outputLength += 1;
+        }
+        continue;
+      }
+      const byte = chunk[index]!;
+      if (byte === quote || byte === backslash) {
+        if (output !== undefined || byte === backslash) {
+          output ??= Buffer.allocUnsafe(chunk.length - start);
+          outputLength += chunk.copy(output, outputLength, runStart, index);
+          runStart = index + 1;
+        }
+        index += 1;
+        if (byte === quote) {
+          closed = true;
+          break;
+        }
+        this.pendingEscape = [];
+        continue;
+      }
+      if (byte < 0x20) throw invalidJson('a control character appears unescaped in a string');
+      index += 1;
+    }
+
+    if (output === undefined) {
+      const end = closed ? index - 1 : index;
+      if (end > runStart) this.sink.data(chunk.subarray(runStart, end));
+    } else {
+      if (!closed) outputLength += chunk.copy(output, outputLength, runStart, index);
+      if (outputLength > 0) this.sink.data(output.subarray(0, outputLength));
+    }
+    if (closed) {
+      this.sink.dataEnd();
+      this.mode = 'structure';
+      this.keep(Buffer.from('"'));
+    }
+    return index;
+  }
+
+  /** Feeds one byte of an escape sequence; returns the byte it stands for once complete. */
+  private continueEscape(byte: number): number | undefined {
+    const pending = this.pendingEscape!;
+    if (pending.length === 0) {
+      if (byte === 0x75) {
+        pending.push(byte);
+        return undefined;
+      }
+      const unescaped = simpleEscapes.get(byte);
+      if (unescaped === undefined) throw invalidJson('a string has an unknown escape');
+      this.pendingEscape = undefined;
+      return unescaped;
+    }
+    const isHex =
+      (byte >= 0x30 && byte <= 0x39) ||
+      (byte >= 0x41 && byte <= 0x46) ||
+      (byte >= 0x61 && byte <= 0x66);
+    if (!isHex) throw invalidJson('a string has a bad \\u escape');
+    pending.push(byte);
+    if (pending.length < 5) return undefined;
+    this.pendingEscape = undefined;
+    const codeUnit = Number.parseInt(Buffer.from(pending.slice(1)).toString('latin1'), 16);
+    return codeUnit < 0x80 ? codeUnit : nonAsciiPlaceholder;
+  }
+}

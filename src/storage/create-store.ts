@@ -1,0 +1,24 @@
+import { Storage } from '@google-cloud/storage';
+import type { Config } from '../config.js';
+import { GcsStore } from './gcs-store.js';
+import { LocalStore } from './local-store.js';
+import type { ObjectStore } from './object-store.js';
+
+/** Builds the store the configuration names, ready to use. */
+export async function createStore(config: Config): Promise<ObjectStore> {
+  const { storage } = config;
+  if (storage.driver === 'local') {
+    // The local driver serves its files itself, so config always gives it a base URL.
+    const store = new LocalStore(storage.uploadDir, config.publicBaseUrl ?? '');
+    await store.init();
+    return store;
+  }
+  const client = new Storage({
+    ...(storage.projectId === undefined ? {} : { projectId: storage.projectId }),
+    ...(storage.apiEndpoint === undefined ? {} : { apiEndpoint: storage.apiEndpoint }),
+  });
+  return new GcsStore(client.bucket(storage.bucket), {
+    publicBaseUrl: config.publicBaseUrl,
+    apiEndpoint: storage.apiEndpoint,
+  });
+}

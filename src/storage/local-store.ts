@@ -1,0 +1,114 @@
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  StorageError,
+  objectNamePattern,
+  type ObjectStore,
+  type PutOptions,
+} from './object-store.js';
+
+export interface LocalFile {
+  readonly stream: Readable;
+  readonly size: number;
+  readonly modified: Date;
+}
+
+/** Temp files older than this at start-up were left by a crash and are removed. */
+const staleTempFileMs = 60 * 60 * 1000;
+
+/**
+ * Stores objects as files under one folder. Each write goes to a temp file in a sub-folder
+ * on the same file system, is flushed to disk, then linked into place: a reader never sees a
+ * half-written file, and link() fails instead of overwriting an existing name.
+ */
+export class LocalStore implements ObjectStore {
+  readonly driver = 'local';
+  private readonly tempDir: string;
+
+  constructor(
+    private readonly directory: string,
+    private readonly publicBaseUrl: string,
+  ) {
+    this.tempDir = path.join(directory, '.incoming');
+  }
+
+  /** Creates the folders and removes temp files that a crashed process left behind. */
+  async init(): Promise<void> {
+    await fs.mkdir(this.tempDir, { recursive: true });
+    const now = Date.now();
+    for (const entry of await fs.readdir(this.tempDir)) {
+      const file = path.join(this.tempDir, entry);
+      const stats = await fs.stat(file).catch(() => undefined);
+      if (stats !== undefined && now - stats.mtimeMs > staleTempFileMs) {
+        await fs.rm(file, { force: true });
+      }
+    }
+  }
+
+  async put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
+    this.assertName(name);
+    const tempFile = path.join(this.tempDir, `${randomUUID()}.part`);
+    try {
+      await pipeline(
+        Buffer.isBuffer(body) ? [body] : body,
+        createWriteStream(tempFile, { flags: 'wx', flush: true }),
+        { signal: options.signal },
+      );
+      await fs.link(tempFile, this.pathOf(name));
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) {
+        throw new StorageError('exists', `object ${name} already exists`, { cause: error });
+      }
+      if (isErrno(error, 'ENOSPC') || isErrno(error, 'EACCES') || isErrno(error, 'EROFS')) {
+        throw new StorageError('unavailable', `cannot write ${name}`, { cause: error });
+      }
+      throw error;
+    } finally {
+      await fs.rm(tempFile, { force: true });
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    this.assertName(name);
+    await fs.rm(this.pathOf(name), { force: true });
+  }
+
+  publicUrl(name: string): string {
+    return `${this.publicBaseUrl}/uploads/${name}`;
+  }
+
+  /** Opens a stored object for reading; undefined when there is no such object. */
+  async open(name: string): Promise<LocalFile | undefined> {
+    if (!objectNamePattern.test(name)) return undefined;
+    const file = this.pathOf(name);
+    try {
+      const handle = await fs.open(file, 'r');
+      const stats = await handle.stat();
+      if (!stats.isFile()) {
+        await handle.close();
+        return undefined;
+      }
+      return { stream: handle.createReadStream(), size: stats.size, modified: stats.mtime };
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+  }
+
+  private pathOf(name: string): string {
+    return path.join(this.directory, name);
+  }
+
+  private assertName(name: string): void {
+    // Names are made by the service, never by clients; this guards against a future caller.
+    if (!objectNamePattern.test(name)) throw new Error(`refusing unsafe object name ${name}`);
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && 'code' in error && error.code === code;
+}

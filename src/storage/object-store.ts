@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The one interface the pipeline writes through. Drivers get their dependencies through their
+ * constructors, so tests can hand in a bucket that points at the emulator.
+ */
+export interface PutOptions {
+  readonly contentType: string;
+  /** Custom metadata kept with the object (GCS object metadata). */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Aborts the write; a driver then leaves nothing behind. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ObjectStore {
+  readonly driver: 'local' | 'gcs';
+  /**
+   * Writes a new object, all or nothing: it never overwrites an existing name (a
+   * StorageError of kind "exists" instead), and on any failure nothing remains.
+   * A Buffer body may be retried by the driver; a stream is consumed once.
+   */
+  put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** The URL where a stored object can be fetched. */
+  publicUrl(name: string): string;
+}
+
+export type StorageErrorKind = 'exists' | 'unavailable';
+
+/** Failures of a store, in the store's own terms; the pipeline maps them to API errors. */
+export class StorageError extends Error {
+  constructor(
+    readonly kind: StorageErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+}
+
+export function isStorageError(error: unknown): error is StorageError {
+  return error instanceof Error && error.name === 'StorageError' && 'kind' in error;
+}
+
+/** Names the service creates, and the only names the local file route will open. */
+export const objectNamePattern =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[a-z0-9]{2,5}$/;
+
+/** Names are UUIDs: an object never changes, so caches may keep it for a year. */
+export const immutableCacheControl = 'public, max-age=31536000, immutable';
