@@ -64,6 +64,9 @@ export class Base64Decoder {
           this.pendingPercent = [];
           continue;
         }
+        // The URL parser drops tabs and newlines before the body is percent-decoded, even
+        // inside an escape: browsers read "%2\nB" as "+".
+        if (byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
         this.pendingPercent.push(byte);
         if (this.pendingPercent.length < 2) continue;
         const [high, low] = this.pendingPercent.map(hexValue) as [number, number];

@@ -229,6 +229,9 @@ export class JsonDataScanner {
     if (closed) {
       this.sink.dataEnd();
       this.mode = 'structure';
+      // A stray second ":" (`{"data":"a":"b"}`) must not open the value of "data" again: the
+      // sink has already been told the string ended.
+      this.currentKey = '';
       this.keep(Buffer.from('"'));
     }
     return index;
