@@ -29,6 +29,7 @@ export const errorCatalogue = {
     message: 'The request body must be a JSON object with a string field "data".',
   },
   internal_error: { status: 500, message: 'An internal error occurred.' },
+  not_implemented: { status: 501, message: 'The request method is not supported.' },
   storage_unavailable: {
     status: 503,
     message: 'The image store is unavailable; try again later.',

@@ -25,7 +25,9 @@ export function createApp(config: Config, { store, logger }: AppDeps): Koa {
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {
     app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
+    // Not `throw: true`: the thrown 405 would lose the Allow header the router sets only
+    // when it answers itself; renderErrors turns the bodiless 405/501 into our JSON error.
+    app.use(router.allowedMethods());
   }
   return app;
 }

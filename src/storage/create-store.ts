@@ -1,6 +1,6 @@
 import { Storage } from '@google-cloud/storage';
 import type { Config } from '../config.js';
-import { GcsStore } from './gcs-store.js';
+import { GcsStore, gcsRetryOptions } from './gcs-store.js';
 import { LocalStore } from './local-store.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -14,6 +14,7 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     return store;
   }
   const client = new Storage({
+    retryOptions: gcsRetryOptions,
     ...(storage.projectId === undefined ? {} : { projectId: storage.projectId }),
     ...(storage.apiEndpoint === undefined ? {} : { apiEndpoint: storage.apiEndpoint }),
   });

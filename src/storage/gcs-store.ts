@@ -8,6 +8,22 @@ import {
   type PutOptions,
 } from './object-store.js';
 
+/**
+ * Retry settings for the Storage client. With the SDK's defaults (3 retries, delays doubling
+ * from 1 s up to 64 s, 600 s in total) an upload to a bucket answering 503 held the request
+ * for 13 s before failing, longer than many clients wait for an answer. Two quick retries
+ * (about 4 s in all) absorb a blip; after that the service answers 503 with Retry-After and
+ * the client retries on its own schedule. A refused connection is not retried by the SDK at
+ * all, so a store that is down fails at once.
+ */
+export const gcsRetryOptions = {
+  autoRetry: true,
+  maxRetries: 2,
+  retryDelayMultiplier: 2,
+  maxRetryDelay: 2,
+  totalTimeout: 10,
+} as const;
+
 export interface GcsStoreOptions {
   /** Base of returned URLs when a CDN or custom domain fronts the bucket. */
   readonly publicBaseUrl?: string | undefined;

@@ -109,6 +109,10 @@ export class LocalStore implements ObjectStore {
   }
 }
 
+/**
+ * By shape, not `instanceof Error`: errors from Node's fs are made in Node's own realm, which
+ * is not the realm of this module under jest's VM contexts, so `instanceof` answers false.
+ */
 function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && 'code' in error && error.code === code;
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }

@@ -39,8 +39,15 @@ export class StorageError extends Error {
   }
 }
 
+/** By shape rather than `instanceof`, which breaks across jest's module realms. */
 export function isStorageError(error: unknown): error is StorageError {
-  return error instanceof Error && error.name === 'StorageError' && 'kind' in error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'name' in error &&
+    error.name === 'StorageError' &&
+    'kind' in error
+  );
 }
 
 /** Names the service creates, and the only names the local file route will open. */

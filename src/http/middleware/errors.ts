@@ -9,7 +9,14 @@ const codeForFrameworkStatus: Record<number, ErrorCode> = {
   405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  501: 'not_implemented',
 };
+
+/**
+ * Statuses the router sets without a body (no route matched the path, or none the method),
+ * together with headers the client needs, such as Allow on a 405.
+ */
+const unansweredStatuses = new Set([404, 405, 501]);
 
 function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
@@ -33,7 +40,9 @@ export function renderErrors(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found');
+      if (ctx.body === undefined && unansweredStatuses.has(ctx.status)) {
+        throw new AppError(codeForFrameworkStatus[ctx.status] ?? 'not_found');
+      }
     } catch (error) {
       const appError = toAppError(error);
       if (ctx.req.destroyed && !ctx.req.complete) {

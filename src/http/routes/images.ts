@@ -44,7 +44,9 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
   const router = new Router();
 
   router.post('/v1/images', async (ctx) => {
-    if (!isJsonMediaType(ctx.request.type)) throw new AppError('unsupported_media_type');
+    // Koa's request.type keeps the header's case and spaces; media types ignore both.
+    const mediaType = ctx.request.type.trim().toLowerCase();
+    if (!isJsonMediaType(mediaType)) throw new AppError('unsupported_media_type');
     const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
     if (encoding !== '' && encoding !== 'identity') {
       throw new AppError('unsupported_media_type', {

@@ -1,0 +1,206 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
+import type { Readable } from 'node:stream';
+import { pino } from 'pino';
+import request from 'supertest';
+import { loadConfig } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { createStore } from '../../src/storage/create-store.js';
+import type { ObjectStore, PutOptions } from '../../src/storage/object-store.js';
+import { startEmulator, type RunningEmulator } from '../support/emulator.js';
+import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { expectErrorResponse } from './expect-error.js';
+import {
+  close,
+  fixture,
+  jsonBody,
+  listen,
+  silentLogger,
+  startHarness,
+  type Harness,
+} from './harness.js';
+import { startTcpProxy } from './tcp-proxy.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('503 storage_unavailable', () => {
+  let emulator: RunningEmulator;
+
+  async function appOnStoppedEmulator(env: Record<string, string> = {}) {
+    emulator = await startEmulator();
+    cleanups.push(() => emulator.stop());
+    const bucket = await createTestBucket(emulator.endpoint);
+    const config = loadConfig({
+      STORAGE_DRIVER: 'gcs',
+      GCS_BUCKET: bucket.name,
+      GCS_API_ENDPOINT: emulator.endpoint,
+      ...env,
+    });
+    const store = await createStore(config);
+    const app = createApp(config, { store, logger: silentLogger });
+    await emulator.stop();
+    return app.callback();
+  }
+
+  it.each([
+    ['buffered', {}],
+    ['streamed', { STREAMING_THRESHOLD_BYTES: '1024' }],
+  ])('answers 503 with Retry-After when the bucket is down (%s path)', async (_label, env) => {
+    const callback = await appOnStoppedEmulator(env);
+    const response = await request(callback)
+      .post('/v1/images')
+      .set('Content-Type', 'application/json')
+      .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+    expectErrorResponse(response, 'storage_unavailable');
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  describe('through a TCP proxy to the shared emulator, so the bucket can be checked after', () => {
+    async function appBehindProxy(env: Record<string, string>) {
+      const bucket = await createTestBucket();
+      const proxy = await startTcpProxy(emulatorEndpoint());
+      cleanups.push(() => proxy.stop());
+      const config = loadConfig({
+        STORAGE_DRIVER: 'gcs',
+        GCS_BUCKET: bucket.name,
+        GCS_API_ENDPOINT: proxy.endpoint,
+        ...env,
+      });
+      const store = await createStore(config);
+      const callback = createApp(config, { store, logger: silentLogger }).callback();
+      return { bucket, proxy, callback };
+    }
+
+    const paths = [
+      ['buffered', {}],
+      ['streamed', { STREAMING_THRESHOLD_BYTES: '1024' }],
+    ] as const;
+
+    it.each(paths)('503 when the store refuses connections (%s path)', async (_label, env) => {
+      const { bucket, proxy, callback } = await appBehindProxy(env);
+      await proxy.stop();
+      const response = await request(callback)
+        .post('/v1/images')
+        .set('Content-Type', 'application/json')
+        .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+      expectErrorResponse(response, 'storage_unavailable');
+      expect(response.headers['retry-after']).toBeDefined();
+      expect(await listObjectNames(bucket)).toEqual([]);
+    });
+
+    it.each(paths)(
+      '503 when the connection drops in the middle of the upload (%s path)',
+      async (_label, env) => {
+        const { bucket, proxy, callback } = await appBehindProxy(env);
+        proxy.cutAfter(256 * 1024);
+        const response = await request(callback)
+          .post('/v1/images')
+          .set('Content-Type', 'application/json')
+          .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+        expectErrorResponse(response, 'storage_unavailable');
+        expect(await listObjectNames(bucket)).toEqual([]);
+      },
+      20_000,
+    );
+  });
+
+  it('503 for a bucket that does not exist, storing nothing anywhere', async () => {
+    const bucket = await createTestBucket();
+    const config = loadConfig({
+      STORAGE_DRIVER: 'gcs',
+      GCS_BUCKET: `${bucket.name}-missing`,
+      GCS_API_ENDPOINT: emulatorEndpoint(),
+    });
+    const store = await createStore(config);
+    const response = await request(createApp(config, { store, logger: silentLogger }).callback())
+      .post('/v1/images')
+      .set('Content-Type', 'application/json')
+      .send(jsonBody('image/png', await fixture('photo.png')));
+    expectErrorResponse(response, 'storage_unavailable');
+    expect(response.headers['retry-after']).toBeDefined();
+    expect(await listObjectNames(bucket)).toEqual([]);
+  });
+});
+
+describe.each(['local', 'gcs'] as const)('a client that goes away (%s driver)', (driver) => {
+  it.each([
+    ['buffered', {}],
+    ['streamed', { STREAMING_THRESHOLD_BYTES: '1024' }],
+  ])('mid-body leaves nothing stored (%s path)', async (_label, env) => {
+    const harness = await startHarness(driver, env);
+    cleanups.push(() => harness.dispose());
+    const logged: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
+    const { server, port } = await listen(
+      createApp(harness.config, { store: harness.store, logger }).callback(),
+    );
+    cleanups.push(() => close(server));
+
+    const body = Buffer.from(jsonBody('image/jpeg', await fixture('large.jpg')));
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /v1/images HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        `Content-Length: ${body.length}\r\n\r\n`,
+    );
+    // Over half the image: the streamed path has begun writing to the store by then.
+    await new Promise<void>((resolve) => socket.write(body.subarray(0, 700_000), () => resolve()));
+    socket.destroy();
+
+    // The request is over when the app has logged the client's departure.
+    while (!logged.some((line) => line.includes('client went away'))) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await harness.expectNothingStored();
+  });
+});
+
+describe('500 internal_error', () => {
+  /**
+   * Tests the HTTP layer's handling of an unexpected failure, not storage behaviour: a real
+   * store underneath, whose put fails with a plain Error carrying a secret-looking detail.
+   */
+  class BrokenStore implements ObjectStore {
+    readonly driver: ObjectStore['driver'];
+    constructor(private readonly real: ObjectStore) {
+      this.driver = real.driver;
+    }
+    put(_name: string, body: Buffer | Readable, _options: PutOptions): Promise<void> {
+      if (!Buffer.isBuffer(body)) body.destroy();
+      return Promise.reject(new Error('password=hunter2 at /srv/secret/path'));
+    }
+    delete(name: string): Promise<void> {
+      return this.real.delete(name);
+    }
+    publicUrl(name: string): string {
+      return this.real.publicUrl(name);
+    }
+  }
+
+  it.each(['local', 'gcs'] as const)(
+    'answers a generic 500 without detail or stack, and logs the detail (%s)',
+    async (driver) => {
+      const harness: Harness = await startHarness(driver);
+      cleanups.push(() => harness.dispose());
+      const logged: string[] = [];
+      const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+      const app = createApp(harness.config, { store: new BrokenStore(harness.store), logger });
+      const response = await request(app.callback())
+        .post('/v1/images')
+        .set('Content-Type', 'application/json')
+        .send(jsonBody('image/png', await fixture('photo.png')));
+
+      expectErrorResponse(response, 'internal_error');
+      expect(response.text).not.toContain('hunter2');
+      expect(response.text).not.toContain('/srv/secret');
+      expect((response.body as { error: { message: string } }).error.message).toBe(
+        'An internal error occurred.',
+      );
+      expect(logged.join('')).toContain('hunter2');
+      await harness.expectNothingStored();
+    },
+  );
+});

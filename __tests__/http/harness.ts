@@ -1,0 +1,124 @@
+import { expect } from '@jest/globals';
+import type { Bucket, FileMetadata } from '@google-cloud/storage';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { createStore } from '../../src/storage/create-store.js';
+import type { ObjectStore } from '../../src/storage/object-store.js';
+import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+
+export type Driver = 'local' | 'gcs';
+export const drivers: readonly Driver[] = ['local', 'gcs'];
+
+type Env = Record<string, string>;
+type RequestListener = ReturnType<ReturnType<typeof createApp>['callback']>;
+
+/** A running app over a fresh, empty store, with ways to look into the store directly. */
+export interface Harness {
+  readonly driver: Driver;
+  readonly config: Config;
+  readonly store: ObjectStore;
+  readonly callback: RequestListener;
+  /** Names of stored objects, sorted. */
+  storedNames(): Promise<string[]>;
+  /** Bytes of a stored object, read around the app (file system or the official client). */
+  storedBytes(name: string): Promise<Buffer>;
+  /** GCS only: the object's metadata as the official client reads it. */
+  storedMetadata(name: string): Promise<FileMetadata>;
+  /** Partial writes left behind (local temp files); GCS keeps none by construction. */
+  leftovers(): Promise<string[]>;
+  /** Fails unless the store holds no object and no partial write. */
+  expectNothingStored(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+/** Builds config from an environment, exactly as the service does, then store and app. */
+export async function startHarness(driver: Driver, env: Env = {}): Promise<Harness> {
+  let directory: string | undefined;
+  let bucket: Bucket | undefined;
+  let config: Config;
+  if (driver === 'local') {
+    directory = await mkdtemp(path.join(tmpdir(), 'http-local-'));
+    config = loadConfig({ STORAGE_DRIVER: 'local', UPLOAD_DIR: directory, ...env });
+  } else {
+    bucket = await createTestBucket();
+    config = loadConfig({
+      STORAGE_DRIVER: 'gcs',
+      GCS_BUCKET: bucket.name,
+      GCS_API_ENDPOINT: emulatorEndpoint(),
+      ...env,
+    });
+  }
+  const store = await createStore(config);
+  const app = createApp(config, { store, logger: silentLogger });
+
+  const storedNames = async (): Promise<string[]> => {
+    if (bucket !== undefined) return listObjectNames(bucket);
+    return (await readdir(directory!)).filter((entry) => entry !== '.incoming').sort();
+  };
+  const leftovers = async (): Promise<string[]> =>
+    directory === undefined ? [] : (await readdir(path.join(directory, '.incoming'))).sort();
+
+  return {
+    driver,
+    config,
+    store,
+    callback: app.callback(),
+    storedNames,
+    storedBytes: async (name) => {
+      if (bucket !== undefined) return (await bucket.file(name).download())[0];
+      return readFile(path.join(directory!, name));
+    },
+    storedMetadata: async (name) => {
+      if (bucket === undefined) throw new Error('only the gcs driver keeps object metadata');
+      return (await bucket.file(name).getMetadata())[0];
+    },
+    leftovers,
+    expectNothingStored: async () => {
+      expect(await storedNames()).toEqual([]);
+      expect(await leftovers()).toEqual([]);
+    },
+    dispose: async () => {
+      if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+export const fixturesDirectory = path.resolve('__tests__/fixtures');
+
+export function fixture(name: string): Promise<Buffer> {
+  return readFile(path.join(fixturesDirectory, name));
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function dataUri(label: string, bytes: Buffer): string {
+  return `data:${label};base64,${bytes.toString('base64')}`;
+}
+
+export function jsonBody(label: string, bytes: Buffer): string {
+  return JSON.stringify({ data: dataUri(label, bytes) });
+}
+
+/** Listens on a loopback port, for tests that talk raw HTTP or TCP. */
+export async function listen(callback: RequestListener): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => void callback(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { server, port: address.port };
+}
+
+export async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

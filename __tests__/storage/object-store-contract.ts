@@ -1,0 +1,206 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { isStorageError, type ObjectStore } from '../../src/storage/object-store.js';
+
+/** One store under test, fresh and empty, with ways to look at it that bypass the driver. */
+export interface StoreUnderTest {
+  readonly store: ObjectStore;
+  /** Names of the objects a reader can see, sorted. */
+  listNames(): Promise<string[]>;
+  readBytes(name: string): Promise<Buffer>;
+  /** Anything a write left behind outside the visible objects (temp files); [] when none. */
+  leftovers(): Promise<string[]>;
+  /** What publicUrl(name) must return. */
+  expectedPublicUrl(name: string): string;
+}
+
+export interface StoreFactory {
+  makeStore(): Promise<StoreUnderTest>;
+}
+
+const chunkSize = 16 * 1024;
+
+export function objectName(extension = 'png'): string {
+  return `${randomUUID()}.${extension}`;
+}
+
+/** A stream of `bytes` in many chunks, so the driver really streams rather than buffers. */
+export function chunkedStream(bytes: Buffer): Readable {
+  function* chunks(): Generator<Buffer> {
+    for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+      yield bytes.subarray(offset, offset + chunkSize);
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
+
+/**
+ * Hands out `bytes` chunk by chunk as the driver asks for them (a stream is only read as fast
+ * as its destination drains, so they have reached the driver's writer), then, when asked for
+ * more, calls `whenDrained` instead of ending: the stream fails or hangs like a client that
+ * stopped halfway.
+ */
+function streamThen(bytes: Buffer, whenDrained: (stream: Readable) => void): Readable {
+  let offset = 0;
+  return new Readable({
+    read() {
+      if (offset < bytes.length) {
+        this.push(bytes.subarray(offset, offset + chunkSize));
+        offset += chunkSize;
+      } else {
+        whenDrained(this);
+      }
+    },
+  });
+}
+
+/** The reason `promise` rejected with; fails when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected the promise to reject, but it resolved');
+    },
+    (reason: unknown) => reason,
+  );
+}
+
+const options = { contentType: 'image/png', metadata: { sha256: 'not-checked-by-the-store' } };
+
+/**
+ * The behaviour every ObjectStore driver promises (tus runs one `shouldWriteUploads()` against
+ * each of its stores the same way): exact bytes, never overwrite, all or nothing.
+ */
+export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
+  async function expectNothingLeft(subject: StoreUnderTest, except: string[] = []): Promise<void> {
+    expect(await subject.listNames()).toEqual(except);
+    expect(await subject.leftovers()).toEqual([]);
+  }
+
+  describe('put', () => {
+    it('stores a Buffer byte for byte', async () => {
+      const subject = await factory.makeStore();
+      const bytes = randomBytes(100_000);
+      const name = objectName();
+      await subject.store.put(name, bytes, options);
+      expect(await subject.listNames()).toEqual([name]);
+      expect((await subject.readBytes(name)).equals(bytes)).toBe(true);
+      expect(await subject.leftovers()).toEqual([]);
+    });
+
+    it('stores a streamed Readable byte for byte', async () => {
+      const subject = await factory.makeStore();
+      const bytes = randomBytes(1024 * 1024 + 7);
+      const name = objectName();
+      await subject.store.put(name, chunkedStream(bytes), options);
+      expect(await subject.listNames()).toEqual([name]);
+      expect((await subject.readBytes(name)).equals(bytes)).toBe(true);
+      expect(await subject.leftovers()).toEqual([]);
+    });
+
+    it.each([
+      ['a Buffer', (bytes: Buffer): Buffer | Readable => bytes],
+      ['a Readable', (bytes: Buffer): Buffer | Readable => chunkedStream(bytes)],
+    ])(
+      'refuses to overwrite an existing name with %s (kind "exists") and keeps the first object',
+      async (_label, body) => {
+        const subject = await factory.makeStore();
+        const first = randomBytes(50_000);
+        const name = objectName();
+        await subject.store.put(name, first, options);
+
+        const error = await rejectionOf(
+          subject.store.put(name, body(randomBytes(60_000)), options),
+        );
+        expect(isStorageError(error)).toBe(true);
+        expect(error).toMatchObject({ kind: 'exists' });
+
+        expect(await subject.listNames()).toEqual([name]);
+        expect((await subject.readBytes(name)).equals(first)).toBe(true);
+        expect(await subject.leftovers()).toEqual([]);
+      },
+    );
+
+    it('leaves nothing when the stream fails after some bytes were written', async () => {
+      const subject = await factory.makeStore();
+      const stream = streamThen(randomBytes(512 * 1024), (source) =>
+        source.destroy(new Error('the client sent garbage')),
+      );
+      const error = await rejectionOf(subject.store.put(objectName(), stream, options));
+      expect(error).toMatchObject({ message: expect.any(String) });
+      await expectNothingLeft(subject);
+    });
+
+    it('leaves nothing when the signal aborts in the middle of a stream', async () => {
+      const subject = await factory.makeStore();
+      const controller = new AbortController();
+      // The client goes away: the body never ends, the request's signal fires.
+      const stream = streamThen(randomBytes(512 * 1024), () =>
+        controller.abort(new Error('client closed the connection')),
+      );
+      const error = await rejectionOf(
+        subject.store.put(objectName(), stream, { ...options, signal: controller.signal }),
+      );
+      expect(error).toMatchObject({ message: expect.any(String) });
+      await expectNothingLeft(subject);
+    });
+
+    it('writes nothing for a signal that was already aborted', async () => {
+      const subject = await factory.makeStore();
+      const signal = AbortSignal.abort(new Error('client closed the connection'));
+      const error = await rejectionOf(
+        subject.store.put(objectName(), randomBytes(1000), { ...options, signal }),
+      );
+      expect(error).toMatchObject({ message: expect.any(String) });
+      await expectNothingLeft(subject);
+    });
+
+    it('keeps other objects when one write fails', async () => {
+      const subject = await factory.makeStore();
+      const kept = objectName();
+      await subject.store.put(kept, randomBytes(1000), options);
+      const stream = streamThen(randomBytes(64 * 1024), (source) =>
+        source.destroy(new Error('cut')),
+      );
+      await rejectionOf(subject.store.put(objectName(), stream, options));
+      await expectNothingLeft(subject, [kept]);
+    });
+  });
+
+  describe('delete', () => {
+    it('removes the object', async () => {
+      const subject = await factory.makeStore();
+      const kept = objectName();
+      const removed = objectName('jpg');
+      await subject.store.put(kept, randomBytes(10), options);
+      await subject.store.put(removed, randomBytes(10), options);
+      await subject.store.delete(removed);
+      expect(await subject.listNames()).toEqual([kept]);
+    });
+
+    it('accepts a name that does not exist', async () => {
+      const subject = await factory.makeStore();
+      await expect(subject.store.delete(objectName())).resolves.toBeUndefined();
+      await expectNothingLeft(subject);
+    });
+
+    it('frees the name for a new object', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName();
+      await subject.store.put(name, randomBytes(10), options);
+      await subject.store.delete(name);
+      const again = randomBytes(20);
+      await subject.store.put(name, again, options);
+      expect((await subject.readBytes(name)).equals(again)).toBe(true);
+    });
+  });
+
+  describe('publicUrl', () => {
+    it('names the object under the store’s public base', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName('webp');
+      expect(subject.store.publicUrl(name)).toBe(subject.expectedPublicUrl(name));
+      expect(() => new URL(subject.store.publicUrl(name))).not.toThrow();
+    });
+  });
+}
