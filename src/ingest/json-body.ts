@@ -42,6 +42,33 @@ function invalidJson(detail: string): AppError {
 
 type Mode = 'structure' | 'string' | 'data';
 
+/**
+ * Position of the first byte below 0x20 in chunk[from, to), or -1. JSON forbids raw control
+ * characters in strings; this looks at four bytes a step (a byte x < 0x20 makes
+ * (x - 0x20) & ~x & 0x80 non-zero), which keeps the check off the profile.
+ */
+function firstControlCharacter(chunk: Buffer, from: number, to: number): number {
+  let index = from;
+  while (index < to && (chunk.byteOffset + index) % 4 !== 0) {
+    if (chunk[index]! < 0x20) return index;
+    index += 1;
+  }
+  if (index >= to) return -1;
+  const words = new Uint32Array(chunk.buffer, chunk.byteOffset + index, (to - index) >>> 2);
+  for (let word = 0; word < words.length; word += 1) {
+    const value = words[word]!;
+    if (((value - 0x20202020) & ~value & 0x80808080) !== 0) {
+      for (let byte = index + word * 4; byte < index + word * 4 + 4; byte += 1) {
+        if (chunk[byte]! < 0x20) return byte;
+      }
+    }
+  }
+  for (index += words.length * 4; index < to; index += 1) {
+    if (chunk[index]! < 0x20) return index;
+  }
+  return -1;
+}
+
 export class JsonDataScanner {
   private mode: Mode = 'structure';
   private depth = 0;
@@ -178,54 +205,70 @@ export class JsonDataScanner {
   }
 
   /**
-   * The hot loop: copies nothing while the string has no escapes, which is the common case;
-   * with escapes (a "\n" every 76 characters, "\/"), one output buffer a chunk.
+   * The hot loop: quotes and backslashes are found with Buffer#indexOf (memchr), and the runs between them are handed on without copying while
+   * the string has no escapes, which is the common case. With escapes (a "\n" every 76
+   * characters from Android, "\/" from PHP) the runs are gathered into one buffer a chunk.
    */
   private scanData(chunk: Buffer, start: number): number {
     let output: Buffer | undefined;
     let outputLength = 0;
-    let runStart = start;
+    // While output is undefined, the data seen so far in this chunk is chunk[start, runEnd).
+    let runEnd = start;
     let index = start;
     let closed = false;
+    let nextQuote = chunk.indexOf(quote, start);
+    let checkedUpTo = start;
 
     while (index < chunk.length) {
       if (this.pendingEscape !== undefined) {
         const escaped = this.continueEscape(chunk[index]!);
         index += 1;
-        runStart = index;
         if (escaped !== undefined) {
-          output ??= Buffer.allocUnsafe(chunk.length - start);
+          if (output === undefined) {
+            output = this.startOutput(chunk, start, runEnd);
+            outputLength = runEnd - start;
+          }
           output[outputLength] = escaped;
           outputLength += 1;
         }
         continue;
       }
-      const byte = chunk[index]!;
-      if (byte === quote || byte === backslash) {
-        if (output !== undefined || byte === backslash) {
-          output ??= Buffer.allocUnsafe(chunk.length - start);
-          outputLength += chunk.copy(output, outputLength, runStart, index);
-          runStart = index + 1;
+      if (nextQuote !== -1 && nextQuote < index) nextQuote = chunk.indexOf(quote, index);
+      const nextBackslash = chunk.indexOf(backslash, index);
+      let end = chunk.length;
+      if (nextQuote !== -1) end = nextQuote;
+      if (nextBackslash !== -1 && nextBackslash < end) end = nextBackslash;
+      if (end > checkedUpTo) {
+        // One pass up to the next quote covers every run before it, escapes or not.
+        const checkTo = nextQuote === -1 ? chunk.length : Math.max(nextQuote, end);
+        if (firstControlCharacter(chunk, checkedUpTo, checkTo) !== -1) {
+          throw invalidJson('a control character appears unescaped in a string');
         }
-        index += 1;
-        if (byte === quote) {
-          closed = true;
-          break;
-        }
-        this.pendingEscape = [];
-        continue;
+        checkedUpTo = checkTo;
       }
-      if (byte < 0x20) throw invalidJson('a control character appears unescaped in a string');
+
+      if (output === undefined) {
+        runEnd = end;
+      } else {
+        outputLength += chunk.copy(output, outputLength, index, end);
+      }
+      index = end;
+      if (index === chunk.length) break;
       index += 1;
+      if (chunk[end] === quote) {
+        closed = true;
+        break;
+      }
+      if (output === undefined) {
+        output = this.startOutput(chunk, start, runEnd);
+        outputLength = runEnd - start;
+      }
+      this.pendingEscape = [];
     }
 
-    if (output === undefined) {
-      const end = closed ? index - 1 : index;
-      if (end > runStart) this.sink.data(chunk.subarray(runStart, end));
-    } else {
-      if (!closed) outputLength += chunk.copy(output, outputLength, runStart, index);
-      if (outputLength > 0) this.sink.data(output.subarray(0, outputLength));
-    }
+    const data =
+      output === undefined ? chunk.subarray(start, runEnd) : output.subarray(0, outputLength);
+    if (data.length > 0) this.sink.data(data);
     if (closed) {
       this.sink.dataEnd();
       this.mode = 'structure';
@@ -235,6 +278,13 @@ export class JsonDataScanner {
       this.keep(Buffer.from('"'));
     }
     return index;
+  }
+
+  /** A buffer for the unescaped text of this chunk, holding the run read before the escape. */
+  private startOutput(chunk: Buffer, start: number, runEnd: number): Buffer {
+    const output = Buffer.allocUnsafe(chunk.length - start);
+    chunk.copy(output, 0, start, runEnd);
+    return output;
   }
 
   /** Feeds one byte of an escape sequence; returns the byte it stands for once complete. */
