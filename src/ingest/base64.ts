@@ -58,7 +58,7 @@ export class Base64Decoder {
       [index, written] = this.decodeWholeGroupsNatively(input, index, output, written);
     }
     if (index < input.length) {
-      [index, written] = this.decodeSlowly(input, index, output, written, false);
+      written = this.decodeSlowly(input, index, output, written, false)[1];
     }
     return output.subarray(0, written);
   }
