@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** What one scenario sends: the same JSON body on every request, and what must end up stored. */
+export interface RequestBody {
+  /** The image inside the data URI; every stored object must be exactly these bytes. */
+  readonly image: Buffer;
+  readonly sha256: string;
+  /** `{"data":"data:image/jpeg;base64,..."}` */
+  readonly json: Buffer;
+}
+
+const fixtures = path.resolve(import.meta.dirname, '../__tests__/fixtures');
+
+export function readFixture(name: string): Buffer {
+  return readFileSync(path.join(fixtures, name));
+}
+
+const maxComPayload = 65533; // a segment's 16-bit length counts itself (2 bytes) plus the payload
+const comSegmentOverhead = 4; // FF FE and the two length bytes
+
+/**
+ * Makes a real JPEG exactly `targetBytes` long by adding COM (comment, 0xFFFE) segments, so
+ * the result is still a well-formed JPEG that a strict marker walker or a decoder accepts
+ * (trailing bytes after EOI would be rejected by validation). The comments go after the
+ * leading APPn segments (JFIF APP0 must stay first), before the tables and the scan.
+ */
+export function padJpeg(jpeg: Buffer, targetBytes: number): Buffer {
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG (no SOI)');
+  const extra = targetBytes - jpeg.length;
+  if (extra === 0) return jpeg;
+  if (extra < comSegmentOverhead) {
+    throw new Error(
+      `cannot pad a ${jpeg.length}-byte JPEG to ${targetBytes} bytes: a comment needs 4 bytes`,
+    );
+  }
+
+  let insertAt = 2;
+  while (jpeg[insertAt] === 0xff && jpeg[insertAt + 1]! >= 0xe0 && jpeg[insertAt + 1]! <= 0xef) {
+    insertAt += 2 + jpeg.readUInt16BE(insertAt + 2);
+  }
+
+  // Spread the extra bytes evenly over as few segments as possible; each is 4..65537 bytes.
+  const segmentCount = Math.ceil(extra / (maxComPayload + comSegmentOverhead));
+  const base = Math.floor(extra / segmentCount);
+  const remainder = extra % segmentCount;
+  const segments: Buffer[] = [];
+  const filler = Buffer.from('image-ingest benchmark padding. ');
+  for (let i = 0; i < segmentCount; i++) {
+    const size = base + (i < remainder ? 1 : 0);
+    const segment = Buffer.alloc(size);
+    segment[0] = 0xff;
+    segment[1] = 0xfe;
+    segment.writeUInt16BE(size - 2, 2);
+    for (let at = comSegmentOverhead; at < size; at += filler.length) {
+      filler.copy(segment, at, 0, Math.min(filler.length, size - at));
+    }
+    segments.push(segment);
+  }
+  return Buffer.concat([jpeg.subarray(0, insertAt), ...segments, jpeg.subarray(insertAt)]);
+}
+
+/**
+ * A real JPEG of about `targetBytes`: large.jpg (~1 MiB, a real 1600x1200 photo-like image)
+ * for sizes at or above it, photo.jpg below, padded up with comments. `0` means large.jpg as is.
+ */
+export function jpegOfSize(targetBytes: number): Buffer {
+  const large = readFixture('large.jpg');
+  if (targetBytes === 0 || targetBytes === large.length) return large;
+  const base = targetBytes >= large.length ? large : readFixture('photo.jpg');
+  return padJpeg(base, targetBytes);
+}
+
+export function jsonImageBody(image: Buffer, mimeType = 'image/jpeg'): RequestBody {
+  const json = Buffer.from(
+    JSON.stringify({ data: `data:${mimeType};base64,${image.toString('base64')}` }),
+  );
+  return { image, sha256: createHash('sha256').update(image).digest('hex'), json };
+}

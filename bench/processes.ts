@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import path from 'node:path';
+
+/**
+ * Child processes and temp dirs of one bench run, so that every exit path (success, a thrown
+ * error, Ctrl-C, SIGTERM) removes them: a benchmark must never leave a server behind.
+ */
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+const cleanups = new Set<() => void>();
+
+export function removeOnExit(dir: string): void {
+  tempDirs.add(dir);
+}
+
+export function onExit(cleanup: () => void): void {
+  cleanups.add(cleanup);
+}
+
+function cleanUpNow(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  for (const cleanup of cleanups) {
+    try {
+      cleanup();
+    } catch {
+      // Best effort: the other resources must still be released.
+    }
+  }
+  cleanups.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+process.on('exit', cleanUpNow);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\nbench: ${signal}, stopping servers and removing temp dirs\n`);
+    cleanUpNow();
+    process.exit(130);
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const exitWithParent = path.resolve(import.meta.dirname, 'exit-with-parent.ts');
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Everything the process wrote to stderr (the last 64 KiB), to explain a failure. */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL if it is still there after a few seconds. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a Node server script as a child process listening on `port`, and resolves once the
+ * port accepts connections. The child is started with a preload that makes it exit when this
+ * process goes away, even if this one is killed with SIGKILL.
+ */
+export async function startNodeServer(options: {
+  name: string;
+  script: string;
+  port: number;
+  env: Record<string, string>;
+  nodeArgs?: readonly string[];
+}): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', exitWithParent, options.script],
+    {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    },
+  );
+  children.add(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    stderr = (stderr + text).slice(-65536);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  exited.then(
+    () => children.delete(child),
+    () => undefined,
+  );
+
+  const deadline = Date.now() + 20_000;
+  while (!(await portAccepts(options.port))) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${options.name} exited before listening:\n${stderr}`);
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.name} did not listen on port ${options.port} within 20 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return {
+    name: options.name,
+    port: options.port,
+    pid: child.pid!,
+    stderr: () => stderr,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Starts any other program (the GCS emulator) under the same clean-up rules. */
+export function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+function statusKib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (match === null) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+export function rssBytes(pid: number): number {
+  return statusKib(pid, 'VmRSS') * 1024;
+}
+
+export interface RssWatch {
+  /** Stops polling; returns the highest RSS seen (polled, or the kernel's high-water mark). */
+  stop(): { peakBytes: number; samples: number; hwmTrusted: boolean };
+}
+
+/**
+ * Follows a process's resident set while a load runs: VmRSS every `intervalMs`, plus VmHWM,
+ * the kernel's own peak, which catches spikes between two polls. The peak is first reset
+ * (writing 5 to clear_refs, Linux >= 4.0, needs the right to write there) so that it covers
+ * this run only; when that is refused, only the polled values are used.
+ */
+export function watchRss(pid: number, intervalMs = 20): RssWatch {
+  let hwmTrusted = true;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    hwmTrusted = false;
+  }
+  let peak = rssBytes(pid);
+  let samples = 1;
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssBytes(pid));
+      samples++;
+    } catch {
+      // The process has gone; the run will report its failure.
+    }
+  }, intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      try {
+        peak = Math.max(peak, rssBytes(pid));
+        if (hwmTrusted) peak = Math.max(peak, statusKib(pid, 'VmHWM') * 1024);
+      } catch {
+        // As above.
+      }
+      return { peakBytes: peak, samples, hwmTrusted };
+    },
+  };
+}

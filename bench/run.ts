@@ -1,0 +1,561 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { jpegOfSize, jsonImageBody, readFixture, type RequestBody } from './bodies.ts';
+import {
+  freePort,
+  removeOnExit,
+  rssBytes,
+  startNodeServer,
+  track,
+  watchRss,
+  type ServerProcess,
+} from './processes.ts';
+import { summariseCpuProfile } from './profile-summary.ts';
+import {
+  gcsStorage,
+  localStorage,
+  verifyStored,
+  type BenchStorage,
+  type Verification,
+} from './storage.ts';
+
+/**
+ * npm run bench [-- options]: image-ingest against the buffered baseline and the bare ceiling,
+ * each in its own process, one at a time, on the same storage. See docs/performance.md.
+ */
+
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+interface Scenario {
+  readonly key: string;
+  readonly title: string;
+  /** Size of the JPEG inside the body; 0 means large.jpg as it is (~1 MiB). */
+  readonly imageBytes: number;
+  readonly connections: number;
+  /**
+   * Seconds of load, or a fixed number of requests per connection: huge bodies take seconds
+   * each, and a time limit would cut most of them off.
+   */
+  readonly load: { readonly seconds: number } | { readonly requestsPerConnection: number };
+  /** Informational targets from the issue, for image-ingest; none in smoke runs. */
+  readonly targets?: {
+    readonly maxRssGrowthMiB?: number;
+    readonly minRpsVsBaseline?: number;
+    readonly minRpsVsCeiling?: number;
+  };
+}
+
+function defaultScenarios(smoke: boolean): Scenario[] {
+  if (smoke) {
+    // Every path, small and short, so that CI notices when the bench or a server breaks.
+    return [
+      { key: 'a', title: '(a) ~1 MiB JPEG', imageBytes: 0, connections: 16, load: { seconds: 1 } },
+      {
+        key: 'b',
+        title: '(b) 6 MiB JPEG (streamed)',
+        imageBytes: 6 * MiB,
+        connections: 4,
+        load: { requestsPerConnection: 2 },
+      },
+      {
+        key: 'c',
+        title: '(c) one 12 MiB JPEG at a time',
+        imageBytes: 12 * MiB,
+        connections: 1,
+        load: { requestsPerConnection: 2 },
+      },
+      {
+        key: 'd',
+        title: '(d) 100 KiB JPEG',
+        imageBytes: 100 * KiB,
+        connections: 64,
+        load: { seconds: 1 },
+      },
+    ];
+  }
+  return [
+    {
+      key: 'a',
+      title: '(a) ~1 MiB JPEG (large.jpg)',
+      imageBytes: 0,
+      connections: 16,
+      load: { seconds: 15 },
+      targets: { minRpsVsBaseline: 4, minRpsVsCeiling: 0.4 },
+    },
+    {
+      key: 'b',
+      title: '(b) 25 MiB JPEG',
+      imageBytes: 25 * MiB,
+      connections: 16,
+      load: { requestsPerConnection: 3 },
+      targets: { maxRssGrowthMiB: 160 },
+    },
+    {
+      key: 'c',
+      title: '(c) one 100 MiB JPEG at a time',
+      imageBytes: 100 * MiB,
+      connections: 1,
+      load: { requestsPerConnection: 4 },
+      targets: { maxRssGrowthMiB: 64 },
+    },
+    {
+      key: 'd',
+      title: '(d) ~100 KiB JPEG',
+      imageBytes: 100 * KiB,
+      connections: 64,
+      load: { seconds: 15 },
+      targets: { minRpsVsBaseline: 1 },
+    },
+  ];
+}
+
+/** "25M", "100K", "1048576" */
+function parseBytes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(text.trim());
+  if (match === null) throw new Error(`not a size: ${text}`);
+  const unit = { '': 1, K: KiB, M: MiB, G: 1024 * MiB }[match[2]!.toUpperCase()]!;
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** `--size b=25M --connections a=32`: per-scenario overrides, KEY=VALUE. */
+function overrides(
+  entries: readonly string[] | undefined,
+  parse: (text: string) => number,
+): Map<string, number> {
+  return new Map(
+    (entries ?? []).map((entry) => {
+      const [key, value] = entry.split('=');
+      if (key === undefined || value === undefined)
+        throw new Error(`expected KEY=VALUE, got ${entry}`);
+      return [key.trim(), parse(value)];
+    }),
+  );
+}
+
+type ServerKind = 'service' | 'baseline' | 'bare';
+
+const root = path.resolve(import.meta.dirname, '..');
+const serverScripts: Record<ServerKind, string> = {
+  service: path.join(root, 'dist/index.js'),
+  baseline: path.join(root, 'bench/baseline-server.ts'),
+  bare: path.join(root, 'bench/bare-server.ts'),
+};
+const serverLabels: Record<ServerKind, string> = {
+  service: 'image-ingest',
+  baseline: 'baseline (buffered)',
+  bare: 'ceiling (bare node:http)',
+};
+
+interface RunResult {
+  readonly server: ServerKind;
+  readonly storage: 'local' | 'gcs' | 'none';
+  readonly rps: number;
+  readonly mbps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly idleRssMiB: number;
+  readonly rssGrowthMiB: number;
+  readonly ok: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly verification?: Verification | undefined;
+  readonly problems: readonly string[];
+}
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: 'a,b,c,d' },
+    servers: { type: 'string', default: 'service,baseline,bare' },
+    storage: { type: 'string' },
+    duration: { type: 'string' },
+    requests: { type: 'string' },
+    size: { type: 'string', multiple: true },
+    connections: { type: 'string', multiple: true },
+    'node-arg': { type: 'string', multiple: true },
+    env: { type: 'string', multiple: true },
+    validation: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(`npm run bench [-- options]
+  --smoke                 every scenario for ~1 s with small images, no targets (CI)
+  --scenarios a,b,c,d     which scenarios to run
+  --servers service,baseline,bare
+  --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
+  --duration SECONDS      load duration of the time-based scenarios (a, d)
+  --requests N            requests per connection of the count-based scenarios (b, c)
+  --size KEY=SIZE         image size of a scenario, e.g. --size b=25M --size d=100K
+  --connections KEY=N     concurrency of a scenario, e.g. --connections a=32
+  --node-arg=ARG          extra Node option for every server, e.g. --node-arg=--max-semi-space-size=4
+  --env KEY=VALUE         extra environment for image-ingest and the baseline, e.g.
+                          --env STREAMING_THRESHOLD_BYTES=1048576
+  --validation MODE       IMAGE_VALIDATION for both image-ingest and the baseline
+  --profile               run image-ingest with --cpu-prof and print where its CPU time goes
+`);
+  process.exit(0);
+}
+
+const emulatorBinary = path.join(root, '.tools/bin/fake-gcs-server');
+const emulatorAvailable = existsSync(emulatorBinary);
+const storages = (args.storage ?? (emulatorAvailable ? 'local,gcs' : 'local'))
+  .split(',')
+  .map((s) => s.trim()) as ('local' | 'gcs')[];
+const servers = args.servers.split(',').map((s) => s.trim()) as ServerKind[];
+const wanted = new Set(args.scenarios.split(',').map((s) => s.trim()));
+const extraEnv = Object.fromEntries(
+  (args.env ?? []).map((entry) => [
+    entry.slice(0, entry.indexOf('=')),
+    entry.slice(entry.indexOf('=') + 1),
+  ]),
+);
+const sizes = overrides(args.size, parseBytes);
+const concurrency = overrides(args.connections, Number);
+const chosen = defaultScenarios(args.smoke)
+  .filter((scenario) => wanted.has(scenario.key))
+  .map((scenario): Scenario => ({
+    ...scenario,
+    imageBytes: sizes.get(scenario.key) ?? scenario.imageBytes,
+    connections: concurrency.get(scenario.key) ?? scenario.connections,
+    load:
+      'seconds' in scenario.load
+        ? { seconds: args.duration === undefined ? scenario.load.seconds : Number(args.duration) }
+        : {
+            requestsPerConnection:
+              args.requests === undefined
+                ? scenario.load.requestsPerConnection
+                : Number(args.requests),
+          },
+  }));
+
+// Temp dirs carry the runner's pid, so that one left by a run killed with SIGKILL (nothing
+// can clean up then) is removed by the next run once that pid is gone.
+for (const entry of readdirSync(os.tmpdir())) {
+  const match = /^image-ingest-bench-(\d+)-/.exec(entry);
+  if (match !== null && !existsSync(`/proc/${match[1]}`)) {
+    rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+  }
+}
+const tempRoot = mkdtempSync(path.join(os.tmpdir(), `image-ingest-bench-${process.pid}-`));
+removeOnExit(tempRoot);
+const profileDir = path.join(root, 'bench/results/profiles');
+if (args.profile) mkdirSync(profileDir, { recursive: true });
+
+let emulatorEndpoint: string | undefined;
+let stopEmulator = async (): Promise<void> => {};
+if (storages.includes('gcs')) {
+  const { startEmulator } = await import('../__tests__/support/emulator.ts');
+  const emulator = await startEmulator();
+  track(emulator.process);
+  emulatorEndpoint = emulator.endpoint;
+  stopEmulator = () => emulator.stop();
+}
+
+const warmUpBody = jsonImageBody(readFixture('photo.jpg'));
+const headers = { 'content-type': 'application/json' };
+
+interface Load {
+  readonly result: autocannon.Result;
+  /** From the start to the last response: autocannon itself only stops on a 1 s tick. */
+  readonly seconds: number;
+}
+
+async function load(
+  port: number,
+  body: Buffer,
+  { connections, load: how }: Pick<Scenario, 'connections' | 'load'>,
+): Promise<Load> {
+  const started = performance.now();
+  let lastResponse = started;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}/v1/images`,
+        method: 'POST',
+        headers,
+        body,
+        connections,
+        ...('seconds' in how
+          ? { duration: how.seconds }
+          : { amount: how.requestsPerConnection * connections }),
+        // A 100 MiB upload to the buffered baseline can take several seconds.
+        timeout: 300,
+      },
+      (error: unknown, result) => {
+        if (error === null || error === undefined) resolve(result);
+        else
+          reject(error instanceof Error ? error : new Error('autocannon failed', { cause: error }));
+      },
+    );
+    instance.on('response', () => {
+      lastResponse = performance.now();
+    });
+  });
+  return { result, seconds: (lastResponse - started) / 1000 };
+}
+
+/** A few small uploads (JIT, first connections, first store writes) before measuring. */
+async function warmUp(port: number): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    await Promise.all(
+      [0, 1].map(async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/v1/images`, {
+          method: 'POST',
+          headers,
+          body: warmUpBody.json,
+        });
+        await response.arrayBuffer();
+        if (response.status >= 300) throw new Error(`warm-up upload answered ${response.status}`);
+      }),
+    );
+  }
+}
+
+async function runOne(
+  scenario: Scenario,
+  server: ServerKind,
+  storageDriver: 'local' | 'gcs' | 'none',
+  body: RequestBody,
+): Promise<RunResult> {
+  const problems: string[] = [];
+  const label = `${scenario.key}-${server}`;
+  let storage: BenchStorage | undefined;
+  if (storageDriver === 'local') storage = await localStorage(tempRoot, label);
+  if (storageDriver === 'gcs') storage = await gcsStorage(emulatorEndpoint!, label);
+
+  const port = await freePort();
+  const maxImageBytes = Math.max(10 * MiB, body.image.length);
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MAX_IMAGE_BYTES: String(maxImageBytes),
+    LOG_LEVEL: 'warn',
+    ...(storage?.env ?? {}),
+    ...(args.validation === undefined ? {} : { IMAGE_VALIDATION: args.validation }),
+    ...extraEnv,
+  };
+  const profiling = args.profile && server === 'service';
+  let process_: ServerProcess | undefined;
+  try {
+    process_ = await startNodeServer({
+      name: serverLabels[server],
+      script: serverScripts[server],
+      port,
+      env,
+      nodeArgs: [
+        ...(args['node-arg'] ?? []),
+        ...(profiling ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      ],
+    });
+
+    // Warm up (JIT, connection handling, first store writes) with small requests, so that the
+    // idle RSS below is that of a server that has already served.
+    await warmUp(port);
+    const before = new Set(storage === undefined ? [] : await storage.listNames());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const idle = rssBytes(process_.pid);
+    const watch = watchRss(process_.pid);
+    const { result, seconds } = await load(port, body.json, scenario);
+    const rss = watch.stop();
+
+    let verification: Verification | undefined;
+    if (storage !== undefined) {
+      verification = await verifyStored(storage, before, {
+        bytes: body.image.length,
+        sha256: body.sha256,
+      });
+      if (verification.leftovers.length > 0) {
+        problems.push(
+          `${verification.leftovers.length} temp files left: ${verification.leftovers.slice(0, 3).join('; ')}`,
+        );
+      }
+      if (verification.wrong.length > 0) {
+        problems.push(
+          `${verification.wrong.length} wrong objects: ${verification.wrong.slice(0, 3).join('; ')}`,
+        );
+      }
+      if (verification.objects < result['2xx']) {
+        problems.push(
+          `${result['2xx']} uploads answered 201 but only ${verification.objects} objects stored`,
+        );
+      }
+    }
+    if (result.non2xx > 0) problems.push(`${result.non2xx} non-2xx responses`);
+    if (result.errors > 0)
+      problems.push(`${result.errors} connection errors (${result.timeouts} timeouts)`);
+    if (result['2xx'] === 0) problems.push('no successful request');
+
+    return {
+      server,
+      storage: storageDriver,
+      rps: result['2xx'] / seconds,
+      mbps: ((result['2xx'] + result.non2xx) * body.json.length) / MiB / seconds,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      idleRssMiB: idle / MiB,
+      rssGrowthMiB: (rss.peakBytes - idle) / MiB,
+      ok: result['2xx'],
+      non2xx: result.non2xx,
+      errors: result.errors,
+      verification,
+      problems,
+    };
+  } catch (error) {
+    const stderr = process_?.stderr() ?? '';
+    throw new Error(`${serverLabels[server]} in ${label}: ${String(error)}\n${stderr}`, {
+      cause: error,
+    });
+  } finally {
+    await process_?.stop();
+    await storage?.dispose();
+    if (profiling) printProfile();
+  }
+}
+
+function printProfile(): void {
+  const files = readdirSync(profileDir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .sort();
+  const newest = files.at(-1);
+  if (newest === undefined) return;
+  process.stdout.write(`\nCPU profile of image-ingest: ${path.join(profileDir, newest)}\n`);
+  process.stdout.write(summariseCpuProfile(path.join(profileDir, newest), 20));
+}
+
+const fixed = (value: number, digits = 1): string =>
+  Number.isFinite(value) ? value.toFixed(digits) : '-';
+const ratio = (a: number | undefined, b: number | undefined): string =>
+  a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]): string =>
+    row
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+      )
+      .join('  ');
+  return [
+    line(rows[0]!),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+function report(
+  scenario: Scenario,
+  storageDriver: 'local' | 'gcs',
+  body: RequestBody,
+  results: RunResult[],
+): string {
+  const rows = [
+    [
+      'server',
+      'req/s',
+      'MB/s',
+      'p50 ms',
+      'p99 ms',
+      'idle RSS MiB',
+      'peak RSS growth MiB',
+      '2xx',
+      'non-2xx',
+      'stored ok',
+    ],
+    ...results.map((r) => [
+      serverLabels[r.server],
+      fixed(r.rps),
+      fixed(r.mbps),
+      fixed(r.p50, 0),
+      fixed(r.p99, 0),
+      fixed(r.idleRssMiB),
+      fixed(r.rssGrowthMiB),
+      String(r.ok),
+      String(r.non2xx + r.errors),
+      r.verification === undefined
+        ? '-'
+        : `${r.verification.objects - r.verification.wrong.length}/${r.verification.objects}`,
+    ]),
+  ];
+  const find = (kind: ServerKind): RunResult | undefined => results.find((r) => r.server === kind);
+  const service = find('service');
+  const baseline = find('baseline');
+  const bare = find('bare');
+  const lines = [
+    `\n## ${scenario.title}; storage: ${storageDriver}; body ${fixed(body.json.length / MiB, 2)} MiB of JSON ` +
+      `(image ${fixed(body.image.length / MiB, 2)} MiB); ` +
+      `${scenario.connections} concurrent, ` +
+      ('seconds' in scenario.load
+        ? `${scenario.load.seconds} s`
+        : `${scenario.load.requestsPerConnection * scenario.connections} requests`) +
+      (args.validation === undefined ? '' : `; IMAGE_VALIDATION=${args.validation}`),
+    table(rows),
+    `image-ingest / baseline: req/s ${ratio(service?.rps, baseline?.rps)}, ` +
+      `RSS growth ${ratio(service?.rssGrowthMiB, baseline?.rssGrowthMiB)}; ` +
+      `image-ingest / ceiling: req/s ${ratio(service?.rps, bare?.rps)}; ` +
+      `baseline / ceiling: req/s ${ratio(baseline?.rps, bare?.rps)}`,
+  ];
+  const targets = scenario.targets;
+  if (targets !== undefined && service !== undefined) {
+    const checks: string[] = [];
+    if (targets.maxRssGrowthMiB !== undefined) {
+      checks.push(
+        `RSS growth ${fixed(service.rssGrowthMiB)} < ${targets.maxRssGrowthMiB} MiB: ${service.rssGrowthMiB < targets.maxRssGrowthMiB ? 'met' : 'NOT met'}`,
+      );
+    }
+    if (targets.minRpsVsBaseline !== undefined && baseline !== undefined) {
+      const r = service.rps / baseline.rps;
+      checks.push(
+        `req/s >= ${targets.minRpsVsBaseline}x baseline: ${r >= targets.minRpsVsBaseline ? 'met' : 'NOT met'}`,
+      );
+    }
+    if (targets.minRpsVsCeiling !== undefined && bare !== undefined) {
+      const r = service.rps / bare.rps;
+      checks.push(
+        `req/s >= ${targets.minRpsVsCeiling * 100}% of ceiling: ${r >= targets.minRpsVsCeiling ? 'met' : 'NOT met'}`,
+      );
+    }
+    lines.push(`targets (issue 3, image-ingest): ${checks.join('; ')}`);
+  }
+  for (const r of results) {
+    for (const problem of r.problems) lines.push(`PROBLEM ${serverLabels[r.server]}: ${problem}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+let failed = false;
+process.stdout.write(
+  `image-ingest bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
+    `${fixed(os.totalmem() / 1024 ** 3)} GiB RAM; storage: ${storages.join(', ')}` +
+    `${args.smoke ? '; SMOKE run (small sizes, no targets)' : ''}\n`,
+);
+try {
+  for (const scenario of chosen) {
+    const body = jsonImageBody(jpegOfSize(scenario.imageBytes));
+    let bareResult: RunResult | undefined;
+    for (const storageDriver of storages) {
+      const results: RunResult[] = [];
+      for (const server of servers) {
+        if (server === 'bare') {
+          // The ceiling stores nothing: one run serves every storage's table.
+          bareResult ??= await runOne(scenario, 'bare', 'none', body);
+          results.push(bareResult);
+        } else {
+          results.push(await runOne(scenario, server, storageDriver, body));
+        }
+      }
+      if (results.some((r) => r.problems.length > 0)) failed = true;
+      process.stdout.write(report(scenario, storageDriver, body, results));
+    }
+  }
+} finally {
+  await stopEmulator();
+}
+process.exitCode = failed ? 1 : 0;

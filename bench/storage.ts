@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Storage, type Bucket } from '@google-cloud/storage';
+
+/**
+ * Where one server writes during one run, and how the bench checks afterwards that every
+ * object stored is exactly the image that was sent.
+ */
+export interface BenchStorage {
+  readonly driver: 'local' | 'gcs';
+  /** Environment that points both image-ingest and the baseline at this storage. */
+  readonly env: Record<string, string>;
+  listNames(): Promise<string[]>;
+  sha256Of(name: string): Promise<{ bytes: number; sha256: string }>;
+  /** Anything a failed or aborted write left behind (the local driver's temp files). */
+  leftovers(): Promise<string[]>;
+  dispose(): Promise<void>;
+}
+
+export async function localStorage(root: string, label: string): Promise<BenchStorage> {
+  const dir = await fs.mkdtemp(path.join(root, `${label}-`));
+  const incoming = path.join(dir, '.incoming');
+  return {
+    driver: 'local',
+    env: { STORAGE_DRIVER: 'local', UPLOAD_DIR: dir },
+    listNames: async () => (await fs.readdir(dir)).filter((name) => name !== '.incoming').sort(),
+    sha256Of: async (name) => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      await pipeline(createReadStream(path.join(dir, name)), async function* (chunks) {
+        for await (const chunk of chunks as AsyncIterable<Buffer>) {
+          bytes += chunk.length;
+          hash.update(chunk);
+        }
+        yield* [];
+      });
+      return { bytes, sha256: hash.digest('hex') };
+    },
+    leftovers: async () => await fs.readdir(incoming).catch(() => []),
+    dispose: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function gcsStorage(endpoint: string, label: string): Promise<BenchStorage> {
+  const client = new Storage({ apiEndpoint: endpoint, projectId: 'bench-project' });
+  const [bucket]: [Bucket, ...unknown[]] = await client.createBucket(
+    `bench-${label}-${Date.now().toString(36)}`,
+  );
+  return {
+    driver: 'gcs',
+    env: {
+      STORAGE_DRIVER: 'gcs',
+      GCS_BUCKET: bucket.name,
+      GCS_API_ENDPOINT: endpoint,
+      GCS_PROJECT_ID: 'bench-project',
+    },
+    listNames: async () => {
+      const [files] = await bucket.getFiles();
+      return files.map((file) => file.name).sort();
+    },
+    sha256Of: async (name) => {
+      // Plain HTTP: the client's download() piles listeners on a shared stream when called
+      // hundreds of times in a row, and the bytes are all that matters here.
+      const response = await fetch(
+        `${endpoint}/storage/v1/b/${bucket.name}/o/${encodeURIComponent(name)}?alt=media`,
+      );
+      if (!response.ok) throw new Error(`downloading ${name}: HTTP ${response.status}`);
+      const contents = Buffer.from(await response.arrayBuffer());
+      return {
+        bytes: contents.length,
+        sha256: createHash('sha256').update(contents).digest('hex'),
+      };
+    },
+    leftovers: () => Promise.resolve([]),
+    dispose: async () => {
+      // The emulator keeps objects in memory: free them before the next run.
+      await bucket.deleteFiles({ force: true });
+      await bucket.delete();
+    },
+  };
+}
+
+export interface Verification {
+  readonly objects: number;
+  /** Objects whose bytes or sha256 differ from the image sent. */
+  readonly wrong: readonly string[];
+  /** Temp files still there 5 s after the run. */
+  readonly leftovers: readonly string[];
+}
+
+/** Checks every object stored during the run (those not there before) against the image. */
+export async function verifyStored(
+  storage: BenchStorage,
+  before: ReadonlySet<string>,
+  expected: { bytes: number; sha256: string },
+): Promise<Verification> {
+  // Requests cut off at the end of a run abort their writes, whose clean-up takes a moment;
+  // a write that was past its last byte may still land, as a complete object.
+  let leftovers = await storage.leftovers();
+  for (let waited = 0; leftovers.length > 0 && waited < 5_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    leftovers = await storage.leftovers();
+  }
+  const wrong: string[] = [];
+  const names = (await storage.listNames()).filter((name) => !before.has(name));
+  for (const name of names) {
+    const actual = await storage.sha256Of(name);
+    if (actual.bytes !== expected.bytes || actual.sha256 !== expected.sha256) {
+      wrong.push(`${name}: ${actual.bytes} bytes, sha256 ${actual.sha256}`);
+    }
+  }
+  return {
+    objects: names.length,
+    wrong,
+    leftovers: leftovers.map((leftover) => `temp file left: ${leftover}`),
+  };
+}
