@@ -2,6 +2,7 @@ import { expect } from '@jest/globals';
 import type { Bucket } from '@google-cloud/storage';
 import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -43,6 +44,10 @@ export class LogCapture {
   text(): string {
     return this.lines.join('');
   }
+  /** Resolves once a log line contains `text` (the request that logs it has then finished). */
+  async waitFor(text: string): Promise<void> {
+    while (!this.text().includes(text)) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export interface AppUnderTest {
@@ -54,7 +59,19 @@ export interface AppUnderTest {
   readonly puts: ('buffer' | 'stream')[];
   /** Every object a reader could see, plus anything a write left behind (temp files). */
   stored(): Promise<string[]>;
+  /**
+   * Sends raw bytes over a real socket. (supertest serialises a Buffer from jest's realm as
+   * JSON, so a byte-exact body needs this.)
+   */
+  postBytes(path: string, headers: Record<string, string>, body: Buffer): Promise<RawResponse>;
   cleanup(): Promise<void>;
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+  readonly body: unknown;
 }
 
 export type Driver = 'local' | 'gcs';
@@ -110,14 +127,64 @@ export async function makeApp(
     logger: log.logger,
     rateLimitStore: options.rateLimitStore,
   });
+  let server: http.Server | undefined;
+  const postBytes = async (
+    urlPath: string,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<RawResponse> => {
+    if (server === undefined) {
+      const handle = app.callback();
+      const listening = http.createServer((incoming, outgoing) => {
+        void handle(incoming, outgoing);
+      });
+      await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+      server = listening;
+    }
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    return new Promise((resolve, reject) => {
+      const call = http.request(
+        { host: '127.0.0.1', port, path: urlPath, method: 'POST', headers, agent: false },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              text,
+              body: parsed,
+            });
+          });
+        },
+      );
+      // The server may answer and close before the whole body is sent (a 413 or 415).
+      call.on('error', reject);
+      call.end(body);
+    });
+  };
   return {
     app,
     config,
+    postBytes,
     store,
     log,
     puts,
     stored,
     cleanup: async () => {
+      if (server !== undefined) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server!.close(resolve));
+      }
       await fs.rm(dir, { recursive: true, force: true });
       if (bucket !== undefined) await bucket.deleteFiles({ force: true }).catch(() => undefined);
     },
@@ -135,7 +202,7 @@ async function listFiles(dir: string): Promise<string[]> {
 
 /** Asserts an error response in the catalogue's shape, with nothing stored. */
 export async function expectRefused(
-  response: Response,
+  response: Response | RawResponse,
   status: number,
   code: string,
   subject: AppUnderTest,
