@@ -67,6 +67,27 @@ export interface Config {
 
 export type ImageValidationMode = 'decode' | 'structure';
 
+/** Types whose container IMAGE_VALIDATION=structure can walk (src/ingest/container-walker.ts). */
+/** Types that sharp's bundled libvips decodes (HEIC needs HEVC, which it does not ship). */
+const decodeCheckedTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/tiff',
+];
+
+export const structureCheckedTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+];
+
 export interface AuthConfig {
   /** SHA-256 digests of the accepted API keys (plain keys are hashed on load). */
   readonly apiKeyHashes: readonly Buffer[];
@@ -205,6 +226,23 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     publicBaseUrl = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   }
 
+  const security = loadSecurityConfig(env);
+  const allowedTypes = readAllowedTypes(env);
+  const verifiable =
+    security.imageValidation === 'decode' ? decodeCheckedTypes : structureCheckedTypes;
+  const unverifiable = allowedTypes.filter((type) => !verifiable.includes(type));
+  if (unverifiable.length > 0) {
+    // Name the setting to change: the mode if the other one could verify them, else the list.
+    const otherMode = security.imageValidation === 'decode' ? 'structure' : 'decode';
+    const otherVerifiable = otherMode === 'decode' ? decodeCheckedTypes : structureCheckedTypes;
+    const fixByMode = unverifiable.every((type) => otherVerifiable.includes(type));
+    throw new ConfigError(
+      fixByMode ? 'IMAGE_VALIDATION' : 'ALLOWED_TYPES',
+      `does not fit: IMAGE_VALIDATION=${security.imageValidation} cannot verify ${unverifiable.join(', ')}` +
+        (fixByMode ? `; use IMAGE_VALIDATION=${otherMode}` : '; remove them from ALLOWED_TYPES'),
+    );
+  }
+
   return {
     port,
     host,
@@ -212,7 +250,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     maxImageBytes,
     maxBodyBytes,
     maxJsonOverheadBytes,
-    allowedTypes: readAllowedTypes(env),
+    allowedTypes,
     streamingThresholdBytes: readInteger(
       env,
       'STREAMING_THRESHOLD_BYTES',
@@ -221,7 +259,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       2 ** 30,
     ),
     storage,
-    security: loadSecurityConfig(env),
+    security,
   };
 }
 

@@ -66,6 +66,25 @@ describe('validateImage', () => {
     });
   }
 
+  it.each([['photo.tiff', 'image/tiff']] as [string, ImageMimeType][])(
+    'checks %s, which has no walker, by decoding it',
+    async (name, type) => {
+      await expect(validateImage(fixture(name), type, options('decode'))).resolves.toBeUndefined();
+      await expect(
+        validateImage(fixture(name), type, options('decode', 3071)),
+      ).rejects.toMatchObject({
+        code: 'too_many_pixels',
+      });
+      const truncated = fixture(name).subarray(0, fixture(name).length >> 1);
+      await expect(validateImage(truncated, type, options('decode'))).rejects.toMatchObject({
+        code: 'undecodable_image',
+      });
+      await expect(validateImage(fixture(name), type, options('structure'))).rejects.toMatchObject({
+        code: 'undecodable_image',
+      });
+    },
+  );
+
   it.each(valid)('walks %s the same whatever the chunk boundaries', (name, type) => {
     const image = fixture(name);
     for (const size of [1, 2, 3, 7, 64, 4096]) {

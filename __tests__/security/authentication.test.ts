@@ -220,6 +220,9 @@ describe('running open', () => {
     [{ MAX_IMAGE_PIXELS: '0' }, 'MAX_IMAGE_PIXELS'],
     [{ MAX_CONCURRENT_UPLOADS: 'many' }, 'MAX_CONCURRENT_UPLOADS'],
     [{ IMAGE_VALIDATION: 'none' }, 'IMAGE_VALIDATION'],
+    [{ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/png,image/tiff' }, 'IMAGE_VALIDATION'],
+    [{ ALLOWED_TYPES: 'image/png,image/bmp' }, 'ALLOWED_TYPES'],
+    [{ ALLOWED_TYPES: 'image/heic' }, 'IMAGE_VALIDATION'],
   ] as [Env, string][])('rejects a bad security setting %j, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }));
   });

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { AppError } from '../errors.js';
-import type { ImageMimeType } from '../config.js';
+import { structureCheckedTypes, type ImageMimeType } from '../config.js';
 
 /**
  * Walks an image container as its bytes arrive, without decoding pixels: every PNG chunk and
@@ -222,6 +222,9 @@ export class ContainerWalker {
     this.queued -= bytes;
   }
 }
+
+/** Types whose container this module can walk; others can only be checked by decoding. */
+export const walkableTypes = structureCheckedTypes;
 
 type CheckPixels = (width: number, height: number) => void;
 

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { ImageMimeType, ImageValidationMode } from '../config.js';
 import { isAppError } from '../errors.js';
-import { ContainerWalker, undecodable } from './container-walker.js';
+import { ContainerWalker, tooManyPixels, undecodable, walkableTypes } from './container-walker.js';
 
 export interface ImageValidationOptions {
   /** `structure` walks the container; `decode` also decodes every pixel with sharp. */
@@ -23,7 +23,8 @@ export interface ImageValidationOptions {
  * awaited, and must succeed, before the image is published.
  */
 export class ImageValidator {
-  private readonly walker: ContainerWalker;
+  /** Undefined for types without a walker (BMP, TIFF, JPEG XL), which only decode mode checks. */
+  private readonly walker: ContainerWalker | undefined;
   /** Decode mode only: sharp needs the whole file (its stream input buffers it too). */
   private readonly held: Buffer[] = [];
 
@@ -31,16 +32,21 @@ export class ImageValidator {
     private readonly type: ImageMimeType,
     private readonly options: ImageValidationOptions,
   ) {
-    this.walker = new ContainerWalker(type, options.maxPixels);
+    this.walker = walkableTypes.includes(type)
+      ? new ContainerWalker(type, options.maxPixels)
+      : undefined;
+    if (this.walker === undefined && options.mode === 'structure') {
+      throw undecodable(`${type} can only be verified with IMAGE_VALIDATION=decode`);
+    }
   }
 
   write(chunk: Buffer): void {
-    this.walker.write(chunk);
+    this.walker?.write(chunk);
     if (this.options.mode === 'decode') this.held.push(chunk);
   }
 
   async finish(): Promise<void> {
-    this.walker.end();
+    this.walker?.end();
     if (this.options.mode === 'decode') {
       const image = Buffer.concat(this.held);
       this.held.length = 0;
@@ -72,6 +78,11 @@ async function decodeFully(
 ): Promise<void> {
   const animated = type === 'image/gif' || type === 'image/webp';
   try {
+    if (!walkableTypes.includes(type)) {
+      // No walker read the header, so read it here: sharp's own limit would only say "error".
+      const { width = 0, height = 0 } = await sharp(image, { limitInputPixels: false }).metadata();
+      if (width * height > options.maxPixels) throw tooManyPixels(width, height, options.maxPixels);
+    }
     await sharp(image, {
       failOn: 'warning',
       limitInputPixels: options.maxPixels,
