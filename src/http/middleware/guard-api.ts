@@ -20,7 +20,8 @@ export function guardApi(
   const slots = uploadSlots(security.maxConcurrentUploads);
 
   return async (ctx, next) => {
-    if (!ctx.path.startsWith('/v1/')) {
+    // Preflights carry no credentials by design; CORS alone decides what they are told.
+    if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS') {
       await next();
       return;
     }
