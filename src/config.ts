@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 /**
@@ -61,6 +62,59 @@ export interface Config {
    */
   readonly streamingThresholdBytes: number;
   readonly storage: LocalStorageConfig | GcsStorageConfig;
+  readonly security: SecurityConfig;
+}
+
+export type ImageValidationMode = 'decode' | 'structure';
+
+/** Types whose container IMAGE_VALIDATION=structure can walk (src/ingest/container-walker.ts). */
+/** Types that sharp's bundled libvips decodes (HEIC needs HEVC, which it does not ship). */
+const decodeCheckedTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/tiff',
+];
+
+export const structureCheckedTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+];
+
+export interface AuthConfig {
+  /** SHA-256 digests of the accepted API keys (plain keys are hashed on load). */
+  readonly apiKeyHashes: readonly Buffer[];
+  /** HS256 secret for JWTs issued by the web frontend's backend. */
+  readonly jwtSecret: Uint8Array | undefined;
+  readonly jwtJwksUrl: string | undefined;
+  readonly jwtIssuer: string | undefined;
+  readonly jwtAudience: string | undefined;
+  /** True when no credentials are configured and the service runs open. */
+  readonly anonymous: boolean;
+}
+
+export interface SecurityConfig {
+  readonly auth: AuthConfig;
+  readonly corsOrigins: readonly string[];
+  /** Requests per minute per caller; 0 turns rate limiting off. */
+  readonly rateLimitPerMinute: number;
+  /** How many reverse proxies in front of the service append to X-Forwarded-For. */
+  readonly trustedProxyCount: number;
+  readonly maxImagePixels: number;
+  readonly maxConcurrentUploads: number;
+  readonly imageValidation: ImageValidationMode;
+  /** Sharp's time limit for decoding one image. */
+  readonly decodeTimeoutSeconds: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +226,23 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     publicBaseUrl = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   }
 
+  const security = loadSecurityConfig(env);
+  const allowedTypes = readAllowedTypes(env);
+  const verifiable =
+    security.imageValidation === 'decode' ? decodeCheckedTypes : structureCheckedTypes;
+  const unverifiable = allowedTypes.filter((type) => !verifiable.includes(type));
+  if (unverifiable.length > 0) {
+    // Name the setting to change: the mode if the other one could verify them, else the list.
+    const otherMode = security.imageValidation === 'decode' ? 'structure' : 'decode';
+    const otherVerifiable = otherMode === 'decode' ? decodeCheckedTypes : structureCheckedTypes;
+    const fixByMode = unverifiable.every((type) => otherVerifiable.includes(type));
+    throw new ConfigError(
+      fixByMode ? 'IMAGE_VALIDATION' : 'ALLOWED_TYPES',
+      `does not fit: IMAGE_VALIDATION=${security.imageValidation} cannot verify ${unverifiable.join(', ')}` +
+        (fixByMode ? `; use IMAGE_VALIDATION=${otherMode}` : '; remove them from ALLOWED_TYPES'),
+    );
+  }
+
   return {
     port,
     host,
@@ -179,7 +250,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     maxImageBytes,
     maxBodyBytes,
     maxJsonOverheadBytes,
-    allowedTypes: readAllowedTypes(env),
+    allowedTypes,
     streamingThresholdBytes: readInteger(
       env,
       'STREAMING_THRESHOLD_BYTES',
@@ -188,5 +259,108 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       2 ** 30,
     ),
     storage,
+    security,
+  };
+}
+
+function readList(env: Env, name: string): string[] {
+  return (read(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function readApiKeyHashes(env: Env): Buffer[] {
+  return readList(env, 'API_KEYS').map((key) => {
+    const hashed = /^sha256:(.*)$/i.exec(key);
+    if (hashed === null) {
+      if (key.length < 16) {
+        // Short keys can be guessed; the variable is named, the key itself never printed.
+        throw new ConfigError('API_KEYS', 'holds a key shorter than 16 characters');
+      }
+      return createHash('sha256').update(key, 'utf8').digest();
+    }
+    const hex = hashed[1] ?? '';
+    if (!/^[0-9a-f]{64}$/i.test(hex)) {
+      throw new ConfigError('API_KEYS', 'holds a "sha256:" entry that is not 64 hex digits');
+    }
+    return Buffer.from(hex, 'hex');
+  });
+}
+
+function readOrigins(env: Env): string[] {
+  return readList(env, 'CORS_ORIGINS').map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError('CORS_ORIGINS', `holds "${origin}", which is not an origin`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `holds "${origin}"; each entry must be an exact origin such as https://app.example.com`,
+      );
+    }
+    return origin;
+  });
+}
+
+function loadSecurityConfig(env: Env): SecurityConfig {
+  const apiKeyHashes = readApiKeyHashes(env);
+  const secret = read(env, 'JWT_SECRET');
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long for HS256');
+  }
+  const jwtJwksUrl = readUrl(env, 'JWT_JWKS_URL');
+  const jwtIssuer = read(env, 'JWT_ISSUER');
+  const jwtAudience = read(env, 'JWT_AUDIENCE');
+  const jwtConfigured = secret !== undefined || jwtJwksUrl !== undefined;
+  if (jwtConfigured && jwtIssuer === undefined) {
+    throw new ConfigError('JWT_ISSUER', 'is required when JWT_SECRET or JWT_JWKS_URL is set');
+  }
+  if (jwtConfigured && jwtAudience === undefined) {
+    throw new ConfigError('JWT_AUDIENCE', 'is required when JWT_SECRET or JWT_JWKS_URL is set');
+  }
+
+  const allowAnonymous = read(env, 'ALLOW_ANONYMOUS');
+  if (allowAnonymous !== undefined && allowAnonymous !== 'true' && allowAnonymous !== 'false') {
+    throw new ConfigError('ALLOW_ANONYMOUS', `must be "true" or "false", got "${allowAnonymous}"`);
+  }
+  const anonymous = apiKeyHashes.length === 0 && !jwtConfigured;
+  if (anonymous && read(env, 'NODE_ENV') === 'production' && allowAnonymous !== 'true') {
+    throw new ConfigError(
+      'ALLOW_ANONYMOUS',
+      'must be "true" to run without API_KEYS, JWT_SECRET or JWT_JWKS_URL when NODE_ENV=production',
+    );
+  }
+
+  const imageValidation = read(env, 'IMAGE_VALIDATION') ?? 'decode';
+  if (imageValidation !== 'decode' && imageValidation !== 'structure') {
+    throw new ConfigError(
+      'IMAGE_VALIDATION',
+      `must be "decode" or "structure", got "${imageValidation}"`,
+    );
+  }
+
+  return {
+    auth: {
+      apiKeyHashes,
+      jwtSecret: secret === undefined ? undefined : new TextEncoder().encode(secret),
+      jwtJwksUrl,
+      jwtIssuer,
+      jwtAudience,
+      anonymous,
+    },
+    corsOrigins: readOrigins(env),
+    rateLimitPerMinute: readInteger(env, 'RATE_LIMIT', 60, 0, 1_000_000),
+    trustedProxyCount: readInteger(env, 'TRUSTED_PROXY_COUNT', 0, 0, 10),
+    maxImagePixels: readInteger(env, 'MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 32),
+    maxConcurrentUploads: readInteger(env, 'MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),
+    imageValidation,
+    decodeTimeoutSeconds: readInteger(env, 'DECODE_TIMEOUT_SECONDS', 10, 1, 3600),
+    headersTimeoutMs: readInteger(env, 'HEADERS_TIMEOUT_MS', 10_000, 1, 600_000),
+    requestTimeoutMs: readInteger(env, 'REQUEST_TIMEOUT_MS', 120_000, 1, 3_600_000),
+    keepAliveTimeoutMs: readInteger(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 1, 600_000),
   };
 }

@@ -13,6 +13,10 @@ export const errorCatalogue = {
   },
   invalid_base64: { status: 400, message: 'The data URI payload is not valid base64.' },
   empty_image: { status: 400, message: 'The data URI payload decodes to zero bytes.' },
+  unauthorized: {
+    status: 401,
+    message: 'Missing or invalid credentials (Authorization: Bearer <API key or token>).',
+  },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   payload_too_large: { status: 413, message: 'The image is larger than the allowed maximum.' },
@@ -28,11 +32,24 @@ export const errorCatalogue = {
     status: 422,
     message: 'The request body must be a JSON object with a string field "data".',
   },
+  undecodable_image: {
+    status: 422,
+    message: 'The bytes are not a complete, valid image of the type they claim.',
+  },
+  too_many_pixels: {
+    status: 422,
+    message: 'The image declares more pixels than the allowed maximum.',
+  },
+  rate_limited: { status: 429, message: 'Too many requests; try again later.' },
   internal_error: { status: 500, message: 'An internal error occurred.' },
   not_implemented: { status: 501, message: 'The request method is not supported.' },
   storage_unavailable: {
     status: 503,
     message: 'The image store is unavailable; try again later.',
+  },
+  server_busy: {
+    status: 503,
+    message: 'Too many uploads are in progress; try again shortly.',
   },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { createHttpServer } from './http/server.js';
 import { createStore } from './storage/create-store.js';
 
 async function main(): Promise<void> {
@@ -23,10 +23,12 @@ async function main(): Promise<void> {
 
   const store = await createStore(config);
   const app = createApp(config, { store, logger });
-  const handle = app.callback();
-  const server = createServer((request, response) => {
-    void handle(request, response);
-  });
+  const server = createHttpServer(app, config.security);
+  if (config.security.auth.anonymous) {
+    logger.warn(
+      'no API_KEYS, JWT_SECRET or JWT_JWKS_URL configured: anyone can upload (fine for local development only)',
+    );
+  }
 
   server.listen(config.port, config.host, () => {
     const address = server.address();

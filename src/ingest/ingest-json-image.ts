@@ -7,6 +7,7 @@ import { isStorageError, type ObjectStore } from '../storage/object-store.js';
 import { DataUriDecoder } from './data-uri.js';
 import { JsonDataScanner } from './json-body.js';
 import { sniffImageType, sniffSampleBytes } from './sniff.js';
+import { ImageValidator, type ImageValidationOptions } from './validate-image.js';
 
 export interface IngestLimits {
   readonly maxImageBytes: number;
@@ -33,7 +34,15 @@ export interface IngestContext {
   readonly store: ObjectStore;
   readonly limits: IngestLimits;
   readonly signal?: AbortSignal | undefined;
+  /** How deeply the image is verified before it is published; strict by default. */
+  readonly validation?: ImageValidationOptions | undefined;
 }
+
+export const defaultImageValidation: ImageValidationOptions = {
+  mode: 'decode',
+  maxPixels: 100_000_000,
+  decodeTimeoutSeconds: 10,
+};
 
 const storageUnavailable = (cause: unknown): AppError =>
   new AppError('storage_unavailable', { cause, headers: { 'Retry-After': '5' } });
@@ -46,7 +55,7 @@ const storageUnavailable = (cause: unknown): AppError =>
  */
 export async function ingestJsonImage(
   body: AsyncIterable<Buffer>,
-  { store, limits, signal }: IngestContext,
+  { store, limits, signal, validation = defaultImageValidation }: IngestContext,
 ): Promise<StoredImage> {
   const decoded = decodeJsonImageBody(body, limits);
   const iterator = decoded.chunks[Symbol.asyncIterator]();
@@ -71,21 +80,46 @@ export async function ingestJsonImage(
   const id = uuidv4();
   const name = `${id}.${type.extension}`;
   const putOptions = { contentType: type.contentType, metadata: {}, signal };
+  const validator = new ImageValidator(type.contentType, validation);
 
   if (finished) {
+    validator.write(sample);
+    await validator.finish();
     await putOrExplain(store.put(name, sample, { ...putOptions, metadata: decoded.metadata() }));
   } else {
-    // Stream: the bytes already read first, then the rest as the client sends it.
+    // Stream: the bytes already read first, then the rest as the client sends it. Each chunk
+    // is validated before the store sees it, and the stream ends only once the whole image
+    // has been validated: a store commits an object only when its stream ends cleanly, so an
+    // invalid image is never published (the write fails and the driver discards it).
+    let validationFailure: unknown;
     async function* rest(): AsyncGenerator<Buffer> {
-      yield sample;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done === true) return;
-        yield next.value;
+      try {
+        validator.write(sample);
+        yield sample;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done === true) break;
+          validator.write(next.value);
+          yield next.value;
+        }
+        await validator.finish();
+      } catch (error) {
+        if (isAppError(error) && decoded.failure() === undefined) validationFailure = error;
+        throw error;
       }
     }
     const stream = Readable.from(rest(), { objectMode: false });
-    await putOrExplain(store.put(name, stream, putOptions), () => decoded.failure());
+    try {
+      await putOrExplain(
+        store.put(name, stream, putOptions),
+        () => (validationFailure as Error | undefined) ?? decoded.failure(),
+      );
+    } catch (error) {
+      // Belt and braces: should a driver ever commit a stream that ended in an error, the
+      // invalid image must still not stay published.
+      if (validationFailure !== undefined) await store.delete(name).catch(() => undefined);
+      throw error;
+    }
   }
 
   const summary = decoded.summary();

@@ -62,6 +62,11 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
       store,
       limits: config,
       signal: clientGoneSignal(ctx),
+      validation: {
+        mode: config.security.imageValidation,
+        maxPixels: config.security.maxImagePixels,
+        decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
+      },
     });
 
     ctx.status = 201;

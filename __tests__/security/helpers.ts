@@ -1,0 +1,215 @@
+import { expect } from '@jest/globals';
+import type { Bucket } from '@google-cloud/storage';
+import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type Koa from 'koa';
+import { pino, type Logger } from 'pino';
+import type { Response } from 'supertest';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import type { RateLimitStore } from '../../src/http/middleware/rate-limit.js';
+import { GcsStore } from '../../src/storage/gcs-store.js';
+import { LocalStore } from '../../src/storage/local-store.js';
+import type { ObjectStore } from '../../src/storage/object-store.js';
+import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+
+export type Env = Record<string, string>;
+
+export const fixture = (name: string): Buffer => readFileSync(`__tests__/fixtures/${name}`);
+
+export function dataUri(bytes: Buffer, type = 'image/png'): string {
+  return `data:${type};base64,${bytes.toString('base64')}`;
+}
+
+export function jsonBody(bytes: Buffer, type = 'image/png'): string {
+  return JSON.stringify({ data: dataUri(bytes, type) });
+}
+
+/** Captures everything the app logs, so tests can prove what never reaches the log. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly logger: Logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.lines.push(chunk.toString('utf8'));
+        done();
+      },
+    }),
+  );
+  text(): string {
+    return this.lines.join('');
+  }
+  /** Resolves once a log line contains `text` (the request that logs it has then finished). */
+  async waitFor(text: string): Promise<void> {
+    while (!this.text().includes(text)) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export interface AppUnderTest {
+  readonly app: Koa;
+  readonly config: Config;
+  readonly store: ObjectStore;
+  readonly log: LogCapture;
+  /** How the store was handed each body: a Buffer (held in memory) or a stream. */
+  readonly puts: ('buffer' | 'stream')[];
+  /** Every object a reader could see, plus anything a write left behind (temp files). */
+  stored(): Promise<string[]>;
+  /**
+   * Sends raw bytes over a real socket. (supertest serialises a Buffer from jest's realm as
+   * JSON, so a byte-exact body needs this.)
+   */
+  postBytes(path: string, headers: Record<string, string>, body: Buffer): Promise<RawResponse>;
+  cleanup(): Promise<void>;
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+  readonly body: unknown;
+}
+
+export type Driver = 'local' | 'gcs';
+export const drivers: readonly Driver[] = ['local', 'gcs'];
+
+export interface AppOptions {
+  readonly rateLimitStore?: RateLimitStore;
+}
+
+/** A fresh app on a fresh, empty store of the given driver (GCS: a bucket on the emulator). */
+export async function makeApp(
+  driver: Driver,
+  env: Env = {},
+  options: AppOptions = {},
+): Promise<AppUnderTest> {
+  const log = new LogCapture();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ingest-security-'));
+  let store: ObjectStore;
+  let stored: () => Promise<string[]>;
+  let bucket: Bucket | undefined;
+  const config = loadConfig(
+    {
+      // No auth configured unless a test asks for it: the service runs open, as in development.
+      RATE_LIMIT: '0',
+      ...(driver === 'gcs'
+        ? { STORAGE_DRIVER: 'gcs', GCS_BUCKET: 'placeholder', GCS_API_ENDPOINT: emulatorEndpoint() }
+        : { UPLOAD_DIR: dir, PUBLIC_BASE_URL: 'http://images.test' }),
+      ...env,
+    },
+    dir,
+  );
+  if (driver === 'local') {
+    const local = new LocalStore(dir, 'http://images.test');
+    await local.init();
+    store = local;
+    stored = () => listFiles(dir);
+  } else {
+    const created = await createTestBucket();
+    bucket = created;
+    store = new GcsStore(created, { apiEndpoint: emulatorEndpoint() });
+    stored = () => listObjectNames(created);
+  }
+  const puts: ('buffer' | 'stream')[] = [];
+  const recorded = store;
+  store = Object.assign(Object.create(recorded) as ObjectStore, {
+    put: (...args: Parameters<ObjectStore['put']>) => {
+      puts.push(Buffer.isBuffer(args[1]) ? 'buffer' : 'stream');
+      return recorded.put(...args);
+    },
+  });
+  const app = createApp(config, {
+    store,
+    logger: log.logger,
+    rateLimitStore: options.rateLimitStore,
+  });
+  let server: http.Server | undefined;
+  const postBytes = async (
+    urlPath: string,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<RawResponse> => {
+    if (server === undefined) {
+      const handle = app.callback();
+      const listening = http.createServer((incoming, outgoing) => {
+        void handle(incoming, outgoing);
+      });
+      await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+      server = listening;
+    }
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    return new Promise((resolve, reject) => {
+      const call = http.request(
+        { host: '127.0.0.1', port, path: urlPath, method: 'POST', headers, agent: false },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              text,
+              body: parsed,
+            });
+          });
+        },
+      );
+      // The server may answer and close before the whole body is sent (a 413 or 415).
+      call.on('error', reject);
+      call.end(body);
+    });
+  };
+  return {
+    app,
+    config,
+    postBytes,
+    store,
+    log,
+    puts,
+    stored,
+    cleanup: async () => {
+      if (server !== undefined) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server!.close(resolve));
+      }
+      await fs.rm(dir, { recursive: true, force: true });
+      if (bucket !== undefined) await bucket.deleteFiles({ force: true }).catch(() => undefined);
+    },
+  };
+}
+
+/** Every file under `dir`, temp folder included, relative to it. */
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+/** Asserts an error response in the catalogue's shape, with nothing stored. */
+export async function expectRefused(
+  response: Response | RawResponse,
+  status: number,
+  code: string,
+  subject: AppUnderTest,
+): Promise<void> {
+  expect({ status: response.status, body: response.body as unknown }).toMatchObject({
+    status,
+    body: { error: { code, message: expect.any(String) } },
+  });
+  expect(await subject.stored()).toEqual([]);
+}

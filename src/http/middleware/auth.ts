@@ -1,0 +1,122 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { AuthConfig } from '../../config.js';
+import { AppError } from '../../errors.js';
+
+/** Who is calling, as later middleware (rate limits, logs) needs to know it. */
+export interface Caller {
+  /** A stable key that never contains the credential itself. */
+  readonly id: string;
+  readonly kind: 'api_key' | 'jwt' | 'anonymous';
+}
+
+export interface CallerState {
+  caller?: Caller;
+}
+
+const realm = 'image-ingest';
+
+/** Signing algorithms accepted from a JWKS; "none" and HMAC are never taken from a key set. */
+const asymmetricAlgorithms = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'EdDSA',
+];
+
+function unauthorized(error: 'invalid_request' | 'invalid_token' | undefined): AppError {
+  const challenge =
+    error === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="${error}"`;
+  return new AppError('unauthorized', { headers: { 'WWW-Authenticate': challenge } });
+}
+
+/**
+ * Checks `Authorization: Bearer <credential>`: an API key (compared as SHA-256 digests in
+ * constant time, so neither the key nor its length leaks through timing) or a JWT (HS256
+ * secret or a JWKS, issuer and audience checked by jose). Sets ctx.state.caller. With no
+ * credentials configured every caller is anonymous, identified by address.
+ */
+export function authenticate(auth: AuthConfig): Middleware<CallerState> {
+  let jwksKeys: JWTVerifyGetKey | undefined;
+  const jwtOptions: JWTVerifyOptions = {
+    ...(auth.jwtIssuer === undefined ? {} : { issuer: auth.jwtIssuer }),
+    ...(auth.jwtAudience === undefined ? {} : { audience: auth.jwtAudience }),
+  };
+
+  /** A token is accepted if the HS256 secret or the key set verifies it (either may be set). */
+  async function verifyJwt(token: string): Promise<Caller | undefined> {
+    const verifiers: (() => ReturnType<typeof jwtVerify>)[] = [];
+    const secret = auth.jwtSecret;
+    if (secret !== undefined) {
+      verifiers.push(() => jwtVerify(token, secret, { ...jwtOptions, algorithms: ['HS256'] }));
+    }
+    if (auth.jwtJwksUrl !== undefined) verifiers.push(() => verifyWithJwks(token));
+    for (const verify of verifiers) {
+      try {
+        const { payload } = await verify();
+        return callerOfToken(payload.sub);
+      } catch {
+        // Bad signature, expired, wrong issuer or audience, or key set unreachable: not this one.
+      }
+    }
+    return undefined;
+  }
+
+  function verifyWithJwks(token: string): ReturnType<typeof jwtVerify> {
+    jwksKeys ??= createRemoteJWKSet(new URL(auth.jwtJwksUrl!), {
+      timeoutDuration: 5000,
+      cooldownDuration: 30_000,
+    });
+    return jwtVerify(token, jwksKeys, { ...jwtOptions, algorithms: asymmetricAlgorithms });
+  }
+
+  return async (ctx, next) => {
+    if (auth.anonymous) {
+      ctx.state.caller = { id: `ip:${ctx.ip}`, kind: 'anonymous' };
+      await next();
+      return;
+    }
+    const header = ctx.get('Authorization');
+    if (header === '') throw unauthorized(undefined);
+    const match = /^Bearer +([^\s]+) *$/i.exec(header);
+    if (match === null) throw unauthorized('invalid_request');
+    const credential = match[1]!;
+
+    const caller =
+      matchApiKey(credential, auth.apiKeyHashes) ??
+      (looksLikeJwt(credential) ? await verifyJwt(credential) : undefined);
+    if (caller === undefined) throw unauthorized('invalid_token');
+    ctx.state.caller = caller;
+    await next();
+    return;
+  };
+}
+
+function matchApiKey(credential: string, hashes: readonly Buffer[]): Caller | undefined {
+  if (hashes.length === 0) return undefined;
+  const digest = createHash('sha256').update(credential, 'utf8').digest();
+  let found: Buffer | undefined;
+  // Every configured key is compared, so the time taken does not reveal which one matched.
+  for (const hash of hashes) {
+    if (timingSafeEqual(digest, hash) && found === undefined) found = hash;
+  }
+  return found === undefined
+    ? undefined
+    : { id: `key:${found.toString('hex').slice(0, 16)}`, kind: 'api_key' };
+}
+
+function looksLikeJwt(credential: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential);
+}
+
+function callerOfToken(subject: string | undefined): Caller | undefined {
+  // A token without a subject cannot be told apart from any other for rate limiting.
+  if (subject === undefined || subject === '') return undefined;
+  return { id: `sub:${subject}`, kind: 'jwt' };
+}

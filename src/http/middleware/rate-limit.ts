@@ -1,0 +1,95 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../../errors.js';
+import type { CallerState } from './auth.js';
+
+/** Where request counts live; in memory by default, shared (e.g. Redis) for several instances. */
+export interface RateLimitStore {
+  /** Counts one request for `key` in the current window and returns the count so far. */
+  hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }>;
+}
+
+/** Fixed windows per key, forgotten once they end; the map holds only callers seen this minute. */
+export class MemoryRateLimitStore implements RateLimitStore {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private nextSweep = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }> {
+    const now = this.now();
+    if (now >= this.nextSweep) {
+      for (const [seen, window] of this.windows)
+        if (window.resetAt <= now) this.windows.delete(seen);
+      this.nextSweep = now + windowMs;
+    }
+    let window = this.windows.get(key);
+    if (window === undefined || window.resetAt <= now) {
+      window = { count: 0, resetAt: now + windowMs };
+      this.windows.set(key, window);
+    }
+    window.count += 1;
+    return Promise.resolve({ ...window });
+  }
+}
+
+export interface RateLimitOptions {
+  readonly requestsPerMinute: number;
+  readonly store: RateLimitStore;
+  readonly now?: () => number;
+}
+
+/**
+ * Limits each caller (API key, token subject, or client address) to so many requests a
+ * minute: beyond it, 429 rate_limited with Retry-After. Runs after authentication, so the
+ * caller is known; client addresses come from ctx.ip, which honours X-Forwarded-For only
+ * for the configured number of trusted proxies.
+ */
+export function rateLimit({
+  requestsPerMinute,
+  store,
+  now = Date.now,
+}: RateLimitOptions): Middleware<CallerState> {
+  const windowMs = 60_000;
+  return async (ctx, next) => {
+    if (requestsPerMinute === 0) {
+      await next();
+      return;
+    }
+    const key = ctx.state.caller?.id ?? `ip:${addressKey(ctx.ip)}`;
+    const { count, resetAt } = await store.hit(key, windowMs);
+    ctx.set('RateLimit-Policy', `${requestsPerMinute};w=60`);
+    ctx.set(
+      'RateLimit',
+      `limit=${requestsPerMinute}, remaining=${Math.max(0, requestsPerMinute - count)}, reset=${Math.max(0, Math.ceil((resetAt - now()) / 1000))}`,
+    );
+    if (count > requestsPerMinute) {
+      const retryAfter = Math.max(1, Math.ceil((resetAt - now()) / 1000));
+      throw new AppError('rate_limited', { headers: { 'Retry-After': String(retryAfter) } });
+    }
+    await next();
+    return;
+  };
+}
+
+/**
+ * One IPv6 client usually holds a whole /64, so addresses are counted per /64: otherwise a
+ * caller could rotate through its own addresses to escape the limit.
+ */
+export function addressKey(ip: string): string {
+  const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === '' ? [] : tail.split(':');
+  const groups = address.includes('::')
+    ? [
+        ...headGroups,
+        ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'),
+        ...tailGroups,
+      ]
+    : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}

@@ -1,0 +1,100 @@
+import sharp from 'sharp';
+import type { ImageMimeType, ImageValidationMode } from '../config.js';
+import { isAppError } from '../errors.js';
+import { ContainerWalker, tooManyPixels, undecodable, walkableTypes } from './container-walker.js';
+
+export interface ImageValidationOptions {
+  /** `structure` walks the container; `decode` also decodes every pixel with sharp. */
+  readonly mode: ImageValidationMode;
+  readonly maxPixels: number;
+  /** Sharp gives up on one image after this long, so a hostile file cannot hold a thread. */
+  readonly decodeTimeoutSeconds: number;
+}
+
+/**
+ * Proves that bytes which sniffed as an image type really are a complete image of that type,
+ * fed chunk by chunk as they pass to the store. The container walk runs on every chunk, so a
+ * pixel flood is refused from its header (too_many_pixels) before anything is decoded, and
+ * bytes after the end (a polyglot) or a cut-off file fail as soon as they are seen. In
+ * `decode` mode the whole image is then decoded by sharp on libuv's thread pool (off the
+ * event loop), strictly (failOn: 'warning', the level sharp recommends for untrusted input).
+ *
+ * `write` and `end` throw AppErrors (undecodable_image, too_many_pixels); `finish` must be
+ * awaited, and must succeed, before the image is published.
+ */
+export class ImageValidator {
+  /** Undefined for types without a walker (BMP, TIFF, JPEG XL), which only decode mode checks. */
+  private readonly walker: ContainerWalker | undefined;
+  /** Decode mode only: sharp needs the whole file (its stream input buffers it too). */
+  private readonly held: Buffer[] = [];
+
+  constructor(
+    private readonly type: ImageMimeType,
+    private readonly options: ImageValidationOptions,
+  ) {
+    this.walker = walkableTypes.includes(type)
+      ? new ContainerWalker(type, options.maxPixels)
+      : undefined;
+    if (this.walker === undefined && options.mode === 'structure') {
+      throw undecodable(`${type} can only be verified with IMAGE_VALIDATION=decode`);
+    }
+  }
+
+  write(chunk: Buffer): void {
+    this.walker?.write(chunk);
+    if (this.options.mode === 'decode') this.held.push(chunk);
+  }
+
+  async finish(): Promise<void> {
+    this.walker?.end();
+    if (this.options.mode === 'decode') {
+      const image = Buffer.concat(this.held);
+      this.held.length = 0;
+      await decodeFully(image, this.type, this.options);
+    }
+  }
+}
+
+/** Validates an image already held in memory. */
+export async function validateImage(
+  image: Buffer,
+  type: ImageMimeType,
+  options: ImageValidationOptions,
+): Promise<void> {
+  const validator = new ImageValidator(type, options);
+  validator.write(image);
+  await validator.finish();
+}
+
+/**
+ * Decodes every pixel (every frame of an animation) without keeping them: libvips streams the
+ * decoded rows through a shrink to one pixel, so memory stays small whatever the image size,
+ * and a broken or truncated stream of pixel data fails the decode.
+ */
+async function decodeFully(
+  image: Buffer,
+  type: ImageMimeType,
+  options: ImageValidationOptions,
+): Promise<void> {
+  const animated = type === 'image/gif' || type === 'image/webp';
+  try {
+    if (!walkableTypes.includes(type)) {
+      // No walker read the header, so read it here: sharp's own limit would only say "error".
+      const { width = 0, height = 0 } = await sharp(image, { limitInputPixels: false }).metadata();
+      if (width * height > options.maxPixels) throw tooManyPixels(width, height, options.maxPixels);
+    }
+    await sharp(image, {
+      failOn: 'warning',
+      limitInputPixels: options.maxPixels,
+      sequentialRead: true,
+      ...(animated ? { pages: -1 } : {}),
+    })
+      .resize(1, 1, { fit: 'fill', fastShrinkOnLoad: false })
+      .raw()
+      .timeout({ seconds: options.decodeTimeoutSeconds })
+      .toBuffer();
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw undecodable(`it does not decode as ${type}`);
+  }
+}
