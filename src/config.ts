@@ -61,6 +61,13 @@ export interface Config {
    */
   readonly streamingThresholdBytes: number;
   readonly storage: LocalStorageConfig | GcsStorageConfig;
+  /**
+   * Budget for one store call, retries and backoff included (STORE_TIMEOUT_MS); it must fit
+   * inside the HTTP request's own deadline. When it runs out the client gets a 503.
+   */
+  readonly storeTimeoutMs: number;
+  /** Budget for one attempt of a store call (STORE_ATTEMPT_TIMEOUT_MS), at most the above. */
+  readonly storeAttemptTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -172,9 +179,26 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     publicBaseUrl = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   }
 
+  const storeTimeoutMs = readInteger(env, 'STORE_TIMEOUT_MS', 20_000, 100, 10 * 60_000);
+  const storeAttemptTimeoutMs = readInteger(
+    env,
+    'STORE_ATTEMPT_TIMEOUT_MS',
+    Math.min(10_000, storeTimeoutMs),
+    50,
+    10 * 60_000,
+  );
+  if (storeAttemptTimeoutMs > storeTimeoutMs) {
+    throw new ConfigError(
+      'STORE_ATTEMPT_TIMEOUT_MS',
+      `must not exceed STORE_TIMEOUT_MS (${storeTimeoutMs}), got ${storeAttemptTimeoutMs}`,
+    );
+  }
+
   return {
     port,
     host,
+    storeTimeoutMs,
+    storeAttemptTimeoutMs,
     publicBaseUrl,
     maxImageBytes,
     maxBodyBytes,

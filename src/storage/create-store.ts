@@ -14,11 +14,18 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     return store;
   }
   const client = new Storage({
+    // GcsStore runs its own bounded retry loop; the client's (600 s by default) would nest
+    // inside it and outlive the deadline.
+    retryOptions: { autoRetry: false },
     ...(storage.projectId === undefined ? {} : { projectId: storage.projectId }),
     ...(storage.apiEndpoint === undefined ? {} : { apiEndpoint: storage.apiEndpoint }),
   });
   return new GcsStore(client.bucket(storage.bucket), {
     publicBaseUrl: config.publicBaseUrl,
     apiEndpoint: storage.apiEndpoint,
+    retry: {
+      deadlineMs: config.storeTimeoutMs,
+      attemptTimeoutMs: config.storeAttemptTimeoutMs,
+    },
   });
 }
