@@ -100,7 +100,8 @@ export function backoffDelay(policy: RetryPolicy, attemptNumber: number): number
  * The GCS client cannot be handed an AbortSignal, and destroying its write stream does not
  * end the HTTP request underneath (teeny-request pipes the body into a multipart stream that
  * then simply stays open). So requests are tracked through Node's own `http.client.request.
- * start` diagnostics channel, attributed to the attempt whose async context created them,
+ * created` diagnostics channel (`start` fires only once headers are flushed, which a stalled
+ * multipart body may never do), attributed to the attempt whose async context created them,
  * and destroyed on abort: the socket closes, the server sees an incomplete body and stores
  * nothing, and no request lingers after the attempt.
  */
@@ -114,7 +115,7 @@ let subscribed = false;
 function trackClientRequests(): void {
   if (subscribed) return;
   subscribed = true;
-  subscribe('http.client.request.start', (message) => {
+  subscribe('http.client.request.created', (message) => {
     const attempt = requestsOfAttempt.getStore();
     if (attempt === undefined) return;
     const { request } = message as { request: ClientRequest };
@@ -147,6 +148,10 @@ export async function runCancellable<T>(work: () => Promise<T>, signal: AbortSig
     return await Promise.race([requestsOfAttempt.run({ requests, signal }, work), aborted]);
   } finally {
     if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    // Whatever the attempt left open is of no use now. teeny-request never reads the body of
+    // a 204 answer (every DELETE), so without this its socket would stay checked out of the
+    // agent, open, until the server dropped it: one leaked descriptor per delete.
+    for (const request of requests) request.destroy();
   }
 }
 
