@@ -13,6 +13,10 @@ export const errorCatalogue = {
   },
   invalid_base64: { status: 400, message: 'The data URI payload is not valid base64.' },
   empty_image: { status: 400, message: 'The data URI payload decodes to zero bytes.' },
+  invalid_idempotency_key: {
+    status: 400,
+    message: 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.',
+  },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   payload_too_large: { status: 413, message: 'The image is larger than the allowed maximum.' },
@@ -27,6 +31,10 @@ export const errorCatalogue = {
   missing_data: {
     status: 422,
     message: 'The request body must be a JSON object with a string field "data".',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'This Idempotency-Key was already used for a different image; use a new key.',
   },
   internal_error: { status: 500, message: 'An internal error occurred.' },
   storage_unavailable: {

@@ -141,6 +141,7 @@ export class GcsStore implements ObjectStore {
               return {
                 size: Number(metadata.size),
                 contentType: metadata.contentType,
+                md5: metadata.md5Hash,
                 metadata: stringValues(metadata.metadata),
               };
             } catch (error) {

@@ -87,15 +87,24 @@ export class LocalStore implements ObjectStore {
   async stat(name: string): Promise<StoredObjectInfo | undefined> {
     this.assertName(name);
     const hash = createHash('sha256');
+    const md5 = createHash('md5');
     try {
       const handle = await fs.open(this.pathOf(name), 'r');
-      for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
+      for await (const chunk of handle.createReadStream()) {
+        hash.update(chunk as Buffer);
+        md5.update(chunk as Buffer);
+      }
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
       throw error;
     }
     const stats = await fs.stat(this.pathOf(name));
-    return { size: stats.size, contentType: undefined, metadata: { sha256: hash.digest('hex') } };
+    return {
+      size: stats.size,
+      contentType: undefined,
+      md5: md5.digest('base64'),
+      metadata: { sha256: hash.digest('hex') },
+    };
   }
 
   /** Ready when a temp file could be created: the folder exists and is writable. */
@@ -136,6 +145,7 @@ export class LocalStore implements ObjectStore {
   }
 }
 
+/** By shape: Node's own errors fail `instanceof Error` inside jest's module realm. */
 function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && 'code' in error && error.code === code;
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }

@@ -30,6 +30,8 @@ export interface StoreListener {
 export interface StoredObjectInfo {
   readonly size: number;
   readonly contentType: string | undefined;
+  /** Base64 MD5 of the bytes, as GCS reports it. */
+  readonly md5: string | undefined;
   readonly metadata: Readonly<Record<string, string>>;
 }
 

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../errors.js';
 import type { Config } from '../../config.js';
 import { ingestJsonImage } from '../../ingest/ingest-json-image.js';
+import { parseIdempotencyKey } from '../../ingest/idempotency.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 
 export interface ImagesRouteDeps {
@@ -56,10 +57,12 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
       throw bodyTooLarge(config.maxBodyBytes);
     }
 
+    const idempotencyKey = parseIdempotencyKey(ctx.get('Idempotency-Key') || undefined);
     const image = await ingestJsonImage(limitBody(ctx.req, config.maxBodyBytes), {
       store,
       limits: config,
       signal: clientGoneSignal(ctx),
+      idempotencyKey,
     });
 
     ctx.status = 201;
