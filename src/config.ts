@@ -68,6 +68,12 @@ export interface Config {
   readonly storeTimeoutMs: number;
   /** Budget for one attempt of a store call (STORE_ATTEMPT_TIMEOUT_MS), at most the above. */
   readonly storeAttemptTimeoutMs: number;
+  /** How long GET /readyz waits for the store (READY_TIMEOUT_MS). */
+  readonly readyTimeoutMs: number;
+  /** After SIGTERM: readiness says 503 for this long before the listener closes. */
+  readonly shutdownDelayMs: number;
+  /** After the listener closes: how long in-flight uploads get to finish. */
+  readonly shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -199,6 +205,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     host,
     storeTimeoutMs,
     storeAttemptTimeoutMs,
+    readyTimeoutMs: readInteger(env, 'READY_TIMEOUT_MS', 2_000, 50, 60_000),
+    shutdownDelayMs: readInteger(env, 'SHUTDOWN_DELAY_MS', 0, 0, 10 * 60_000),
+    shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 60 * 60_000),
     publicBaseUrl,
     maxImageBytes,
     maxBodyBytes,

@@ -2,6 +2,9 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { Lifecycle } from '../lifecycle.js';
+import { trackLifecycle } from './middleware/lifecycle.js';
+import { readyRouter } from './routes/ready.js';
 import { LocalStore } from '../storage/local-store.js';
 import { renderErrors } from './middleware/errors.js';
 import { healthRouter } from './routes/health.js';
@@ -11,17 +14,27 @@ import { uploadsRouter } from './routes/uploads.js';
 export interface AppDeps {
   readonly store: ObjectStore;
   readonly logger: Logger;
+  /** Shared with the shutdown sequence; tests may leave it out. */
+  readonly lifecycle?: Lifecycle | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
-export function createApp(config: Config, { store, logger }: AppDeps): Koa {
+export function createApp(
+  config: Config,
+  { store, logger, lifecycle = new Lifecycle() }: AppDeps,
+): Koa {
   const app = new Koa();
   // Errors are logged by renderErrors; Koa's default handler would print them again.
   app.silent = true;
 
+  app.use(trackLifecycle(lifecycle));
   app.use(renderErrors(logger));
 
-  const routers = [healthRouter(), imagesRouter({ config, store })];
+  const routers = [
+    healthRouter(),
+    readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
+    imagesRouter({ config, store }),
+  ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {
     app.use(router.routes());
