@@ -6,6 +6,7 @@ import { createApp } from './http/app.js';
 import { createStore } from './storage/create-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
+import { createMetrics } from './metrics.js';
 
 async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
 
   const store = await createStore(config);
   const lifecycle = new Lifecycle();
-  const app = createApp(config, { store, logger, lifecycle });
+  const app = createApp(config, { store, logger, lifecycle, metrics: createMetrics() });
   const handle = app.callback();
   const server = createServer((request, response) => {
     void handle(request, response);

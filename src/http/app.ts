@@ -5,6 +5,10 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { Lifecycle } from '../lifecycle.js';
 import { trackLifecycle } from './middleware/lifecycle.js';
 import { readyRouter } from './routes/ready.js';
+import { createMetrics, observeStore, type Metrics } from '../metrics.js';
+import { logRequests } from './middleware/request-log.js';
+import { measureRequests } from './middleware/metrics.js';
+import { metricsRouter } from './routes/metrics.js';
 import { LocalStore } from '../storage/local-store.js';
 import { renderErrors } from './middleware/errors.js';
 import { healthRouter } from './routes/health.js';
@@ -16,23 +20,34 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Shared with the shutdown sequence; tests may leave it out. */
   readonly lifecycle?: Lifecycle | undefined;
+  /** Prometheus metrics; when left out, a fresh registry per app without process metrics. */
+  readonly metrics?: Metrics | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
 export function createApp(
   config: Config,
-  { store, logger, lifecycle = new Lifecycle() }: AppDeps,
+  {
+    store,
+    logger,
+    lifecycle = new Lifecycle(),
+    metrics = createMetrics({ processMetrics: false }),
+  }: AppDeps,
 ): Koa {
   const app = new Koa();
   // Errors are logged by renderErrors; Koa's default handler would print them again.
   app.silent = true;
 
+  observeStore(store, metrics);
+  app.use(logRequests(logger));
+  app.use(measureRequests(metrics));
   app.use(trackLifecycle(lifecycle));
   app.use(renderErrors(logger));
 
   const routers = [
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
+    metricsRouter(metrics),
     imagesRouter({ config, store }),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
