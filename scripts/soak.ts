@@ -23,10 +23,14 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '180' },
     concurrency: { type: 'string', default: '32' },
+    // Aborted uploads happen during the run (8% of requests); if fewer than this, more are
+    // made at the end, so even the short CI run checks a thousand.
+    'min-aborts': { type: 'string', default: '1000' },
   },
 });
 const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
+const minAborts = Number(args['min-aborts']);
 
 function fixture(name: string): Buffer {
   return readFileSync(path.join(root, '__tests__/fixtures', name));
@@ -300,6 +304,13 @@ async function main(): Promise<number> {
 
   console.log(`soak: ${seconds}s, ${concurrency} concurrent clients, service pid ${pid}`);
   await Promise.all(Array.from({ length: concurrency }, () => client()));
+  const abortMore = async (): Promise<void> => {
+    while (aborted < minAborts) {
+      aborted += 1;
+      await abortedUpload(port);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, abortMore));
   clearInterval(sampler);
   // Let aborted requests and background clean-ups finish before judging what remains.
   await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -265,6 +265,23 @@ describe('GCS behind a fault proxy', () => {
   });
 });
 
+describe('readiness and liveness while the store is silent', () => {
+  it('answers /readyz 503 within READY_TIMEOUT_MS and /healthz 200', async () => {
+    const { app } = await harness({ READY_TIMEOUT_MS: '500' });
+    expect((await request(app.callback()).get('/readyz')).status).toBe(200);
+    await proxy.addToxic('silence', {
+      type: 'timeout',
+      stream: 'upstream',
+      attributes: { timeout: 0 },
+    });
+    const started = performance.now();
+    const ready = await request(app.callback()).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(performance.now() - started).toBeLessThan(500 + marginMs);
+    expect((await request(app.callback()).get('/healthz')).status).toBe(200);
+  });
+});
+
 describe('GCS emulator stopped', () => {
   it('answers 503 within the deadline with Retry-After when the store is gone', async () => {
     const { app, store } = await harness();
