@@ -62,6 +62,19 @@ export interface Config {
    */
   readonly streamingThresholdBytes: number;
   readonly storage: LocalStorageConfig | GcsStorageConfig;
+  /**
+   * Budget for one store call, retries and backoff included (STORE_TIMEOUT_MS); it must fit
+   * inside the HTTP request's own deadline. When it runs out the client gets a 503.
+   */
+  readonly storeTimeoutMs: number;
+  /** Budget for one attempt of a store call (STORE_ATTEMPT_TIMEOUT_MS), at most the above. */
+  readonly storeAttemptTimeoutMs: number;
+  /** How long GET /readyz waits for the store (READY_TIMEOUT_MS). */
+  readonly readyTimeoutMs: number;
+  /** After SIGTERM: readiness says 503 for this long before the listener closes. */
+  readonly shutdownDelayMs: number;
+  /** After the listener closes: how long in-flight uploads get to finish. */
+  readonly shutdownGraceMs: number;
   readonly security: SecurityConfig;
 }
 
@@ -242,10 +255,29 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         (fixByMode ? `; use IMAGE_VALIDATION=${otherMode}` : '; remove them from ALLOWED_TYPES'),
     );
   }
+  const storeTimeoutMs = readInteger(env, 'STORE_TIMEOUT_MS', 20_000, 100, 10 * 60_000);
+  const storeAttemptTimeoutMs = readInteger(
+    env,
+    'STORE_ATTEMPT_TIMEOUT_MS',
+    Math.min(10_000, storeTimeoutMs),
+    50,
+    10 * 60_000,
+  );
+  if (storeAttemptTimeoutMs > storeTimeoutMs) {
+    throw new ConfigError(
+      'STORE_ATTEMPT_TIMEOUT_MS',
+      `must not exceed STORE_TIMEOUT_MS (${storeTimeoutMs}), got ${storeAttemptTimeoutMs}`,
+    );
+  }
 
   return {
     port,
     host,
+    storeTimeoutMs,
+    storeAttemptTimeoutMs,
+    readyTimeoutMs: readInteger(env, 'READY_TIMEOUT_MS', 2_000, 50, 60_000),
+    shutdownDelayMs: readInteger(env, 'SHUTDOWN_DELAY_MS', 0, 0, 10 * 60_000),
+    shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 60 * 60_000),
     publicBaseUrl,
     maxImageBytes,
     maxBodyBytes,

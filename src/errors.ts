@@ -13,6 +13,10 @@ export const errorCatalogue = {
   },
   invalid_base64: { status: 400, message: 'The data URI payload is not valid base64.' },
   empty_image: { status: 400, message: 'The data URI payload decodes to zero bytes.' },
+  invalid_idempotency_key: {
+    status: 400,
+    message: 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.',
+  },
   unauthorized: {
     status: 401,
     message: 'Missing or invalid credentials (Authorization: Bearer <API key or token>).',
@@ -39,6 +43,10 @@ export const errorCatalogue = {
   too_many_pixels: {
     status: 422,
     message: 'The image declares more pixels than the allowed maximum.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'This Idempotency-Key was already used for a different image; use a new key.',
   },
   rate_limited: { status: 429, message: 'Too many requests; try again later.' },
   internal_error: { status: 500, message: 'An internal error occurred.' },

@@ -4,6 +4,9 @@ import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
 import { createStore } from './storage/create-store.js';
+import { Lifecycle } from './lifecycle.js';
+import { shutDownGracefully } from './shutdown.js';
+import { createMetrics } from './metrics.js';
 
 async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -22,7 +25,8 @@ async function main(): Promise<void> {
   }
 
   const store = await createStore(config);
-  const app = createApp(config, { store, logger });
+  const lifecycle = new Lifecycle();
+  const app = createApp(config, { store, logger, lifecycle, metrics: createMetrics() });
   const server = createHttpServer(app, config.security);
   if (config.security.auth.anonymous) {
     logger.warn(
@@ -41,8 +45,14 @@ async function main(): Promise<void> {
 
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    void shutDownGracefully({
+      server,
+      lifecycle,
+      store,
+      logger,
+      delayMs: config.shutdownDelayMs,
+      graceMs: config.shutdownGraceMs,
+    }).then((code) => process.exit(code));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -178,6 +178,12 @@ describe('500 internal_error', () => {
     publicUrl(name: string): string {
       return this.real.publicUrl(name);
     }
+    stat(name: string, signal?: AbortSignal): ReturnType<ObjectStore['stat']> {
+      return this.real.stat(name, signal);
+    }
+    checkReady(timeoutMs: number): Promise<boolean> {
+      return this.real.checkReady(timeoutMs);
+    }
   }
 
   it.each(['local', 'gcs'] as const)(

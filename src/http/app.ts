@@ -2,6 +2,13 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { Lifecycle } from '../lifecycle.js';
+import { trackLifecycle } from './middleware/lifecycle.js';
+import { readyRouter } from './routes/ready.js';
+import { createMetrics, observeStore, type Metrics } from '../metrics.js';
+import { logRequests } from './middleware/request-log.js';
+import { measureRequests } from './middleware/metrics.js';
+import { metricsRouter } from './routes/metrics.js';
 import { LocalStore } from '../storage/local-store.js';
 import { renderErrors } from './middleware/errors.js';
 import { corsForOrigins } from './middleware/cors.js';
@@ -17,10 +24,23 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Shared request counts when several instances run; in memory by default. */
   readonly rateLimitStore?: RateLimitStore | undefined;
+  /** Shared with the shutdown sequence; tests may leave it out. */
+  readonly lifecycle?: Lifecycle | undefined;
+  /** Prometheus metrics; when left out, a fresh registry per app without process metrics. */
+  readonly metrics?: Metrics | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
-export function createApp(config: Config, { store, logger, rateLimitStore }: AppDeps): Koa {
+export function createApp(
+  config: Config,
+  {
+    store,
+    logger,
+    rateLimitStore,
+    lifecycle = new Lifecycle(),
+    metrics = createMetrics({ processMetrics: false }),
+  }: AppDeps,
+): Koa {
   const app = new Koa();
   // ctx.ip believes X-Forwarded-For only as far back as the proxies we run ourselves.
   app.proxy = config.security.trustedProxyCount > 0;
@@ -28,12 +48,21 @@ export function createApp(config: Config, { store, logger, rateLimitStore }: App
   // Errors are logged by renderErrors; Koa's default handler would print them again.
   app.silent = true;
 
+  observeStore(store, metrics);
+  app.use(logRequests(logger));
+  app.use(measureRequests(metrics));
+  app.use(trackLifecycle(lifecycle));
   app.use(renderErrors(logger));
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
   app.use(guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore()));
 
-  const routers = [healthRouter(), imagesRouter({ config, store })];
+  const routers = [
+    healthRouter(),
+    readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
+    metricsRouter(metrics),
+    imagesRouter({ config, store }),
+  ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {
     app.use(router.routes());

@@ -8,6 +8,12 @@ import { DataUriDecoder } from './data-uri.js';
 import { JsonDataScanner } from './json-body.js';
 import { sniffImageType, sniffSampleBytes } from './sniff.js';
 import { ImageValidator, type ImageValidationOptions } from './validate-image.js';
+import {
+  findEarlierObject,
+  idFromIdempotencyKey,
+  isSameUpload,
+  type EarlierObject,
+} from './idempotency.js';
 
 export interface IngestLimits {
   readonly maxImageBytes: number;
@@ -36,6 +42,13 @@ export interface IngestContext {
   readonly signal?: AbortSignal | undefined;
   /** How deeply the image is verified before it is published; strict by default. */
   readonly validation?: ImageValidationOptions | undefined;
+  /**
+   * From the Idempotency-Key header: the id is derived from it (and `scope`), and a repeat of
+   * the same upload returns the object the first one stored instead of a second one.
+   */
+  readonly idempotencyKey?: string | undefined;
+  /** Who is asking (the authenticated caller, once there is one), so keys never collide. */
+  readonly scope?: string | undefined;
 }
 
 export const defaultImageValidation: ImageValidationOptions = {
@@ -55,7 +68,14 @@ const storageUnavailable = (cause: unknown): AppError =>
  */
 export async function ingestJsonImage(
   body: AsyncIterable<Buffer>,
-  { store, limits, signal, validation = defaultImageValidation }: IngestContext,
+  {
+    store,
+    limits,
+    signal,
+    validation = defaultImageValidation,
+    idempotencyKey,
+    scope,
+  }: IngestContext,
 ): Promise<StoredImage> {
   const decoded = decodeJsonImageBody(body, limits);
   const iterator = decoded.chunks[Symbol.asyncIterator]();
@@ -77,15 +97,69 @@ export async function ingestJsonImage(
 
   const sample = held.length === 1 ? held[0]! : Buffer.concat(held);
   const type = await sniffImageType(sample.subarray(0, sniffSampleBytes), limits.allowedTypes);
-  const id = uuidv4();
+  const id =
+    idempotencyKey === undefined ? uuidv4() : idFromIdempotencyKey(idempotencyKey, scope ?? '');
   const name = `${id}.${type.extension}`;
-  const putOptions = { contentType: type.contentType, metadata: {}, signal };
+  const putOptions = {
+    contentType: type.contentType,
+    metadata: {},
+    signal,
+    sharedName: idempotencyKey !== undefined,
+  };
   const validator = new ImageValidator(type.contentType, validation);
+
+  /** The answer for a key seen before: the earlier object if it is this very upload, else 422. */
+  const replay = async (earlier: EarlierObject | undefined): Promise<StoredImage> => {
+    // Read (and validate) the rest of the body: only its hash can say "same upload".
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+    }
+    const summary = decoded.summary();
+    const upload = { name, ...summary };
+    if (earlier === undefined || !isSameUpload(earlier, upload)) {
+      throw new AppError('idempotency_key_reused');
+    }
+    return describe(summary);
+  };
+  const describe = (summary: { bytes: number; sha256: string }): StoredImage => ({
+    id,
+    name,
+    url: store.publicUrl(name),
+    contentType: type.contentType,
+    extension: type.extension,
+    bytes: summary.bytes,
+    sha256: summary.sha256,
+  });
+  const statOrExplain = async <T>(look: Promise<T>): Promise<T> => {
+    try {
+      return await look;
+    } catch (error) {
+      throw storageUnavailable(error);
+    }
+  };
+
+  if (idempotencyKey !== undefined) {
+    const earlier = await statOrExplain(findEarlierObject(store, id, limits.allowedTypes, signal));
+    if (earlier !== undefined) return replay(earlier);
+  }
+  // A concurrent request with the same key won the race to the name (the precondition
+  // refused our write): answer as if it had come first.
+  const onExists =
+    idempotencyKey === undefined
+      ? undefined
+      : async () =>
+          replay(await statOrExplain(findEarlierObject(store, id, [type.contentType], signal)));
 
   if (finished) {
     validator.write(sample);
     await validator.finish();
-    await putOrExplain(store.put(name, sample, { ...putOptions, metadata: decoded.metadata() }));
+    const stored = await putOrExplain(
+      store.put(name, sample, { ...putOptions, metadata: decoded.metadata() }),
+      undefined,
+      onExists,
+    );
+    if (stored !== undefined) return stored;
   } else {
     // Stream: the bytes already read first, then the rest as the client sends it. Each chunk
     // is validated before the store sees it, and the stream ends only once the whole image
@@ -110,41 +184,42 @@ export async function ingestJsonImage(
     }
     const stream = Readable.from(rest(), { objectMode: false });
     try {
-      await putOrExplain(
+      const stored = await putOrExplain(
         store.put(name, stream, putOptions),
         () => (validationFailure as Error | undefined) ?? decoded.failure(),
+        onExists,
       );
+      if (stored !== undefined) return stored;
     } catch (error) {
       // Belt and braces: should a driver ever commit a stream that ended in an error, the
-      // invalid image must still not stay published.
-      if (validationFailure !== undefined) await store.delete(name).catch(() => undefined);
+      // invalid image must still not stay published. Not for an idempotent name, which may
+      // belong to a concurrent request's valid upload.
+      if (validationFailure !== undefined && idempotencyKey === undefined) {
+        await store.delete(name).catch(() => undefined);
+      }
       throw error;
     }
   }
 
-  const summary = decoded.summary();
-  return {
-    id,
-    name,
-    url: store.publicUrl(name),
-    contentType: type.contentType,
-    extension: type.extension,
-    bytes: summary.bytes,
-    sha256: summary.sha256,
-  };
+  return describe(decoded.summary());
 }
 
 /** Waits for a store write, turning its failures (or the body's, which caused them) into API errors. */
 async function putOrExplain(
   put: Promise<void>,
   bodyFailure?: () => Error | undefined,
-): Promise<void> {
+  onExists?: () => Promise<StoredImage>,
+): Promise<StoredImage | undefined> {
   try {
     await put;
+    return undefined;
   } catch (error) {
     const cause = bodyFailure?.();
     if (cause !== undefined) throw cause;
     if (isAppError(error)) throw error;
+    if (onExists !== undefined && isStorageError(error) && error.kind === 'exists') {
+      return onExists();
+    }
     if (isStorageError(error)) throw storageUnavailable(error);
     throw error;
   }
@@ -156,17 +231,19 @@ interface DecodedBody {
   /** The failure that ended `chunks`, if any. */
   failure(): Error | undefined;
   /** Size and hash of everything decoded; valid once `chunks` is exhausted. */
-  summary(): { bytes: number; sha256: string };
+  summary(): { bytes: number; sha256: string; md5: string };
   metadata(): Record<string, string>;
 }
 
 function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits): DecodedBody {
   const hash = createHash('sha256');
+  const md5 = createHash('md5');
   const dataUri = new DataUriDecoder();
   let pending: Buffer[] = [];
   let bytes = 0;
   let failure: Error | undefined;
   let digest: string | undefined;
+  let md5Digest: string | undefined;
 
   const accept = (decodedChunk: Buffer): void => {
     if (decodedChunk.length === 0) return;
@@ -177,6 +254,7 @@ function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits):
       });
     }
     hash.update(decodedChunk);
+    md5.update(decodedChunk);
     pending.push(decodedChunk);
   };
   const scanner = new JsonDataScanner(
@@ -200,6 +278,7 @@ function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits):
       }
       scanner.end();
       digest = hash.digest('hex');
+      md5Digest = md5.digest('base64');
       const ready = pending;
       pending = [];
       yield* ready;
@@ -213,8 +292,10 @@ function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits):
     chunks: chunks(),
     failure: () => failure,
     summary: () => {
-      if (digest === undefined) throw new Error('summary() before the body was fully read');
-      return { bytes, sha256: digest };
+      if (digest === undefined || md5Digest === undefined) {
+        throw new Error('summary() before the body was fully read');
+      }
+      return { bytes, sha256: digest, md5: md5Digest };
     },
     metadata: () => ({ sha256: digest ?? '' }),
   };

@@ -1,6 +1,6 @@
 import { Storage } from '@google-cloud/storage';
 import type { Config } from '../config.js';
-import { GcsStore, gcsRetryOptions } from './gcs-store.js';
+import { GcsStore } from './gcs-store.js';
 import { LocalStore } from './local-store.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -14,12 +14,18 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     return store;
   }
   const client = new Storage({
-    retryOptions: gcsRetryOptions,
+    // GcsStore runs its own bounded retry loop; the client's (600 s by default) would nest
+    // inside it and outlive the deadline.
+    retryOptions: { autoRetry: false },
     ...(storage.projectId === undefined ? {} : { projectId: storage.projectId }),
     ...(storage.apiEndpoint === undefined ? {} : { apiEndpoint: storage.apiEndpoint }),
   });
   return new GcsStore(client.bucket(storage.bucket), {
     publicBaseUrl: config.publicBaseUrl,
     apiEndpoint: storage.apiEndpoint,
+    retry: {
+      deadlineMs: config.storeTimeoutMs,
+      attemptTimeoutMs: config.storeAttemptTimeoutMs,
+    },
   });
 }

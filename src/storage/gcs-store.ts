@@ -1,49 +1,61 @@
-import type { Bucket } from '@google-cloud/storage';
-import type { Readable } from 'node:stream';
+import type { Bucket, File } from '@google-cloud/storage';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   StorageError,
   immutableCacheControl,
   type ObjectStore,
   type PutOptions,
+  type StoreListener,
+  type StoredObjectInfo,
 } from './object-store.js';
-
-/**
- * Retry settings for the Storage client. With the SDK's defaults (3 retries, delays doubling
- * from 1 s up to 64 s, 600 s in total) an upload to a bucket answering 503 held the request
- * for 13 s before failing, longer than many clients wait for an answer. Two quick retries
- * (about 4 s in all) absorb a blip; after that the service answers 503 with Retry-After and
- * the client retries on its own schedule. A refused connection is not retried by the SDK at
- * all, so a store that is down fails at once.
- */
-export const gcsRetryOptions = {
-  autoRetry: true,
-  maxRetries: 2,
-  retryDelayMultiplier: 2,
-  maxRetryDelay: 2,
-  totalTimeout: 10,
-} as const;
+import {
+  DeadlineExceededError,
+  defaultRetryPolicy,
+  runCancellable,
+  withRetries,
+  type RetryPolicy,
+} from './retry.js';
 
 export interface GcsStoreOptions {
   /** Base of returned URLs when a CDN or custom domain fronts the bucket. */
   readonly publicBaseUrl?: string | undefined;
   /** Set when the bucket lives on an emulator, whose download URLs differ from GCS's. */
   readonly apiEndpoint?: string | undefined;
+  /** Deadline, per-attempt timeout and backoff of every call. */
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  /** How long a background clean-up of an uncertain write keeps trying. */
+  readonly cleanupDeadlineMs?: number | undefined;
 }
+
+type Operation = 'put' | 'delete' | 'stat';
 
 /**
  * Writes each object in one request (resumable: false), with `ifGenerationMatch: 0` so an
  * object is never overwritten and a retry of the same write cannot create a second one, and
  * with the client's checksum validation on, which deletes an object whose stored bytes do not
  * match what was sent.
+ *
+ * Retries are this class's own loop (src/storage/retry.ts), not the client's retryOptions:
+ * the client never retries a write stream (makeWritableStream sets maxRetries: 0), its
+ * save() retries buffers under a 600 s default totalTimeout with no per-attempt cut, and none
+ * of its calls can be cancelled. Here every call has one explicit deadline (STORE_TIMEOUT_MS)
+ * that fits inside the HTTP request's, each attempt is cut at STORE_ATTEMPT_TIMEOUT_MS, and a
+ * cut attempt's HTTP request is destroyed rather than left running.
  */
 export class GcsStore implements ObjectStore {
   readonly driver = 'gcs';
+  private readonly policy: RetryPolicy;
+  private readonly listeners = new Set<StoreListener>();
+  private readonly cleanups = new Set<Promise<void>>();
 
   constructor(
     private readonly bucket: Bucket,
     private readonly options: GcsStoreOptions = {},
-  ) {}
+  ) {
+    this.policy = { ...defaultRetryPolicy, ...options.retry };
+  }
 
   async put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
     const file = this.bucket.file(name);
@@ -58,24 +70,116 @@ export class GcsStore implements ObjectStore {
       },
       preconditionOpts: { ifGenerationMatch: 0 },
     } as const;
-    try {
-      if (Buffer.isBuffer(body)) {
-        options.signal?.throwIfAborted();
-        await file.save(body, writeOptions);
-      } else {
-        await pipeline(body, file.createWriteStream(writeOptions), { signal: options.signal });
+    let outcomeUnknown = false;
+    await this.timed('put', async () => {
+      try {
+        if (Buffer.isBuffer(body)) {
+          const md5 = createHash('md5').update(body).digest('base64');
+          await withRetries(
+            async (signal, attemptNumber) => {
+              // From here on, a failure may hide a write the server completed.
+              outcomeUnknown = true;
+              try {
+                await pipeline(Readable.from([body]), file.createWriteStream(writeOptions), {
+                  signal,
+                });
+              } catch (error) {
+                // 412 on a retry: our earlier attempt reached the bucket before it failed.
+                if (attemptNumber > 0 && statusOf(error) === 412) {
+                  if (await holdsBytes(file, body.length, md5)) return;
+                }
+                throw error;
+              }
+            },
+            this.policy,
+            { isRetryable: isTransient, onRetry: () => this.emitRetry('put') },
+            options.signal,
+          );
+        } else {
+          // A stream is consumed once, so it gets one attempt, bounded by the same deadline.
+          const signal = AbortSignal.any([
+            ...(options.signal === undefined ? [] : [options.signal]),
+            AbortSignal.timeout(this.policy.deadlineMs),
+          ]);
+          outcomeUnknown = true;
+          await runCancellable(
+            () => pipeline(body, file.createWriteStream(writeOptions), { signal }),
+            signal,
+          );
+        }
+      } catch (error) {
+        const storageError = toStorageError(error, name);
+        if (storageError.kind !== 'exists' && outcomeUnknown && options.sharedName !== true) {
+          this.cleanUpLater(name);
+        }
+        throw storageError;
       }
-    } catch (error) {
-      throw toStorageError(error, name);
-    }
+    });
   }
 
   async delete(name: string): Promise<void> {
+    await this.timed('delete', async () => {
+      try {
+        await withRetries(
+          () => this.bucket.file(name).delete({ ignoreNotFound: true }),
+          this.policy,
+          { isRetryable: isTransient, onRetry: () => this.emitRetry('delete') },
+        );
+      } catch (error) {
+        throw toStorageError(error, name);
+      }
+    });
+  }
+
+  async stat(name: string, signal?: AbortSignal): Promise<StoredObjectInfo | undefined> {
+    return this.timed('stat', async () => {
+      try {
+        return await withRetries(
+          async () => {
+            try {
+              const [metadata] = await this.bucket.file(name).getMetadata();
+              return {
+                size: Number(metadata.size),
+                contentType: metadata.contentType,
+                md5: metadata.md5Hash,
+                metadata: stringValues(metadata.metadata),
+              };
+            } catch (error) {
+              if (statusOf(error) === 404) return undefined;
+              throw error;
+            }
+          },
+          this.policy,
+          { isRetryable: isTransient, onRetry: () => this.emitRetry('stat') },
+          signal,
+        );
+      } catch (error) {
+        throw toStorageError(error, name);
+      }
+    });
+  }
+
+  /** Ready when the bucket answers at all: a short metadata read, never retried. */
+  async checkReady(timeoutMs: number): Promise<boolean> {
     try {
-      await this.bucket.file(name).delete({ ignoreNotFound: true });
-    } catch (error) {
-      throw toStorageError(error, name);
+      const [exists] = await runCancellable(
+        () => this.bucket.exists(),
+        AbortSignal.timeout(timeoutMs),
+      );
+      return exists;
+    } catch {
+      return false;
     }
+  }
+
+  observe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async settle(timeoutMs: number): Promise<void> {
+    const all = Promise.allSettled([...this.cleanups]);
+    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
 
   publicUrl(name: string): string {
@@ -84,13 +188,96 @@ export class GcsStore implements ObjectStore {
     const host = this.options.apiEndpoint ?? 'https://storage.googleapis.com';
     return `${host}/${this.bucket.name}/${encoded}`;
   }
+
+  /**
+   * A write that failed after its body may have reached the bucket (a reset or timeout while
+   * waiting for the answer) can still have created the object. The name is a fresh UUID that
+   * nobody else will ever write, so deleting it is safe; it runs in the background, with its
+   * own longer deadline, so the client gets its 503 on time.
+   */
+  private cleanUpLater(name: string): void {
+    const cleanup = withRetries(
+      () => this.bucket.file(name).delete({ ignoreNotFound: true }),
+      { ...this.policy, deadlineMs: this.options.cleanupDeadlineMs ?? 5 * 60_000 },
+      { isRetryable: () => true, onRetry: () => this.emitRetry('delete') },
+    ).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.cleanups.add(cleanup);
+    void cleanup.finally(() => this.cleanups.delete(cleanup));
+  }
+
+  private async timed<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome: 'ok' | 'error' = 'error';
+    try {
+      const result = await call();
+      outcome = 'ok';
+      return result;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      for (const listener of this.listeners) listener.called?.(operation, outcome, seconds);
+    }
+  }
+
+  private emitRetry(operation: Operation): void {
+    for (const listener of this.listeners) listener.retried?.(operation);
+  }
+}
+
+/** Whether the object at `file` holds exactly the bytes we sent (size and MD5). */
+async function holdsBytes(file: File, size: number, md5: string): Promise<boolean> {
+  const [metadata] = await file.getMetadata();
+  return Number(metadata.size) === size && metadata.md5Hash === md5;
+}
+
+function statusOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+}
+
+const transientStatuses = new Set([408, 429, 500, 502, 503, 504]);
+const transientNetworkCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
+
+/** Failures worth another attempt: rate limits, server errors, and a broken connection. */
+export function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  if (typeof status === 'number') return transientStatuses.has(status);
+  if (typeof status === 'string' && transientNetworkCodes.has(status)) return true;
+  const cause =
+    typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
+  if (cause !== undefined && cause !== error) return isTransient(cause);
+  // node-fetch wraps socket failures as FetchError { type: 'system', errno: 'ECONNRESET' }.
+  if (typeof error === 'object' && error !== null && 'errno' in error) {
+    return typeof error.errno === 'string' && transientNetworkCodes.has(error.errno);
+  }
+  return error instanceof Error && /socket hang up|premature close|aborted/i.test(error.message);
+}
+
+function stringValues(record: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (typeof record !== 'object' || record === null) return result;
+  for (const [key, value] of Object.entries(record)) {
+    if (typeof value === 'string') result[key] = value;
+  }
+  return result;
 }
 
 function toStorageError(error: unknown, name: string): StorageError {
-  const status =
-    typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  if (status === 412) {
+  if (statusOf(error) === 412) {
     return new StorageError('exists', `object ${name} already exists`, { cause: error });
   }
-  return new StorageError('unavailable', `writing ${name} to the bucket failed`, { cause: error });
+  const detail = error instanceof DeadlineExceededError ? ' (deadline exceeded)' : '';
+  return new StorageError('unavailable', `writing ${name} to the bucket failed${detail}`, {
+    cause: error,
+  });
 }

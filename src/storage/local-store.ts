@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -9,6 +10,7 @@ import {
   objectNamePattern,
   type ObjectStore,
   type PutOptions,
+  type StoredObjectInfo,
 } from './object-store.js';
 
 export interface LocalFile {
@@ -79,6 +81,40 @@ export class LocalStore implements ObjectStore {
 
   publicUrl(name: string): string {
     return `${this.publicBaseUrl}/uploads/${name}`;
+  }
+
+  /** Files keep no metadata, so the sha256 a GCS object carries is computed from the bytes. */
+  async stat(name: string): Promise<StoredObjectInfo | undefined> {
+    this.assertName(name);
+    const hash = createHash('sha256');
+    const md5 = createHash('md5');
+    try {
+      const handle = await fs.open(this.pathOf(name), 'r');
+      for await (const chunk of handle.createReadStream()) {
+        hash.update(chunk as Buffer);
+        md5.update(chunk as Buffer);
+      }
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+    const stats = await fs.stat(this.pathOf(name));
+    return {
+      size: stats.size,
+      contentType: undefined,
+      md5: md5.digest('base64'),
+      metadata: { sha256: hash.digest('hex') },
+    };
+  }
+
+  /** Ready when a temp file could be created: the folder exists and is writable. */
+  async checkReady(): Promise<boolean> {
+    try {
+      await fs.access(this.tempDir, fsConstants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Opens a stored object for reading; undefined when there is no such object. */

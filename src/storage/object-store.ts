@@ -10,6 +10,29 @@ export interface PutOptions {
   readonly metadata: Readonly<Record<string, string>>;
   /** Aborts the write; a driver then leaves nothing behind. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The name is shared by every retry of one idempotent request, so a failed write whose
+   * outcome is unknown must not be cleaned up later: a concurrent retry may already have
+   * reported that very object as a success.
+   */
+  readonly sharedName?: boolean | undefined;
+}
+
+/** What a store reports about its calls, for metrics. */
+export interface StoreListener {
+  /** A call finished (after all its retries), with how long it took. */
+  called?(operation: 'put' | 'delete' | 'stat', outcome: 'ok' | 'error', seconds: number): void;
+  /** An attempt failed transiently and is being retried. */
+  retried?(operation: 'put' | 'delete' | 'stat'): void;
+}
+
+/** What is known about a stored object, to tell our own earlier write from another one. */
+export interface StoredObjectInfo {
+  readonly size: number;
+  readonly contentType: string | undefined;
+  /** Base64 MD5 of the bytes, as GCS reports it. */
+  readonly md5: string | undefined;
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
 export interface ObjectStore {
@@ -23,6 +46,14 @@ export interface ObjectStore {
   delete(name: string): Promise<void>;
   /** The URL where a stored object can be fetched. */
   publicUrl(name: string): string;
+  /** Size and custom metadata of an object; undefined when there is no such object. */
+  stat(name: string, signal?: AbortSignal): Promise<StoredObjectInfo | undefined>;
+  /** Whether the store can be written now (readiness); answers within `timeoutMs`. */
+  checkReady(timeoutMs: number): Promise<boolean>;
+  /** Registers a listener for metrics; returns a function that removes it. */
+  observe?(listener: StoreListener): () => void;
+  /** Waits (up to `timeoutMs`) for background clean-ups to finish, e.g. before exit. */
+  settle?(timeoutMs: number): Promise<void>;
 }
 
 export type StorageErrorKind = 'exists' | 'unavailable';

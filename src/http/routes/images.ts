@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../errors.js';
 import type { Config } from '../../config.js';
 import { ingestJsonImage } from '../../ingest/ingest-json-image.js';
+import { parseIdempotencyKey } from '../../ingest/idempotency.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 
 export interface ImagesRouteDeps {
@@ -58,6 +59,7 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
       throw bodyTooLarge(config.maxBodyBytes);
     }
 
+    const idempotencyKey = parseIdempotencyKey(ctx.get('Idempotency-Key') || undefined);
     const image = await ingestJsonImage(limitBody(ctx.req, config.maxBodyBytes), {
       store,
       limits: config,
@@ -67,6 +69,7 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
         maxPixels: config.security.maxImagePixels,
         decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
       },
+      idempotencyKey,
     });
 
     ctx.status = 201;

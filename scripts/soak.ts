@@ -1,0 +1,393 @@
+// Soak test: the built service (dist/index.js) on its own fake-gcs-server, under mixed valid,
+// invalid and aborted uploads at high concurrency for a while. Reports requests served,
+// answers by status and error code, latency percentiles, and the service's RSS and open file
+// descriptors over time. Fails (exit 1) when a valid upload is lost or corrupted, any 5xx
+// other than 503 appears, an invalid upload gets anything but its expected error, an aborted
+// upload leaves an object, or memory keeps growing.
+//
+//   npm run soak                      # 3 minutes, 32 concurrent clients
+//   npm run soak -- --seconds 20      # the short CI variant
+//   npm run soak -- --seconds 600 --concurrency 64
+//
+// Runs with Node's built-in type stripping (no build step for the script itself).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '180' },
+    concurrency: { type: 'string', default: '32' },
+    // Aborted uploads happen during the run (8% of requests); if fewer than this, more are
+    // made at the end, so even the short CI run checks a thousand.
+    'min-aborts': { type: 'string', default: '1000' },
+  },
+});
+const seconds = Number(args.seconds);
+const concurrency = Number(args.concurrency);
+const minAborts = Number(args['min-aborts']);
+
+function fixture(name: string): Buffer {
+  return readFileSync(path.join(root, '__tests__/fixtures', name));
+}
+function md5(bytes: Buffer): string {
+  return createHash('md5').update(bytes).digest('base64');
+}
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+function dataUriBody(type: string, bytes: Buffer): string {
+  return JSON.stringify({ data: `data:${type};base64,${bytes.toString('base64')}` });
+}
+
+interface Valid {
+  readonly kind: 'valid';
+  readonly label: string;
+  readonly body: string;
+  readonly sha256: string;
+  readonly md5: string;
+}
+interface Invalid {
+  readonly kind: 'invalid';
+  readonly label: string;
+  readonly body: string;
+  readonly status: number;
+  readonly code: string;
+}
+type Case = Valid | Invalid;
+
+const valid = (label: string, type: string, file: string): Valid => {
+  const bytes = fixture(file);
+  return {
+    kind: 'valid',
+    label,
+    body: dataUriBody(type, bytes),
+    sha256: sha256(bytes),
+    md5: md5(bytes),
+  };
+};
+const invalid = (label: string, body: string, status: number, code: string): Invalid => ({
+  kind: 'invalid',
+  label,
+  body,
+  status,
+  code,
+});
+
+// Weighted: mostly small valid images, some large ones, a fair share of every bad input.
+const cases: Case[] = [
+  valid('png', 'image/png', 'photo.png'),
+  valid('png', 'image/png', 'photo.png'),
+  valid('jpg', 'image/jpeg', 'photo.jpg'),
+  valid('jpg', 'image/jpeg', 'photo.jpg'),
+  valid('gif', 'image/gif', 'anim.gif'),
+  valid('webp', 'image/webp', 'photo.webp'),
+  valid('avif', 'image/avif', 'photo.avif'),
+  valid('large-jpg', 'image/jpeg', 'large.jpg'),
+  invalid('text', dataUriBody('image/png', fixture('text.txt')), 415, 'unsupported_image_type'),
+  invalid(
+    'svg',
+    dataUriBody('image/svg+xml', fixture('script.svg')),
+    415,
+    'unsupported_image_type',
+  ),
+  invalid(
+    'bad-base64',
+    JSON.stringify({ data: 'data:image/png;base64,iVBOR*w0KGgo=' }),
+    400,
+    'invalid_base64',
+  ),
+  invalid('empty', JSON.stringify({ data: 'data:image/png;base64,' }), 400, 'empty_image'),
+  invalid('missing-data', JSON.stringify({ image: 'x' }), 422, 'missing_data'),
+  invalid('bad-json', '{"data": "data:image/png;base64,AAAA', 400, 'invalid_json'),
+  invalid(
+    'not-data-uri',
+    JSON.stringify({ data: 'https://example.com/a.png' }),
+    400,
+    'invalid_data_uri',
+  ),
+];
+const abortBody = Buffer.from(cases.find((c) => c.label === 'large-jpg')!.body);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${url} did not come up`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match === null ? 0 : Math.round(Number(match[1]) / 1024);
+}
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+/** Headers and a random prefix of a large upload, then a reset: a client that vanished. */
+async function abortedUpload(port: number): Promise<void> {
+  const cut = Math.floor(Math.random() * (abortBody.length - 1));
+  await new Promise<void>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        `POST /v1/images HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${abortBody.length}\r\n\r\n`,
+      );
+      socket.write(abortBody.subarray(0, cut), () =>
+        setImmediate(() => {
+          socket.resetAndDestroy();
+          resolve();
+        }),
+      );
+    });
+    socket.on('error', () => resolve());
+  });
+}
+
+async function main(): Promise<number> {
+  const emulatorPort = await freePort();
+  const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+  const emulator = spawn(
+    path.join(root, '.tools/bin/fake-gcs-server'),
+    [
+      '-scheme',
+      'http',
+      '-host',
+      '127.0.0.1',
+      '-port',
+      String(emulatorPort),
+      '-backend',
+      'memory',
+      '-public-host',
+      `127.0.0.1:${emulatorPort}`,
+      '-external-url',
+      emulatorUrl,
+      '-log-level',
+      'error',
+    ],
+    { stdio: 'ignore' },
+  );
+  const children: ChildProcess[] = [emulator];
+  const killAll = (): void => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  await waitFor(`${emulatorUrl}/storage/v1/b`, emulator);
+  const bucket = `soak-${randomUUID()}`;
+  await fetch(`${emulatorUrl}/storage/v1/b?project=soak`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: bucket }),
+  }).then((response) => response.arrayBuffer());
+
+  const port = await freePort();
+  const service = spawn(path.join(root, 'node_modules/.bin/node'), ['dist/index.js'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      STORAGE_DRIVER: 'gcs',
+      GCS_BUCKET: bucket,
+      GCS_PROJECT_ID: 'soak',
+      GCS_API_ENDPOINT: emulatorUrl,
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_GRACE_MS: '10000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(service);
+  const serviceUrl = `http://127.0.0.1:${port}`;
+  await waitFor(`${serviceUrl}/readyz`, service);
+  const pid = service.pid!;
+
+  const counts = new Map<string, number>();
+  const count = (key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
+  const failures: string[] = [];
+  const fail = (message: string): void => {
+    if (failures.length < 20) failures.push(message);
+    count('FAILURE');
+  };
+  const latencies: number[] = [];
+  const stored = new Map<string, Valid>();
+  let served = 0;
+  let aborted = 0;
+
+  const samples: { t: number; rssMiB: number; fds: number }[] = [];
+  const started = Date.now();
+  const endAt = started + seconds * 1000;
+  const sampler = setInterval(() => {
+    samples.push({
+      t: Math.round((Date.now() - started) / 1000),
+      rssMiB: rssMiB(pid),
+      fds: openFds(pid),
+    });
+  }, 1000);
+
+  async function client(): Promise<void> {
+    while (Date.now() < endAt) {
+      if (Math.random() < 0.08) {
+        await abortedUpload(port);
+        aborted += 1;
+        continue;
+      }
+      const chosen = cases[Math.floor(Math.random() * cases.length)]!;
+      const t0 = performance.now();
+      let status: number;
+      let body: { name?: string; sha256?: string; error?: { code?: string } };
+      try {
+        const response = await fetch(`${serviceUrl}/v1/images`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: chosen.body,
+        });
+        status = response.status;
+        body = (await response.json()) as typeof body;
+      } catch (error) {
+        fail(`${chosen.label}: request failed: ${String(error)}`);
+        continue;
+      }
+      served += 1;
+      if (chosen.kind === 'valid') latencies.push(performance.now() - t0);
+      const code = body.error?.code;
+      count(`${status}${code === undefined ? '' : ` ${code}`}`);
+      if (status >= 500 && status !== 503) fail(`${chosen.label}: ${status} ${code}`);
+      if (chosen.kind === 'valid') {
+        if (status === 201) {
+          if (body.sha256 !== chosen.sha256) fail(`${chosen.label}: wrong sha256 in answer`);
+          stored.set(body.name!, chosen);
+        } else if (status !== 503) {
+          fail(`${chosen.label}: valid upload got ${status} ${code}`);
+        }
+      } else if (status !== chosen.status || code !== chosen.code) {
+        fail(`${chosen.label}: expected ${chosen.status} ${chosen.code}, got ${status} ${code}`);
+      }
+    }
+  }
+
+  console.log(`soak: ${seconds}s, ${concurrency} concurrent clients, service pid ${pid}`);
+  await Promise.all(Array.from({ length: concurrency }, () => client()));
+  const abortMore = async (): Promise<void> => {
+    while (aborted < minAborts) {
+      aborted += 1;
+      await abortedUpload(port);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, abortMore));
+  clearInterval(sampler);
+  // Let aborted requests and background clean-ups finish before judging what remains.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const fdsAtEnd = openFds(pid);
+
+  // Every 201 must be in the bucket with the bytes sent (GCS's MD5), and nothing else.
+  const listed = new Map<string, string>();
+  let pageToken: string | undefined;
+  do {
+    const url = `${emulatorUrl}/storage/v1/b/${bucket}/o?maxResults=1000${pageToken ? `&pageToken=${pageToken}` : ''}`;
+    const page = (await (await fetch(url)).json()) as {
+      items?: { name: string; md5Hash: string }[];
+      nextPageToken?: string;
+    };
+    for (const item of page.items ?? []) listed.set(item.name, item.md5Hash);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== undefined);
+  for (const [name, sent] of stored) {
+    const storedMd5 = listed.get(name);
+    if (storedMd5 === undefined)
+      fail(`lost: ${name} (${sent.label}) answered 201 but is not stored`);
+    else if (storedMd5 !== sent.md5) fail(`corrupted: ${name} (${sent.label}) has other bytes`);
+  }
+  for (const name of listed.keys()) {
+    if (!stored.has(name)) fail(`orphan: ${name} is stored but no request got a 201 for it`);
+  }
+
+  // Memory: after warm-up (first quarter), the last quarter must not sit well above the second.
+  const quarter = Math.floor(samples.length / 4);
+  const second = samples.slice(quarter, 2 * quarter).map((sample) => sample.rssMiB);
+  const last = samples.slice(3 * quarter).map((sample) => sample.rssMiB);
+  const growthMiB = quarter > 0 ? median(last) - median(second) : 0;
+  if (growthMiB > Math.max(32, median(second) * 0.2)) {
+    fail(`memory keeps growing: RSS median ${median(second)} MiB -> ${median(last)} MiB`);
+  }
+
+  service.kill('SIGTERM');
+  const exitCode = await new Promise<number | null>((resolve) => service.once('exit', resolve));
+  if (exitCode !== 0) fail(`service exited with ${exitCode} after SIGTERM`);
+  emulator.kill('SIGTERM');
+
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const elapsed = (Date.now() - started) / 1000;
+  console.log(
+    JSON.stringify(
+      {
+        seconds: Math.round(elapsed),
+        concurrency,
+        requestsServed: served,
+        requestsPerSecond: Math.round(served / elapsed),
+        abortedUploads: aborted,
+        validStored: stored.size,
+        objectsInBucket: listed.size,
+        answers: Object.fromEntries([...counts].sort()),
+        validUploadLatencyMs: {
+          p50: Math.round(percentile(sorted, 50)),
+          p99: Math.round(percentile(sorted, 99)),
+          max: Math.round(sorted.at(-1) ?? 0),
+        },
+        rssMiB: {
+          start: samples[0]?.rssMiB,
+          secondQuarterMedian: median(second),
+          lastQuarterMedian: median(last),
+          max: Math.max(...samples.map((sample) => sample.rssMiB)),
+        },
+        openFds: { start: samples[0]?.fds, end: fdsAtEnd },
+        rssOverTime: samples
+          .filter((_, index) => index % Math.max(1, Math.round(samples.length / 12)) === 0)
+          .map((sample) => `${sample.t}s:${sample.rssMiB}MiB/${sample.fds}fd`),
+        failures,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(failures.length === 0 ? 'soak: PASS' : 'soak: FAIL');
+  return failures.length === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,13 @@
+import Router from '@koa/router';
+import type { Metrics } from '../../metrics.js';
+
+/** Prometheus text exposition of this app's registry. */
+export function metricsRouter(metrics: Metrics): Router {
+  const router = new Router();
+  router.get('/metrics', async (ctx) => {
+    ctx.set('Content-Type', metrics.registry.contentType);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await metrics.registry.metrics();
+  });
+  return router;
+}
