@@ -3,6 +3,7 @@ import { config as loadDotenv } from 'dotenv';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
+import { connectRateLimitStore } from './http/middleware/connect-rate-limit-store.js';
 import { createStore } from './storage/create-store.js';
 
 async function main(): Promise<void> {
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   }
 
   const store = await createStore(config);
-  const app = createApp(config, { store, logger });
+  const rateLimitStore = await connectRateLimitStore(config, logger);
+  const app = createApp(config, { store, logger, rateLimitStore });
   const server = createHttpServer(app, config.security);
   if (config.security.auth.anonymous) {
     logger.warn(
