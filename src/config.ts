@@ -118,6 +118,8 @@ export interface SecurityConfig {
   readonly corsOrigins: readonly string[];
   /** Requests per minute per caller; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
+  /** Shared rate-limit counts for several instances; in memory when unset. */
+  readonly redisUrl: string | undefined;
   /** How many reverse proxies in front of the service append to X-Forwarded-For. */
   readonly trustedProxyCount: number;
   readonly maxImagePixels: number;
@@ -338,6 +340,22 @@ function readOrigins(env: Env): string[] {
   });
 }
 
+function readRedisUrl(env: Env): string | undefined {
+  const raw = read(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+    // The URL may hold a password: name the variable, never print the value.
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  }
+  return raw;
+}
+
 function loadSecurityConfig(env: Env): SecurityConfig {
   const apiKeyHashes = readApiKeyHashes(env);
   const secret = read(env, 'JWT_SECRET');
@@ -386,6 +404,7 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     },
     corsOrigins: readOrigins(env),
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT', 60, 0, 1_000_000),
+    redisUrl: readRedisUrl(env),
     trustedProxyCount: readInteger(env, 'TRUSTED_PROXY_COUNT', 0, 0, 10),
     maxImagePixels: readInteger(env, 'MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 32),
     maxConcurrentUploads: readInteger(env, 'MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),

@@ -3,6 +3,7 @@ import { config as loadDotenv } from 'dotenv';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
+import { connectRateLimitStore } from './http/middleware/connect-rate-limit-store.js';
 import { createStore } from './storage/create-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
@@ -26,7 +27,14 @@ async function main(): Promise<void> {
 
   const store = await createStore(config);
   const lifecycle = new Lifecycle();
-  const app = createApp(config, { store, logger, lifecycle, metrics: createMetrics() });
+  const rateLimitStore = await connectRateLimitStore(config, logger);
+  const app = createApp(config, {
+    store,
+    logger,
+    lifecycle,
+    rateLimitStore,
+    metrics: createMetrics(),
+  });
   const server = createHttpServer(app, config.security);
   if (config.security.auth.anonymous) {
     logger.warn(

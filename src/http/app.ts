@@ -55,7 +55,11 @@ export function createApp(
   app.use(renderErrors(logger));
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
-  app.use(guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore()));
+  app.use(
+    guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>
+      logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
+    ),
+  );
 
   const routers = [
     healthRouter(),

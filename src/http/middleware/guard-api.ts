@@ -12,10 +12,15 @@ import { uploadSlots } from './upload-slots.js';
 export function guardApi(
   security: SecurityConfig,
   rateLimitStore: RateLimitStore,
+  onRateLimitStoreError?: (error: unknown) => void,
 ): Middleware<CallerState> {
   const steps: Middleware<CallerState>[] = [
     authenticate(security.auth),
-    rateLimit({ requestsPerMinute: security.rateLimitPerMinute, store: rateLimitStore }),
+    rateLimit({
+      requestsPerMinute: security.rateLimitPerMinute,
+      store: rateLimitStore,
+      onStoreError: onRateLimitStoreError,
+    }),
   ];
   const slots = uploadSlots(security.maxConcurrentUploads);
 

@@ -35,6 +35,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
 export interface RateLimitOptions {
   readonly requestsPerMinute: number;
   readonly store: RateLimitStore;
+  /**
+   * Called when the store fails (a shared store that is down); the request then goes through:
+   * an outage of the counter should not become an outage of the service.
+   */
+  readonly onStoreError?: (error: unknown) => void;
   readonly now?: () => number;
 }
 
@@ -47,6 +52,7 @@ export interface RateLimitOptions {
 export function rateLimit({
   requestsPerMinute,
   store,
+  onStoreError,
   now = Date.now,
 }: RateLimitOptions): Middleware<CallerState> {
   const windowMs = 60_000;
@@ -56,7 +62,16 @@ export function rateLimit({
       return;
     }
     const key = ctx.state.caller?.id ?? `ip:${addressKey(ctx.ip)}`;
-    const { count, resetAt } = await store.hit(key, windowMs);
+    let counted: { count: number; resetAt: number };
+    try {
+      counted = await store.hit(key, windowMs);
+    } catch (error) {
+      if (onStoreError === undefined) throw error;
+      onStoreError(error);
+      await next();
+      return;
+    }
+    const { count, resetAt } = counted;
     ctx.set('RateLimit-Policy', `${requestsPerMinute};w=60`);
     ctx.set(
       'RateLimit',
