@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { Bucket } from '@google-cloud/storage';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
 import { pino } from 'pino';
 import request from 'supertest';
 import type Koa from 'koa';
@@ -262,6 +263,82 @@ describe('GCS behind a fault proxy', () => {
     expect(response.status).toBe(201);
     expect(ms).toBeLessThan(storeTimeoutMs + marginMs);
     await expectStoredExactly(bucket, nameOf(response), png);
+  });
+});
+
+/** Sends `body` to the app over a real socket in `parts` pieces spread over `spreadMs`. */
+async function trickle(
+  app: Koa,
+  body: string,
+  parts: number,
+  spreadMs: number,
+): Promise<{ status: number; json: { name?: string; error?: { code: string } }; ms: number }> {
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const started = performance.now();
+  try {
+    return await new Promise((resolve, reject) => {
+      const bytes = Buffer.from(body);
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/images',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': bytes.length },
+      });
+      req.on('error', reject);
+      req.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString()) as { name?: string },
+            ms: performance.now() - started,
+          }),
+        );
+      });
+      const size = Math.ceil(bytes.length / parts);
+      let index = 0;
+      const next = (): void => {
+        if (req.destroyed) return;
+        const chunk = bytes.subarray(index * size, (index + 1) * size);
+        index += 1;
+        if (index >= parts) req.end(chunk);
+        else req.write(chunk, () => setTimeout(next, spreadMs / parts));
+      };
+      next();
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe('streamed uploads (larger than the streaming threshold)', () => {
+  it("store a slow client's upload that takes longer than the store deadline", async () => {
+    const { app, bucket } = await harness({ STREAMING_THRESHOLD_BYTES: '65536' });
+    // The store keeps up the whole time; only the client is slow. Not a store failure.
+    const { status, json, ms } = await trickle(app, dataUri('image/jpeg', large), 30, 3_000);
+    expect(ms).toBeGreaterThan(storeTimeoutMs);
+    expect(status).toBe(201);
+    await expectStoredExactly(bucket, json.name!, large);
+  });
+
+  it('answer 503 soon after the store goes silent mid-stream, leaving nothing', async () => {
+    const { app, store, bucket } = await harness({ STREAMING_THRESHOLD_BYTES: '65536' });
+    await proxy.addToxic('silence', {
+      type: 'timeout',
+      stream: 'upstream',
+      attributes: { timeout: 0 },
+    });
+    const { status, json, ms } = await trickle(app, dataUri('image/jpeg', large), 10, 200);
+    expect(status).toBe(503);
+    expect(json.error?.code).toBe('storage_unavailable');
+    expect(ms).toBeLessThan(storeTimeoutMs + marginMs);
+    expect(await settledObjects(store, bucket)).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Bucket, File } from '@google-cloud/storage';
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   StorageError,
@@ -96,16 +96,23 @@ export class GcsStore implements ObjectStore {
             options.signal,
           );
         } else {
-          // A stream is consumed once, so it gets one attempt, bounded by the same deadline.
+          // A stream is consumed once, so it gets one attempt. Its time bound cannot be a
+          // total deadline from the start: a slow client would be cut with a 503 although
+          // the store kept up. So the store is timed only where it is the one holding
+          // things up: while the write cannot drain, and after the body has fully arrived.
+          const watchdog = new AbortController();
           const signal = AbortSignal.any([
             ...(options.signal === undefined ? [] : [options.signal]),
-            AbortSignal.timeout(this.policy.deadlineMs),
+            watchdog.signal,
           ]);
+          const destination = file.createWriteStream(writeOptions);
+          const stopWatching = watchStreamedWrite(body, destination, this.policy, watchdog);
           outcomeUnknown = true;
-          await runCancellable(
-            () => pipeline(body, file.createWriteStream(writeOptions), { signal }),
-            signal,
-          );
+          try {
+            await runCancellable(() => pipeline(body, destination, { signal }), signal);
+          } finally {
+            stopWatching();
+          }
         }
       } catch (error) {
         const storageError = toStorageError(error, name);
@@ -224,6 +231,42 @@ export class GcsStore implements ObjectStore {
   private emitRetry(operation: Operation): void {
     for (const listener of this.listeners) listener.retried?.(operation);
   }
+}
+
+/**
+ * Aborts a streamed write when the store stalls it for longer than one attempt may take
+ * (the write buffer stays full), or does not finish within the deadline once the whole body
+ * has been handed over. A client that is merely slow never trips it.
+ */
+function watchStreamedWrite(
+  source: Readable,
+  destination: Writable,
+  policy: RetryPolicy,
+  watchdog: AbortController,
+): () => void {
+  let stalledSince: number | undefined;
+  let finalDeadline: NodeJS.Timeout | undefined;
+  const check = setInterval(() => {
+    if (source.readableEnded) {
+      finalDeadline ??= setTimeout(
+        () => watchdog.abort(new DeadlineExceededError(policy.deadlineMs)),
+        policy.deadlineMs,
+      );
+      return;
+    }
+    if (!destination.writableNeedDrain) {
+      stalledSince = undefined;
+      return;
+    }
+    stalledSince ??= Date.now();
+    if (Date.now() - stalledSince > policy.attemptTimeoutMs) {
+      watchdog.abort(new DeadlineExceededError(policy.attemptTimeoutMs));
+    }
+  }, 50);
+  return () => {
+    clearInterval(check);
+    clearTimeout(finalDeadline);
+  };
 }
 
 /** Whether the object at `file` holds exactly the bytes we sent (size and MD5). */

@@ -148,9 +148,9 @@ export async function runCancellable<T>(work: () => Promise<T>, signal: AbortSig
     return await Promise.race([requestsOfAttempt.run({ requests, signal }, work), aborted]);
   } finally {
     if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-    // Whatever the attempt left open is of no use now. teeny-request never reads the body of
-    // a 204 answer (every DELETE), so without this its socket would stay checked out of the
-    // agent, open, until the server dropped it: one leaked descriptor per delete.
+    // Whatever the attempt left open is of no use now: a request the client library still
+    // holds (say, a multipart upload whose body stream will never end) would otherwise keep
+    // its socket until the server dropped it.
     for (const request of requests) request.destroy();
   }
 }
