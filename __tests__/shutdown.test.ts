@@ -55,6 +55,9 @@ async function startService(bucket: Bucket, env: Record<string, string>): Promis
       GCS_API_ENDPOINT: emulatorEndpoint(),
       // info: the test reads the port from the "listening" line.
       LOG_LEVEL: 'info',
+      // 50 concurrent uploads from one address: the abuse limits are not what is tested here.
+      RATE_LIMIT: '0',
+      MAX_CONCURRENT_UPLOADS: '100',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import Router from '@koa/router';
+import type { ImageMimeType } from '../src/config.ts';
 
 /**
  * The buffered baseline: POST /v1/images written the usual way, to compare image-ingest with.
@@ -35,31 +36,22 @@ const { sniffImageType } = (await import(
 const config = loadConfig(process.env);
 const store = await createStore(config);
 
-/**
- * HOOK for the validation feature (IMAGE_VALIDATION, hostile-clients issue): the baseline must
- * check each image as deeply as the service does during the run, so the bench passes the same
- * IMAGE_VALIDATION to both. Unset: what the service does today (the sniff above, nothing more).
- * `decode`: every pixel decoded with sharp's strictest failOn. `structure`: to be added here
- * with the service's container walker once it exists (import it from dist/ like the sniff).
- */
-const validation = process.env.IMAGE_VALIDATION ?? 'none';
-if (validation !== 'none' && validation !== 'decode') {
-  throw new Error(
-    `baseline-server: IMAGE_VALIDATION=${validation} has no baseline implementation yet; ` +
-      'add it to validateImage() in bench/baseline-server.ts',
-  );
-}
+const { validateImage: validateWithService } = (await import(
+  new URL('ingest/validate-image.js', dist).href
+)) as typeof import('../src/ingest/validate-image.ts');
 
-async function validateImage(image: Buffer): Promise<void> {
-  if (validation === 'decode') {
-    try {
-      // Loaded only in this mode, so that libvips does not weigh on the other runs' RSS.
-      const { default: sharp } = await import('sharp');
-      await sharp(image, { failOn: 'warning' }).raw().toBuffer();
-    } catch {
-      throw httpError(422, 'undecodable_image', 'The image cannot be decoded.');
-    }
-  }
+/**
+ * The baseline checks each image exactly as deeply as the service does in the run (the bench
+ * passes the same IMAGE_VALIDATION to both): the service's own validator, applied the usual
+ * way, to the whole decoded buffer. `structure` walks the container; `decode` also decodes
+ * every pixel with sharp.
+ */
+async function validateImage(image: Buffer, type: ImageMimeType): Promise<void> {
+  await validateWithService(image, type, {
+    mode: config.security.imageValidation,
+    maxPixels: config.security.maxImagePixels,
+    decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
+  });
 }
 
 function httpError(status: number, code: string, message: string): Error {
@@ -93,7 +85,7 @@ router.post('/v1/images', async (ctx) => {
   }
 
   const type = await sniffImageType(image, config.allowedTypes);
-  await validateImage(image);
+  await validateImage(image, type.contentType);
   const sha256 = createHash('sha256').update(image).digest('hex');
   const id = randomUUID();
   const name = `${id}.${type.extension}`;

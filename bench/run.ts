@@ -337,8 +337,11 @@ async function runOne(
     HOST: '127.0.0.1',
     MAX_IMAGE_BYTES: String(maxImageBytes),
     LOG_LEVEL: 'warn',
+    // The load generator is one address at high concurrency: throttling it is not measured.
+    RATE_LIMIT: '0',
+    MAX_CONCURRENT_UPLOADS: '1000',
+    IMAGE_VALIDATION: args.validation ?? 'structure',
     ...(storage?.env ?? {}),
-    ...(args.validation === undefined ? {} : { IMAGE_VALIDATION: args.validation }),
     ...extraEnv,
   };
   const profiling = args.profile && server === 'service';

@@ -230,6 +230,9 @@ async function main(): Promise<number> {
       GCS_API_ENDPOINT: emulatorUrl,
       LOG_LEVEL: 'warn',
       SHUTDOWN_GRACE_MS: '10000',
+      // High concurrency from one address is the point of a soak, not abuse to throttle.
+      RATE_LIMIT: '0',
+      MAX_CONCURRENT_UPLOADS: '1000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -95,8 +95,7 @@ export async function ingestJsonImage(
   }
   if (heldBytes === 0) throw new AppError('empty_image');
 
-  const sample = held.length === 1 ? held[0]! : Buffer.concat(held);
-  const type = await sniffImageType(sample.subarray(0, sniffSampleBytes), limits.allowedTypes);
+  const type = await sniffImageType(leadingBytes(held, sniffSampleBytes), limits.allowedTypes);
   const id =
     idempotencyKey === undefined ? uuidv4() : idFromIdempotencyKey(idempotencyKey, scope ?? '');
   const name = `${id}.${type.extension}`;
@@ -152,10 +151,11 @@ export async function ingestJsonImage(
           replay(await statOrExplain(findEarlierObject(store, id, [type.contentType], signal)));
 
   if (finished) {
-    validator.write(sample);
+    const image = held.length === 1 ? held[0]! : Buffer.concat(held);
+    validator.write(image);
     await validator.finish();
     const stored = await putOrExplain(
-      store.put(name, sample, { ...putOptions, metadata: decoded.metadata() }),
+      store.put(name, image, { ...putOptions, metadata: decoded.metadata() }),
       undefined,
       onExists,
     );
@@ -168,8 +168,11 @@ export async function ingestJsonImage(
     let validationFailure: unknown;
     async function* rest(): AsyncGenerator<Buffer> {
       try {
-        validator.write(sample);
-        yield sample;
+        // The chunks read so far go on as they are: joining them would copy megabytes.
+        for (const chunk of held.splice(0)) {
+          validator.write(chunk);
+          yield chunk;
+        }
         for (;;) {
           const next = await iterator.next();
           if (next.done === true) break;
@@ -202,6 +205,19 @@ export async function ingestJsonImage(
   }
 
   return describe(decoded.summary());
+}
+
+/** The first `length` bytes of some chunks, copying only what the first chunk lacks. */
+function leadingBytes(chunks: readonly Buffer[], length: number): Buffer {
+  const first = chunks[0]!;
+  if (first.length >= length || chunks.length === 1) return first.subarray(0, length);
+  return Buffer.concat(
+    chunks,
+    Math.min(
+      length,
+      chunks.reduce((sum, c) => sum + c.length, 0),
+    ),
+  );
 }
 
 /** Waits for a store write, turning its failures (or the body's, which caused them) into API errors. */

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../errors.js';
+import type { CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
 import { ingestJsonImage } from '../../ingest/ingest-json-image.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
@@ -41,6 +42,11 @@ function clientGoneSignal(ctx: Context): AbortSignal {
   return controller.signal;
 }
 
+function callerScope(state: Partial<CallerState>): string {
+  const caller = state.caller;
+  return caller === undefined || caller.kind === 'anonymous' ? '' : `${caller.kind}:${caller.id}`;
+}
+
 export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
   const router = new Router();
 
@@ -70,6 +76,9 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
         decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
       },
       idempotencyKey,
+      // Keys are per caller, so two callers picking the same key never meet. Anonymous callers
+      // share one scope: their address changes as a phone moves between networks.
+      scope: callerScope(ctx.state),
     });
 
     ctx.status = 201;
