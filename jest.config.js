@@ -10,4 +10,8 @@ export default {
   globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
   globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
   testTimeout: 30_000,
+  // With 2 cores jest runs the files in its own process, and after the last one something
+  // keeps that process alive with no socket, child or handle --detectOpenHandles can name (seen
+  // in CI only; a known gap, see the closing note). Every test has passed by then: end it.
+  forceExit: true,
 };

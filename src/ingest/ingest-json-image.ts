@@ -49,6 +49,8 @@ export interface IngestContext {
   readonly idempotencyKey?: string | undefined;
   /** Who is asking (the authenticated caller, once there is one), so keys never collide. */
   readonly scope?: string | undefined;
+  /** The request's Content-Length, when it declared one. */
+  readonly declaredBodyBytes?: number | undefined;
 }
 
 export const defaultImageValidation: ImageValidationOptions = {
@@ -75,16 +77,22 @@ export async function ingestJsonImage(
     validation = defaultImageValidation,
     idempotencyKey,
     scope,
+    declaredBodyBytes,
   }: IngestContext,
 ): Promise<StoredImage> {
   const decoded = decodeJsonImageBody(body, limits);
   const iterator = decoded.chunks[Symbol.asyncIterator]();
 
-  // Read until the type can be decided and we know whether the image fits in memory.
+  // Read until the type can be decided and we know whether the image fits in memory. A body
+  // whose declared length is past the base64 size of the threshold goes to the store as soon
+  // as its type is known: holding its first megabytes would only cost memory.
+  const holdUpTo = declaresLargeImage(declaredBodyBytes, limits)
+    ? sniffSampleBytes
+    : Math.max(sniffSampleBytes, limits.streamingThresholdBytes + 1);
   const held: Buffer[] = [];
   let heldBytes = 0;
   let finished = false;
-  while (heldBytes < Math.max(sniffSampleBytes, limits.streamingThresholdBytes + 1)) {
+  while (heldBytes < holdUpTo) {
     const next = await iterator.next();
     if (next.done === true) {
       finished = true;
@@ -205,6 +213,17 @@ export async function ingestJsonImage(
   }
 
   return describe(decoded.summary());
+}
+
+/**
+ * True when a body this long would carry more than the streaming threshold in base64 with
+ * the usual line breaks and room for the rest of the JSON. Whitespace could make it wrong, at
+ * the price of a stream where a buffer would have done; never the other way round.
+ */
+function declaresLargeImage(declaredBodyBytes: number | undefined, limits: IngestLimits): boolean {
+  if (declaredBodyBytes === undefined) return false;
+  const base64Bytes = Math.ceil(limits.streamingThresholdBytes / 3) * 4;
+  return declaredBodyBytes > base64Bytes * (1 + 4 / 76) + limits.maxJsonOverheadBytes;
 }
 
 /** The first `length` bytes of some chunks, copying only what the first chunk lacks. */

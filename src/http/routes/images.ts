@@ -76,6 +76,7 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
         decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
       },
       idempotencyKey,
+      declaredBodyBytes: declaredLength,
       // Keys are per caller, so two callers picking the same key never meet. Anonymous callers
       // share one scope: their address changes as a phone moves between networks.
       scope: callerScope(ctx.state),
