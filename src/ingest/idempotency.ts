@@ -62,7 +62,7 @@ export interface UploadFingerprint {
   readonly bytes: number;
   readonly sha256: string;
   /** Base64 MD5, the hash GCS keeps for every object, including streamed ones. */
-  readonly md5: string;
+  readonly md5: string | undefined;
 }
 
 /** Whether the stored object is exactly this upload: same name, size and hash. */

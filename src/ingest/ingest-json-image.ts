@@ -80,7 +80,9 @@ export async function ingestJsonImage(
     declaredBodyBytes,
   }: IngestContext,
 ): Promise<StoredImage> {
-  const decoded = decodeJsonImageBody(body, limits);
+  // MD5 only serves to recognise a replayed idempotent upload, and costs as much CPU as the
+  // rest of the request: computed only when a key asks for it.
+  const decoded = decodeJsonImageBody(body, limits, idempotencyKey !== undefined);
   const iterator = decoded.chunks[Symbol.asyncIterator]();
 
   // Read until the type can be decided and we know whether the image fits in memory. A body
@@ -266,13 +268,17 @@ interface DecodedBody {
   /** The failure that ended `chunks`, if any. */
   failure(): Error | undefined;
   /** Size and hash of everything decoded; valid once `chunks` is exhausted. */
-  summary(): { bytes: number; sha256: string; md5: string };
+  summary(): { bytes: number; sha256: string; md5: string | undefined };
   metadata(): Record<string, string>;
 }
 
-function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits): DecodedBody {
+function decodeJsonImageBody(
+  body: AsyncIterable<Buffer>,
+  limits: IngestLimits,
+  withMd5: boolean,
+): DecodedBody {
   const hash = createHash('sha256');
-  const md5 = createHash('md5');
+  const md5 = withMd5 ? createHash('md5') : undefined;
   const dataUri = new DataUriDecoder();
   let pending: Buffer[] = [];
   let bytes = 0;
@@ -289,7 +295,7 @@ function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits):
       });
     }
     hash.update(decodedChunk);
-    md5.update(decodedChunk);
+    md5?.update(decodedChunk);
     pending.push(decodedChunk);
   };
   const scanner = new JsonDataScanner(
@@ -313,7 +319,7 @@ function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits):
       }
       scanner.end();
       digest = hash.digest('hex');
-      md5Digest = md5.digest('base64');
+      md5Digest = md5?.digest('base64');
       const ready = pending;
       pending = [];
       yield* ready;
@@ -327,7 +333,7 @@ function decodeJsonImageBody(body: AsyncIterable<Buffer>, limits: IngestLimits):
     chunks: chunks(),
     failure: () => failure,
     summary: () => {
-      if (digest === undefined || md5Digest === undefined) {
+      if (digest === undefined) {
         throw new Error('summary() before the body was fully read');
       }
       return { bytes, sha256: digest, md5: md5Digest };
