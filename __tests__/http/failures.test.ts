@@ -67,9 +67,14 @@ describe('503 storage_unavailable', () => {
         STORAGE_DRIVER: 'gcs',
         GCS_BUCKET: bucket.name,
         GCS_API_ENDPOINT: proxy.endpoint,
+        // The store's deadline bounds the answer to a failing write; keep it short here.
+        STORE_TIMEOUT_MS: '3000',
+        STORE_ATTEMPT_TIMEOUT_MS: '1500',
         ...env,
       });
       const store = await createStore(config);
+      // Background clean-ups of failed writes must end before the test file does.
+      cleanups.push(() => store.settle?.(5_000) ?? Promise.resolve());
       const callback = createApp(config, { store, logger: silentLogger }).callback();
       return { bucket, proxy, callback };
     }
