@@ -142,6 +142,17 @@ function statusKib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]);
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const ticksPerSecond = 100;
+
+/** CPU seconds (user + system) a process, or one of its threads, has used so far. */
+export function cpuSeconds(pid: number, thread?: number): number {
+  const file = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+  // The command name (field 2) may hold spaces: count fields after its closing ")".
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
 export function rssBytes(pid: number): number {
   return statusKib(pid, 'VmRSS') * 1024;
 }

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { jpegOfSize, jsonImageBody, readFixture, type RequestBody } from './bodies.ts';
 import {
+  cpuSeconds,
   freePort,
   removeOnExit,
   rssBytes,
@@ -159,6 +160,10 @@ interface RunResult {
   readonly p99: number;
   readonly idleRssMiB: number;
   readonly rssGrowthMiB: number;
+  /** CPU time of the whole server process per answered request, in ms (all threads). */
+  readonly cpuMsPerRequest: number;
+  /** The same for the main (event-loop) thread alone, which one core bounds. */
+  readonly mainThreadCpuMsPerRequest: number;
   readonly ok: number;
   readonly non2xx: number;
   readonly errors: number;
@@ -366,8 +371,13 @@ async function runOne(
 
     const idle = rssBytes(process_.pid);
     const watch = watchRss(process_.pid);
+    const cpuBefore = cpuSeconds(process_.pid);
+    const mainCpuBefore = cpuSeconds(process_.pid, process_.pid);
     const { result, seconds } = await load(port, body.json, scenario);
+    const cpu = cpuSeconds(process_.pid) - cpuBefore;
+    const mainCpu = cpuSeconds(process_.pid, process_.pid) - mainCpuBefore;
     const rss = watch.stop();
+    const answered = Math.max(1, result['2xx'] + result.non2xx);
 
     let verification: Verification | undefined;
     if (storage !== undefined) {
@@ -405,6 +415,8 @@ async function runOne(
       p99: result.latency.p99,
       idleRssMiB: idle / MiB,
       rssGrowthMiB: (rss.peakBytes - idle) / MiB,
+      cpuMsPerRequest: (cpu * 1000) / answered,
+      mainThreadCpuMsPerRequest: (mainCpu * 1000) / answered,
       ok: result['2xx'],
       non2xx: result.non2xx,
       errors: result.errors,
@@ -468,6 +480,8 @@ function report(
       'p99 ms',
       'idle RSS MiB',
       'peak RSS growth MiB',
+      'CPU ms/req',
+      'main ms/req',
       '2xx',
       'non-2xx',
       'stored ok',
@@ -480,6 +494,8 @@ function report(
       fixed(r.p99, 0),
       fixed(r.idleRssMiB),
       fixed(r.rssGrowthMiB),
+      fixed(r.cpuMsPerRequest, 2),
+      fixed(r.mainThreadCpuMsPerRequest, 2),
       String(r.ok),
       String(r.non2xx + r.errors),
       r.verification === undefined

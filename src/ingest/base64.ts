@@ -32,6 +32,14 @@ function describeByte(byte: number): string {
   return `U+${byte.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/**
+ * The most bytes one write of `inputLength` characters can produce: up to three characters of
+ * a group cut by the previous chunk complete with this one.
+ */
+export function maxDecodedLength(inputLength: number): number {
+  return Math.ceil(((inputLength + 3) * 3) / 4);
+}
+
 export class Base64Decoder {
   /** Sextets of the current, unfinished four-character group, packed into one number. */
   private group = 0;
@@ -47,20 +55,33 @@ export class Base64Decoder {
 
   /** Decodes what it can of `input`; the bytes of an unfinished group wait for the next call. */
   write(input: Uint8Array): Buffer {
+    const output = Buffer.allocUnsafe(maxDecodedLength(input.length));
+    return output.subarray(0, this.writeInto(input, output, 0));
+  }
+
+  /**
+   * Like `write`, but decodes into `target` from `offset` (which must leave room for
+   * `maxDecodedLength(input.length)` bytes) and returns how many bytes it wrote: a caller that
+   * keeps the whole image decodes it into one buffer instead of a new one per chunk.
+   */
+  writeInto(input: Uint8Array, target: Buffer, offset: number): number {
     if (this.ended) throw new Error('Base64Decoder.write after end');
-    const output = Buffer.allocUnsafe(Math.ceil(((input.length + 3) * 3) / 4));
+    if (target.length - offset < maxDecodedLength(input.length)) {
+      // Out-of-range writes to a Buffer are silently dropped: refuse rather than lose bytes.
+      throw new RangeError('Base64Decoder.writeInto: the target has no room for this input');
+    }
     let index = 0;
-    let written = 0;
+    let written = offset;
     if (!this.atGroupBoundary()) {
-      [index, written] = this.decodeSlowly(input, index, output, written, true);
+      [index, written] = this.decodeSlowly(input, index, target, written, true);
     }
     if (index < input.length && this.atGroupBoundary()) {
-      [index, written] = this.decodeWholeGroupsNatively(input, index, output, written);
+      [index, written] = this.decodeWholeGroupsNatively(input, index, target, written);
     }
     if (index < input.length) {
-      written = this.decodeSlowly(input, index, output, written, false)[1];
+      written = this.decodeSlowly(input, index, target, written, false)[1];
     }
-    return output.subarray(0, written);
+    return written - offset;
   }
 
   private atGroupBoundary(): boolean {

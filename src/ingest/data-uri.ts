@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { Base64Decoder } from './base64.js';
+import { Base64Decoder, maxDecodedLength } from './base64.js';
 
 /** The URL parser drops tabs and newlines anywhere, and C0 controls and spaces at the start. */
 function stripUrlWhitespace(text: string): string {
@@ -61,7 +61,16 @@ export class DataUriDecoder {
   }
 
   write(chunk: Uint8Array): Buffer {
-    if (this.base64 !== undefined) return this.base64.write(chunk);
+    const output = Buffer.allocUnsafe(maxDecodedLength(chunk.length));
+    return output.subarray(0, this.writeInto(chunk, output, 0));
+  }
+
+  /**
+   * Decodes into `target` from `offset`, which must leave room for
+   * `maxDecodedLength(chunk.length)` bytes; returns how many bytes it wrote.
+   */
+  writeInto(chunk: Uint8Array, target: Buffer, offset: number): number {
+    if (this.base64 !== undefined) return this.base64.writeInto(chunk, target, offset);
 
     const comma = chunk.indexOf(0x2c);
     const headerPart = comma === -1 ? chunk : chunk.subarray(0, comma);
@@ -71,12 +80,21 @@ export class DataUriDecoder {
       throw invalidDataUri(`no "," within the first ${maxDataUriHeaderBytes} characters`);
     }
     if (this.headerLength >= 5 || comma !== -1) this.checkScheme();
-    if (comma === -1) return Buffer.alloc(0);
+    if (comma === -1) return 0;
 
     this.parsedHeader = parseDataUriHeader(Buffer.concat(this.headerBytes).toString('utf8'));
     this.headerBytes = [];
     this.base64 = new Base64Decoder();
-    return this.base64.write(chunk.subarray(comma + 1));
+    return this.base64.writeInto(chunk.subarray(comma + 1), target, offset);
+  }
+
+  /**
+   * True once the header has been read: from then on every character goes to the base64
+   * decoder, which refuses all control characters except the whitespace TAB, LF, FF and CR.
+   * The JSON scanner then only needs to look for those four itself (see JsonDataScanner).
+   */
+  get refusesControlCharacters(): boolean {
+    return this.base64 !== undefined;
   }
 
   end(): Buffer {

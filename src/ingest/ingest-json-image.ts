@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError } from '../errors.js';
 import type { ImageMimeType } from '../config.js';
 import { isStorageError, type ObjectStore } from '../storage/object-store.js';
-import { DataUriDecoder } from './data-uri.js';
-import { JsonDataScanner } from './json-body.js';
+import {
+  JsonImageDecoder,
+  StreamingFingerprint,
+  fingerprintOf,
+  type ImageFingerprint,
+} from './json-image-decoder.js';
 import { sniffImageType, sniffSampleBytes } from './sniff.js';
 import { ImageValidator, type ImageValidationOptions } from './validate-image.js';
 import {
@@ -64,9 +67,11 @@ const storageUnavailable = (cause: unknown): AppError =>
 
 /**
  * Turns a JSON body {"data": "<data URI>"} into a stored image, reading the body once as it
- * arrives: the data string is unescaped, base64-decoded, size-limited and hashed on the fly,
- * its first bytes decide the type, and nothing is handed to the store before the type is
- * known to be allowed. Any failure, however late, leaves no object behind.
+ * arrives: the data string is unescaped, base64-decoded and size-limited on the fly, its first
+ * bytes decide the type, and nothing is handed to the store before the type is known to be
+ * allowed. An image up to the streaming threshold is decoded into one buffer and stored in one
+ * write the store may retry; a larger one is hashed, validated and streamed to the store chunk
+ * by chunk. Any failure, however late, leaves no object behind.
  */
 export async function ingestJsonImage(
   body: AsyncIterable<Buffer>,
@@ -80,32 +85,67 @@ export async function ingestJsonImage(
     declaredBodyBytes,
   }: IngestContext,
 ): Promise<StoredImage> {
-  // MD5 only serves to recognise a replayed idempotent upload, and costs as much CPU as the
-  // rest of the request: computed only when a key asks for it.
-  const decoded = decodeJsonImageBody(body, limits, idempotencyKey !== undefined);
-  const iterator = decoded.chunks[Symbol.asyncIterator]();
-
-  // Read until the type can be decided and we know whether the image fits in memory. A body
-  // whose declared length is past the base64 size of the threshold goes to the store as soon
-  // as its type is known: holding its first megabytes would only cost memory.
-  const holdUpTo = declaresLargeImage(declaredBodyBytes, limits)
-    ? sniffSampleBytes
-    : Math.max(sniffSampleBytes, limits.streamingThresholdBytes + 1);
-  const held: Buffer[] = [];
-  let heldBytes = 0;
+  // A body whose declared length is past the base64 size of the threshold goes to the store
+  // as soon as its type is known: holding its first megabytes would only cost memory.
+  const streamEarly = declaresLargeImage(declaredBodyBytes, limits);
+  const decoder = new JsonImageDecoder(
+    limits,
+    declaredBodyBytes === undefined || streamEarly
+      ? undefined
+      : JsonImageDecoder.capacityFor(declaredBodyBytes),
+  );
+  const iterator = body[Symbol.asyncIterator]();
   let finished = false;
-  while (heldBytes < holdUpTo) {
+  /** Reads and decodes one more chunk of the body; false once the body has ended. */
+  const readMore = async (): Promise<boolean> => {
+    if (finished) return false;
     const next = await iterator.next();
     if (next.done === true) {
+      // A replay may read on after an abandoned store stream did: end the decoder once.
+      if (!finished) decoder.end();
       finished = true;
-      break;
+      return false;
     }
-    held.push(next.value);
-    heldBytes += next.value.length;
-  }
-  if (heldBytes === 0) throw new AppError('empty_image');
+    decoder.write(next.value);
+    return true;
+  };
+  // MD5 only serves to recognise a replayed idempotent upload, and costs as much CPU as the
+  // rest of the request: computed only when a key asks for it.
+  const withMd5 = idempotencyKey !== undefined;
+  // Once streaming, every chunk is fingerprinted as it leaves the decoder, so the hash is
+  // complete whoever reads the body to its end: the store's stream or a replay.
+  const streamedFingerprint = new StreamingFingerprint(withMd5);
+  let streaming = false;
+  let heldFingerprint: ImageFingerprint | undefined;
+  const take = (chunks: Buffer[]): Buffer[] => {
+    for (const chunk of chunks) streamedFingerprint.update(chunk);
+    return chunks;
+  };
+  const startStreaming = (): Buffer[] => {
+    streaming = true;
+    return take([decoder.stopHolding()]);
+  };
+  /** Reads the rest of the body (without keeping it) for the fingerprint of the whole image. */
+  const readToEnd = async (): Promise<ImageFingerprint> => {
+    if (heldFingerprint !== undefined) return heldFingerprint;
+    if (!streaming && finished) return fingerprintOf(decoder.heldImage(), withMd5);
+    if (!streaming) startStreaming();
+    while (await readMore()) take(decoder.takeChunks());
+    take(decoder.takeChunks());
+    return streamedFingerprint.digest();
+  };
 
-  const type = await sniffImageType(leadingBytes(held, sniffSampleBytes), limits.allowedTypes);
+  // Read until the type can be decided and we know whether the image fits in memory.
+  const holdUpTo = streamEarly
+    ? sniffSampleBytes
+    : Math.max(sniffSampleBytes, limits.streamingThresholdBytes + 1);
+  while (decoder.bytes < holdUpTo && (await readMore()));
+  if (decoder.bytes === 0) throw new AppError('empty_image');
+
+  const type = await sniffImageType(
+    decoder.heldImage().subarray(0, sniffSampleBytes),
+    limits.allowedTypes,
+  );
   const id =
     idempotencyKey === undefined ? uuidv4() : idFromIdempotencyKey(idempotencyKey, scope ?? '');
   const name = `${id}.${type.extension}`;
@@ -117,29 +157,24 @@ export async function ingestJsonImage(
   };
   const validator = new ImageValidator(type.contentType, validation);
 
-  /** The answer for a key seen before: the earlier object if it is this very upload, else 422. */
-  const replay = async (earlier: EarlierObject | undefined): Promise<StoredImage> => {
-    // Read (and validate) the rest of the body: only its hash can say "same upload".
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) break;
-    }
-    const summary = decoded.summary();
-    const upload = { name, ...summary };
-    if (earlier === undefined || !isSameUpload(earlier, upload)) {
-      throw new AppError('idempotency_key_reused');
-    }
-    return describe(summary);
-  };
-  const describe = (summary: { bytes: number; sha256: string }): StoredImage => ({
+  const describe = (fingerprint: ImageFingerprint): StoredImage => ({
     id,
     name,
     url: store.publicUrl(name),
     contentType: type.contentType,
     extension: type.extension,
-    bytes: summary.bytes,
-    sha256: summary.sha256,
+    bytes: fingerprint.bytes,
+    sha256: fingerprint.sha256,
   });
+  /** The answer for a key seen before: the earlier object if it is this very upload, else 422. */
+  const replay = async (earlier: EarlierObject | undefined): Promise<StoredImage> => {
+    // Only the hash of the whole image can say "same upload".
+    const upload = { name, ...(await readToEnd()) };
+    if (earlier === undefined || !isSameUpload(earlier, upload)) {
+      throw new AppError('idempotency_key_reused');
+    }
+    return describe(upload);
+  };
   const statOrExplain = async <T>(look: Promise<T>): Promise<T> => {
     try {
       return await look;
@@ -161,60 +196,70 @@ export async function ingestJsonImage(
           replay(await statOrExplain(findEarlierObject(store, id, [type.contentType], signal)));
 
   if (finished) {
-    const image = held.length === 1 ? held[0]! : Buffer.concat(held);
-    validator.write(image);
-    await validator.finish();
+    const image = decoder.heldImage();
+    // The hash runs on the thread pool while the event loop walks the container.
+    const fingerprinting = fingerprintOf(image, withMd5);
+    try {
+      validator.write(image);
+      await validator.finish();
+    } finally {
+      // Settled either way, so a failed validation leaves no unhandled rejection behind.
+      await fingerprinting.catch(() => undefined);
+    }
+    heldFingerprint = await fingerprinting;
     const stored = await putOrExplain(
-      store.put(name, image, { ...putOptions, metadata: decoded.metadata() }),
+      store.put(name, image, { ...putOptions, metadata: { sha256: heldFingerprint.sha256 } }),
       undefined,
       onExists,
     );
-    if (stored !== undefined) return stored;
-  } else {
-    // Stream: the bytes already read first, then the rest as the client sends it. Each chunk
-    // is validated before the store sees it, and the stream ends only once the whole image
-    // has been validated: a store commits an object only when its stream ends cleanly, so an
-    // invalid image is never published (the write fails and the driver discards it).
-    let validationFailure: unknown;
-    async function* rest(): AsyncGenerator<Buffer> {
-      try {
-        // The chunks read so far go on as they are: joining them would copy megabytes.
-        for (const chunk of held.splice(0)) {
-          validator.write(chunk);
-          yield chunk;
-        }
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done === true) break;
-          validator.write(next.value);
-          yield next.value;
-        }
-        await validator.finish();
-      } catch (error) {
-        if (isAppError(error) && decoded.failure() === undefined) validationFailure = error;
-        throw error;
-      }
+    return stored ?? describe(heldFingerprint);
+  }
+
+  // Stream: the bytes already held first, then the rest as the client sends it. Each chunk is
+  // hashed and validated before the store sees it, and the stream ends only once the whole
+  // image has been validated: a store commits an object only when its stream ends cleanly, so
+  // an invalid image is never published (the write fails and the driver discards it).
+  let bodyFailure: Error | undefined;
+  // True while the store has a chunk: an error thrown into the generator there is the
+  // store's own (the stream passes it back on destroy), not a fault of the body.
+  let yielding = false;
+  function* validated(chunks: Buffer[]): Generator<Buffer> {
+    for (const chunk of chunks) {
+      validator.write(chunk);
+      yielding = true;
+      yield chunk;
+      yielding = false;
     }
-    const stream = Readable.from(rest(), { objectMode: false });
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
     try {
-      const stored = await putOrExplain(
-        store.put(name, stream, putOptions),
-        () => (validationFailure as Error | undefined) ?? decoded.failure(),
-        onExists,
-      );
-      if (stored !== undefined) return stored;
+      yield* validated(startStreaming());
+      while (await readMore()) yield* validated(take(decoder.takeChunks()));
+      // The last bytes of the base64 text are decoded when the body ends.
+      yield* validated(take(decoder.takeChunks()));
+      await validator.finish();
     } catch (error) {
-      // Belt and braces: should a driver ever commit a stream that ended in an error, the
-      // invalid image must still not stay published. Not for an idempotent name, which may
-      // belong to a concurrent request's valid upload.
-      if (validationFailure !== undefined && idempotencyKey === undefined) {
-        await store.delete(name).catch(() => undefined);
-      }
+      if (!yielding) bodyFailure = error instanceof Error ? error : new Error(String(error));
       throw error;
     }
   }
-
-  return describe(decoded.summary());
+  const stream = Readable.from(rest(), { objectMode: false });
+  try {
+    const stored = await putOrExplain(
+      store.put(name, stream, putOptions),
+      () => bodyFailure,
+      onExists,
+    );
+    return stored ?? describe(streamedFingerprint.digest());
+  } catch (error) {
+    // Belt and braces: should a driver ever commit a stream that ended in an error, the
+    // image must still not stay published. Not for an idempotent name, which may belong to a
+    // concurrent request's valid upload.
+    if (bodyFailure !== undefined && idempotencyKey === undefined) {
+      await store.delete(name).catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 /**
@@ -226,19 +271,6 @@ function declaresLargeImage(declaredBodyBytes: number | undefined, limits: Inges
   if (declaredBodyBytes === undefined) return false;
   const base64Bytes = Math.ceil(limits.streamingThresholdBytes / 3) * 4;
   return declaredBodyBytes > base64Bytes * (1 + 4 / 76) + limits.maxJsonOverheadBytes;
-}
-
-/** The first `length` bytes of some chunks, copying only what the first chunk lacks. */
-function leadingBytes(chunks: readonly Buffer[], length: number): Buffer {
-  const first = chunks[0]!;
-  if (first.length >= length || chunks.length === 1) return first.subarray(0, length);
-  return Buffer.concat(
-    chunks,
-    Math.min(
-      length,
-      chunks.reduce((sum, c) => sum + c.length, 0),
-    ),
-  );
 }
 
 /** Waits for a store write, turning its failures (or the body's, which caused them) into API errors. */
@@ -260,84 +292,4 @@ async function putOrExplain(
     if (isStorageError(error)) throw storageUnavailable(error);
     throw error;
   }
-}
-
-interface DecodedBody {
-  /** Decoded image bytes, in order; fails with an AppError on any bad input. */
-  readonly chunks: AsyncIterable<Buffer>;
-  /** The failure that ended `chunks`, if any. */
-  failure(): Error | undefined;
-  /** Size and hash of everything decoded; valid once `chunks` is exhausted. */
-  summary(): { bytes: number; sha256: string; md5: string | undefined };
-  metadata(): Record<string, string>;
-}
-
-function decodeJsonImageBody(
-  body: AsyncIterable<Buffer>,
-  limits: IngestLimits,
-  withMd5: boolean,
-): DecodedBody {
-  const hash = createHash('sha256');
-  const md5 = withMd5 ? createHash('md5') : undefined;
-  const dataUri = new DataUriDecoder();
-  let pending: Buffer[] = [];
-  let bytes = 0;
-  let failure: Error | undefined;
-  let digest: string | undefined;
-  let md5Digest: string | undefined;
-
-  const accept = (decodedChunk: Buffer): void => {
-    if (decodedChunk.length === 0) return;
-    bytes += decodedChunk.length;
-    if (bytes > limits.maxImageBytes) {
-      throw new AppError('payload_too_large', {
-        message: `The image is larger than the allowed maximum of ${limits.maxImageBytes} bytes.`,
-      });
-    }
-    hash.update(decodedChunk);
-    md5?.update(decodedChunk);
-    pending.push(decodedChunk);
-  };
-  const scanner = new JsonDataScanner(
-    {
-      // The scanner's chunk is only valid during the call; the decoder copies what it keeps.
-      data: (chunk) => accept(dataUri.write(chunk)),
-      dataEnd: () => accept(dataUri.end()),
-    },
-    limits.maxJsonOverheadBytes,
-  );
-
-  async function* chunks(): AsyncGenerator<Buffer> {
-    try {
-      for await (const chunk of body) {
-        scanner.write(chunk);
-        if (pending.length > 0) {
-          const ready = pending;
-          pending = [];
-          yield* ready;
-        }
-      }
-      scanner.end();
-      digest = hash.digest('hex');
-      md5Digest = md5?.digest('base64');
-      const ready = pending;
-      pending = [];
-      yield* ready;
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    }
-  }
-
-  return {
-    chunks: chunks(),
-    failure: () => failure,
-    summary: () => {
-      if (digest === undefined) {
-        throw new Error('summary() before the body was fully read');
-      }
-      return { bytes, sha256: digest, md5: md5Digest };
-    },
-    metadata: () => ({ sha256: digest ?? '' }),
-  };
 }

@@ -74,7 +74,6 @@ export class GcsStore implements ObjectStore {
     await this.timed('put', async () => {
       try {
         if (Buffer.isBuffer(body)) {
-          const md5 = createHash('md5').update(body).digest('base64');
           await withRetries(
             async (signal, attemptNumber) => {
               // From here on, a failure may hide a write the server completed.
@@ -86,6 +85,8 @@ export class GcsStore implements ObjectStore {
               } catch (error) {
                 // 412 on a retry: our earlier attempt reached the bucket before it failed.
                 if (attemptNumber > 0 && statusOf(error) === 412) {
+                  // Hashed only here: MD5 of every upload would cost as much as the rest.
+                  const md5 = createHash('md5').update(body).digest('base64');
                   if (await holdsBytes(file, body.length, md5)) return;
                 }
                 throw error;

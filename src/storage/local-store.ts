@@ -55,11 +55,14 @@ export class LocalStore implements ObjectStore {
     this.assertName(name);
     const tempFile = path.join(this.tempDir, `${randomUUID()}.part`);
     try {
-      await pipeline(
-        Buffer.isBuffer(body) ? [body] : body,
-        createWriteStream(tempFile, { flags: 'wx', flush: true }),
-        { signal: options.signal },
-      );
+      if (Buffer.isBuffer(body)) {
+        // One write call for a buffer: a stream around it would only add overhead.
+        await fs.writeFile(tempFile, body, { flag: 'wx', flush: true, signal: options.signal });
+      } else {
+        await pipeline(body, createWriteStream(tempFile, { flags: 'wx', flush: true }), {
+          signal: options.signal,
+        });
+      }
       await fs.link(tempFile, this.pathOf(name));
     } catch (error) {
       if (isErrno(error, 'EEXIST')) {
@@ -70,7 +73,10 @@ export class LocalStore implements ObjectStore {
       }
       throw error;
     } finally {
-      await fs.rm(tempFile, { force: true });
+      // unlink, not rm: rm would lstat first, one more system call on every upload.
+      await fs.unlink(tempFile).catch((error: unknown) => {
+        if (!isErrno(error, 'ENOENT')) throw error;
+      });
     }
   }
 

@@ -1,0 +1,174 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { isAppError, type ErrorCode } from '../../src/errors.js';
+import { Base64Decoder } from '../../src/ingest/base64.js';
+import {
+  JsonImageDecoder,
+  StreamingFingerprint,
+  fingerprintOf,
+} from '../../src/ingest/json-image-decoder.js';
+import {
+  cutOffsets,
+  expectAppError,
+  oneBytePieces,
+  splitAt,
+  thrownBy,
+  wrapLines,
+} from './helpers.js';
+
+const photo = readFileSync(new URL('../fixtures/photo.jpg', import.meta.url));
+const limits = { maxImageBytes: 10 * 1024 * 1024, maxJsonOverheadBytes: 64 * 1024 };
+
+/** How a test drives the decoder: where it switches from holding to streaming, if at all. */
+interface Drive {
+  readonly initialCapacity: number | undefined;
+  /** Switch to streaming after this many body chunks; undefined: hold to the end. */
+  readonly streamAfterChunk: number | undefined;
+}
+
+/** Feeds the chunks; returns the decoded image as the caller of the decoder would see it. */
+function decode(chunks: readonly Buffer[], drive: Drive, limitsUsed = limits): Buffer {
+  const decoder = new JsonImageDecoder(limitsUsed, drive.initialCapacity);
+  const parts: Buffer[] = [];
+  let streaming = false;
+  chunks.forEach((chunk, index) => {
+    decoder.write(chunk);
+    if (streaming) parts.push(...decoder.takeChunks());
+    if (!streaming && drive.streamAfterChunk === index) {
+      // Copied: the held bytes must stay as they are while the decoder goes on.
+      parts.push(Buffer.from(decoder.stopHolding()));
+      streaming = true;
+    }
+  });
+  decoder.end();
+  if (streaming) parts.push(...decoder.takeChunks());
+  else parts.push(decoder.heldImage());
+  const image = Buffer.concat(parts);
+  expect(decoder.bytes).toBe(image.length);
+  return image;
+}
+
+function errorOf(chunks: readonly Buffer[], drive: Drive): ErrorCode {
+  const error = thrownBy(() => decode(chunks, drive));
+  if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
+  return error.code;
+}
+
+const drives = fc.record({
+  initialCapacity: fc.option(fc.integer({ min: 0, max: 4096 }), { nil: undefined }),
+  streamAfterChunk: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+});
+
+const bodyOf = (uri: string, escapeSlashes = false): Buffer => {
+  const json = JSON.stringify({ name: 'x', data: uri, after: [1, { data: 'no' }] });
+  return Buffer.from(escapeSlashes ? json.replaceAll('/', '\\/') : json);
+};
+
+describe('JsonImageDecoder', () => {
+  it('decodes a real photo the same as JSON.parse + Buffer.from, held in one buffer', () => {
+    const body = bodyOf(`data:image/jpeg;base64,${photo.toString('base64')}`);
+    const capacity = JsonImageDecoder.capacityFor(body.length);
+    const held = decode(splitAt(body, [1, 100, 4096, 65536]), {
+      initialCapacity: capacity,
+      streamAfterChunk: undefined,
+    });
+    expect(held.equals(photo)).toBe(true);
+  });
+
+  it('decodes any bytes, whatever the chunking, capacity and switch to streaming', () => {
+    const input = fc
+      .tuple(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom('', '\n', '\r\n'),
+        fc.boolean(),
+        drives,
+      )
+      .map(([raw, newline, escapeSlashes, drive]) => {
+        const image = Buffer.from(raw);
+        const payload = wrapLines(image.toString('base64'), 76, newline);
+        return { image, body: bodyOf(`data:image/png;base64,${payload}`, escapeSlashes), drive };
+      })
+      .chain((sample) => fc.tuple(fc.constant(sample), cutOffsets(sample.body.length)));
+    fc.assert(
+      fc.property(input, ([{ image, body, drive }, cuts]) => {
+        expect(decode(splitAt(body, cuts), drive)).toEqual(image);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reports a raw control character in the payload as invalid JSON, at any split', () => {
+    // The payload is only checked for TAB, LF, FF and CR by the scanner; the base64 decoder
+    // refuses the others, and the scanner must still name the JSON error.
+    for (const control of ['\u0001', '\u0000', '\u001f', '\u000b', '\n', '\t', '\r', '\f']) {
+      const body = Buffer.from(`{"data":"data:image/png;base64,QUJD${control}QUJD"}`);
+      for (let cut = 0; cut <= body.length; cut += 1) {
+        for (const drive of [
+          { initialCapacity: undefined, streamAfterChunk: undefined },
+          { initialCapacity: 1, streamAfterChunk: 0 },
+        ]) {
+          expect([JSON.stringify(control), cut, errorOf(splitAt(body, [cut]), drive)]).toEqual([
+            JSON.stringify(control),
+            cut,
+            'invalid_json',
+          ]);
+        }
+      }
+    }
+  });
+
+  it('reports an escaped control character in the payload as bad base64', () => {
+    const body = Buffer.from('{"data":"data:image/png;base64,QUJD\\u0001QUJD"}');
+    expect(errorOf(oneBytePieces(body), { initialCapacity: 0, streamAfterChunk: undefined })).toBe(
+      'invalid_base64',
+    );
+  });
+
+  it('refuses an image over the limit while holding and while streaming', () => {
+    const body = bodyOf(`data:image/jpeg;base64,${photo.toString('base64')}`);
+    const small = { ...limits, maxImageBytes: photo.length - 1 };
+    for (const streamAfterChunk of [undefined, 0]) {
+      expectAppError(
+        thrownBy(() =>
+          decode(splitAt(body, [5000]), { initialCapacity: undefined, streamAfterChunk }, small),
+        ),
+        'payload_too_large',
+      );
+    }
+    expect(
+      decode(
+        [body],
+        { initialCapacity: undefined, streamAfterChunk: undefined },
+        { ...limits, maxImageBytes: photo.length },
+      ),
+    ).toEqual(photo);
+  });
+});
+
+describe('Base64Decoder.writeInto', () => {
+  it('refuses a target without room instead of dropping bytes', () => {
+    const decoder = new Base64Decoder();
+    expect(() => decoder.writeInto(Buffer.from('QUJDRA=='), Buffer.alloc(6), 2)).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe('fingerprints', () => {
+  it('agree between the whole image and its chunks, for a view at any offset', async () => {
+    // Decoded images are views into a larger buffer: the hash must cover the view alone.
+    const view = Buffer.alloc(photo.length + 10, 0xff).subarray(3, photo.length + 3);
+    photo.copy(view);
+    const reference = createHash('sha256').update(photo).digest('hex');
+    const streamed = new StreamingFingerprint(true);
+    for (const piece of splitAt(photo, [1, 777, 4096])) streamed.update(piece);
+    for (const image of [photo, view]) {
+      const whole = await fingerprintOf(image, true);
+      expect(whole).toEqual({ bytes: photo.length, sha256: reference, md5: expect.any(String) });
+      expect(streamed.digest()).toEqual(whole);
+      expect((await fingerprintOf(image, false)).md5).toBeUndefined();
+    }
+  });
+});
