@@ -115,7 +115,11 @@ export async function ingestJsonImage(
     signal,
     sharedName: idempotencyKey !== undefined,
   };
-  const validator = new ImageValidator(type.contentType, validation);
+  const validator = new ImageValidator(
+    type.contentType,
+    // An image held in memory is decoded from there; only a streamed one is spooled to disk.
+    finished ? { ...validation, spoolDirectory: undefined } : validation,
+  );
 
   /** The answer for a key seen before: the earlier object if it is this very upload, else 422. */
   const replay = async (earlier: EarlierObject | undefined): Promise<StoredImage> => {
@@ -162,7 +166,7 @@ export async function ingestJsonImage(
 
   if (finished) {
     const image = held.length === 1 ? held[0]! : Buffer.concat(held);
-    validator.write(image);
+    await validator.write(image);
     await validator.finish();
     const stored = await putOrExplain(
       store.put(name, image, { ...putOptions, metadata: decoded.metadata() }),
@@ -180,13 +184,14 @@ export async function ingestJsonImage(
       try {
         // The chunks read so far go on as they are: joining them would copy megabytes.
         for (const chunk of held.splice(0)) {
-          validator.write(chunk);
+          await validator.write(chunk);
           yield chunk;
         }
         for (;;) {
           const next = await iterator.next();
           if (next.done === true) break;
-          validator.write(next.value);
+          // Awaited: in decode mode the chunk is on disk before the next one is read.
+          await validator.write(next.value);
           yield next.value;
         }
         await validator.finish();
@@ -211,6 +216,10 @@ export async function ingestJsonImage(
         await store.delete(name).catch(() => undefined);
       }
       throw error;
+    } finally {
+      // However the upload ended (the store failed, the client left, a chunk was refused),
+      // the spool file goes with it.
+      await validator.dispose();
     }
   }
 
