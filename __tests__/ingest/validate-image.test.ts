@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -164,6 +164,19 @@ describe('ImageValidator in decode mode with a spool', () => {
     expect(await readdir(spoolDirectory)).toEqual([expect.stringMatching(/\.spool$/)]);
     await validateInChunks(validator, image.subarray(65_536));
     expect(await readdir(spoolDirectory)).toEqual([]);
+  });
+
+  it('leaves no spool file open or mapped once decoded (libvips would cache it)', async () => {
+    for (const name of ['large.jpg', 'photo.jpg']) {
+      await validateInChunks(new ImageValidator('image/jpeg', spooling()), fixture(name));
+    }
+    const descriptors = await Promise.all(
+      (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+    );
+    const mappings = (await readFile('/proc/self/maps', 'utf8')).split('\n');
+    expect([...descriptors, ...mappings].filter((entry) => entry.includes(spoolDirectory))).toEqual(
+      [],
+    );
   });
 
   it.each([

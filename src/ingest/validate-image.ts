@@ -4,6 +4,11 @@ import { isAppError } from '../errors.js';
 import { ContainerWalker, tooManyPixels, undecodable, walkableTypes } from './container-walker.js';
 import { SpoolFile } from './spool.js';
 
+// libvips maps a file it decodes and, with sharp's default cache, keeps up to 20 of them open
+// and mapped afterwards: deleted spool files would go on holding their disk space and their
+// pages in this process's RSS. Every image here is decoded once, so the cache buys nothing.
+sharp.cache(false);
+
 export interface ImageValidationOptions {
   /** `structure` walks the container; `decode` also decodes every pixel with sharp. */
   readonly mode: ImageValidationMode;
