@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -221,6 +221,29 @@ describe('500 internal_error', () => {
         'An internal error occurred.',
       );
       expect(logged.join('')).toContain('hunter2');
+      await harness.expectNothingStored();
+    },
+  );
+
+  it.each(['local', 'gcs'] as const)(
+    'answers 500 and stores nothing when the decode spool cannot be written (%s)',
+    async (driver) => {
+      // SPOOL_DIR names a file, as if the folder had been replaced behind the service's back.
+      const folder = await mkdtemp(path.join(tmpdir(), 'failures-not-a-spool-'));
+      cleanups.push(() => rm(folder, { recursive: true, force: true }));
+      const notAFolder = path.join(folder, 'file');
+      await writeFile(notAFolder, '');
+      const harness = await startHarness(driver, {
+        IMAGE_VALIDATION: 'decode',
+        STREAMING_THRESHOLD_BYTES: '65536',
+        SPOOL_DIR: notAFolder,
+      });
+      cleanups.push(() => harness.dispose());
+      const response = await request(harness.callback)
+        .post('/v1/images')
+        .set('Content-Type', 'application/json')
+        .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+      expectErrorResponse(response, 'internal_error');
       await harness.expectNothingStored();
     },
   );

@@ -179,32 +179,37 @@ export async function ingestJsonImage(
     // is validated before the store sees it, and the stream ends only once the whole image
     // has been validated: a store commits an object only when its stream ends cleanly, so an
     // invalid image is never published (the write fails and the driver discards it).
-    let validationFailure: unknown;
-    async function* rest(): AsyncGenerator<Buffer> {
+    // What the validator threw (a refused image, or its spool file failing) is what the client
+    // is told, rather than the store's reaction to its stream breaking off.
+    let validationFailure: Error | undefined;
+    const validated = async (step: Promise<void>): Promise<void> => {
       try {
-        // The chunks read so far go on as they are: joining them would copy megabytes.
-        for (const chunk of held.splice(0)) {
-          await validator.write(chunk);
-          yield chunk;
-        }
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done === true) break;
-          // Awaited: in decode mode the chunk is on disk before the next one is read.
-          await validator.write(next.value);
-          yield next.value;
-        }
-        await validator.finish();
+        await step;
       } catch (error) {
-        if (isAppError(error) && decoded.failure() === undefined) validationFailure = error;
+        validationFailure = error as Error;
         throw error;
       }
+    };
+    async function* rest(): AsyncGenerator<Buffer> {
+      // The chunks read so far go on as they are: joining them would copy megabytes.
+      for (const chunk of held.splice(0)) {
+        await validated(validator.write(chunk));
+        yield chunk;
+      }
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done === true) break;
+        // Awaited: in decode mode the chunk is on disk before the next one is read.
+        await validated(validator.write(next.value));
+        yield next.value;
+      }
+      await validated(validator.finish());
     }
     const stream = Readable.from(rest(), { objectMode: false });
     try {
       const stored = await putOrExplain(
         store.put(name, stream, putOptions),
-        () => (validationFailure as Error | undefined) ?? decoded.failure(),
+        () => validationFailure ?? decoded.failure(),
         onExists,
       );
       if (stored !== undefined) return stored;
