@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -62,6 +63,11 @@ export interface Config {
    */
   readonly streamingThresholdBytes: number;
   readonly storage: LocalStorageConfig | GcsStorageConfig;
+  /**
+   * IMAGE_VALIDATION=decode: where a streamed image is written as it passes, for sharp to
+   * decode from disk (SPOOL_DIR). Created, and cleared of a crash's leftovers, at start-up.
+   */
+  readonly spoolDir: string;
   /**
    * Budget for one store call, retries and backoff included (STORE_TIMEOUT_MS); it must fit
    * inside the HTTP request's own deadline. When it runs out the client gets a 503.
@@ -234,6 +240,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     throw new ConfigError('STORAGE_DRIVER', `must be "local" or "gcs", got "${driver}"`);
   }
 
+  const spoolDir = path.resolve(
+    cwd,
+    read(env, 'SPOOL_DIR') ?? path.join(os.tmpdir(), 'image-ingest-spool'),
+  );
+  if (storage.driver === 'local' && isSameOrInside(spoolDir, storage.uploadDir)) {
+    // Spool files there would sit among the stored objects, and be listed as if they were.
+    throw new ConfigError('SPOOL_DIR', `must be outside UPLOAD_DIR (${storage.uploadDir})`);
+  }
+
   let publicBaseUrl = readUrl(env, 'PUBLIC_BASE_URL');
   if (publicBaseUrl === undefined && storage.driver === 'local') {
     // The local driver serves its own files, so its URLs must point back at this server.
@@ -293,8 +308,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       2 ** 30,
     ),
     storage,
+    spoolDir,
     security,
   };
+}
+
+function isSameOrInside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!path.isAbsolute(relative) && relative.split(path.sep)[0] !== '..');
 }
 
 function readList(env: Env, name: string): string[] {

@@ -5,6 +5,7 @@ import { createApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
 import { connectRateLimitStore } from './http/middleware/connect-rate-limit-store.js';
 import { createStore } from './storage/create-store.js';
+import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   }
 
   const store = await createStore(config);
+  if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
   const lifecycle = new Lifecycle();
   const rateLimitStore = await connectRateLimitStore(config, logger);
   const app = createApp(config, {

@@ -16,7 +16,7 @@ import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/
 /**
  * Clients that vanish mid-upload: raw sockets send a real upload's headers and a random
  * prefix of its body, then drop. Afterwards nothing may remain: no object, no temp file, no
- * open file descriptor, and no heap growth beyond noise. The soak script runs a thousand;
+ * decode spool file, no open file descriptor, and no heap growth beyond noise. The soak script runs a thousand;
  * this runs ABORTED_UPLOADS (default 100) per driver to keep the suite quick.
  */
 const abortedUploads = Number(process.env.ABORTED_UPLOADS ?? 100);
@@ -116,12 +116,15 @@ async function abortMany(port: number, seed: number): Promise<void> {
 
 describe('clients that disconnect mid-upload', () => {
   let uploadDir: string;
+  let spoolDir: string;
 
   beforeAll(async () => {
     uploadDir = await mkdtemp(path.join(tmpdir(), 'ingest-abort-'));
+    spoolDir = await mkdtemp(path.join(tmpdir(), 'ingest-abort-spool-'));
   });
   afterAll(async () => {
     await rm(uploadDir, { recursive: true, force: true });
+    await rm(spoolDir, { recursive: true, force: true });
   });
 
   it('leave no file, temp file, descriptor or heap behind on the local driver', async () => {
@@ -130,6 +133,9 @@ describe('clients that disconnect mid-upload', () => {
       STORAGE_DRIVER: 'local',
       UPLOAD_DIR: uploadDir,
       STREAMING_THRESHOLD_BYTES: '65536',
+      // Decode validation spools the streamed image to SPOOL_DIR as it arrives.
+      IMAGE_VALIDATION: 'decode',
+      SPOOL_DIR: spoolDir,
     });
     const store = await createStore(config);
     const app = createApp(config, { store, logger: pino({ level: 'silent' }) });
@@ -149,6 +155,7 @@ describe('clients that disconnect mid-upload', () => {
 
       expect(await eventually(() => readdir(uploadDir), ['.incoming'])).toEqual(['.incoming']);
       expect(await eventually(() => readdir(path.join(uploadDir, '.incoming')), [])).toEqual([]);
+      expect(await eventually(() => readdir(spoolDir), [])).toEqual([]);
       expect(await eventually(openFileDescriptors, fdsBefore)).toBeLessThanOrEqual(fdsBefore);
       // Each aborted upload handled up to ~1.4 MB; a leak of even one body per request
       // would show as tens of megabytes here. The seed replays the same cut positions.
@@ -167,6 +174,9 @@ describe('clients that disconnect mid-upload', () => {
       GCS_PROJECT_ID: 'test-project',
       GCS_API_ENDPOINT: emulatorEndpoint(),
       STREAMING_THRESHOLD_BYTES: '65536',
+      // Decode validation spools the streamed image to SPOOL_DIR as it arrives.
+      IMAGE_VALIDATION: 'decode',
+      SPOOL_DIR: spoolDir,
     });
     const store = await createStore(config);
     const app = createApp(config, { store, logger: pino({ level: 'silent' }) });
@@ -185,6 +195,7 @@ describe('clients that disconnect mid-upload', () => {
       await store.settle?.(10_000);
 
       expect(await eventually(() => listObjectNames(bucket), [])).toEqual([]);
+      expect(await eventually(() => readdir(spoolDir), [])).toEqual([]);
       // Keep-alive sockets to the emulator may be pooled; they must not grow per request.
       expect(await eventually(openFileDescriptors, fdsBefore)).toBeLessThanOrEqual(fdsBefore + 4);
       expect(heapUsedAfterGc() - heapBefore).toBeLessThan(8 * 2 ** 20);

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
@@ -63,10 +66,15 @@ describe('503 storage_unavailable', () => {
       const bucket = await createTestBucket();
       const proxy = await startTcpProxy(emulatorEndpoint());
       cleanups.push(() => proxy.stop());
+      // Decode mode spools the streamed image here; a failed write must not leave it behind.
+      const spoolDir = await mkdtemp(path.join(tmpdir(), 'failures-spool-'));
+      cleanups.push(() => rm(spoolDir, { recursive: true, force: true }));
       const config = loadConfig({
         STORAGE_DRIVER: 'gcs',
         GCS_BUCKET: bucket.name,
         GCS_API_ENDPOINT: proxy.endpoint,
+        IMAGE_VALIDATION: 'decode',
+        SPOOL_DIR: spoolDir,
         // The store's deadline bounds the answer to a failing write; keep it short here.
         STORE_TIMEOUT_MS: '3000',
         STORE_ATTEMPT_TIMEOUT_MS: '1500',
@@ -76,7 +84,7 @@ describe('503 storage_unavailable', () => {
       // Background clean-ups of failed writes must end before the test file does.
       cleanups.push(() => store.settle?.(5_000) ?? Promise.resolve());
       const callback = createApp(config, { store, logger: silentLogger }).callback();
-      return { bucket, proxy, callback };
+      return { bucket, proxy, callback, spoolDir };
     }
 
     const paths = [
@@ -85,7 +93,7 @@ describe('503 storage_unavailable', () => {
     ] as const;
 
     it.each(paths)('503 when the store refuses connections (%s path)', async (_label, env) => {
-      const { bucket, proxy, callback } = await appBehindProxy(env);
+      const { bucket, proxy, callback, spoolDir } = await appBehindProxy(env);
       await proxy.stop();
       const response = await request(callback)
         .post('/v1/images')
@@ -94,12 +102,13 @@ describe('503 storage_unavailable', () => {
       expectErrorResponse(response, 'storage_unavailable');
       expect(response.headers['retry-after']).toBeDefined();
       expect(await listObjectNames(bucket)).toEqual([]);
+      expect(await readdir(spoolDir)).toEqual([]);
     });
 
     it.each(paths)(
       '503 when the connection drops in the middle of the upload (%s path)',
       async (_label, env) => {
-        const { bucket, proxy, callback } = await appBehindProxy(env);
+        const { bucket, proxy, callback, spoolDir } = await appBehindProxy(env);
         proxy.cutAfter(256 * 1024);
         const response = await request(callback)
           .post('/v1/images')
@@ -107,6 +116,7 @@ describe('503 storage_unavailable', () => {
           .send(jsonBody('image/jpeg', await fixture('large.jpg')));
         expectErrorResponse(response, 'storage_unavailable');
         expect(await listObjectNames(bucket)).toEqual([]);
+        expect(await readdir(spoolDir)).toEqual([]);
       },
       20_000,
     );
@@ -211,6 +221,29 @@ describe('500 internal_error', () => {
         'An internal error occurred.',
       );
       expect(logged.join('')).toContain('hunter2');
+      await harness.expectNothingStored();
+    },
+  );
+
+  it.each(['local', 'gcs'] as const)(
+    'answers 500 and stores nothing when the decode spool cannot be written (%s)',
+    async (driver) => {
+      // SPOOL_DIR names a file, as if the folder had been replaced behind the service's back.
+      const folder = await mkdtemp(path.join(tmpdir(), 'failures-not-a-spool-'));
+      cleanups.push(() => rm(folder, { recursive: true, force: true }));
+      const notAFolder = path.join(folder, 'file');
+      await writeFile(notAFolder, '');
+      const harness = await startHarness(driver, {
+        IMAGE_VALIDATION: 'decode',
+        STREAMING_THRESHOLD_BYTES: '65536',
+        SPOOL_DIR: notAFolder,
+      });
+      cleanups.push(() => harness.dispose());
+      const response = await request(harness.callback)
+        .post('/v1/images')
+        .set('Content-Type', 'application/json')
+        .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+      expectErrorResponse(response, 'internal_error');
       await harness.expectNothingStored();
     },
   );

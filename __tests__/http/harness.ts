@@ -30,9 +30,12 @@ export interface Harness {
   storedBytes(name: string): Promise<Buffer>;
   /** GCS only: the object's metadata as the official client reads it. */
   storedMetadata(name: string): Promise<FileMetadata>;
-  /** Partial writes left behind (local temp files); GCS keeps none by construction. */
+  /**
+   * Files left behind: the local store's partial writes (GCS keeps none by construction) and
+   * decode spool files (either driver), the latter prefixed "spool/".
+   */
   leftovers(): Promise<string[]>;
-  /** Fails unless the store holds no object and no partial write. */
+  /** Fails unless the store holds no object and nothing is left behind. */
   expectNothingStored(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -44,15 +47,23 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
   let directory: string | undefined;
   let bucket: Bucket | undefined;
   let config: Config;
+  // Its own spool folder, so that what one test leaves there is seen, and only by that test.
+  const spoolDir = await mkdtemp(path.join(tmpdir(), 'http-spool-'));
   if (driver === 'local') {
     directory = await mkdtemp(path.join(tmpdir(), 'http-local-'));
-    config = loadConfig({ STORAGE_DRIVER: 'local', UPLOAD_DIR: directory, ...env });
+    config = loadConfig({
+      STORAGE_DRIVER: 'local',
+      UPLOAD_DIR: directory,
+      SPOOL_DIR: spoolDir,
+      ...env,
+    });
   } else {
     bucket = await createTestBucket();
     config = loadConfig({
       STORAGE_DRIVER: 'gcs',
       GCS_BUCKET: bucket.name,
       GCS_API_ENDPOINT: emulatorEndpoint(),
+      SPOOL_DIR: spoolDir,
       ...env,
     });
   }
@@ -63,8 +74,10 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
     if (bucket !== undefined) return listObjectNames(bucket);
     return (await readdir(directory!)).filter((entry) => entry !== '.incoming').sort();
   };
-  const leftovers = async (): Promise<string[]> =>
-    directory === undefined ? [] : (await readdir(path.join(directory, '.incoming'))).sort();
+  const leftovers = async (): Promise<string[]> => [
+    ...(directory === undefined ? [] : (await readdir(path.join(directory, '.incoming'))).sort()),
+    ...(await readdir(spoolDir)).sort().map((name) => `spool/${name}`),
+  ];
 
   return {
     driver,
@@ -87,6 +100,7 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
     },
     dispose: async () => {
       if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+      await rm(spoolDir, { recursive: true, force: true });
     },
   };
 }

@@ -162,6 +162,18 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       const response = await postJson(harness, jsonBody('image/jpeg', bytes));
       await expectStored(harness, response, bytes, 'image/jpeg', 'jpg');
     });
+
+    it('decodes a streamed image from its spool file and removes the file', async () => {
+      // The first 64 KiB are held, then spooled with the rest; expectStored checks the spool
+      // folder is empty again.
+      const harness = await harnessFor(driver, {
+        IMAGE_VALIDATION: 'decode',
+        STREAMING_THRESHOLD_BYTES: '65536',
+      });
+      const bytes = await fixture('large.jpg');
+      const response = await postJson(harness, jsonBody('image/jpeg', bytes));
+      await expectStored(harness, response, bytes, 'image/jpeg', 'jpg');
+    });
   });
 
   describe('errors leave nothing stored', () => {

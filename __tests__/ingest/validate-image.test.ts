@@ -1,9 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import type { ImageMimeType, ImageValidationMode } from '../../src/config.js';
 import { ContainerWalker } from '../../src/ingest/container-walker.js';
-import { validateImage } from '../../src/ingest/validate-image.js';
+import { ImageValidator, validateImage } from '../../src/ingest/validate-image.js';
 
 const fixture = (name: string): Buffer => readFileSync(`__tests__/fixtures/${name}`);
 const modes: ImageValidationMode[] = ['structure', 'decode'];
@@ -129,5 +132,95 @@ describe('validateImage', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('ImageValidator in decode mode with a spool', () => {
+  let spoolDirectory: string;
+  beforeEach(async () => {
+    spoolDirectory = await mkdtemp(path.join(tmpdir(), 'validate-spool-'));
+  });
+  afterEach(async () => {
+    await rm(spoolDirectory, { recursive: true, force: true });
+  });
+
+  const spooling = (maxPixels = 100_000_000) => ({
+    ...options('decode', maxPixels),
+    spoolDirectory,
+  });
+
+  /** Feeds `image` in 64 KiB chunks, as the ingest stream would, then finishes. */
+  async function validateInChunks(validator: ImageValidator, image: Buffer): Promise<void> {
+    for (let at = 0; at < image.length; at += 65_536) {
+      await validator.write(image.subarray(at, at + 65_536));
+    }
+    await validator.finish();
+  }
+
+  it('spools the image to one file while it passes and deletes it once decoded', async () => {
+    const image = fixture('large.jpg');
+    const validator = new ImageValidator('image/jpeg', spooling());
+    await validator.write(image.subarray(0, 65_536));
+    expect(await readdir(spoolDirectory)).toEqual([expect.stringMatching(/\.spool$/)]);
+    await validateInChunks(validator, image.subarray(65_536));
+    expect(await readdir(spoolDirectory)).toEqual([]);
+  });
+
+  it('leaves no spool file open or mapped once decoded (libvips would cache it)', async () => {
+    for (const name of ['large.jpg', 'photo.jpg']) {
+      await validateInChunks(new ImageValidator('image/jpeg', spooling()), fixture(name));
+    }
+    const descriptors = await Promise.all(
+      (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+    );
+    const mappings = (await readFile('/proc/self/maps', 'utf8')).split('\n');
+    expect([...descriptors, ...mappings].filter((entry) => entry.includes(spoolDirectory))).toEqual(
+      [],
+    );
+  });
+
+  it.each([
+    ['a truncated JPEG', fixture('large.jpg').subarray(0, 600_000), 'undecodable_image'],
+    [
+      'a JPEG with a script after EOI',
+      Buffer.concat([fixture('large.jpg'), Buffer.from('<script>alert(1)</script>')]),
+      'undecodable_image',
+    ],
+  ])('rejects %s and deletes the spool file', async (_label, image, code) => {
+    const validator = new ImageValidator('image/jpeg', spooling());
+    await expect(validateInChunks(validator, image)).rejects.toMatchObject({ code });
+    await validator.dispose();
+    expect(await readdir(spoolDirectory)).toEqual([]);
+  });
+
+  it('refuses a pixel flood from its header, before anything is spooled', async () => {
+    const validator = new ImageValidator('image/png', spooling());
+    await expect(validator.write(fixture('pixel-flood.png'))).rejects.toMatchObject({
+      code: 'too_many_pixels',
+    });
+    expect(await readdir(spoolDirectory)).toEqual([]);
+  });
+
+  it('deletes the spool file when the upload ends early, and spools nothing afterwards', async () => {
+    const image = fixture('large.jpg');
+    const validator = new ImageValidator('image/jpeg', spooling());
+    await validator.write(image.subarray(0, 300_000));
+    await validator.dispose();
+    expect(await readdir(spoolDirectory)).toEqual([]);
+    await expect(validator.write(image.subarray(300_000, 400_000))).rejects.toThrow();
+    expect(await readdir(spoolDirectory)).toEqual([]);
+  });
+
+  it('decodes an image already held in memory from there, without spooling it', async () => {
+    // A spool "folder" that is a file: any attempt to spool would fail.
+    const notAFolder = path.join(spoolDirectory, 'file');
+    await writeFile(notAFolder, '');
+    const inMemory = { ...options('decode'), spoolDirectory: notAFolder };
+    await expect(validateImage(fixture('large.jpg'), 'image/jpeg', inMemory)).resolves.toBe(
+      undefined,
+    );
+    await expect(
+      new ImageValidator('image/jpeg', inMemory).write(fixture('large.jpg')),
+    ).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 });

@@ -57,7 +57,10 @@ export interface AppUnderTest {
   readonly log: LogCapture;
   /** How the store was handed each body: a Buffer (held in memory) or a stream. */
   readonly puts: ('buffer' | 'stream')[];
-  /** Every object a reader could see, plus anything a write left behind (temp files). */
+  /**
+   * Every object a reader could see, plus anything a write left behind (temp files, and
+   * decode spool files prefixed "spool/").
+   */
   stored(): Promise<string[]>;
   /**
    * Sends raw bytes over a real socket. (supertest serialises a Buffer from jest's realm as
@@ -89,8 +92,10 @@ export async function makeApp(
 ): Promise<AppUnderTest> {
   const log = new LogCapture();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ingest-security-'));
+  // Outside UPLOAD_DIR, as config requires, and one per app so leftovers are this test's own.
+  const spoolDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ingest-security-spool-'));
   let store: ObjectStore;
-  let stored: () => Promise<string[]>;
+  let storedObjects: () => Promise<string[]>;
   let bucket: Bucket | undefined;
   const config = loadConfig(
     {
@@ -99,6 +104,7 @@ export async function makeApp(
       ...(driver === 'gcs'
         ? { STORAGE_DRIVER: 'gcs', GCS_BUCKET: 'placeholder', GCS_API_ENDPOINT: emulatorEndpoint() }
         : { UPLOAD_DIR: dir, PUBLIC_BASE_URL: 'http://images.test' }),
+      SPOOL_DIR: spoolDir,
       ...env,
     },
     dir,
@@ -107,13 +113,17 @@ export async function makeApp(
     const local = new LocalStore(dir, 'http://images.test');
     await local.init();
     store = local;
-    stored = () => listFiles(dir);
+    storedObjects = () => listFiles(dir);
   } else {
     const created = await createTestBucket();
     bucket = created;
     store = new GcsStore(created, { apiEndpoint: emulatorEndpoint() });
-    stored = () => listObjectNames(created);
+    storedObjects = () => listObjectNames(created);
   }
+  const stored = async (): Promise<string[]> => [
+    ...(await storedObjects()),
+    ...(await listFiles(spoolDir)).map((name) => `spool/${name}`),
+  ];
   const puts: ('buffer' | 'stream')[] = [];
   const recorded = store;
   store = Object.assign(Object.create(recorded) as ObjectStore, {
@@ -186,6 +196,7 @@ export async function makeApp(
         await new Promise((resolve) => server!.close(resolve));
       }
       await fs.rm(dir, { recursive: true, force: true });
+      await fs.rm(spoolDir, { recursive: true, force: true });
       if (bucket !== undefined) await bucket.deleteFiles({ force: true }).catch(() => undefined);
     },
   };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import request from 'supertest';
@@ -61,6 +61,7 @@ const noisePng = await sharp(randomBytes(256 * 256 * 3), {
   .png()
   .toBuffer();
 const largeJpeg = fixture('large.jpg');
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Hostile images large enough to be streamed to the store as they arrive. */
 const streamedHostile: [string, Buffer, string, string][] = [
@@ -82,6 +83,36 @@ const streamedHostile: [string, Buffer, string, string][] = [
     Buffer.concat([largeJpeg, Buffer.from('<script>alert(1)</script>')]),
     'image/jpeg',
     'undecodable_image',
+  ],
+];
+
+/** Above a 64 KiB threshold the first 64 KiB are held, then spooled with the rest. */
+const spooledHostile: [string, Buffer, string, string][] = [
+  ...streamedHostile,
+  ['a pixel flood', fixture('pixel-flood.png'), 'image/png', 'too_many_pixels'],
+  [
+    'pixel data that only a decode catches',
+    withBrokenPixelData(noisePng),
+    'image/png',
+    'undecodable_image',
+  ],
+];
+
+const streamedConfigurations: [string, Env, [string, Buffer, string, string][]][] = [
+  [
+    'IMAGE_VALIDATION=decode',
+    { IMAGE_VALIDATION: 'decode', STREAMING_THRESHOLD_BYTES: '0' },
+    streamedHostile,
+  ],
+  [
+    'IMAGE_VALIDATION=structure',
+    { IMAGE_VALIDATION: 'structure', STREAMING_THRESHOLD_BYTES: '0' },
+    streamedHostile,
+  ],
+  [
+    'IMAGE_VALIDATION=decode through a spool file, STREAMING_THRESHOLD_BYTES=65536',
+    { IMAGE_VALIDATION: 'decode', STREAMING_THRESHOLD_BYTES: '65536' },
+    spooledHostile,
   ],
 ];
 
@@ -133,20 +164,18 @@ describe.each(drivers)('hostile images on the %s driver', (driver) => {
     });
   });
 
-  describe.each(['decode', 'structure'])('streamed to the store, IMAGE_VALIDATION=%s', (mode) => {
-    it.each(streamedHostile)(
-      'refuses %s and leaves nothing published',
-      async (_name, bytes, type, code) => {
-        subject = await makeApp(driver, { IMAGE_VALIDATION: mode, STREAMING_THRESHOLD_BYTES: '0' });
-        const response = await request(subject.app.callback())
-          .post('/v1/images')
-          .set('Content-Type', 'application/json')
-          .send(jsonBody(bytes, type));
-        await expectRefused(response, 422, code, subject);
-        // The store did receive the stream: the refusal came during the upload, not before it.
-        expect(subject.puts).toEqual(['stream']);
-      },
-    );
+  describe.each(streamedConfigurations)('streamed to the store, %s', (_label, env, cases) => {
+    it.each(cases)('refuses %s and leaves nothing published', async (_name, bytes, type, code) => {
+      subject = await makeApp(driver, env);
+      const response = await request(subject.app.callback())
+        .post('/v1/images')
+        .set('Content-Type', 'application/json')
+        .send(jsonBody(bytes, type));
+      // No object, no temp file, and (decode mode) no spool file: stored() lists them all.
+      await expectRefused(response, 422, code, subject);
+      // The store did receive the stream: the refusal came during the upload, not before it.
+      expect(subject.puts).toEqual(['stream']);
+    });
   });
 
   it.each([
@@ -164,16 +193,21 @@ describe.each(drivers)('hostile images on the %s driver', (driver) => {
     },
   );
 
-  it('streams a large real PNG through validation and stores it intact', async () => {
-    subject = await makeApp(driver, { STREAMING_THRESHOLD_BYTES: '0' });
-    const response = await request(subject.app.callback())
-      .post('/v1/images')
-      .set('Content-Type', 'application/json')
-      .send(jsonBody(noisePng));
-    expect(response.status).toBe(201);
-    expect(subject.puts).toEqual(['stream']);
-    expect(response.body).toMatchObject({ bytes: noisePng.length });
-  });
+  it.each(['0', '65536'])(
+    'streams a large real PNG through decode validation and stores it intact (threshold %s)',
+    async (threshold) => {
+      subject = await makeApp(driver, { STREAMING_THRESHOLD_BYTES: threshold });
+      const response = await request(subject.app.callback())
+        .post('/v1/images')
+        .set('Content-Type', 'application/json')
+        .send(jsonBody(noisePng));
+      expect(response.status).toBe(201);
+      expect(subject.puts).toEqual(['stream']);
+      expect(response.body).toMatchObject({ bytes: noisePng.length, sha256: sha256(noisePng) });
+      // The object and nothing else: its spool file is gone.
+      expect(await subject.stored()).toEqual([(response.body as { name: string }).name]);
+    },
+  );
 
   it('structure mode does not decode pixels: the same file passes its container walk', async () => {
     subject = await makeApp(driver, { IMAGE_VALIDATION: 'structure' });

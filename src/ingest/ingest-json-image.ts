@@ -155,7 +155,11 @@ export async function ingestJsonImage(
     signal,
     sharedName: idempotencyKey !== undefined,
   };
-  const validator = new ImageValidator(type.contentType, validation);
+  const validator = new ImageValidator(
+    type.contentType,
+    // An image held in memory is decoded from there; only a streamed one is spooled to disk.
+    finished ? { ...validation, spoolDirectory: undefined } : validation,
+  );
 
   const describe = (fingerprint: ImageFingerprint): StoredImage => ({
     id,
@@ -200,7 +204,7 @@ export async function ingestJsonImage(
     // The hash runs on the thread pool while the event loop walks the container.
     const fingerprinting = fingerprintOf(image, withMd5);
     try {
-      validator.write(image);
+      await validator.write(image);
       await validator.finish();
     } finally {
       // Settled either way, so a failed validation leaves no unhandled rejection behind.
@@ -219,13 +223,16 @@ export async function ingestJsonImage(
   // hashed and validated before the store sees it, and the stream ends only once the whole
   // image has been validated: a store commits an object only when its stream ends cleanly, so
   // an invalid image is never published (the write fails and the driver discards it).
+  // What the body or the validator threw (a refused image, its spool file failing) is what the
+  // client is told, rather than the store's reaction to its stream breaking off.
   let bodyFailure: Error | undefined;
   // True while the store has a chunk: an error thrown into the generator there is the
   // store's own (the stream passes it back on destroy), not a fault of the body.
   let yielding = false;
-  function* validated(chunks: Buffer[]): Generator<Buffer> {
+  async function* validated(chunks: Buffer[]): AsyncGenerator<Buffer> {
     for (const chunk of chunks) {
-      validator.write(chunk);
+      // Awaited: in decode mode the chunk is on disk before the next one is read.
+      await validator.write(chunk);
       yielding = true;
       yield chunk;
       yielding = false;
@@ -259,6 +266,10 @@ export async function ingestJsonImage(
       await store.delete(name).catch(() => undefined);
     }
     throw error;
+  } finally {
+    // However the upload ended (the store failed, the client left, a chunk was refused), the
+    // spool file goes with it.
+    await validator.dispose();
   }
 }
 

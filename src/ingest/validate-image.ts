@@ -2,6 +2,12 @@ import sharp from 'sharp';
 import type { ImageMimeType, ImageValidationMode } from '../config.js';
 import { isAppError } from '../errors.js';
 import { ContainerWalker, tooManyPixels, undecodable, walkableTypes } from './container-walker.js';
+import { SpoolFile } from './spool.js';
+
+// libvips maps a file it decodes and, with sharp's default cache, keeps up to 20 of them open
+// and mapped afterwards: deleted spool files would go on holding their disk space and their
+// pages in this process's RSS. Every image here is decoded once, so the cache buys nothing.
+sharp.cache(false);
 
 export interface ImageValidationOptions {
   /** `structure` walks the container; `decode` also decodes every pixel with sharp. */
@@ -9,6 +15,12 @@ export interface ImageValidationOptions {
   readonly maxPixels: number;
   /** Sharp gives up on one image after this long, so a hostile file cannot hold a thread. */
   readonly decodeTimeoutSeconds: number;
+  /**
+   * Decode mode (SPOOL_DIR): the image's bytes are written to a file here as they pass and
+   * sharp decodes the file, so that a streamed image is never held whole in memory. Unset,
+   * the bytes are held in memory until the decode, as suits an image already held there.
+   */
+  readonly spoolDirectory?: string | undefined;
 }
 
 /**
@@ -19,14 +31,18 @@ export interface ImageValidationOptions {
  * `decode` mode the whole image is then decoded by sharp on libuv's thread pool (off the
  * event loop), strictly (failOn: 'warning', the level sharp recommends for untrusted input).
  *
- * `write` and `end` throw AppErrors (undecodable_image, too_many_pixels); `finish` must be
- * awaited, and must succeed, before the image is published.
+ * `write` and `finish` reject with AppErrors (undecodable_image, too_many_pixels); `finish`
+ * must be awaited, and must succeed, before the image is published. `dispose` must be awaited
+ * once the upload is over, whatever happened: it deletes the spool file.
  */
 export class ImageValidator {
   /** Undefined for types without a walker (BMP, TIFF, JPEG XL), which only decode mode checks. */
   private readonly walker: ContainerWalker | undefined;
-  /** Decode mode only: sharp needs the whole file (its stream input buffers it too). */
+  /** Decode mode without a spool: sharp needs the whole file (its stream input buffers it too). */
   private readonly held: Buffer[] = [];
+  /** Decode mode with a spool: the file, created with the first chunk. */
+  private spool: Promise<SpoolFile> | undefined;
+  private disposed = false;
 
   constructor(
     private readonly type: ImageMimeType,
@@ -40,18 +56,39 @@ export class ImageValidator {
     }
   }
 
-  write(chunk: Buffer): void {
+  async write(chunk: Buffer): Promise<void> {
     this.walker?.write(chunk);
-    if (this.options.mode === 'decode') this.held.push(chunk);
+    if (this.options.mode !== 'decode') return;
+    const directory = this.options.spoolDirectory;
+    if (directory === undefined) {
+      this.held.push(chunk);
+      return;
+    }
+    // A write that was still on its way when the upload ended must not create a new file.
+    if (this.disposed) throw new Error('write after the image validator was disposed');
+    this.spool ??= SpoolFile.create(directory);
+    await (await this.spool).write(chunk);
   }
 
   async finish(): Promise<void> {
-    this.walker?.end();
-    if (this.options.mode === 'decode') {
-      const image = Buffer.concat(this.held);
-      this.held.length = 0;
-      await decodeFully(image, this.type, this.options);
+    try {
+      this.walker?.end();
+      if (this.options.mode === 'decode') {
+        const spool = await this.spool;
+        await spool?.close();
+        await decodeFully(spool?.path ?? Buffer.concat(this.held), this.type, this.options);
+      }
+    } finally {
+      await this.dispose();
     }
+  }
+
+  /** Deletes the spool file and drops held bytes; safe to call more than once, at any time. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.held.length = 0;
+    const spool = await this.spool?.catch(() => undefined);
+    await spool?.remove();
   }
 }
 
@@ -61,18 +98,20 @@ export async function validateImage(
   type: ImageMimeType,
   options: ImageValidationOptions,
 ): Promise<void> {
-  const validator = new ImageValidator(type, options);
-  validator.write(image);
+  // Already in memory: sharp reads it from there, there is nothing to spool.
+  const validator = new ImageValidator(type, { ...options, spoolDirectory: undefined });
+  await validator.write(image);
   await validator.finish();
 }
 
 /**
  * Decodes every pixel (every frame of an animation) without keeping them: libvips streams the
  * decoded rows through a shrink to one pixel, so memory stays small whatever the image size,
- * and a broken or truncated stream of pixel data fails the decode.
+ * and a broken or truncated stream of pixel data fails the decode. `image` is the bytes or the
+ * path of a spool file, which libvips reads itself.
  */
 async function decodeFully(
-  image: Buffer,
+  image: Buffer | string,
   type: ImageMimeType,
   options: ImageValidationOptions,
 ): Promise<void> {

@@ -12,15 +12,13 @@ import {
   type PutOptions,
   type StoredObjectInfo,
 } from './object-store.js';
+import { isErrno, removeStaleTempFiles } from '../files.js';
 
 export interface LocalFile {
   readonly stream: Readable;
   readonly size: number;
   readonly modified: Date;
 }
-
-/** Temp files older than this at start-up were left by a crash and are removed. */
-const staleTempFileMs = 60 * 60 * 1000;
 
 /**
  * Stores objects as files under one folder. Each write goes to a temp file in a sub-folder
@@ -41,14 +39,7 @@ export class LocalStore implements ObjectStore {
   /** Creates the folders and removes temp files that a crashed process left behind. */
   async init(): Promise<void> {
     await fs.mkdir(this.tempDir, { recursive: true });
-    const now = Date.now();
-    for (const entry of await fs.readdir(this.tempDir)) {
-      const file = path.join(this.tempDir, entry);
-      const stats = await fs.stat(file).catch(() => undefined);
-      if (stats !== undefined && now - stats.mtimeMs > staleTempFileMs) {
-        await fs.rm(file, { force: true });
-      }
-    }
+    await removeStaleTempFiles(this.tempDir);
   }
 
   async put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
@@ -149,12 +140,4 @@ export class LocalStore implements ObjectStore {
     // Names are made by the service, never by clients; this guards against a future caller.
     if (!objectNamePattern.test(name)) throw new Error(`refusing unsafe object name ${name}`);
   }
-}
-
-/**
- * By shape, not `instanceof Error`: errors from Node's fs are made in Node's own realm, which
- * is not the realm of this module under jest's VM contexts, so `instanceof` answers false.
- */
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }

@@ -74,6 +74,7 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
         mode: config.security.imageValidation,
         maxPixels: config.security.maxImagePixels,
         decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
+        spoolDirectory: config.spoolDir,
       },
       idempotencyKey,
       declaredBodyBytes: declaredLength,

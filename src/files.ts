@@ -1,0 +1,32 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** File-system habits shared by the local store's temp files and the decode spool. */
+
+/** Temp files older than this at start-up were left by a crash: no upload lasts an hour. */
+export const staleTempFileMs = 60 * 60 * 1000;
+
+/**
+ * Removes the files in `directory` (those whose names match `pattern`, if given) that a
+ * crashed process left behind. Only old ones: a young file may belong to another instance
+ * that shares the folder and is still writing it.
+ */
+export async function removeStaleTempFiles(directory: string, pattern?: RegExp): Promise<void> {
+  const now = Date.now();
+  for (const entry of await fs.readdir(directory)) {
+    if (pattern !== undefined && !pattern.test(entry)) continue;
+    const file = path.join(directory, entry);
+    const stats = await fs.stat(file).catch(() => undefined);
+    if (stats !== undefined && stats.isFile() && now - stats.mtimeMs > staleTempFileMs) {
+      await fs.rm(file, { force: true });
+    }
+  }
+}
+
+/**
+ * By shape, not `instanceof Error`: errors from Node's fs are made in Node's own realm, which
+ * is not the realm of this module under jest's VM contexts, so `instanceof` answers false.
+ */
+export function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
+}
