@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -9,6 +9,7 @@ import {
   StreamingFingerprint,
   fingerprintOf,
 } from '../../src/ingest/json-image-decoder.js';
+import { HeldImageBuffers } from '../../src/ingest/held-image-buffers.js';
 import {
   cutOffsets,
   expectAppError,
@@ -20,6 +21,9 @@ import {
 
 const photo = readFileSync(new URL('../fixtures/photo.jpg', import.meta.url));
 const limits = { maxImageBytes: 10 * 1024 * 1024, maxJsonOverheadBytes: 64 * 1024 };
+/** Small, so the property runs also take private buffers once the slabs are all in use. */
+const buffers = new HeldImageBuffers(1024 * 1024);
+afterAll(() => buffers.close());
 
 /** How a test drives the decoder: where it switches from holding to streaming, if at all. */
 interface Drive {
@@ -30,7 +34,7 @@ interface Drive {
 
 /** Feeds the chunks; returns the decoded image as the caller of the decoder would see it. */
 function decode(chunks: readonly Buffer[], drive: Drive, limitsUsed = limits): Buffer {
-  const decoder = new JsonImageDecoder(limitsUsed, drive.initialCapacity);
+  const decoder = new JsonImageDecoder(limitsUsed, buffers, drive.initialCapacity);
   const parts: Buffer[] = [];
   let streaming = false;
   chunks.forEach((chunk, index) => {
@@ -165,10 +169,10 @@ describe('fingerprints', () => {
     const streamed = new StreamingFingerprint(true);
     for (const piece of splitAt(photo, [1, 777, 4096])) streamed.update(piece);
     for (const image of [photo, view]) {
-      const whole = await fingerprintOf(image, true);
+      const whole = await fingerprintOf(image, true, buffers);
       expect(whole).toEqual({ bytes: photo.length, sha256: reference, md5: expect.any(String) });
       expect(streamed.digest()).toEqual(whole);
-      expect((await fingerprintOf(image, false)).md5).toBeUndefined();
+      expect((await fingerprintOf(image, false, buffers)).md5).toBeUndefined();
     }
   });
 });

@@ -17,6 +17,7 @@ import { MemoryRateLimitStore, type RateLimitStore } from './middleware/rate-lim
 import { securityHeaders } from './middleware/security-headers.js';
 import { healthRouter } from './routes/health.js';
 import { imagesRouter } from './routes/images.js';
+import { HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
 
 export interface AppDeps {
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly lifecycle?: Lifecycle | undefined;
   /** Prometheus metrics; when left out, a fresh registry per app without process metrics. */
   readonly metrics?: Metrics | undefined;
+  /** Reused buffers for images held in memory, and their hashing worker; one per app by default. */
+  readonly heldImageBuffers?: HeldImageBuffers | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
@@ -39,6 +42,7 @@ export function createApp(
     rateLimitStore,
     lifecycle = new Lifecycle(),
     metrics = createMetrics({ processMetrics: false }),
+    heldImageBuffers = new HeldImageBuffers(),
   }: AppDeps,
 ): Koa {
   const app = new Koa();
@@ -65,7 +69,7 @@ export function createApp(
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
     metricsRouter(metrics),
-    imagesRouter({ config, store }),
+    imagesRouter({ config, store, heldImageBuffers }),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {

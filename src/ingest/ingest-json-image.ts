@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError } from '../errors.js';
 import type { ImageMimeType } from '../config.js';
-import { isStorageError, type ObjectStore } from '../storage/object-store.js';
+import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
+import type { HeldImageBuffers } from './held-image-buffers.js';
 import {
   JsonImageDecoder,
   StreamingFingerprint,
@@ -41,6 +42,8 @@ export interface StoredImage {
 
 export interface IngestContext {
   readonly store: ObjectStore;
+  /** Where held images are decoded and how they are hashed; one per app, reused. */
+  readonly heldImageBuffers: HeldImageBuffers;
   readonly limits: IngestLimits;
   readonly signal?: AbortSignal | undefined;
   /** How deeply the image is verified before it is published; strict by default. */
@@ -75,8 +78,39 @@ const storageUnavailable = (cause: unknown): AppError =>
  */
 export async function ingestJsonImage(
   body: AsyncIterable<Buffer>,
+  context: IngestContext,
+): Promise<StoredImage> {
+  let writeFailed = false;
+  const decoder = new JsonImageDecoder(
+    context.limits,
+    context.heldImageBuffers,
+    initialCapacity(context.declaredBodyBytes, context.limits),
+  );
+  try {
+    return await ingestWith(decoder, body, context, () => {
+      writeFailed = true;
+    });
+  } finally {
+    decoder.dispose(writeFailed);
+  }
+}
+
+/** How much to make room for at first: the whole image when its body declared its length. */
+function initialCapacity(
+  declaredBodyBytes: number | undefined,
+  limits: IngestLimits,
+): number | undefined {
+  return declaredBodyBytes === undefined || declaresLargeImage(declaredBodyBytes, limits)
+    ? undefined
+    : JsonImageDecoder.capacityFor(declaredBodyBytes);
+}
+
+async function ingestWith(
+  decoder: JsonImageDecoder,
+  body: AsyncIterable<Buffer>,
   {
     store,
+    heldImageBuffers,
     limits,
     signal,
     validation = defaultImageValidation,
@@ -84,16 +118,12 @@ export async function ingestJsonImage(
     scope,
     declaredBodyBytes,
   }: IngestContext,
+  /** Called when the store's write failed: the held buffer may still be read for a moment. */
+  onWriteFailed: () => void,
 ): Promise<StoredImage> {
   // A body whose declared length is past the base64 size of the threshold goes to the store
   // as soon as its type is known: holding its first megabytes would only cost memory.
   const streamEarly = declaresLargeImage(declaredBodyBytes, limits);
-  const decoder = new JsonImageDecoder(
-    limits,
-    declaredBodyBytes === undefined || streamEarly
-      ? undefined
-      : JsonImageDecoder.capacityFor(declaredBodyBytes),
-  );
   const iterator = body[Symbol.asyncIterator]();
   let finished = false;
   /** Reads and decodes one more chunk of the body; false once the body has ended. */
@@ -128,7 +158,8 @@ export async function ingestJsonImage(
   /** Reads the rest of the body (without keeping it) for the fingerprint of the whole image. */
   const readToEnd = async (): Promise<ImageFingerprint> => {
     if (heldFingerprint !== undefined) return heldFingerprint;
-    if (!streaming && finished) return fingerprintOf(decoder.heldImage(), withMd5);
+    if (!streaming && finished)
+      return fingerprintOf(decoder.heldImage(), withMd5, heldImageBuffers);
     if (!streaming) startStreaming();
     while (await readMore()) take(decoder.takeChunks());
     take(decoder.takeChunks());
@@ -154,6 +185,14 @@ export async function ingestJsonImage(
     metadata: {},
     signal,
     sharedName: idempotencyKey !== undefined,
+  };
+  const write = async (content: Buffer | Readable, options: PutOptions): Promise<void> => {
+    try {
+      await store.put(name, content, options);
+    } catch (error) {
+      onWriteFailed();
+      throw error;
+    }
   };
   const validator = new ImageValidator(
     type.contentType,
@@ -202,7 +241,7 @@ export async function ingestJsonImage(
   if (finished) {
     const image = decoder.heldImage();
     // The hash runs on the thread pool while the event loop walks the container.
-    const fingerprinting = fingerprintOf(image, withMd5);
+    const fingerprinting = fingerprintOf(image, withMd5, heldImageBuffers);
     try {
       await validator.write(image);
       await validator.finish();
@@ -212,7 +251,7 @@ export async function ingestJsonImage(
     }
     heldFingerprint = await fingerprinting;
     const stored = await putOrExplain(
-      store.put(name, image, { ...putOptions, metadata: { sha256: heldFingerprint.sha256 } }),
+      write(image, { ...putOptions, metadata: { sha256: heldFingerprint.sha256 } }),
       undefined,
       onExists,
     );
@@ -252,11 +291,7 @@ export async function ingestJsonImage(
   }
   const stream = Readable.from(rest(), { objectMode: false });
   try {
-    const stored = await putOrExplain(
-      store.put(name, stream, putOptions),
-      () => bodyFailure,
-      onExists,
-    );
+    const stored = await putOrExplain(write(stream, putOptions), () => bodyFailure, onExists);
     return stored ?? describe(streamedFingerprint.digest());
   } catch (error) {
     // Belt and braces: should a driver ever commit a stream that ended in an error, the

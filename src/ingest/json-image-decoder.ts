@@ -1,8 +1,9 @@
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { maxDecodedLength } from './base64.js';
 import { DataUriDecoder } from './data-uri.js';
 import { JsonDataScanner } from './json-body.js';
+import type { HeldImageBuffers } from './held-image-buffers.js';
 
 export interface JsonImageLimits {
   readonly maxImageBytes: number;
@@ -33,11 +34,15 @@ export class JsonImageDecoder {
   private streamed: Buffer[] = [];
   private decodedBytes = 0;
 
+  /** The buffer the held bytes went into, kept after stopHolding until dispose gives it back. */
+  private handedOut: Buffer | undefined;
+
   constructor(
     private readonly limits: JsonImageLimits,
+    private readonly buffers: HeldImageBuffers,
     initialCapacity = defaultInitialCapacity,
   ) {
-    this.held = Buffer.allocUnsafe(initialCapacity);
+    this.held = buffers.acquire(initialCapacity);
     const dataUri = this.dataUri;
     this.scanner = new JsonDataScanner(
       {
@@ -82,10 +87,22 @@ export class JsonImageDecoder {
   /** Switches to streaming; returns the bytes held until now (never written to again). */
   stopHolding(): Buffer {
     const image = this.heldImage();
+    this.handedOut = this.held;
     this.holding = false;
     this.held = Buffer.alloc(0);
     this.heldBytes = 0;
     return image;
+  }
+
+  /**
+   * Gives the held buffer back for reuse, once nothing reads it any more: after the store's
+   * write (tell whether it failed), or when the upload ended before one.
+   */
+  dispose(afterFailedWrite: boolean): void {
+    this.buffers.release(this.handedOut ?? this.held, afterFailedWrite);
+    this.handedOut = undefined;
+    this.held = Buffer.alloc(0);
+    this.heldBytes = 0;
   }
 
   /** While streaming: the bytes decoded since the last call, in order. */
@@ -133,8 +150,9 @@ export class JsonImageDecoder {
   private reserve(room: number): void {
     const needed = this.heldBytes + room;
     if (needed <= this.held.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, this.held.length * 2));
+    const grown = this.buffers.acquire(Math.max(needed, this.held.length * 2));
     this.held.copy(grown, 0, 0, this.heldBytes);
+    this.buffers.release(this.held);
     this.held = grown;
   }
 }
@@ -146,18 +164,15 @@ export interface ImageFingerprint {
   readonly md5: string | undefined;
 }
 
-/**
- * The fingerprint of an image held whole. sha256 goes through WebCrypto, which hashes on
- * libuv's thread pool: the event loop, which bounds the service on a small machine, is free
- * for other requests meanwhile. (A worker thread reading the image in shared memory would
- * avoid WebCrypto's copy, but the worker keeps every SharedArrayBuffer it was sent alive until
- * its own rare garbage collections: measured, 630 MiB of RSS growth in bench scenario a.)
- */
-export async function fingerprintOf(image: Buffer, withMd5: boolean): Promise<ImageFingerprint> {
-  const digest = await webcrypto.subtle.digest('SHA-256', image);
+/** The fingerprint of an image held whole; sha256 off the event loop where it can be. */
+export async function fingerprintOf(
+  image: Buffer,
+  withMd5: boolean,
+  buffers: HeldImageBuffers,
+): Promise<ImageFingerprint> {
   return {
     bytes: image.length,
-    sha256: Buffer.from(digest).toString('hex'),
+    sha256: await buffers.sha256(image),
     md5: withMd5 ? createHash('md5').update(image).digest('base64') : undefined,
   };
 }

@@ -5,12 +5,14 @@ import { AppError } from '../../errors.js';
 import type { CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
 import { ingestJsonImage } from '../../ingest/ingest-json-image.js';
+import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 
 export interface ImagesRouteDeps {
   readonly config: Config;
   readonly store: ObjectStore;
+  readonly heldImageBuffers: HeldImageBuffers;
 }
 
 /** Counts the body as it streams in, so a body without Content-Length is bounded too. */
@@ -47,7 +49,7 @@ function callerScope(state: Partial<CallerState>): string {
   return caller === undefined || caller.kind === 'anonymous' ? '' : `${caller.kind}:${caller.id}`;
 }
 
-export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
+export function imagesRouter({ config, store, heldImageBuffers }: ImagesRouteDeps): Router {
   const router = new Router();
 
   router.post('/v1/images', async (ctx) => {
@@ -68,6 +70,7 @@ export function imagesRouter({ config, store }: ImagesRouteDeps): Router {
     const idempotencyKey = parseIdempotencyKey(ctx.get('Idempotency-Key') || undefined);
     const image = await ingestJsonImage(limitBody(ctx.req, config.maxBodyBytes), {
       store,
+      heldImageBuffers,
       limits: config,
       signal: clientGoneSignal(ctx),
       validation: {

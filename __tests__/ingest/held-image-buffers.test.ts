@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HeldImageBuffers } from '../../src/ingest/held-image-buffers.js';
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+let buffers: HeldImageBuffers;
+afterEach(async () => {
+  await buffers.close();
+});
+
+describe('HeldImageBuffers', () => {
+  it('gives a released slab to the next image that fits it', () => {
+    buffers = new HeldImageBuffers(1024 * 1024);
+    const first = buffers.acquire(1000);
+    expect(first.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(first.length).toBeGreaterThanOrEqual(1000);
+    buffers.release(first);
+    expect(buffers.acquire(2000).buffer).toBe(first.buffer);
+    // Taken again: the next image gets a slab of its own.
+    expect(buffers.acquire(2000).buffer).not.toBe(first.buffer);
+  });
+
+  it('hashes slabs on the worker and everything else here, to the same sha256', async () => {
+    buffers = new HeldImageBuffers(1024 * 1024);
+    const images = Array.from({ length: 12 }, (_, index) => {
+      const slab = buffers.acquire(50_000 + index);
+      slab.fill(index + 1);
+      return slab.subarray(0, 50_000 + index * 1000);
+    });
+    const privateImage = Buffer.alloc(30_000, 7);
+    const hashes = await Promise.all(
+      [...images, privateImage].map((image) => buffers.sha256(image)),
+    );
+    expect(hashes).toEqual([...images, privateImage].map(sha256));
+  });
+
+  it('hands out private buffers once its slabs reach the bound', () => {
+    buffers = new HeldImageBuffers(256 * 1024);
+    const slabs = [buffers.acquire(100_000), buffers.acquire(100_000)];
+    expect(slabs.every((slab) => slab.buffer instanceof SharedArrayBuffer)).toBe(true);
+    const overflow = buffers.acquire(100_000);
+    expect(overflow.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    // A private buffer given back is not pooled.
+    buffers.release(overflow);
+    expect(buffers.acquire(100_000).buffer).not.toBe(overflow.buffer);
+  });
+
+  it('keeps a slab whose write failed out of use for a while', async () => {
+    buffers = new HeldImageBuffers(1024 * 1024);
+    const slab = buffers.acquire(1000);
+    buffers.release(slab, true);
+    const meanwhile = buffers.acquire(1000);
+    expect(meanwhile.buffer).not.toBe(slab.buffer);
+    await sleep(1200);
+    expect(buffers.acquire(1000).buffer).toBe(slab.buffer);
+  });
+
+  it('still hashes its slabs once its worker is gone', async () => {
+    buffers = new HeldImageBuffers(1024 * 1024);
+    const slab = buffers.acquire(10_000).fill(3);
+    const image = slab.subarray(0, 9_999);
+    expect(await buffers.sha256(image)).toBe(sha256(image));
+    await buffers.close();
+    expect(await buffers.sha256(image)).toBe(sha256(image));
+    // New slabs after that go to a new worker.
+    const next = buffers.acquire(10_000).fill(4);
+    expect(await buffers.sha256(next)).toBe(sha256(next));
+  });
+});
