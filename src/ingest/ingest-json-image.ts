@@ -198,7 +198,8 @@ export async function ingestJsonImage(
     const stream = Readable.from(rest(), { objectMode: false });
     try {
       const stored = await putOrExplain(
-        store.put(name, stream, putOptions),
+        // The hash is known only once the stream has ended; the store asks for it then.
+        store.put(name, stream, { ...putOptions, finalMetadata: () => decoded.metadata() }),
         () => (validationFailure as Error | undefined) ?? decoded.failure(),
         onExists,
       );
