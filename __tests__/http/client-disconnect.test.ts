@@ -167,6 +167,8 @@ describe('clients that disconnect mid-upload', () => {
       GCS_PROJECT_ID: 'test-project',
       GCS_API_ENDPOINT: emulatorEndpoint(),
       STREAMING_THRESHOLD_BYTES: '65536',
+      // Small chunks, so that many clients vanish after chunks reached an upload session.
+      GCS_CHUNK_BYTES: '262144',
     });
     const store = await createStore(config);
     const app = createApp(config, { store, logger: pino({ level: 'silent' }) });
