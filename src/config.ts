@@ -41,6 +41,12 @@ export interface GcsStorageConfig {
   readonly projectId: string | undefined;
   /** Points the client at an emulator; credentials are then not needed. */
   readonly apiEndpoint: string | undefined;
+  /**
+   * Size of one request of a streamed (resumable) upload (GCS_CHUNK_BYTES): a multiple of
+   * 256 KiB, as GCS requires of every chunk but the last. Each streamed upload holds at most
+   * two chunks in memory.
+   */
+  readonly chunkBytes: number;
 }
 
 export interface Config {
@@ -235,6 +241,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       bucket,
       projectId: read(env, 'GCS_PROJECT_ID'),
       apiEndpoint: readUrl(env, 'GCS_API_ENDPOINT'),
+      chunkBytes: readChunkBytes(env),
     };
   } else {
     throw new ConfigError('STORAGE_DRIVER', `must be "local" or "gcs", got "${driver}"`);
@@ -316,6 +323,20 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 function isSameOrInside(child: string, parent: string): boolean {
   const relative = path.relative(parent, child);
   return relative === '' || (!path.isAbsolute(relative) && relative.split(path.sep)[0] !== '..');
+}
+
+/** GCS refuses a non-final chunk whose size is not a multiple of 256 KiB. */
+const gcsChunkGranule = 256 * 1024;
+
+function readChunkBytes(env: Env): number {
+  const value = readInteger(env, 'GCS_CHUNK_BYTES', 4 * 1024 * 1024, gcsChunkGranule, 2 ** 30);
+  if (value % gcsChunkGranule !== 0) {
+    throw new ConfigError(
+      'GCS_CHUNK_BYTES',
+      `must be a multiple of 262144 (256 KiB), got ${value}`,
+    );
+  }
+  return value;
 }
 
 function readList(env: Env, name: string): string[] {

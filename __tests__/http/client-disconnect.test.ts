@@ -177,6 +177,8 @@ describe('clients that disconnect mid-upload', () => {
       // Decode validation spools the streamed image to SPOOL_DIR as it arrives.
       IMAGE_VALIDATION: 'decode',
       SPOOL_DIR: spoolDir,
+      // Small chunks, so that many clients vanish after chunks reached an upload session.
+      GCS_CHUNK_BYTES: '262144',
     });
     const store = await createStore(config);
     const app = createApp(config, { store, logger: pino({ level: 'silent' }) });

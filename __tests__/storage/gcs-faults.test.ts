@@ -112,6 +112,11 @@ async function expectStoredExactly(bucket: Bucket, name: string, bytes: Buffer):
   expect(sha256(stored)).toBe(sha256(bytes));
 }
 
+/** Every connection through the proxy is closed once it has carried `bytes` upstream. */
+async function cutConnectionsAfter(bytes: number): Promise<void> {
+  await proxy.addToxic('cut', { type: 'limit_data', stream: 'upstream', attributes: { bytes } });
+}
+
 function expectUnavailable(response: request.Response, ms: number): void {
   expect(response.status).toBe(503);
   expect(response.body).toEqual({
@@ -212,11 +217,7 @@ describe('GCS behind a fault proxy', () => {
 
   it('answers 503 within the deadline when the connection is cut mid-body, leaving nothing', async () => {
     const { app, store, bucket } = await harness();
-    await proxy.addToxic('cut', {
-      type: 'limit_data',
-      stream: 'upstream',
-      attributes: { bytes: 200_000 }, // well inside the 1 MiB body
-    });
+    await cutConnectionsAfter(200_000); // well inside the 1 MiB body
     const { response, ms } = await upload(app, dataUri('image/jpeg', large));
     expectUnavailable(response, ms);
     expect(await settledObjects(store, bucket)).toEqual([]);
@@ -224,11 +225,7 @@ describe('GCS behind a fault proxy', () => {
 
   it('answers 503 when a streamed upload is cut mid-body, leaving nothing', async () => {
     const { app, store, bucket } = await harness({ STREAMING_THRESHOLD_BYTES: '65536' });
-    await proxy.addToxic('cut', {
-      type: 'limit_data',
-      stream: 'upstream',
-      attributes: { bytes: 200_000 },
-    });
+    await cutConnectionsAfter(200_000);
     const { response, ms } = await upload(app, dataUri('image/jpeg', large));
     expectUnavailable(response, ms);
     expect(await settledObjects(store, bucket)).toEqual([]);
@@ -338,6 +335,86 @@ describe('streamed uploads (larger than the streaming threshold)', () => {
     expect(status).toBe(503);
     expect(json.error?.code).toBe('storage_unavailable');
     expect(ms).toBeLessThan(storeTimeoutMs + marginMs);
+    expect(await settledObjects(store, bucket)).toEqual([]);
+  });
+});
+
+describe('streamed uploads as resumable sessions in 256 KiB chunks', () => {
+  const chunked = { STREAMING_THRESHOLD_BYTES: '65536', GCS_CHUNK_BYTES: '262144' };
+
+  it('store a streamed image in several chunks, with its content type and sha256', async () => {
+    const { app, bucket } = await harness(chunked);
+    const { response } = await upload(app, dataUri('image/jpeg', large));
+    expect(response.status).toBe(201);
+    const name = nameOf(response);
+    await expectStoredExactly(bucket, name, large);
+    const [metadata] = await bucket.file(name).getMetadata();
+    expect(metadata.contentType).toBe('image/jpeg');
+    expect(metadata.metadata).toEqual({ sha256: sha256(large) });
+  });
+
+  it('retry the opening of the session while the store refuses connections, then store', async () => {
+    const { app, bucket, retries } = await harness(chunked);
+    await proxy.setEnabled(false);
+    const healed = new Promise((resolve) => setTimeout(resolve, 400)).then(() =>
+      proxy.setEnabled(true),
+    );
+    try {
+      const { response, ms } = await upload(app, dataUri('image/jpeg', large));
+      await healed;
+      expect(response.status).toBe(201);
+      expect(ms).toBeLessThan(storeTimeoutMs + marginMs);
+      expect(retries()).toBeGreaterThan(0);
+      await expectStoredExactly(bucket, nameOf(response), large);
+    } finally {
+      await healed;
+    }
+  });
+
+  // On real GCS the status query after the reset answers 308 with the persisted range and the
+  // chunk is resent from there. fake-gcs-server 1.56.1 instead finalizes the session on that
+  // query (see gcs-store.test.ts): the store must notice the object it did not finish, answer
+  // 503 and remove it, never publish a truncated image.
+  it('after a reset mid-chunk, ask the session for its offset; never leave a truncated object', async () => {
+    const { app, store, bucket, retries } = await harness(chunked);
+    await cutConnectionsAfter(150_000); // inside the first 256 KiB chunk
+    const { response, ms } = await upload(app, dataUri('image/jpeg', large));
+    expectUnavailable(response, ms);
+    expect(retries()).toBeGreaterThan(0);
+    expect(await settledObjects(store, bucket)).toEqual([]);
+  });
+
+  it('answer 503 within the deadline while the store is unreachable, leaving nothing', async () => {
+    const { app, store, bucket } = await harness(chunked);
+    await proxy.setEnabled(false);
+    try {
+      const { response, ms } = await upload(app, dataUri('image/jpeg', large));
+      expectUnavailable(response, ms);
+    } finally {
+      await proxy.setEnabled(true);
+    }
+    expect(await settledObjects(store, bucket)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'bytes after the end of the JPEG',
+      422,
+      (bytes: Buffer) => dataUri('image/jpeg', Buffer.concat([bytes, Buffer.from('trailing')])),
+    ],
+    [
+      'a bad base64 character near the end',
+      400,
+      (bytes: Buffer) => {
+        const text = dataUri('image/jpeg', bytes);
+        const at = text.length - 100;
+        return `${text.slice(0, at)}*${text.slice(at + 1)}`;
+      },
+    ],
+  ])('refuse %s after chunks were sent, leaving nothing', async (_label, status, body) => {
+    const { app, store, bucket } = await harness(chunked);
+    const { response } = await upload(app, body(large));
+    expect(response.status).toBe(status);
     expect(await settledObjects(store, bucket)).toEqual([]);
   });
 });

@@ -291,7 +291,15 @@ async function ingestWith(
   }
   const stream = Readable.from(rest(), { objectMode: false });
   try {
-    const stored = await putOrExplain(write(stream, putOptions), () => bodyFailure, onExists);
+    const stored = await putOrExplain(
+      // The hash is known only once the stream has ended; the store asks for it then.
+      write(stream, {
+        ...putOptions,
+        finalMetadata: () => ({ sha256: streamedFingerprint.digest().sha256 }),
+      }),
+      () => bodyFailure,
+      onExists,
+    );
     return stored ?? describe(streamedFingerprint.digest());
   } catch (error) {
     // Belt and braces: should a driver ever commit a stream that ended in an error, the

@@ -23,6 +23,7 @@ export async function createStore(config: Config): Promise<ObjectStore> {
   return new GcsStore(client.bucket(storage.bucket), {
     publicBaseUrl: config.publicBaseUrl,
     apiEndpoint: storage.apiEndpoint,
+    chunkBytes: storage.chunkBytes,
     retry: {
       deadlineMs: config.storeTimeoutMs,
       attemptTimeoutMs: config.storeAttemptTimeoutMs,

@@ -1,6 +1,6 @@
 import type { Bucket, File } from '@google-cloud/storage';
 import { createHash } from 'node:crypto';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   StorageError,
@@ -10,6 +10,7 @@ import {
   type StoreListener,
   type StoredObjectInfo,
 } from './object-store.js';
+import { isWrongObjectError, writeResumable } from './gcs-resumable.js';
 import {
   DeadlineExceededError,
   defaultRetryPolicy,
@@ -27,15 +28,20 @@ export interface GcsStoreOptions {
   readonly retry?: Partial<RetryPolicy> | undefined;
   /** How long a background clean-up of an uncertain write keeps trying. */
   readonly cleanupDeadlineMs?: number | undefined;
+  /** Size of one request of a streamed (resumable) upload; a multiple of 256 KiB. */
+  readonly chunkBytes?: number | undefined;
 }
+
+const defaultChunkBytes = 4 * 1024 * 1024;
 
 type Operation = 'put' | 'delete' | 'stat';
 
 /**
- * Writes each object in one request (resumable: false), with `ifGenerationMatch: 0` so an
- * object is never overwritten and a retry of the same write cannot create a second one, and
- * with the client's checksum validation on, which deletes an object whose stored bytes do not
- * match what was sent.
+ * Writes a Buffer in one request (resumable: false), with `ifGenerationMatch: 0` so an object
+ * is never overwritten and a retry of the same write cannot create a second one, and with the
+ * client's checksum validation on, which deletes an object whose stored bytes do not match
+ * what was sent. A stream goes as a resumable upload in chunks (src/storage/gcs-resumable.ts),
+ * each retried from the bytes still held, committed only once the stream ended cleanly.
  *
  * Retries are this class's own loop (src/storage/retry.ts), not the client's retryOptions:
  * the client never retries a write stream (makeWritableStream sets maxRetries: 0), its
@@ -71,6 +77,8 @@ export class GcsStore implements ObjectStore {
       preconditionOpts: { ifGenerationMatch: 0 },
     } as const;
     let outcomeUnknown = false;
+    /** The generation of the object this call is known to have created. */
+    let ours: string | undefined;
     await this.timed('put', async () => {
       try {
         if (Buffer.isBuffer(body)) {
@@ -97,27 +105,54 @@ export class GcsStore implements ObjectStore {
             options.signal,
           );
         } else {
-          // A stream is consumed once, so it gets one attempt. Its time bound cannot be a
-          // total deadline from the start: a slow client would be cut with a 503 although
-          // the store kept up. So the store is timed only where it is the one holding
-          // things up: while the write cannot drain, and after the body has fully arrived.
-          const watchdog = new AbortController();
-          const signal = AbortSignal.any([
-            ...(options.signal === undefined ? [] : [options.signal]),
-            watchdog.signal,
-          ]);
-          const destination = file.createWriteStream(writeOptions);
-          const stopWatching = watchStreamedWrite(body, destination, this.policy, watchdog);
-          outcomeUnknown = true;
-          try {
-            await runCancellable(() => pipeline(body, destination, { signal }), signal);
-          } finally {
-            stopWatching();
-          }
+          await writeResumable(
+            file,
+            body,
+            { ...writeOptions.metadata, metadata: { ...options.metadata } },
+            {
+              chunkBytes: this.options.chunkBytes ?? defaultChunkBytes,
+              policy: this.policy,
+              hooks: { isRetryable: isTransient, onRetry: () => this.emitRetry('put') },
+              signal: options.signal,
+              // From here on, a failure may hide an object the server completed.
+              onFinalChunk: () => (outcomeUnknown = true),
+              onCompleted: async (generation, signal) => {
+                ours = generation;
+                // The hash is known only now; and the emulator drops the content type of a
+                // resumable upload (GCS keeps it), so the metadata is set again in one patch.
+                const metadata = {
+                  ...writeOptions.metadata,
+                  metadata: { ...options.metadata, ...options.finalMetadata?.() },
+                };
+                await withRetries(
+                  () =>
+                    file.setMetadata(
+                      metadata,
+                      generation === undefined ? {} : { ifGenerationMatch: generation },
+                    ),
+                  this.policy,
+                  { isRetryable: isTransient, onRetry: () => this.emitRetry('put') },
+                  signal,
+                );
+              },
+              inBackground: (work) => this.track(work),
+            },
+          );
         }
       } catch (error) {
         const storageError = toStorageError(error, name);
-        if (storageError.kind !== 'exists' && outcomeUnknown && options.sharedName !== true) {
+        // A session that completed the wrong object created it: that object is ours.
+        const wrong = isWrongObjectError(error);
+        const generation = ours ?? (wrong ? error.generation : undefined);
+        if (generation !== undefined) {
+          // Our own session created this generation: removing exactly it is safe even under
+          // a shared name, and a half-described object must not stay.
+          this.cleanUpLater(name, generation);
+        } else if (
+          storageError.kind !== 'exists' &&
+          (outcomeUnknown || wrong) &&
+          options.sharedName !== true
+        ) {
           this.cleanUpLater(name);
         }
         throw storageError;
@@ -203,17 +238,32 @@ export class GcsStore implements ObjectStore {
    * nobody else will ever write, so deleting it is safe; it runs in the background, with its
    * own longer deadline, so the client gets its 503 on time.
    */
-  private cleanUpLater(name: string): void {
-    const cleanup = withRetries(
-      () => this.bucket.file(name).delete({ ignoreNotFound: true }),
-      { ...this.policy, deadlineMs: this.options.cleanupDeadlineMs ?? 5 * 60_000 },
-      { isRetryable: () => true, onRetry: () => this.emitRetry('delete') },
-    ).then(
+  private cleanUpLater(name: string, generation?: string): void {
+    this.track(
+      withRetries(
+        () =>
+          this.bucket.file(name).delete({
+            ignoreNotFound: true,
+            ...(generation === undefined ? {} : { ifGenerationMatch: generation }),
+          }),
+        { ...this.policy, deadlineMs: this.options.cleanupDeadlineMs ?? 5 * 60_000 },
+        // 412: that generation was already replaced by someone else's object; leave it.
+        {
+          isRetryable: (error) => statusOf(error) !== 412,
+          onRetry: () => this.emitRetry('delete'),
+        },
+      ),
+    );
+  }
+
+  /** Keeps background work (clean-ups, cancelled sessions) for settle() to wait on. */
+  private track(work: Promise<unknown>): void {
+    const done = work.then(
       () => undefined,
       () => undefined,
     );
-    this.cleanups.add(cleanup);
-    void cleanup.finally(() => this.cleanups.delete(cleanup));
+    this.cleanups.add(done);
+    void done.finally(() => this.cleanups.delete(done));
   }
 
   private async timed<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
@@ -234,50 +284,17 @@ export class GcsStore implements ObjectStore {
   }
 }
 
-/**
- * Aborts a streamed write when the store stalls it for longer than one attempt may take
- * (the write buffer stays full), or does not finish within the deadline once the whole body
- * has been handed over. A client that is merely slow never trips it.
- */
-function watchStreamedWrite(
-  source: Readable,
-  destination: Writable,
-  policy: RetryPolicy,
-  watchdog: AbortController,
-): () => void {
-  let stalledSince: number | undefined;
-  let finalDeadline: NodeJS.Timeout | undefined;
-  const check = setInterval(() => {
-    if (source.readableEnded) {
-      finalDeadline ??= setTimeout(
-        () => watchdog.abort(new DeadlineExceededError(policy.deadlineMs)),
-        policy.deadlineMs,
-      );
-      return;
-    }
-    if (!destination.writableNeedDrain) {
-      stalledSince = undefined;
-      return;
-    }
-    stalledSince ??= Date.now();
-    if (Date.now() - stalledSince > policy.attemptTimeoutMs) {
-      watchdog.abort(new DeadlineExceededError(policy.attemptTimeoutMs));
-    }
-  }, 50);
-  return () => {
-    clearInterval(check);
-    clearTimeout(finalDeadline);
-  };
-}
-
 /** Whether the object at `file` holds exactly the bytes we sent (size and MD5). */
 async function holdsBytes(file: File, size: number, md5: string): Promise<boolean> {
   const [metadata] = await file.getMetadata();
   return Number(metadata.size) === size && metadata.md5Hash === md5;
 }
 
+/** The HTTP status or network code of a failure (gaxios puts an HTTP status in `status`). */
 function statusOf(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  if ('code' in error && error.code !== undefined) return error.code;
+  return 'status' in error ? error.status : undefined;
 }
 
 const transientStatuses = new Set([408, 429, 500, 502, 503, 504]);

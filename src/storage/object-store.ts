@@ -8,6 +8,12 @@ export interface PutOptions {
   readonly contentType: string;
   /** Custom metadata kept with the object (GCS object metadata). */
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * More custom metadata that is only known once a streamed body has ended (its hash): called
+   * after the stream ended cleanly, before the object is committed or described, and merged
+   * over `metadata`.
+   */
+  readonly finalMetadata?: (() => Readonly<Record<string, string>>) | undefined;
   /** Aborts the write; a driver then leaves nothing behind. */
   readonly signal?: AbortSignal | undefined;
   /**
@@ -40,7 +46,8 @@ export interface ObjectStore {
   /**
    * Writes a new object, all or nothing: it never overwrites an existing name (a
    * StorageError of kind "exists" instead), and on any failure nothing remains.
-   * A Buffer body may be retried by the driver; a stream is consumed once.
+   * A Buffer body may be retried by the driver; a stream is read once, and a driver retries
+   * only from the bytes it still holds.
    */
   put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void>;
   delete(name: string): Promise<void>;
