@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 
@@ -151,6 +151,38 @@ export function cpuSeconds(pid: number, thread?: number): number {
   // The command name (field 2) may hold spaces: count fields after its closing ")".
   const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** What a Node process's threads do, by the names Node and V8 give them. */
+export type ThreadKind = 'main' | 'libuv pool' | 'V8 helpers' | 'worker threads' | 'other';
+
+function kindOf(pid: number, thread: number, name: string): ThreadKind {
+  if (thread === pid) return 'main';
+  if (name === 'libuv-worker') return 'libuv pool';
+  if (name.startsWith('node-V8Worker') || name.startsWith('V8 ')) return 'V8 helpers';
+  if (name === 'WorkerThread') return 'worker threads';
+  return 'other';
+}
+
+/** CPU seconds used so far by each kind of thread of a process (live threads only). */
+export function cpuSecondsByThreadKind(pid: number): Record<ThreadKind, number> {
+  const totals: Record<ThreadKind, number> = {
+    main: 0,
+    'libuv pool': 0,
+    'V8 helpers': 0,
+    'worker threads': 0,
+    other: 0,
+  };
+  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+    const thread = Number(entry);
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${entry}/comm`, 'utf8').trim();
+      totals[kindOf(pid, thread, name)] += cpuSeconds(pid, thread);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return totals;
 }
 
 export function rssBytes(pid: number): number {

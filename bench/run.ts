@@ -6,6 +6,8 @@ import autocannon from 'autocannon';
 import { jpegOfSize, jsonImageBody, readFixture, type RequestBody } from './bodies.ts';
 import {
   cpuSeconds,
+  cpuSecondsByThreadKind,
+  type ThreadKind,
   freePort,
   removeOnExit,
   rssBytes,
@@ -164,6 +166,10 @@ interface RunResult {
   readonly cpuMsPerRequest: number;
   /** The same for the main (event-loop) thread alone, which one core bounds. */
   readonly mainThreadCpuMsPerRequest: number;
+  /** CPU ms per answered request of each kind of thread of the server (threads that ran). */
+  readonly threadCpuMsPerRequest: Partial<Record<ThreadKind, number>>;
+  /** CPU ms per answered request of the load generator (this process). */
+  readonly clientCpuMsPerRequest: number;
   readonly ok: number;
   readonly non2xx: number;
   readonly errors: number;
@@ -323,6 +329,20 @@ async function warmUp(port: number): Promise<void> {
   }
 }
 
+/** CPU ms per request of each kind of thread that ran during the load. */
+function perRequest(
+  before: Record<ThreadKind, number>,
+  after: Record<ThreadKind, number>,
+  requests: number,
+): Partial<Record<ThreadKind, number>> {
+  const result: Partial<Record<ThreadKind, number>> = {};
+  for (const kind of Object.keys(after) as ThreadKind[]) {
+    const ms = ((after[kind] - before[kind]) * 1000) / requests;
+    if (ms > 0) result[kind] = ms;
+  }
+  return result;
+}
+
 async function runOne(
   scenario: Scenario,
   server: ServerKind,
@@ -372,10 +392,12 @@ async function runOne(
     const idle = rssBytes(process_.pid);
     const watch = watchRss(process_.pid);
     const cpuBefore = cpuSeconds(process_.pid);
-    const mainCpuBefore = cpuSeconds(process_.pid, process_.pid);
+    const threadsBefore = cpuSecondsByThreadKind(process_.pid);
+    const clientBefore = process.cpuUsage();
     const { result, seconds } = await load(port, body.json, scenario);
+    const client = process.cpuUsage(clientBefore);
     const cpu = cpuSeconds(process_.pid) - cpuBefore;
-    const mainCpu = cpuSeconds(process_.pid, process_.pid) - mainCpuBefore;
+    const threadsAfter = cpuSecondsByThreadKind(process_.pid);
     const rss = watch.stop();
     const answered = Math.max(1, result['2xx'] + result.non2xx);
 
@@ -416,7 +438,9 @@ async function runOne(
       idleRssMiB: idle / MiB,
       rssGrowthMiB: (rss.peakBytes - idle) / MiB,
       cpuMsPerRequest: (cpu * 1000) / answered,
-      mainThreadCpuMsPerRequest: (mainCpu * 1000) / answered,
+      mainThreadCpuMsPerRequest: ((threadsAfter.main - threadsBefore.main) * 1000) / answered,
+      threadCpuMsPerRequest: perRequest(threadsBefore, threadsAfter, answered),
+      clientCpuMsPerRequest: (client.user + client.system) / 1000 / answered,
       ok: result['2xx'],
       non2xx: result.non2xx,
       errors: result.errors,
@@ -521,6 +545,22 @@ function report(
       `image-ingest / ceiling: req/s ${ratio(service?.rps, bare?.rps)}; ` +
       `baseline / ceiling: req/s ${ratio(baseline?.rps, bare?.rps)}`,
   ];
+  lines.push(
+    'CPU ms per request by thread: ' +
+      results
+        .map(
+          (r) =>
+            `${serverLabels[r.server]}: ` +
+            Object.entries(r.threadCpuMsPerRequest)
+              .map(([kind, ms]) => `${kind} ${fixed(ms, 2)}`)
+              .join(', '),
+        )
+        .join('; ') +
+      `; load generator (autocannon, in the bench process): ${fixed(
+        Math.max(...results.map((r) => r.clientCpuMsPerRequest)),
+        2,
+      )} at most`,
+  );
   const targets = scenario.targets;
   if (targets !== undefined && service !== undefined) {
     const checks: string[] = [];
