@@ -44,6 +44,10 @@ interface Scenario {
    * each, and a time limit would cut most of them off.
    */
   readonly load: { readonly seconds: number } | { readonly requestsPerConnection: number };
+  /** IMAGE_VALIDATION for both servers, whatever --validation says. */
+  readonly validation?: 'structure' | 'decode';
+  /** A scenario that differs from this one only in its validation: the cost of decoding. */
+  readonly sameButStructure?: string;
   /** Informational targets from the issue, for image-ingest; none in smoke runs. */
   readonly targets?: {
     readonly maxRssGrowthMiB?: number;
@@ -78,6 +82,15 @@ function defaultScenarios(smoke: boolean): Scenario[] {
         connections: 64,
         load: { seconds: 1 },
       },
+      {
+        key: 'e',
+        title: '(e) ~1 MiB JPEG, every pixel decoded',
+        imageBytes: 0,
+        connections: 16,
+        load: { seconds: 1 },
+        validation: 'decode',
+        sameButStructure: 'a',
+      },
     ];
   }
   return [
@@ -111,6 +124,16 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       imageBytes: 100 * KiB,
       connections: 64,
       load: { seconds: 15 },
+      targets: { minRpsVsBaseline: 1 },
+    },
+    {
+      key: 'e',
+      title: '(e) ~1 MiB JPEG (large.jpg), every pixel decoded by sharp on both servers',
+      imageBytes: 0,
+      connections: 16,
+      load: { seconds: 15 },
+      validation: 'decode',
+      sameButStructure: 'a',
       targets: { minRpsVsBaseline: 1 },
     },
   ];
@@ -180,7 +203,7 @@ interface RunResult {
 const { values: args } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'a,b,c,d' },
+    scenarios: { type: 'string', default: 'a,b,c,d,e' },
     servers: { type: 'string', default: 'service,baseline,bare' },
     storage: { type: 'string' },
     duration: { type: 'string' },
@@ -198,7 +221,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,c,d     which scenarios to run
+  --scenarios a,b,c,d,e   which scenarios to run
   --servers service,baseline,bare
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
   --duration SECONDS      load duration of the time-based scenarios (a, d)
@@ -365,7 +388,7 @@ async function runOne(
     // The load generator is one address at high concurrency: throttling it is not measured.
     RATE_LIMIT: '0',
     MAX_CONCURRENT_UPLOADS: '1000',
-    IMAGE_VALIDATION: args.validation ?? 'structure',
+    IMAGE_VALIDATION: scenario.validation ?? args.validation ?? 'structure',
     ...(storage?.env ?? {}),
     ...extraEnv,
   };
@@ -494,6 +517,8 @@ function report(
   storageDriver: 'local' | 'gcs',
   body: RequestBody,
   results: RunResult[],
+  /** The results of `scenario.sameButStructure` on the same storage, when it ran. */
+  structureResults: readonly RunResult[] | undefined,
 ): string {
   const rows = [
     [
@@ -538,7 +563,9 @@ function report(
       ('seconds' in scenario.load
         ? `${scenario.load.seconds} s`
         : `${scenario.load.requestsPerConnection * scenario.connections} requests`) +
-      (args.validation === undefined ? '' : `; IMAGE_VALIDATION=${args.validation}`),
+      (scenario.validation === undefined && args.validation === undefined
+        ? ''
+        : `; IMAGE_VALIDATION=${scenario.validation ?? args.validation}`),
     table(rows),
     `image-ingest / baseline: req/s ${ratio(service?.rps, baseline?.rps)}, ` +
       `RSS growth ${ratio(service?.rssGrowthMiB, baseline?.rssGrowthMiB)}; ` +
@@ -583,10 +610,29 @@ function report(
     }
     lines.push(`targets (issue 3, image-ingest): ${checks.join('; ')}`);
   }
+  if (structureResults !== undefined) lines.push(decodingShare(results, structureResults));
   for (const r of results) {
     for (const problem of r.problems) lines.push(`PROBLEM ${serverLabels[r.server]}: ${problem}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * What decoding every pixel costs each server, from two runs that differ only in validation:
+ * the extra CPU per request, and its share of the request's CPU with decoding.
+ */
+function decodingShare(decoded: readonly RunResult[], structure: readonly RunResult[]): string {
+  const parts: string[] = [];
+  for (const withDecode of decoded) {
+    const without = structure.find((r) => r.server === withDecode.server);
+    if (without === undefined || withDecode.server === 'bare') continue;
+    const extra = withDecode.cpuMsPerRequest - without.cpuMsPerRequest;
+    parts.push(
+      `${serverLabels[withDecode.server]} ${fixed(extra, 2)} ms of ${fixed(withDecode.cpuMsPerRequest, 2)} ` +
+        `(${fixed((100 * extra) / withDecode.cpuMsPerRequest, 0)}%)`,
+    );
+  }
+  return `decoding, CPU per request (this run minus the structure-only run): ${parts.join('; ')}`;
 }
 
 let failed = false;
@@ -595,6 +641,7 @@ process.stdout.write(
     `${fixed(os.totalmem() / 1024 ** 3)} GiB RAM; storage: ${storages.join(', ')}` +
     `${args.smoke ? '; SMOKE run (small sizes, no targets)' : ''}\n`,
 );
+const resultsByScenario = new Map<string, RunResult[]>();
 try {
   for (const scenario of chosen) {
     const body = jsonImageBody(jpegOfSize(scenario.imageBytes));
@@ -611,7 +658,12 @@ try {
         }
       }
       if (results.some((r) => r.problems.length > 0)) failed = true;
-      process.stdout.write(report(scenario, storageDriver, body, results));
+      resultsByScenario.set(`${scenario.key}/${storageDriver}`, results);
+      const structureResults =
+        scenario.sameButStructure === undefined
+          ? undefined
+          : resultsByScenario.get(`${scenario.sameButStructure}/${storageDriver}`);
+      process.stdout.write(report(scenario, storageDriver, body, results, structureResults));
     }
   }
 } finally {
