@@ -22,18 +22,19 @@ describe('HeldImageBuffers', () => {
     expect(buffers.acquire(2000).buffer).not.toBe(first.buffer);
   });
 
-  it('hashes slabs on the worker and everything else here, to the same sha256', async () => {
-    buffers = new HeldImageBuffers(1024 * 1024);
-    const images = Array.from({ length: 12 }, (_, index) => {
-      const slab = buffers.acquire(50_000 + index);
+  it('hashes slab images on the worker and private ones here, to the same sha256', async () => {
+    buffers = new HeldImageBuffers(16 * 1024 * 1024);
+    const large = Array.from({ length: 12 }, (_, index) => {
+      const slab = buffers.acquire(300_000 + index * 1000);
       slab.fill(index + 1);
-      return slab.subarray(0, 50_000 + index * 1000);
+      return slab.subarray(0, 300_000 + index * 1000);
     });
-    const privateImage = Buffer.alloc(30_000, 7);
-    const hashes = await Promise.all(
-      [...images, privateImage].map((image) => buffers.sha256(image)),
-    );
-    expect(hashes).toEqual([...images, privateImage].map(sha256));
+    const small = buffers.acquire(50_000).fill(9).subarray(0, 50_000);
+    const privateImage = Buffer.alloc(300_000, 7);
+    const images = [...large, small, privateImage];
+    const hashes = await Promise.all(images.map((image) => buffers.sha256(image)));
+    expect(hashes).toEqual(images.map(sha256));
+    expect(buffers.hashedOnWorker).toBe(large.length + 1);
   });
 
   it('hands out private buffers once its slabs reach the bound', () => {
@@ -58,14 +59,16 @@ describe('HeldImageBuffers', () => {
   });
 
   it('still hashes its slabs once its worker is gone', async () => {
-    buffers = new HeldImageBuffers(1024 * 1024);
-    const slab = buffers.acquire(10_000).fill(3);
-    const image = slab.subarray(0, 9_999);
+    buffers = new HeldImageBuffers(4 * 1024 * 1024);
+    const image = buffers.acquire(300_000).fill(3).subarray(0, 299_999);
     expect(await buffers.sha256(image)).toBe(sha256(image));
+    expect(buffers.hashedOnWorker).toBe(1);
     await buffers.close();
     expect(await buffers.sha256(image)).toBe(sha256(image));
+    expect(buffers.hashedOnWorker).toBe(1);
     // New slabs after that go to a new worker.
-    const next = buffers.acquire(10_000).fill(4);
+    const next = buffers.acquire(300_000).fill(4);
     expect(await buffers.sha256(next)).toBe(sha256(next));
+    expect(buffers.hashedOnWorker).toBe(2);
   });
 });

@@ -69,6 +69,7 @@ export class HeldImageBuffers {
   /** Slabs by the memory their buffers view: how a buffer handed out is recognised. */
   private readonly slabs = new Map<SharedArrayBuffer, Slab>();
   private slabBytes = 0;
+  private workerHashes = 0;
 
   constructor(private readonly maxPooledBytes = 64 * 1024 * 1024) {}
 
@@ -115,9 +116,17 @@ export class HeldImageBuffers {
         worker.postMessage({ type: 'hash', job, slab: slab.id, length: image.length });
       });
       // undefined: the worker failed under this job; the hash is still owed.
-      if (hash !== undefined) return hash;
+      if (hash !== undefined) {
+        this.workerHashes += 1;
+        return hash;
+      }
     }
     return createHash('sha256').update(image).digest('hex');
+  }
+
+  /** How many images the worker has hashed (the rest were hashed on the event loop). */
+  get hashedOnWorker(): number {
+    return this.workerHashes;
   }
 
   /** Stops the worker (it never keeps the process alive while idle, so this is optional). */
