@@ -135,7 +135,7 @@ export function track(child: ChildProcess): void {
   child.once('exit', () => children.delete(child));
 }
 
-function statusKib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function statusKib(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   if (match === null) throw new Error(`no ${field} in /proc/${pid}/status`);
@@ -189,9 +189,17 @@ export function rssBytes(pid: number): number {
   return statusKib(pid, 'VmRSS') * 1024;
 }
 
+/** The anonymous part of the resident set: memory the process allocated, not mapped files. */
+export function anonRssBytes(pid: number): number {
+  return statusKib(pid, 'RssAnon') * 1024;
+}
+
 export interface RssWatch {
-  /** Stops polling; returns the highest RSS seen (polled, or the kernel's high-water mark). */
-  stop(): { peakBytes: number; samples: number; hwmTrusted: boolean };
+  /**
+   * Stops polling; returns the highest RSS seen (polled, or the kernel's high-water mark) and
+   * the highest anonymous RSS polled (the kernel keeps no peak of that).
+   */
+  stop(): { peakBytes: number; peakAnonBytes: number; samples: number; hwmTrusted: boolean };
 }
 
 /**
@@ -208,10 +216,12 @@ export function watchRss(pid: number, intervalMs = 20): RssWatch {
     hwmTrusted = false;
   }
   let peak = rssBytes(pid);
+  let peakAnon = anonRssBytes(pid);
   let samples = 1;
   const timer = setInterval(() => {
     try {
       peak = Math.max(peak, rssBytes(pid));
+      peakAnon = Math.max(peakAnon, anonRssBytes(pid));
       samples++;
     } catch {
       // The process has gone; the run will report its failure.
@@ -222,11 +232,12 @@ export function watchRss(pid: number, intervalMs = 20): RssWatch {
       clearInterval(timer);
       try {
         peak = Math.max(peak, rssBytes(pid));
+        peakAnon = Math.max(peakAnon, anonRssBytes(pid));
         if (hwmTrusted) peak = Math.max(peak, statusKib(pid, 'VmHWM') * 1024);
       } catch {
         // As above.
       }
-      return { peakBytes: peak, samples, hwmTrusted };
+      return { peakBytes: peak, peakAnonBytes: peakAnon, samples, hwmTrusted };
     },
   };
 }

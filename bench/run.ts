@@ -10,6 +10,7 @@ import {
   type ThreadKind,
   freePort,
   removeOnExit,
+  anonRssBytes,
   rssBytes,
   startNodeServer,
   track,
@@ -185,6 +186,8 @@ interface RunResult {
   readonly p99: number;
   readonly idleRssMiB: number;
   readonly rssGrowthMiB: number;
+  /** The same for anonymous memory alone (no mapped files: sharp maps the file it decodes). */
+  readonly anonRssGrowthMiB: number;
   /** CPU time of the whole server process per answered request, in ms (all threads). */
   readonly cpuMsPerRequest: number;
   /** The same for the main (event-loop) thread alone, which one core bounds. */
@@ -413,6 +416,7 @@ async function runOne(
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     const idle = rssBytes(process_.pid);
+    const idleAnon = anonRssBytes(process_.pid);
     const watch = watchRss(process_.pid);
     const cpuBefore = cpuSeconds(process_.pid);
     const threadsBefore = cpuSecondsByThreadKind(process_.pid);
@@ -460,6 +464,7 @@ async function runOne(
       p99: result.latency.p99,
       idleRssMiB: idle / MiB,
       rssGrowthMiB: (rss.peakBytes - idle) / MiB,
+      anonRssGrowthMiB: (rss.peakAnonBytes - idleAnon) / MiB,
       cpuMsPerRequest: (cpu * 1000) / answered,
       mainThreadCpuMsPerRequest: ((threadsAfter.main - threadsBefore.main) * 1000) / answered,
       threadCpuMsPerRequest: perRequest(threadsBefore, threadsAfter, answered),
@@ -529,6 +534,7 @@ function report(
       'p99 ms',
       'idle RSS MiB',
       'peak RSS growth MiB',
+      'anon growth MiB',
       'CPU ms/req',
       'main ms/req',
       '2xx',
@@ -543,6 +549,7 @@ function report(
       fixed(r.p99, 0),
       fixed(r.idleRssMiB),
       fixed(r.rssGrowthMiB),
+      fixed(r.anonRssGrowthMiB),
       fixed(r.cpuMsPerRequest, 2),
       fixed(r.mainThreadCpuMsPerRequest, 2),
       String(r.ok),

@@ -2,6 +2,7 @@ import { Storage } from '@google-cloud/storage';
 import type { Config } from '../config.js';
 import { GcsStore } from './gcs-store.js';
 import { LocalStore } from './local-store.js';
+import { loadNativeCrc32cGenerator } from './native-crc32c.js';
 import type { ObjectStore } from './object-store.js';
 
 /** Builds the store the configuration names, ready to use. */
@@ -13,7 +14,9 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     await store.init();
     return store;
   }
+  const crc32cGenerator = await loadNativeCrc32cGenerator();
   const client = new Storage({
+    ...(crc32cGenerator === undefined ? {} : { crc32cGenerator }),
     // GcsStore runs its own bounded retry loop; the client's (600 s by default) would nest
     // inside it and outlive the deadline.
     retryOptions: { autoRetry: false },
