@@ -151,6 +151,74 @@ describe('JsonImageDecoder', () => {
   });
 });
 
+describe('JsonImageDecoder at every split position', () => {
+  const image = photo.subarray(0, 700);
+  const payload = image.toString('base64');
+  const valid: ReadonlyArray<readonly [string, Buffer]> = [
+    ['plain', bodyOf(`data:image/jpeg;base64,${payload}`)],
+    ['Android line breaks', bodyOf(`data:image/jpeg;base64,${wrapLines(payload, 76, '\n')}`)],
+    ['"\\/" escapes (PHP)', bodyOf(`data:image/jpg;base64,${payload}`, true)],
+    ['no padding', bodyOf(`data:image/jpeg;base64,${payload.replace(/=+$/, '')}`)],
+    [
+      'a \\u escape, and a "data" member nested before the real one',
+      Buffer.from(
+        '{"a":{"data":1},"data":"data:image/jpeg;base64,' +
+          payload.slice(0, 8) +
+          '\\u00' +
+          payload.charCodeAt(8).toString(16) +
+          payload.slice(9) +
+          '"}',
+      ),
+    ],
+  ];
+
+  it.each(valid)('%s: the same bytes as JSON.parse + Buffer.from, cut anywhere', (_, body) => {
+    const { data } = JSON.parse(body.toString()) as { data: string };
+    const expected = Buffer.from(data.slice(data.indexOf(',') + 1), 'base64');
+    expect(expected.equals(image)).toBe(true);
+    for (let cut = 0; cut <= body.length; cut += 1) {
+      for (const drive of [
+        { initialCapacity: undefined, streamAfterChunk: undefined },
+        { initialCapacity: JsonImageDecoder.capacityFor(body.length), streamAfterChunk: undefined },
+        { initialCapacity: 16, streamAfterChunk: 0 },
+      ]) {
+        const decoded = decode(splitAt(body, [cut, cut + 3]), drive);
+        if (!decoded.equals(expected)) throw new Error(`differs when cut at ${cut}`);
+      }
+    }
+  });
+
+  it('refuses a corrupted byte at any position with one of its own errors, never a crash', () => {
+    const body = valid[1]![1];
+    const allowed: ErrorCode[] = [
+      'invalid_json',
+      'missing_data',
+      'invalid_data_uri',
+      'invalid_base64',
+      'payload_too_large',
+    ];
+    for (let position = 0; position < body.length; position += 1) {
+      for (const replacement of [0x00, 0x22, 0x5c, 0x7d, 0x25, 0x3d]) {
+        const corrupted = Buffer.from(body);
+        corrupted[position] = replacement;
+        let outcome: unknown;
+        try {
+          decode(splitAt(corrupted, [position, position + 1]), {
+            initialCapacity: undefined,
+            streamAfterChunk: 0,
+          });
+          continue; // Some replacements still leave a valid body.
+        } catch (error) {
+          outcome = error;
+        }
+        if (!isAppError(outcome) || !allowed.includes(outcome.code)) {
+          throw new Error(`byte ${replacement} at ${position}: ${String(outcome)}`);
+        }
+      }
+    }
+  });
+});
+
 describe('Base64Decoder.writeInto', () => {
   it('refuses a target without room instead of dropping bytes', () => {
     const decoder = new Base64Decoder();
