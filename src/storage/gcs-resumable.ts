@@ -128,7 +128,8 @@ export async function writeResumable(
   try {
     // At most two chunks in memory: one being sent, one filling. When both are full the
     // reading waits for the send, and the stream's backpressure pauses the client.
-    let filling = Buffer.allocUnsafe(chunkBytes);
+    let filling: Buffer = Buffer.allocUnsafe(chunkBytes);
+    let inFlight: Buffer | undefined;
     let filled = 0;
     let sent = 0;
     for await (const piece of body as AsyncIterable<Buffer>) {
@@ -138,9 +139,13 @@ export async function writeResumable(
         position += copied;
         if (filled === chunkBytes) {
           await sending;
+          // The chunk sent before is persisted: its buffer takes the next one. Two buffers
+          // per upload in all, rather than a new one a chunk for the collector to find.
+          const next = inFlight ?? Buffer.allocUnsafe(chunkBytes);
           startSending(filling, sent);
+          inFlight = filling;
           sent += chunkBytes;
-          filling = Buffer.allocUnsafe(chunkBytes);
+          filling = next;
           filled = 0;
         }
       }
