@@ -17,7 +17,7 @@ import { MemoryRateLimitStore, type RateLimitStore } from './middleware/rate-lim
 import { securityHeaders } from './middleware/security-headers.js';
 import { healthRouter } from './routes/health.js';
 import { imagesRouter } from './routes/images.js';
-import { HeldImageBuffers } from '../ingest/held-image-buffers.js';
+import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
 
 export interface AppDeps {
@@ -29,7 +29,7 @@ export interface AppDeps {
   readonly lifecycle?: Lifecycle | undefined;
   /** Prometheus metrics; when left out, a fresh registry per app without process metrics. */
   readonly metrics?: Metrics | undefined;
-  /** Reused buffers for images held in memory, and their hashing worker; one per app by default. */
+  /** Reused buffers for images held in memory, and their hashing worker; one per process by default. */
   readonly heldImageBuffers?: HeldImageBuffers | undefined;
 }
 
@@ -42,7 +42,7 @@ export function createApp(
     rateLimitStore,
     lifecycle = new Lifecycle(),
     metrics = createMetrics({ processMetrics: false }),
-    heldImageBuffers = new HeldImageBuffers(),
+    heldImageBuffers = sharedHeldImageBuffers(),
   }: AppDeps,
 ): Koa {
   const app = new Koa();

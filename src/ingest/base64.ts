@@ -152,11 +152,13 @@ export class Base64Decoder {
         // The URL parser drops tabs and newlines before the body is percent-decoded, even
         // inside an escape: browsers read "%2\nB" as "+".
         if (byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+        // Refused as soon as it is seen, in the chunk that holds it: the JSON scanner relies
+        // on this decoder refusing a control character in the very call it is passed in.
+        if (hexValue(byte) < 0) throw this.invalidCharacter(0x25);
         this.pendingPercent.push(byte);
         if (this.pendingPercent.length < 2) continue;
         const [high, low] = this.pendingPercent.map(hexValue) as [number, number];
         this.pendingPercent = undefined;
-        if (high < 0 || low < 0) throw this.invalidCharacter(0x25);
         byte = (high << 4) | low;
         value = classOfByte[byte]!;
         if (value === percent) throw this.invalidCharacter(byte);

@@ -80,11 +80,18 @@ export class HeldImageBuffers {
     const reused = this.free.get(size)?.pop();
     if (reused !== undefined) return reused.buffer;
     if (this.slabBytes + size > this.maxPooledBytes) return Buffer.allocUnsafe(minBytes);
+    let worker: Worker;
+    try {
+      worker = this.startWorker();
+    } catch {
+      // No worker to be had (thread limits): a private buffer, hashed on this thread.
+      return Buffer.allocUnsafe(minBytes);
+    }
     const memory = new SharedArrayBuffer(size);
     const slab = { id: this.nextSlab++, memory, buffer: Buffer.from(memory) };
     this.slabs.set(memory, slab);
     this.slabBytes += size;
-    this.startWorker().postMessage({ type: 'add', slab: slab.id, memory });
+    worker.postMessage({ type: 'add', slab: slab.id, memory });
     return slab.buffer;
   }
 
@@ -96,6 +103,8 @@ export class HeldImageBuffers {
     const slab = this.slabOf(buffer);
     if (slab === undefined) return;
     const putBack = (): void => {
+      // A slab the pool forgot meanwhile (its worker went away) is left to the collector.
+      if (this.slabs.get(slab.memory) !== slab) return;
       const list = this.free.get(slab.memory.byteLength) ?? [];
       if (!list.includes(slab)) list.push(slab);
       this.free.set(slab.memory.byteLength, list);
@@ -122,6 +131,13 @@ export class HeldImageBuffers {
       }
     }
     return createHash('sha256').update(image).digest('hex');
+  }
+
+  /** Slabs handed out and not yet back in the pool (quarantined ones included). */
+  get slabsInUse(): number {
+    let free = 0;
+    for (const list of this.free.values()) free += list.length;
+    return this.slabs.size - free;
   }
 
   /** How many images the worker has hashed (the rest were hashed on the event loop). */
@@ -172,4 +188,16 @@ export class HeldImageBuffers {
     for (const resolve of this.jobs.values()) resolve(undefined);
     this.jobs.clear();
   }
+}
+
+let processWide: HeldImageBuffers | undefined;
+
+/**
+ * The pool every app of this process shares unless it is given its own: slabs and the worker
+ * are process resources, and apps made per test or per tenant should not each start a worker.
+ * Made on first call, not on import.
+ */
+export function sharedHeldImageBuffers(): HeldImageBuffers {
+  processWide ??= new HeldImageBuffers();
+  return processWide;
 }

@@ -155,14 +155,27 @@ async function ingestWith(
     streaming = true;
     return take([decoder.stopHolding()]);
   };
+  /**
+   * The store's stream of a streamed image, once started; settled when its generator is done,
+   * and resolving to the body's own failure, if the body failed.
+   */
+  const storeStream: {
+    current?: { readonly stopped: Promise<Error | undefined>; stop(): void };
+  } = {};
   /** Reads the rest of the body (without keeping it) for the fingerprint of the whole image. */
   const readToEnd = async (): Promise<ImageFingerprint> => {
     if (heldFingerprint !== undefined) return heldFingerprint;
     if (!streaming && finished)
       return fingerprintOf(decoder.heldImage(), withMd5, heldImageBuffers);
+    if (storeStream.current !== undefined) {
+      // The store gave up on its stream: let that reader stop before this one goes on.
+      storeStream.current.stop();
+      const failure = await storeStream.current.stopped;
+      if (failure !== undefined) throw failure;
+    }
     if (!streaming) startStreaming();
+    // The decoder hands out the last bytes at the closing quote, within a write.
     while (await readMore()) take(decoder.takeChunks());
-    take(decoder.takeChunks());
     return streamedFingerprint.digest();
   };
 
@@ -240,7 +253,7 @@ async function ingestWith(
 
   if (finished) {
     const image = decoder.heldImage();
-    // The hash runs on the thread pool while the event loop walks the container.
+    // A slab's hash runs on the worker thread while the event loop walks the container.
     const fingerprinting = fingerprintOf(image, withMd5, heldImageBuffers);
     try {
       await validator.write(image);
@@ -277,25 +290,49 @@ async function ingestWith(
       yielding = false;
     }
   }
+  // Set once the store's write has settled: a generator still waiting for the client must
+  // not go on reading, validating or spooling for a write that is over.
+  let storeDone = false;
+  let generatorStarted = false;
+  let generatorDone: (failure: Error | undefined) => void = () => undefined;
+  const generatorStopped = new Promise<Error | undefined>((resolve) => {
+    generatorDone = resolve;
+  });
   async function* rest(): AsyncGenerator<Buffer> {
+    generatorStarted = true;
     try {
+      if (storeDone) return;
       yield* validated(startStreaming());
-      while (await readMore()) yield* validated(take(decoder.takeChunks()));
-      // The last bytes of the base64 text are decoded when the body ends.
-      yield* validated(take(decoder.takeChunks()));
-      await validator.finish();
+      // The decoder hands out the last bytes at the closing quote, within a write.
+      while (!storeDone && (await readMore())) {
+        if (storeDone) return;
+        yield* validated(take(decoder.takeChunks()));
+      }
+      if (!storeDone) await validator.finish();
     } catch (error) {
       if (!yielding) bodyFailure = error instanceof Error ? error : new Error(String(error));
       throw error;
+    } finally {
+      generatorDone(bodyFailure);
     }
   }
   const stream = Readable.from(rest(), { objectMode: false });
+  storeStream.current = {
+    stopped: generatorStopped,
+    stop: () => {
+      stream.destroy();
+      // A generator the store never started will not run (nor its finally): nothing to wait for.
+      if (!generatorStarted) generatorDone(undefined);
+    },
+  };
   try {
     const stored = await putOrExplain(
       // The hash is known only once the stream has ended; the store asks for it then.
       write(stream, {
         ...putOptions,
         finalMetadata: () => ({ sha256: streamedFingerprint.digest().sha256 }),
+      }).finally(() => {
+        storeDone = true;
       }),
       () => bodyFailure,
       onExists,

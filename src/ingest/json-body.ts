@@ -293,23 +293,21 @@ export class JsonDataScanner {
 
     const data =
       output === undefined ? chunk.subarray(start, runEnd) : output.subarray(0, outputLength);
-    if (data.length > 0) {
-      try {
-        this.sink.data(data);
-      } catch (error) {
-        // The sink refused a character. If it was a raw control character, the body is not
-        // JSON, and that is the error to report, as a full check would have found it first.
-        if (
-          lightlyCheckedFrom !== undefined &&
-          firstControlCharacter(chunk, lightlyCheckedFrom, checkedUpTo) !== -1
-        ) {
-          throw unescapedControlCharacter();
-        }
-        throw error;
+    try {
+      if (data.length > 0) this.sink.data(data);
+      if (closed) this.sink.dataEnd();
+    } catch (error) {
+      // The sink refused a character. If it was a raw control character, the body is not
+      // JSON, and that is the error to report, as a full check would have found it first.
+      if (
+        lightlyCheckedFrom !== undefined &&
+        firstControlCharacter(chunk, lightlyCheckedFrom, checkedUpTo) !== -1
+      ) {
+        throw unescapedControlCharacter();
       }
+      throw error;
     }
     if (closed) {
-      this.sink.dataEnd();
       this.mode = 'structure';
       // A stray second ":" (`{"data":"a":"b"}`) must not open the value of "data" again: the
       // sink has already been told the string ended.

@@ -10,8 +10,9 @@ export interface PutOptions {
   readonly metadata: Readonly<Record<string, string>>;
   /**
    * More custom metadata that is only known once a streamed body has ended (its hash): called
-   * after the stream ended cleanly, before the object is committed or described, and merged
-   * over `metadata`.
+   * after the stream ended cleanly and merged over `metadata`. GCS sets it in the metadata
+   * update that follows the final chunk (so for a moment the new object is without it); the
+   * local driver keeps no metadata and computes the hash when asked (stat).
    */
   readonly finalMetadata?: (() => Readonly<Record<string, string>>) | undefined;
   /** Aborts the write; a driver then leaves nothing behind. */
