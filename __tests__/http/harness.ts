@@ -24,6 +24,8 @@ export interface Harness {
   readonly config: Config;
   readonly store: ObjectStore;
   readonly callback: RequestListener;
+  /** The decode spool folder of this harness (SPOOL_DIR). */
+  readonly spoolDir: string;
   /** Names of stored objects, sorted. */
   storedNames(): Promise<string[]>;
   /** Bytes of a stored object, read around the app (file system or the official client). */
@@ -93,6 +95,7 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
       if (bucket === undefined) throw new Error('only the gcs driver keeps object metadata');
       return (await bucket.file(name).getMetadata())[0];
     },
+    spoolDir,
     leftovers,
     expectNothingStored: async () => {
       expect(await storedNames()).toEqual([]);

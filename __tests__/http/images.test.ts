@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { connect } from 'node:net';
+import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { immutableCacheControl } from '../../src/storage/object-store.js';
@@ -171,8 +173,12 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
         STREAMING_THRESHOLD_BYTES: '65536',
       });
       const bytes = await fixture('large.jpg');
+      // A file made and removed in the folder changes its mtime: proof the spool was used.
+      const before = (await stat(harness.spoolDir)).mtimeMs;
+      await sleep(20);
       const response = await postJson(harness, jsonBody('image/jpeg', bytes));
       await expectStored(harness, response, bytes, 'image/jpeg', 'jpg');
+      expect((await stat(harness.spoolDir)).mtimeMs).toBeGreaterThan(before);
     });
   });
 
