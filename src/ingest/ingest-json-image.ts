@@ -131,9 +131,8 @@ async function ingestWith(
     if (finished) return false;
     const next = await iterator.next();
     if (next.done === true) {
-      // A replay may read on after an abandoned store stream did: end the decoder once.
-      if (!finished) decoder.end();
       finished = true;
+      decoder.end();
       return false;
     }
     decoder.write(next.value);

@@ -113,15 +113,13 @@ export class JsonImageDecoder {
   }
 
   private decode(chunk: Buffer): void {
-    const room = maxDecodedLength(chunk.length);
     if (this.holding) {
-      this.reserve(room);
+      this.reserve(maxDecodedLength(chunk.length));
       this.count(this.dataUri.writeInto(chunk, this.held, this.heldBytes));
     } else {
-      const output = Buffer.allocUnsafe(room);
-      const written = this.dataUri.writeInto(chunk, output, 0);
-      this.count(written);
-      if (written > 0) this.streamed.push(output.subarray(0, written));
+      const output = this.dataUri.write(chunk);
+      this.count(output.length);
+      if (output.length > 0) this.streamed.push(output);
     }
   }
 
