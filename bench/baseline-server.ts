@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import Router from '@koa/router';
-import type { ImageMimeType } from '../src/config.ts';
+import type { ImageMimeType } from '../src/images/image-types.ts';
 
 /**
  * The buffered baseline: POST /v1/images written the usual way, to compare image-ingest with.

@@ -1,34 +1,19 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  decodeCheckedTypes,
+  defaultAllowedTypes,
+  isKnownImageType,
+  knownImageTypes,
+  structureCheckedTypes,
+  type ImageMimeType,
+} from './images/image-types.js';
 
 /**
  * Configuration is read once, from an environment object handed in (never from process.env
  * at import time), validated, and returned typed. Every error names the variable at fault.
  */
-
-export const knownImageTypes = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-  'image/avif': 'avif',
-  'image/heic': 'heic',
-  'image/heif': 'heif',
-  'image/jxl': 'jxl',
-  'image/bmp': 'bmp',
-  'image/tiff': 'tif',
-} as const;
-
-export type ImageMimeType = keyof typeof knownImageTypes;
-
-export const defaultAllowedTypes: readonly ImageMimeType[] = [
-  'image/jpeg',
-  'image/png',
-  'image/gif',
-  'image/webp',
-  'image/avif',
-];
 
 export interface LocalStorageConfig {
   readonly driver: 'local';
@@ -91,27 +76,6 @@ export interface Config {
 }
 
 export type ImageValidationMode = 'decode' | 'structure';
-
-/** Types whose container IMAGE_VALIDATION=structure can walk (src/ingest/container-walker.ts). */
-/** Types that sharp's bundled libvips decodes (HEIC needs HEVC, which it does not ship). */
-const decodeCheckedTypes: readonly ImageMimeType[] = [
-  'image/jpeg',
-  'image/png',
-  'image/gif',
-  'image/webp',
-  'image/avif',
-  'image/tiff',
-];
-
-export const structureCheckedTypes: readonly ImageMimeType[] = [
-  'image/jpeg',
-  'image/png',
-  'image/gif',
-  'image/webp',
-  'image/avif',
-  'image/heic',
-  'image/heif',
-];
 
 export interface AuthConfig {
   /** SHA-256 digests of the accepted API keys (plain keys are hashed on load). */
@@ -199,7 +163,7 @@ function readAllowedTypes(env: Env): readonly ImageMimeType[] {
     .filter((type) => type !== '');
   if (types.length === 0) throw new ConfigError('ALLOWED_TYPES', 'must name at least one type');
   for (const type of types) {
-    if (!(type in knownImageTypes)) {
+    if (!isKnownImageType(type)) {
       throw new ConfigError(
         'ALLOWED_TYPES',
         `names "${type}", which is not a raster image type this service can verify ` +

@@ -4,7 +4,8 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import type { ImageMimeType, ImageValidationMode } from '../../src/config.js';
+import type { ImageValidationMode } from '../../src/config.js';
+import type { ImageMimeType } from '../../src/images/image-types.js';
 import { ContainerWalker } from '../../src/ingest/container-walker.js';
 import { ImageValidator, validateImage } from '../../src/ingest/validate-image.js';
 

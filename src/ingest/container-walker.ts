@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { AppError } from '../errors.js';
-import { structureCheckedTypes, type ImageMimeType } from '../config.js';
+import { structureCheckedTypes, type ImageMimeType } from '../images/image-types.js';
 
 /**
  * Walks an image container as its bytes arrive, without decoding pixels: every PNG chunk and

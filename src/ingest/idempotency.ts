@@ -1,6 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { AppError } from '../errors.js';
-import { knownImageTypes, type ImageMimeType } from '../config.js';
+import { knownImageTypes, type ImageMimeType } from '../images/image-types.js';
 import type { ObjectStore, StoredObjectInfo } from '../storage/object-store.js';
 
 /**

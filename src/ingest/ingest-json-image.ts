@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError } from '../errors.js';
-import type { ImageMimeType } from '../config.js';
+import type { ImageMimeType } from '../images/image-types.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
 import {

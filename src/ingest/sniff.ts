@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { AppError } from '../errors.js';
-import { knownImageTypes, type ImageMimeType } from '../config.js';
+import { knownImageTypes, type ImageMimeType } from '../images/image-types.js';
 
 /**
  * How many leading bytes decide the type. file-type reads at most this much for the formats

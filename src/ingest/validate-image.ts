@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import type { ImageMimeType, ImageValidationMode } from '../config.js';
+import type { ImageValidationMode } from '../config.js';
+import type { ImageMimeType } from '../images/image-types.js';
 import { isAppError } from '../errors.js';
 import { ContainerWalker, tooManyPixels, undecodable, walkableTypes } from './container-walker.js';
 import { SpoolFile } from './spool.js';

@@ -1,12 +1,8 @@
 import Router from '@koa/router';
 import { AppError } from '../../errors.js';
-import { knownImageTypes } from '../../config.js';
+import { typeOfExtensionName } from '../../images/image-types.js';
 import type { LocalStore } from '../../storage/local-store.js';
 import { immutableCacheControl } from '../../storage/object-store.js';
-
-const contentTypeOfExtension = new Map<string, string>(
-  Object.entries(knownImageTypes).map(([mime, extension]) => [extension, mime]),
-);
 
 /**
  * Serves what the local driver stored. Only names the service itself creates are opened, and
@@ -19,7 +15,7 @@ export function uploadsRouter(store: LocalStore): Router {
   router.get('/uploads/:name', async (ctx) => {
     const name = ctx.params.name ?? '';
     const extension = name.slice(name.lastIndexOf('.') + 1);
-    const contentType = contentTypeOfExtension.get(extension);
+    const contentType = typeOfExtensionName(extension);
     const file = contentType === undefined ? undefined : await store.open(name);
     if (file === undefined || contentType === undefined) throw new AppError('not_found');
 

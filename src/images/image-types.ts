@@ -1,0 +1,66 @@
+/**
+ * What this service knows about each image type: the extension its objects get, and which of
+ * the two validation modes can verify it. Config, the sniffer, the walker and the file route
+ * all read these facts from here.
+ */
+
+export const knownImageTypes = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/avif': 'avif',
+  'image/heic': 'heic',
+  'image/heif': 'heif',
+  'image/jxl': 'jxl',
+  'image/bmp': 'bmp',
+  'image/tiff': 'tif',
+} as const;
+
+export type ImageMimeType = keyof typeof knownImageTypes;
+
+export function extensionOf(type: ImageMimeType): string {
+  return knownImageTypes[type];
+}
+
+const typeOfExtension = new Map<string, ImageMimeType>(
+  Object.entries(knownImageTypes).map(([mime, extension]) => [extension, mime as ImageMimeType]),
+);
+
+/** The type of an object from its extension; undefined for any name the service never makes. */
+export function typeOfExtensionName(extension: string): ImageMimeType | undefined {
+  return typeOfExtension.get(extension);
+}
+
+export function isKnownImageType(type: string): type is ImageMimeType {
+  return type in knownImageTypes;
+}
+
+export const defaultAllowedTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+];
+
+/** Types that sharp's bundled libvips decodes (HEIC needs HEVC, which it does not ship). */
+export const decodeCheckedTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/tiff',
+];
+
+/** Types whose container the walker (src/ingest/container-walker.ts) can check without decoding. */
+export const structureCheckedTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+];
