@@ -5,7 +5,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAppError } from '../../src/errors.js';
 import { HeldImageBuffers } from '../../src/ingest/held-image-buffers.js';
-import { ingestJsonImage, type IngestContext } from '../../src/ingest/ingest-json-image.js';
+import {
+  ingestImage,
+  type IngestContext,
+  type IngestedImage,
+} from '../../src/ingest/ingest-image.js';
+import { jsonDataUriSource } from '../../src/ingest/sources/json-data-uri.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { splitAt } from './helpers.js';
 
@@ -40,13 +45,23 @@ function context(overrides: Partial<IngestContext> = {}): IngestContext {
     heldImageBuffers: buffers,
     limits: {
       maxImageBytes: 10 * 1024 * 1024,
-      maxJsonOverheadBytes: 64 * 1024,
       allowedTypes: ['image/jpeg', 'image/png'],
       streamingThresholdBytes: 4 * 1024 * 1024,
     },
     validation: { mode: 'structure', maxPixels: 100_000_000, decodeTimeoutSeconds: 10 },
     ...overrides,
   };
+}
+
+const maxJsonOverheadBytes = 64 * 1024;
+
+/** The JSON door's upload of `body`, declaring its length or not. */
+function ingestJson(
+  body: AsyncIterable<Buffer>,
+  declaredBodyBytes: number | undefined,
+  using: IngestContext,
+): Promise<IngestedImage> {
+  return ingestImage(jsonDataUriSource(body, { declaredBodyBytes, maxJsonOverheadBytes }), using);
 }
 
 function bodyOf(image: Buffer, type = 'image/jpeg'): Buffer {
@@ -97,10 +112,7 @@ describe('held slabs come back however an upload ends', () => {
   ])('%s', async (_, body, declared, expected) => {
     const before = buffers.slabsInUse;
     const result = await outcome(
-      ingestJsonImage(
-        piecesOf(body),
-        context({ declaredBodyBytes: declared ? body.length : undefined }),
-      ),
+      ingestJson(piecesOf(body), declared ? body.length : undefined, context()),
     );
     expect(result).toBe(expected);
     expect(buffers.slabsInUse).toBe(before);
@@ -109,9 +121,7 @@ describe('held slabs come back however an upload ends', () => {
 
   it('a client that goes away mid-body', async () => {
     const body = bodyOf(large);
-    const result = await outcome(
-      ingestJsonImage(piecesOf(body, 5), context({ declaredBodyBytes: body.length })),
-    );
+    const result = await outcome(ingestJson(piecesOf(body, 5), body.length, context()));
     expect(result).toMatch(/client went away/);
     expect(buffers.slabsInUse).toBe(0);
   });
@@ -120,9 +130,7 @@ describe('held slabs come back however an upload ends', () => {
     // A real failure: the folder the store writes into is gone.
     await rm(directory, { recursive: true, force: true });
     const body = bodyOf(photo);
-    const result = await outcome(
-      ingestJsonImage(piecesOf(body), context({ declaredBodyBytes: body.length })),
-    );
+    const result = await outcome(ingestJson(piecesOf(body), body.length, context()));
     expect(result).not.toBe('stored');
     expect(buffers.slabsInUse).toBe(1);
     await sleep(1200);
@@ -134,9 +142,9 @@ describe('held slabs come back however an upload ends', () => {
       limits: { ...context().limits, streamingThresholdBytes: 64 * 1024 },
     });
     const body = bodyOf(large);
-    expect(await outcome(ingestJsonImage(piecesOf(body), streamed))).toBe('stored');
+    expect(await outcome(ingestJson(piecesOf(body), undefined, streamed))).toBe('stored');
     expect(buffers.slabsInUse).toBe(0);
-    expect(await outcome(ingestJsonImage(piecesOf(body, 8), streamed))).toMatch(/went away/);
+    expect(await outcome(ingestJson(piecesOf(body, 8), undefined, streamed))).toMatch(/went away/);
     // The store's write failed with the body: its first chunk, a slab, waits out the quarantine.
     await sleep(1200);
     expect(buffers.slabsInUse).toBe(0);
@@ -144,9 +152,9 @@ describe('held slabs come back however an upload ends', () => {
 
   it('an idempotent repeat, answered from the earlier object', async () => {
     const body = bodyOf(photo);
-    const again = context({ idempotencyKey: 'key-1', declaredBodyBytes: body.length });
-    const first = await ingestJsonImage(piecesOf(body), again);
-    const second = await ingestJsonImage(piecesOf(body), again);
+    const again = context({ idempotencyKey: 'key-1' });
+    const first = await ingestJson(piecesOf(body), body.length, again);
+    const second = await ingestJson(piecesOf(body), body.length, again);
     expect(second).toEqual(first);
     expect(buffers.slabsInUse).toBe(0);
   });

@@ -4,12 +4,25 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import sharp from 'sharp';
 import type { ImageValidationMode } from '../../src/config.js';
 import type { ImageMimeType } from '../../src/images/image-types.js';
-import { ContainerWalker } from '../../src/ingest/container-walker.js';
+import { ContainerWalker, type ImageFacts } from '../../src/ingest/container-walker.js';
 import { ImageValidator, validateImage } from '../../src/ingest/validate-image.js';
 
 const fixture = (name: string): Buffer => readFileSync(`__tests__/fixtures/${name}`);
+
+/** What libvips reports of the same file: the displayed size, its frames, its orientation. */
+async function sharpFacts(image: Buffer): Promise<ImageFacts> {
+  const metadata = await sharp(image, { pages: -1 }).metadata();
+  return {
+    width: metadata.autoOrient.width,
+    // Every frame of an animation is read, stacked: one frame is pageHeight high.
+    height: metadata.pageHeight ?? metadata.autoOrient.height,
+    frames: (metadata.pages ?? 1) > 1 ? metadata.pages : undefined,
+    orientation: metadata.orientation ?? 1,
+  };
+}
 const modes: ImageValidationMode[] = ['structure', 'decode'];
 const options = (mode: ImageValidationMode, maxPixels = 100_000_000) => ({
   mode,
@@ -43,9 +56,13 @@ function walkInPieces(image: Buffer, type: ImageMimeType, size: number): void {
 
 describe('validateImage', () => {
   for (const mode of modes) {
-    it.each(valid)(`accepts the real image %s in ${mode} mode`, async (name, type) => {
-      await expect(validateImage(fixture(name), type, options(mode))).resolves.toBeUndefined();
-    });
+    it.each(valid)(
+      `accepts the real image %s in ${mode} mode, with the facts libvips reads`,
+      async (name, type) => {
+        const facts = await validateImage(fixture(name), type, options(mode));
+        expect(facts).toEqual(await sharpFacts(fixture(name)));
+      },
+    );
 
     it.each(hostile)(`rejects %s in ${mode} mode`, async (name, type, code) => {
       await expect(validateImage(fixture(name), type, options(mode))).rejects.toMatchObject({
@@ -66,14 +83,15 @@ describe('validateImage', () => {
       ).rejects.toMatchObject({ code: 'too_many_pixels' });
       await expect(
         validateImage(fixture('photo.png'), 'image/png', options(mode, 3072)),
-      ).resolves.toBeUndefined();
+      ).resolves.toMatchObject({ width: 64, height: 48 });
     });
   }
 
   it.each([['photo.tiff', 'image/tiff']] as [string, ImageMimeType][])(
     'checks %s, which has no walker, by decoding it',
     async (name, type) => {
-      await expect(validateImage(fixture(name), type, options('decode'))).resolves.toBeUndefined();
+      const facts = await validateImage(fixture(name), type, options('decode'));
+      expect(facts).toEqual(await sharpFacts(fixture(name)));
       await expect(
         validateImage(fixture(name), type, options('decode', 3071)),
       ).rejects.toMatchObject({
@@ -217,9 +235,12 @@ describe('ImageValidator in decode mode with a spool', () => {
     const notAFolder = path.join(spoolDirectory, 'file');
     await writeFile(notAFolder, '');
     const inMemory = { ...options('decode'), spoolDirectory: notAFolder };
-    await expect(validateImage(fixture('large.jpg'), 'image/jpeg', inMemory)).resolves.toBe(
-      undefined,
-    );
+    await expect(validateImage(fixture('large.jpg'), 'image/jpeg', inMemory)).resolves.toEqual({
+      width: 1600,
+      height: 1200,
+      frames: undefined,
+      orientation: 1,
+    });
     await expect(
       new ImageValidator('image/jpeg', inMemory).write(fixture('large.jpg')),
     ).rejects.toMatchObject({ code: 'ENOTDIR' });

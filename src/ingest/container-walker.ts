@@ -31,6 +31,32 @@ export interface ImageDimensions {
   readonly height: number;
 }
 
+/** What a walk learns about the image on its way, besides whether it is valid. */
+export interface ImageFacts {
+  /** As the image is displayed: EXIF orientations 5 to 8 (or an AVIF quarter turn) swap the axes. */
+  readonly width: number;
+  readonly height: number;
+  /** Frames of an animation (more than one); undefined for a still image. */
+  readonly frames: number | undefined;
+  /** The EXIF orientation (1 to 8), 1 when the image carries none. */
+  readonly orientation: number;
+}
+
+/** Filled in by a format's walker as it goes. */
+interface FactsSeen {
+  width?: number;
+  height?: number;
+  frames?: number;
+  orientation?: number;
+  /** AVIF/HEIF `irot` of 90 or 270 degrees: the displayed axes are swapped. */
+  quarterTurn?: boolean;
+}
+
+/** EXIF orientations that turn the image by a quarter, so its displayed axes are swapped. */
+function swapsAxes(orientation: number): boolean {
+  return orientation >= 5 && orientation <= 8;
+}
+
 /** Raised by a walker; the ingest pipeline turns it into the matching API error. */
 export function undecodable(detail: string): AppError {
   return new AppError('undecodable_image', {
@@ -56,14 +82,27 @@ export class ContainerWalker {
   /** For 'entropy': a 0xFF seen at the end of the previous chunk. */
   private pendingFf = false;
   private skipRemaining = -1;
+  private readonly seen: FactsSeen = {};
 
   constructor(type: ImageMimeType, maxPixels: number) {
     const check = (width: number, height: number): void => {
       if (width === 0 || height === 0) throw undecodable('it declares a zero width or height');
       if (width * height > maxPixels) throw tooManyPixels(width, height, maxPixels);
     };
-    this.walk = walkerFor(type, check);
+    this.walk = walkerFor(type, check, this.seen);
     this.advance(undefined);
+  }
+
+  /** What the walk learnt; complete once `end` has succeeded. */
+  facts(): ImageFacts {
+    const { width = 0, height = 0, frames, orientation = 1, quarterTurn = false } = this.seen;
+    const swap = swapsAxes(orientation) !== quarterTurn;
+    return {
+      width: swap ? height : width,
+      height: swap ? width : height,
+      frames: frames !== undefined && frames > 1 ? frames : undefined,
+      orientation,
+    };
   }
 
   /** Feeds the next bytes; throws an AppError as soon as they prove the image bad. */
@@ -228,20 +267,20 @@ export const walkableTypes = structureCheckedTypes;
 
 type CheckPixels = (width: number, height: number) => void;
 
-function walkerFor(type: ImageMimeType, check: CheckPixels): Walk {
+function walkerFor(type: ImageMimeType, check: CheckPixels, seen: FactsSeen): Walk {
   switch (type) {
     case 'image/png':
-      return walkPng(check);
+      return walkPng(check, seen);
     case 'image/jpeg':
-      return walkJpeg(check);
+      return walkJpeg(check, seen);
     case 'image/gif':
-      return walkGif(check);
+      return walkGif(check, seen);
     case 'image/webp':
-      return walkWebp(check);
+      return walkWebp(check, seen);
     case 'image/avif':
     case 'image/heic':
     case 'image/heif':
-      return walkIsobmff(check);
+      return walkIsobmff(check, seen);
     default:
       return walkUnsupported(type);
   }
@@ -254,7 +293,10 @@ function* walkUnsupported(type: string): Walk {
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-function* walkPng(check: CheckPixels): Walk {
+/** Metadata chunks read whole to find the orientation; a larger one is only skipped. */
+const maxExifBytes = 64 * 1024;
+
+function* walkPng(check: CheckPixels, seen: FactsSeen): Walk {
   const signature = (yield { kind: 'read', bytes: 8 })!;
   if (!signature.equals(pngSignature)) throw undecodable('the PNG signature is wrong');
   let first = true;
@@ -271,6 +313,13 @@ function* walkPng(check: CheckPixels): Walk {
       const data = (yield { kind: 'read', bytes: 13 })!;
       crc = crc32(data, crc);
       check(data.readUInt32BE(0), data.readUInt32BE(4));
+      seen.width = data.readUInt32BE(0);
+      seen.height = data.readUInt32BE(4);
+    } else if ((type === 'eXIf' && length <= maxExifBytes) || (type === 'acTL' && length === 8)) {
+      const data = (yield { kind: 'read', bytes: length })!;
+      crc = crc32(data, crc);
+      if (type === 'eXIf') seen.orientation ??= exifOrientation(data);
+      else seen.frames = data.readUInt32BE(0);
     } else {
       yield { kind: 'skip', bytes: length, see: (part) => (crc = crc32(part, crc)) };
     }
@@ -285,7 +334,7 @@ function* walkPng(check: CheckPixels): Walk {
   }
 }
 
-function* walkJpeg(check: CheckPixels): Walk {
+function* walkJpeg(check: CheckPixels, seen: FactsSeen): Walk {
   const soi = (yield { kind: 'read', bytes: 2 })!;
   if (soi[0] !== 0xff || soi[1] !== 0xd8) throw undecodable('the JPEG does not start with SOI');
   let sawFrame = false;
@@ -311,7 +360,17 @@ function* walkJpeg(check: CheckPixels): Walk {
       if (length < 8) throw undecodable('the JPEG frame header is too short');
       const frame = (yield { kind: 'read', bytes: length - 2 })!;
       check(frame.readUInt16BE(3), frame.readUInt16BE(1));
+      if (!sawFrame) {
+        seen.width = frame.readUInt16BE(3);
+        seen.height = frame.readUInt16BE(1);
+      }
       sawFrame = true;
+    } else if (code === 0xe1 && seen.orientation === undefined) {
+      // APP1: the first Exif segment carries the orientation (a segment is at most 64 KiB).
+      const app1 = (yield { kind: 'read', bytes: length - 2 })!;
+      if (app1.toString('latin1', 0, 6) === 'Exif\0\0') {
+        seen.orientation = exifOrientation(app1.subarray(6));
+      }
     } else {
       yield { kind: 'skip', bytes: length - 2 };
     }
@@ -323,13 +382,15 @@ function* walkJpeg(check: CheckPixels): Walk {
   }
 }
 
-function* walkGif(check: CheckPixels): Walk {
+function* walkGif(check: CheckPixels, seen: FactsSeen): Walk {
   const header = (yield { kind: 'read', bytes: 13 })!;
   const signature = header.toString('latin1', 0, 6);
   if (signature !== 'GIF87a' && signature !== 'GIF89a') throw undecodable('bad GIF signature');
   const screenWidth = header.readUInt16LE(6);
   const screenHeight = header.readUInt16LE(8);
   check(screenWidth, screenHeight);
+  seen.width = screenWidth;
+  seen.height = screenHeight;
   const flags = header[10]!;
   if ((flags & 0x80) !== 0) yield { kind: 'skip', bytes: 3 * 2 ** ((flags & 0x07) + 1) };
   let frames = 0;
@@ -361,6 +422,7 @@ function* walkGif(check: CheckPixels): Walk {
         throw undecodable('a GIF frame has a bad LZW code size');
       yield* gifSubBlocks();
       frames += 1;
+      seen.frames = frames;
     } else {
       throw undecodable('the GIF has an unknown block');
     }
@@ -375,7 +437,7 @@ function* gifSubBlocks(): Walk {
   }
 }
 
-function* walkWebp(check: CheckPixels): Walk {
+function* walkWebp(check: CheckPixels, seen: FactsSeen): Walk {
   const header = (yield { kind: 'read', bytes: 12 })!;
   if (header.toString('latin1', 0, 4) !== 'RIFF' || header.toString('latin1', 8, 12) !== 'WEBP') {
     throw undecodable('the WebP RIFF header is wrong');
@@ -395,23 +457,38 @@ function* walkWebp(check: CheckPixels): Walk {
       const need = fourcc === 'VP8X' ? 10 : fourcc === 'VP8 ' ? 10 : 5;
       if (size < need) throw undecodable(`WebP chunk ${fourcc} is too short`);
       const head = (yield { kind: 'read', bytes: need })!;
+      // The canvas (VP8X) is what is displayed; without one, the single frame's size.
+      const canvas = (width: number, height: number): void => {
+        check(width, height);
+        if (seen.width !== undefined) return;
+        seen.width = width;
+        seen.height = height;
+      };
       if (fourcc === 'VP8X') {
-        check(head.readUIntLE(4, 3) + 1, head.readUIntLE(7, 3) + 1);
+        canvas(head.readUIntLE(4, 3) + 1, head.readUIntLE(7, 3) + 1);
       } else if (fourcc === 'VP8 ') {
         if (head[3] !== 0x9d || head[4] !== 0x01 || head[5] !== 0x2a) {
           throw undecodable('the VP8 frame start code is wrong');
         }
-        check(head.readUInt16LE(6) & 0x3fff, head.readUInt16LE(8) & 0x3fff);
+        canvas(head.readUInt16LE(6) & 0x3fff, head.readUInt16LE(8) & 0x3fff);
         sawImage = true;
       } else {
         if (head[0] !== 0x2f) throw undecodable('the VP8L signature is wrong');
         const bits = head.readUInt32LE(1);
-        check((bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1);
+        canvas((bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1);
         sawImage = true;
       }
       yield { kind: 'skip', bytes: padded - need };
+    } else if (fourcc === 'EXIF' && size <= maxExifBytes && seen.orientation === undefined) {
+      const exif = (yield { kind: 'read', bytes: padded })!.subarray(0, size);
+      // Some writers keep JPEG's "Exif\0\0" prefix in front of the TIFF header.
+      const tiff = exif.toString('latin1', 0, 6) === 'Exif\0\0' ? exif.subarray(6) : exif;
+      seen.orientation = exifOrientation(tiff);
     } else {
-      if (fourcc === 'ANMF') sawImage = true;
+      if (fourcc === 'ANMF') {
+        sawImage = true;
+        seen.frames = (seen.frames ?? 0) + 1;
+      }
       yield { kind: 'skip', bytes: padded };
     }
     remaining -= padded;
@@ -423,7 +500,7 @@ function* walkWebp(check: CheckPixels): Walk {
 /** Boxes held in memory to find the image size; everything else is skipped. */
 const maxMetaBoxBytes = 1024 * 1024;
 
-function* walkIsobmff(check: CheckPixels): Walk {
+function* walkIsobmff(check: CheckPixels, seen: FactsSeen): Walk {
   let first = true;
   let sawMeta = false;
   for (;;) {
@@ -453,6 +530,9 @@ function* walkIsobmff(check: CheckPixels): Walk {
       const extent = findImageExtent(meta);
       if (extent === undefined) throw undecodable('the image has no size (ispe) property');
       check(extent.width, extent.height);
+      seen.width = extent.width;
+      seen.height = extent.height;
+      seen.quarterTurn = hasQuarterTurn(meta);
       sawMeta = true;
     } else {
       yield { kind: 'skip', bytes: body };
@@ -477,6 +557,42 @@ function findImageExtent(meta: Buffer): ImageDimensions | undefined {
     }
   }
   return largest;
+}
+
+/** Whether an `irot` property turns the image by 90 or 270 degrees (HEIF applies it on display). */
+function hasQuarterTurn(meta: Buffer): boolean {
+  const iprp = childBox(meta, 4, 'iprp');
+  const ipco = iprp === undefined ? undefined : childBox(iprp, 0, 'ipco');
+  if (ipco === undefined) return false;
+  for (const box of boxes(ipco, 0)) {
+    if (box.type === 'irot' && box.body.length >= 1) return (box.body[0]! & 0x03) % 2 === 1;
+  }
+  return false;
+}
+
+/**
+ * The Orientation tag (0x0112) of IFD0 in EXIF data (a TIFF header and its IFDs), or 1 when it
+ * is missing or the data cannot be read: a damaged EXIF block says nothing about the pixels.
+ */
+export function exifOrientation(tiff: Buffer): number {
+  if (tiff.length < 8) return 1;
+  const order = tiff.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') return 1;
+  const little = order === 'II';
+  const u16 = (at: number): number => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
+  const u32 = (at: number): number => (little ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at));
+  if (u16(2) !== 42) return 1;
+  const ifd = u32(4);
+  if (ifd + 2 > tiff.length) return 1;
+  const entries = u16(ifd);
+  for (let index = 0; index < entries; index += 1) {
+    const entry = ifd + 2 + index * 12;
+    if (entry + 12 > tiff.length) return 1;
+    if (u16(entry) !== 0x0112) continue;
+    const value = u16(entry + 8);
+    return value >= 1 && value <= 8 ? value : 1;
+  }
+  return 1;
 }
 
 function childBox(parent: Buffer, offset: number, type: string): Buffer | undefined {

@@ -2,7 +2,13 @@ import sharp from 'sharp';
 import type { ImageValidationMode } from '../config.js';
 import type { ImageMimeType } from '../images/image-types.js';
 import { isAppError } from '../errors.js';
-import { ContainerWalker, tooManyPixels, undecodable, walkableTypes } from './container-walker.js';
+import {
+  ContainerWalker,
+  tooManyPixels,
+  undecodable,
+  walkableTypes,
+  type ImageFacts,
+} from './container-walker.js';
 import { SpoolFile } from './spool.js';
 
 // libvips maps a file it decodes and, with sharp's default cache, keeps up to 20 of them open
@@ -33,7 +39,8 @@ export interface ImageValidationOptions {
  * event loop), strictly (failOn: 'warning', the level sharp recommends for untrusted input).
  *
  * `write` and `finish` reject with AppErrors (undecodable_image, too_many_pixels); `finish`
- * must be awaited, and must succeed, before the image is published. `dispose` must be awaited
+ * must be awaited, and must succeed, before the image is published. It answers the image's
+ * facts (displayed size, frames, orientation), which the walk reads on its way. `dispose` must be awaited
  * once the upload is over, whatever happened: it deletes the spool file.
  */
 export class ImageValidator {
@@ -71,14 +78,21 @@ export class ImageValidator {
     await (await this.spool).write(chunk);
   }
 
-  async finish(): Promise<void> {
+  async finish(): Promise<ImageFacts> {
     try {
       this.walker?.end();
+      let decoded: ImageFacts | undefined;
       if (this.options.mode === 'decode') {
         const spool = await this.spool;
         await spool?.close();
-        await decodeFully(spool?.path ?? Buffer.concat(this.held), this.type, this.options);
+        decoded = await decodeFully(
+          spool?.path ?? Buffer.concat(this.held),
+          this.type,
+          this.options,
+        );
       }
+      // A type without a walker is only accepted in decode mode, which then read its facts.
+      return this.walker?.facts() ?? decoded!;
     } finally {
       await this.dispose();
     }
@@ -98,30 +112,39 @@ export async function validateImage(
   image: Buffer,
   type: ImageMimeType,
   options: ImageValidationOptions,
-): Promise<void> {
+): Promise<ImageFacts> {
   // Already in memory: sharp reads it from there, there is nothing to spool.
   const validator = new ImageValidator(type, { ...options, spoolDirectory: undefined });
   await validator.write(image);
-  await validator.finish();
+  return validator.finish();
 }
 
 /**
  * Decodes every pixel (every frame of an animation) without keeping them: libvips streams the
  * decoded rows through a shrink to one pixel, so memory stays small whatever the image size,
  * and a broken or truncated stream of pixel data fails the decode. `image` is the bytes or the
- * path of a spool file, which libvips reads itself.
+ * path of a spool file, which libvips reads itself. For a type without a walker, its facts come
+ * from libvips' reading of the header.
  */
 async function decodeFully(
   image: Buffer | string,
   type: ImageMimeType,
   options: ImageValidationOptions,
-): Promise<void> {
+): Promise<ImageFacts | undefined> {
   const animated = type === 'image/gif' || type === 'image/webp';
+  let facts: ImageFacts | undefined;
   try {
     if (!walkableTypes.includes(type)) {
       // No walker read the header, so read it here: sharp's own limit would only say "error".
-      const { width = 0, height = 0 } = await sharp(image, { limitInputPixels: false }).metadata();
+      const header = await sharp(image, { limitInputPixels: false }).metadata();
+      const { width = 0, height = 0, orientation = 1, pages = 1 } = header;
       if (width * height > options.maxPixels) throw tooManyPixels(width, height, options.maxPixels);
+      facts = {
+        width: header.autoOrient.width,
+        height: header.autoOrient.height,
+        frames: pages > 1 ? pages : undefined,
+        orientation,
+      };
     }
     await sharp(image, {
       failOn: 'warning',
@@ -137,4 +160,5 @@ async function decodeFully(
     if (isAppError(error)) throw error;
     throw undecodable(`it does not decode as ${type}`);
   }
+  return facts;
 }

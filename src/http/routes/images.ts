@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { IncomingMessage } from 'node:http';
-import { AppError } from '../../errors.js';
 import type { CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
-import { ingestJsonImage } from '../../ingest/ingest-json-image.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
+import { describeImage, type ImageDescription } from '../../ingest/image-record.js';
+import { ingestImage, type IngestContext, type IngestedImage } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { imageSourceOf } from '../image-body.js';
 
 export interface ImagesRouteDeps {
   readonly config: Config;
@@ -15,24 +15,14 @@ export interface ImagesRouteDeps {
   readonly heldImageBuffers: HeldImageBuffers;
 }
 
-/** Counts the body as it streams in, so a body without Content-Length is bounded too. */
-async function* limitBody(request: IncomingMessage, maxBytes: number): AsyncGenerator<Buffer> {
-  let received = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > maxBytes) throw bodyTooLarge(maxBytes);
-    yield chunk;
-  }
-}
+/** The 201 body: the image's description, and the delete token of an anonymous upload. */
+export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
 
-function bodyTooLarge(maxBytes: number): AppError {
-  return new AppError('payload_too_large', {
-    message: `The request body is larger than the allowed maximum of ${maxBytes} bytes.`,
-  });
-}
-
-function isJsonMediaType(type: string): boolean {
-  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+export function createdImage(image: IngestedImage): CreatedImage {
+  return {
+    ...describeImage(image.record, image.url),
+    ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
+  };
 }
 
 /** An AbortSignal that fires when the client goes away before the response is sent. */
@@ -49,46 +39,40 @@ function callerScope(state: Partial<CallerState>): string {
   return caller === undefined || caller.kind === 'anonymous' ? '' : `${caller.kind}:${caller.id}`;
 }
 
-export function imagesRouter({ config, store, heldImageBuffers }: ImagesRouteDeps): Router {
+/** Everything the pipeline needs to know about this request besides its body. */
+export function ingestContextOf(
+  ctx: Context,
+  { config, store, heldImageBuffers }: ImagesRouteDeps,
+): IngestContext {
+  const scope = callerScope(ctx.state);
+  return {
+    store,
+    heldImageBuffers,
+    limits: config,
+    signal: clientGoneSignal(ctx),
+    validation: {
+      mode: config.security.imageValidation,
+      maxPixels: config.security.maxImagePixels,
+      decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
+      spoolDirectory: config.spoolDir,
+    },
+    idempotencyKey: parseIdempotencyKey(ctx.get('Idempotency-Key') || undefined),
+    // Keys are per caller, so two callers picking the same key never meet. Anonymous callers
+    // share one scope: their address changes as a phone moves between networks.
+    scope,
+    owner: scope === '' ? undefined : scope,
+  };
+}
+
+export function imagesRouter(deps: ImagesRouteDeps): Router {
   const router = new Router();
 
   router.post('/v1/images', async (ctx) => {
-    // Koa's request.type keeps the header's case and spaces; media types ignore both.
-    const mediaType = ctx.request.type.trim().toLowerCase();
-    if (!isJsonMediaType(mediaType)) throw new AppError('unsupported_media_type');
-    const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
-    if (encoding !== '' && encoding !== 'identity') {
-      throw new AppError('unsupported_media_type', {
-        message: 'Compressed request bodies are not accepted; send the JSON uncompressed.',
-      });
-    }
-    const declaredLength = ctx.request.length;
-    if (declaredLength !== undefined && declaredLength > config.maxBodyBytes) {
-      throw bodyTooLarge(config.maxBodyBytes);
-    }
-
-    const idempotencyKey = parseIdempotencyKey(ctx.get('Idempotency-Key') || undefined);
-    const image = await ingestJsonImage(limitBody(ctx.req, config.maxBodyBytes), {
-      store,
-      heldImageBuffers,
-      limits: config,
-      signal: clientGoneSignal(ctx),
-      validation: {
-        mode: config.security.imageValidation,
-        maxPixels: config.security.maxImagePixels,
-        decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
-        spoolDirectory: config.spoolDir,
-      },
-      idempotencyKey,
-      declaredBodyBytes: declaredLength,
-      // Keys are per caller, so two callers picking the same key never meet. Anonymous callers
-      // share one scope: their address changes as a phone moves between networks.
-      scope: callerScope(ctx.state),
-    });
-
+    const context = ingestContextOf(ctx, deps);
+    const image = await ingestImage(imageSourceOf(ctx, deps.config), context);
     ctx.status = 201;
     ctx.set('Location', image.url);
-    ctx.body = image;
+    ctx.body = createdImage(image);
   });
 
   return router;

@@ -2,14 +2,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { isAppError, type ErrorCode } from '../../src/errors.js';
-import { Base64Decoder } from '../../src/ingest/base64.js';
-import {
-  JsonImageDecoder,
-  StreamingFingerprint,
-  fingerprintOf,
-} from '../../src/ingest/json-image-decoder.js';
-import { HeldImageBuffers } from '../../src/ingest/held-image-buffers.js';
+import { isAppError, type ErrorCode } from '../../../src/errors.js';
+import { Base64Decoder } from '../../../src/ingest/base64.js';
+import { StreamingFingerprint, fingerprintOf } from '../../../src/ingest/fingerprint.js';
+import { HeldImageBuffers } from '../../../src/ingest/held-image-buffers.js';
+import { ImageBytes } from '../../../src/ingest/image-bytes.js';
+import { JsonDataUriDecoder } from '../../../src/ingest/sources/json-data-uri.js';
 import {
   cutOffsets,
   expectAppError,
@@ -17,9 +15,9 @@ import {
   splitAt,
   thrownBy,
   wrapLines,
-} from './helpers.js';
+} from '../helpers.js';
 
-const photo = readFileSync(new URL('../fixtures/photo.jpg', import.meta.url));
+const photo = readFileSync(new URL('../../fixtures/photo.jpg', import.meta.url));
 const limits = { maxImageBytes: 10 * 1024 * 1024, maxJsonOverheadBytes: 64 * 1024 };
 /** Slabs are given back after each decode, so most runs reuse a slab an earlier one wrote. */
 const buffers = new HeldImageBuffers(1024 * 1024);
@@ -34,28 +32,29 @@ interface Drive {
 
 /** Feeds the chunks; returns the decoded image as the caller of the decoder would see it. */
 function decode(chunks: readonly Buffer[], drive: Drive, limitsUsed = limits): Buffer {
-  const decoder = new JsonImageDecoder(limitsUsed, buffers, drive.initialCapacity);
+  const bytes = new ImageBytes(limitsUsed.maxImageBytes, buffers, drive.initialCapacity);
+  const decoder = new JsonDataUriDecoder(bytes, limitsUsed.maxJsonOverheadBytes);
   try {
     const parts: Buffer[] = [];
     let streaming = false;
     chunks.forEach((chunk, index) => {
       decoder.write(chunk);
-      if (streaming) parts.push(...decoder.takeChunks());
+      if (streaming) parts.push(...bytes.takeChunks());
       if (!streaming && drive.streamAfterChunk === index) {
         // Copied: the held bytes must stay as they are while the decoder goes on.
-        parts.push(Buffer.from(decoder.stopHolding()));
+        parts.push(Buffer.from(bytes.stopHolding()));
         streaming = true;
       }
     });
     decoder.end();
-    if (streaming) parts.push(...decoder.takeChunks());
-    else parts.push(decoder.heldImage());
+    if (streaming) parts.push(...bytes.takeChunks());
+    else parts.push(bytes.heldImage());
     // A copy: the slab goes back to the pool below, for the next decode to write into.
     const image = Buffer.concat(parts);
-    expect(decoder.bytes).toBe(image.length);
+    expect(bytes.bytes).toBe(image.length);
     return image;
   } finally {
-    decoder.dispose(false);
+    bytes.dispose(false);
   }
 }
 
@@ -75,10 +74,10 @@ const bodyOf = (uri: string, escapeSlashes = false): Buffer => {
   return Buffer.from(escapeSlashes ? json.replaceAll('/', '\\/') : json);
 };
 
-describe('JsonImageDecoder', () => {
+describe('JsonDataUriDecoder', () => {
   it('decodes a real photo the same as JSON.parse + Buffer.from, held in one buffer', () => {
     const body = bodyOf(`data:image/jpeg;base64,${photo.toString('base64')}`);
-    const capacity = JsonImageDecoder.capacityFor(body.length);
+    const capacity = JsonDataUriDecoder.capacityFor(body.length);
     const held = decode(splitAt(body, [1, 100, 4096, 65536]), {
       initialCapacity: capacity,
       streamAfterChunk: undefined,
@@ -159,7 +158,7 @@ describe('JsonImageDecoder', () => {
   });
 });
 
-describe('JsonImageDecoder at every split position', () => {
+describe('JsonDataUriDecoder at every split position', () => {
   const image = photo.subarray(0, 700);
   const payload = image.toString('base64');
   const valid: ReadonlyArray<readonly [string, Buffer]> = [
@@ -187,7 +186,10 @@ describe('JsonImageDecoder at every split position', () => {
     for (let cut = 0; cut <= body.length; cut += 1) {
       for (const drive of [
         { initialCapacity: undefined, streamAfterChunk: undefined },
-        { initialCapacity: JsonImageDecoder.capacityFor(body.length), streamAfterChunk: undefined },
+        {
+          initialCapacity: JsonDataUriDecoder.capacityFor(body.length),
+          streamAfterChunk: undefined,
+        },
         { initialCapacity: 16, streamAfterChunk: 0 },
       ]) {
         const decoded = decode(splitAt(body, [cut, cut + 3]), drive);

@@ -1,0 +1,75 @@
+import type { Context } from 'koa';
+import type { IncomingMessage } from 'node:http';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import { chunkSource, type ImageSource } from '../ingest/image-source.js';
+import { jsonDataUriSource } from '../ingest/sources/json-data-uri.js';
+
+/**
+ * The doors of POST /v1/images: the request's Content-Type picks the body adapter, and each
+ * adapter turns its body into image bytes plus hints. What follows is the same for all.
+ */
+export function imageSourceOf(ctx: Context, config: Config): ImageSource {
+  refuseCompressedBodies(ctx);
+  // Koa's request.type keeps the header's case and spaces; media types ignore both.
+  const mediaType = ctx.request.type.trim().toLowerCase();
+  const declaredLength = ctx.request.length;
+  if (isJsonMediaType(mediaType)) {
+    refuseDeclaredLength(declaredLength, config.maxBodyBytes);
+    return jsonDataUriSource(limitBody(ctx.req, config.maxBodyBytes), {
+      declaredBodyBytes: declaredLength,
+      maxJsonOverheadBytes: config.maxJsonOverheadBytes,
+    });
+  }
+  if (isRawImageMediaType(mediaType)) {
+    // The body is the image: its declared length is the image's size, exactly.
+    refuseDeclaredLength(declaredLength, config.maxImageBytes);
+    return chunkSource(
+      limitBody(ctx.req, config.maxImageBytes),
+      { declaredType: mediaType },
+      { atMost: declaredLength, atLeast: declaredLength },
+    );
+  }
+  throw new AppError('unsupported_media_type');
+}
+
+function refuseCompressedBodies(ctx: Context): void {
+  const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new AppError('unsupported_media_type', {
+      message: 'Compressed request bodies are not accepted; send the body uncompressed.',
+    });
+  }
+}
+
+function refuseDeclaredLength(declaredLength: number | undefined, maxBytes: number): void {
+  if (declaredLength !== undefined && declaredLength > maxBytes) throw bodyTooLarge(maxBytes);
+}
+
+function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+/** `image/*` or `application/octet-stream`: whatever the label says, the bytes decide. */
+function isRawImageMediaType(type: string): boolean {
+  return type === 'application/octet-stream' || /^image\/[a-z0-9.+-]+$/.test(type);
+}
+
+/** Counts the body as it streams in, so a body without Content-Length is bounded too. */
+export async function* limitBody(
+  request: IncomingMessage,
+  maxBytes: number,
+): AsyncGenerator<Buffer> {
+  let received = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > maxBytes) throw bodyTooLarge(maxBytes);
+    yield chunk;
+  }
+}
+
+export function bodyTooLarge(maxBytes: number): AppError {
+  return new AppError('payload_too_large', {
+    message: `The request body is larger than the allowed maximum of ${maxBytes} bytes.`,
+  });
+}

@@ -1,0 +1,74 @@
+import type { HeldImageBuffers } from './held-image-buffers.js';
+import type { ImageBytes } from './image-bytes.js';
+import type { ImageSource } from './image-source.js';
+import { StreamingFingerprint, fingerprintOf, type ImageFingerprint } from './fingerprint.js';
+
+/**
+ * Reads an image source into its bytes, once. While the image is held, its bytes stay in one
+ * buffer; once streaming starts, every chunk is fingerprinted as it is taken, so the hash is
+ * complete whoever reads the body to its end: the store's stream or an idempotent replay.
+ */
+export class BodyReader {
+  private finished = false;
+  private streaming = false;
+  private readonly fingerprint: StreamingFingerprint;
+
+  constructor(
+    private readonly source: ImageSource,
+    readonly image: ImageBytes,
+    private readonly withMd5: boolean,
+    private readonly buffers: HeldImageBuffers,
+  ) {
+    this.fingerprint = new StreamingFingerprint(withMd5);
+  }
+
+  /** True once the body has ended, complete and well-formed. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** Reads until `bytes` image bytes are held or the body ends. */
+  async readUpTo(bytes: number): Promise<void> {
+    while (this.image.bytes < bytes && (await this.readMore()));
+  }
+
+  /** Switches to streaming; returns the bytes held until now, fingerprinted. */
+  startStreaming(): Buffer[] {
+    this.streaming = true;
+    return this.take([this.image.stopHolding()]);
+  }
+
+  /** While streaming: the next chunks of the image, fingerprinted; undefined at its end. */
+  async nextChunks(): Promise<Buffer[] | undefined> {
+    const more = await this.readMore();
+    const chunks = this.take(this.image.takeChunks());
+    return more || chunks.length > 0 ? chunks : undefined;
+  }
+
+  /** Reads whatever is left (without keeping it) for the fingerprint of the whole image. */
+  async readToEnd(): Promise<ImageFingerprint> {
+    if (!this.streaming && this.finished) {
+      return fingerprintOf(this.image.heldImage(), this.withMd5, this.buffers);
+    }
+    if (!this.streaming) this.startStreaming();
+    while ((await this.nextChunks()) !== undefined);
+    return this.fingerprint.digest();
+  }
+
+  /** The fingerprint of a streamed image, once it has been read to its end. */
+  streamedFingerprint(): ImageFingerprint {
+    return this.fingerprint.digest();
+  }
+
+  private async readMore(): Promise<boolean> {
+    if (this.finished) return false;
+    const more = await this.source.readMore(this.image);
+    if (!more) this.finished = true;
+    return more;
+  }
+
+  private take(chunks: Buffer[]): Buffer[] {
+    for (const chunk of chunks) this.fingerprint.update(chunk);
+    return chunks;
+  }
+}

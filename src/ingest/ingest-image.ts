@@ -1,0 +1,339 @@
+import type { Readable } from 'node:stream';
+import { v4 as uuidv4 } from 'uuid';
+import { AppError, isAppError } from '../errors.js';
+import type { ImageMimeType } from '../images/image-types.js';
+import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
+import { BodyReader } from './body-reader.js';
+import type { ImageFacts } from './container-walker.js';
+import { fingerprintOf, type ImageFingerprint } from './fingerprint.js';
+import type { HeldImageBuffers } from './held-image-buffers.js';
+import {
+  findEarlierObject,
+  idFromIdempotencyKey,
+  isSameUpload,
+  type EarlierObject,
+} from './idempotency.js';
+import { ImageBytes } from './image-bytes.js';
+import {
+  deleteTokenSha256,
+  fromStoredObject,
+  newDeleteToken,
+  sha256Metadata,
+  toObjectMetadata,
+  type ImageRecord,
+} from './image-record.js';
+import type { ExpectedImageBytes, ImageSource } from './image-source.js';
+import { sniffImageType, sniffSampleBytes, type SniffedType } from './sniff.js';
+import { ValidatedStream } from './validated-stream.js';
+import { ImageValidator, type ImageValidationOptions } from './validate-image.js';
+
+export interface IngestLimits {
+  readonly maxImageBytes: number;
+  readonly allowedTypes: readonly ImageMimeType[];
+  /**
+   * Images up to this size are held in memory and handed to the store as one buffer, which
+   * the store may retry; larger ones are streamed to the store as they arrive.
+   */
+  readonly streamingThresholdBytes: number;
+}
+
+export interface IngestContext {
+  readonly store: ObjectStore;
+  /** Where held images are kept and how they are hashed; one per app, reused. */
+  readonly heldImageBuffers: HeldImageBuffers;
+  readonly limits: IngestLimits;
+  readonly signal?: AbortSignal | undefined;
+  /** How deeply the image is verified before it is published; strict by default. */
+  readonly validation?: ImageValidationOptions | undefined;
+  /**
+   * From the Idempotency-Key header: the id is derived from it (and `scope`), and a repeat of
+   * the same upload returns the object the first one stored instead of a second one.
+   */
+  readonly idempotencyKey?: string | undefined;
+  /** Who is asking, so that keys never collide between callers. */
+  readonly scope?: string | undefined;
+  /** The authenticated caller, recorded as the image's owner; undefined when anonymous. */
+  readonly owner?: string | undefined;
+}
+
+/** A stored image: its record, its URL, and the uploader's delete token when it gets one. */
+export interface IngestedImage {
+  readonly record: ImageRecord;
+  readonly url: string;
+  /** For anonymous uploads: the secret that lets this uploader delete the image. */
+  readonly deleteToken: string | undefined;
+}
+
+export const defaultImageValidation: ImageValidationOptions = {
+  mode: 'decode',
+  maxPixels: 100_000_000,
+  decodeTimeoutSeconds: 10,
+};
+
+const storageUnavailable = (cause: unknown): AppError =>
+  new AppError('storage_unavailable', { cause, headers: { 'Retry-After': '5' } });
+
+/**
+ * The one upload path, whatever door the image came through: read the body until its type can
+ * be decided, sniff it from the bytes, name it, then validate and store it, held in memory or
+ * streamed. Nothing is handed to the store before the type is known to be allowed, and any
+ * failure, however late, leaves no object behind.
+ */
+export async function ingestImage(
+  source: ImageSource,
+  context: IngestContext,
+): Promise<IngestedImage> {
+  const { limits, heldImageBuffers } = context;
+  // A body that declares more than the threshold goes to the store as soon as its type is
+  // known: holding its first megabytes would only cost memory.
+  const streamEarly = (source.expectedBytes.atLeast ?? 0) > limits.streamingThresholdBytes;
+  const image = new ImageBytes(
+    limits.maxImageBytes,
+    heldImageBuffers,
+    initialCapacity(source.expectedBytes, streamEarly),
+  );
+  const upload = new Upload(source, image, context);
+  try {
+    return await upload.run(streamEarly);
+  } finally {
+    // After a failed write the store may still be reading the held buffer for a moment.
+    image.dispose(upload.writeFailed);
+  }
+}
+
+/** How much to make room for at first: the whole image, when the body declared its length. */
+function initialCapacity(expected: ExpectedImageBytes, streamEarly: boolean): number | undefined {
+  return streamEarly ? undefined : expected.atMost;
+}
+
+/** Where an image goes: its type, id and name, and what its record will say of its upload. */
+interface Target {
+  readonly type: SniffedType;
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly deleteToken: string | undefined;
+}
+
+/** One upload's steps, in the order `run` takes them. */
+class Upload {
+  writeFailed = false;
+  private readonly body: BodyReader;
+  private readonly validation: ImageValidationOptions;
+  /** MD5 only serves to recognise a replayed idempotent upload: computed only then. */
+  private readonly idempotent: boolean;
+  private heldFingerprint: ImageFingerprint | undefined;
+  private storeStream: ValidatedStream | undefined;
+
+  constructor(
+    source: ImageSource,
+    private readonly image: ImageBytes,
+    private readonly context: IngestContext,
+  ) {
+    this.idempotent = context.idempotencyKey !== undefined;
+    this.body = new BodyReader(source, image, this.idempotent, context.heldImageBuffers);
+    this.validation = context.validation ?? defaultImageValidation;
+  }
+
+  async run(streamEarly: boolean): Promise<IngestedImage> {
+    await this.readHead(streamEarly);
+    const type = await sniffImageType(
+      this.image.heldImage().subarray(0, sniffSampleBytes),
+      this.context.limits.allowedTypes,
+    );
+    const target = this.targetFor(type);
+    if (this.idempotent) {
+      const earlier = await this.findEarlier(target, this.context.limits.allowedTypes);
+      if (earlier !== undefined) return this.replay(target, earlier);
+    }
+    return this.body.ended ? this.storeHeld(target) : this.storeStreamed(target);
+  }
+
+  /** Reads until the type can be decided and it is known whether the image fits in memory. */
+  private async readHead(streamEarly: boolean): Promise<void> {
+    const threshold = this.context.limits.streamingThresholdBytes;
+    await this.body.readUpTo(
+      streamEarly ? sniffSampleBytes : Math.max(sniffSampleBytes, threshold + 1),
+    );
+    if (this.image.bytes === 0) throw new AppError('empty_image');
+  }
+
+  private targetFor(type: SniffedType): Target {
+    const { idempotencyKey, scope, owner } = this.context;
+    const id =
+      idempotencyKey === undefined ? uuidv4() : idFromIdempotencyKey(idempotencyKey, scope ?? '');
+    return {
+      type,
+      id,
+      name: `${id}.${type.extension}`,
+      createdAt: new Date().toISOString(),
+      // An authenticated owner deletes as itself; only an anonymous uploader needs a secret.
+      deleteToken: owner === undefined ? newDeleteToken(id, idempotencyKey) : undefined,
+    };
+  }
+
+  /** An image that ended within the threshold: validated and hashed whole, stored in one write. */
+  private async storeHeld(target: Target): Promise<IngestedImage> {
+    const image = this.image.heldImage();
+    // A slab's hash runs on the worker thread while the event loop walks the container.
+    const fingerprinting = fingerprintOf(image, this.idempotent, this.context.heldImageBuffers);
+    let facts: ImageFacts;
+    try {
+      // Already in memory: sharp reads it from there, there is nothing to spool.
+      const validator = new ImageValidator(target.type.contentType, {
+        ...this.validation,
+        spoolDirectory: undefined,
+      });
+      await validator.write(image);
+      facts = await validator.finish();
+    } finally {
+      // Settled either way, so a failed validation leaves no unhandled rejection behind.
+      await fingerprinting.catch(() => undefined);
+    }
+    const fingerprint = await fingerprinting;
+    this.heldFingerprint = fingerprint;
+    const record = this.recordOf(target, facts, fingerprint);
+    return this.put(
+      target,
+      image,
+      {
+        metadata: { ...toObjectMetadata(record), ...sha256Metadata(fingerprint.sha256) },
+      },
+      () => record,
+    );
+  }
+
+  /**
+   * An image past the threshold: streamed to the store as it arrives, each chunk hashed and
+   * validated on its way. Its facts and hash are known only once the stream has ended, and
+   * reach the store then (`finalMetadata`).
+   */
+  private async storeStreamed(target: Target): Promise<IngestedImage> {
+    const validator = new ImageValidator(target.type.contentType, this.validation);
+    const stream = new ValidatedStream(this.body, validator);
+    this.storeStream = stream;
+    const recordAtEnd = (): ImageRecord =>
+      this.recordOf(target, stream.facts!, this.body.streamedFingerprint());
+    try {
+      return await this.put(
+        target,
+        stream.readable,
+        {
+          metadata: {},
+          finalMetadata: () => {
+            const record = recordAtEnd();
+            return { ...toObjectMetadata(record), ...sha256Metadata(record.sha256) };
+          },
+        },
+        recordAtEnd,
+        () => stream.storeFinished(),
+      );
+    } catch (error) {
+      // Belt and braces: should a driver ever commit a stream that ended in an error, the
+      // image must still not stay published. Not for an idempotent name, which may belong to
+      // a concurrent request's valid upload.
+      if (stream.bodyFailure !== undefined && !this.idempotent) {
+        await this.context.store.delete(target.name).catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      // However the upload ended (the store failed, the client left, a chunk was refused),
+      // the spool file goes with it.
+      await validator.dispose();
+    }
+  }
+
+  /** Writes the object, turning the store's failures (or the body's, which caused them) into API errors. */
+  private async put(
+    target: Target,
+    content: Buffer | Readable,
+    options: Pick<PutOptions, 'metadata' | 'finalMetadata'>,
+    record: () => ImageRecord,
+    onSettled?: () => void,
+  ): Promise<IngestedImage> {
+    const { store, signal } = this.context;
+    try {
+      await store.put(target.name, content, {
+        ...options,
+        contentType: target.type.contentType,
+        signal,
+        sharedName: this.idempotent,
+      });
+    } catch (error) {
+      this.writeFailed = true;
+      onSettled?.();
+      const cause = this.storeStream?.bodyFailure;
+      if (cause !== undefined) throw cause;
+      if (isAppError(error)) throw error;
+      if (this.idempotent && isStorageError(error) && error.kind === 'exists') {
+        // A concurrent request with the same key won the race to the name (the precondition
+        // refused our write): answer as if it had come first.
+        return this.replay(target, await this.findEarlier(target, [target.type.contentType]));
+      }
+      if (isStorageError(error)) throw storageUnavailable(error);
+      throw error;
+    }
+    onSettled?.();
+    return { record: record(), url: store.publicUrl(target.name), deleteToken: target.deleteToken };
+  }
+
+  private async findEarlier(
+    target: Target,
+    types: readonly ImageMimeType[],
+  ): Promise<EarlierObject | undefined> {
+    try {
+      return await findEarlierObject(this.context.store, target.id, types, this.context.signal);
+    } catch (error) {
+      throw storageUnavailable(error);
+    }
+  }
+
+  /** The answer for a key seen before: the earlier object if it is this very upload, else 422. */
+  private async replay(target: Target, earlier: EarlierObject | undefined): Promise<IngestedImage> {
+    // Only the hash of the whole image can say "same upload".
+    const upload = { name: target.name, ...(await this.wholeFingerprint()) };
+    if (earlier === undefined || !isSameUpload(earlier, upload)) {
+      throw new AppError('idempotency_key_reused');
+    }
+    const record = fromStoredObject(earlier.name, target.type.contentType, earlier.info);
+    if (record === undefined) {
+      // The first upload's bytes are in, its facts not yet (a streamed GCS object gets them in
+      // the update after its last chunk): a moment later the replay can answer in full.
+      throw new AppError('storage_unavailable', { headers: { 'Retry-After': '1' } });
+    }
+    return {
+      record,
+      url: this.context.store.publicUrl(earlier.name),
+      deleteToken: target.deleteToken,
+    };
+  }
+
+  /** The fingerprint of the whole image, reading the rest of the body if need be. */
+  private async wholeFingerprint(): Promise<ImageFingerprint> {
+    if (this.heldFingerprint !== undefined) return this.heldFingerprint;
+    if (this.storeStream !== undefined) {
+      // The store gave up on its stream: let that reader stop before this one goes on.
+      const failure = await this.storeStream.stop();
+      if (failure !== undefined) throw failure;
+    }
+    return this.body.readToEnd();
+  }
+
+  private recordOf(target: Target, facts: ImageFacts, fingerprint: ImageFingerprint): ImageRecord {
+    return {
+      id: target.id,
+      name: target.name,
+      contentType: target.type.contentType,
+      extension: target.type.extension,
+      bytes: fingerprint.bytes,
+      sha256: fingerprint.sha256,
+      width: facts.width,
+      height: facts.height,
+      frames: facts.frames,
+      createdAt: target.createdAt,
+      owner: this.context.owner,
+      deleteTokenSha256:
+        target.deleteToken === undefined ? undefined : deleteTokenSha256(target.deleteToken),
+    };
+  }
+}
