@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { immutableCacheControl } from '../../src/storage/object-store.js';
+import { factsBySharp } from '../support/image-facts.js';
 import { expectErrorResponse } from './expect-error.js';
 import {
   close,
@@ -49,6 +50,7 @@ async function expectStored(
 ): Promise<void> {
   expect(response.status).toBe(201);
   const body = response.body as Record<string, unknown>;
+  const facts = await factsBySharp(bytes);
   expect(body).toEqual({
     id: expect.stringMatching(uuidPattern),
     name: `${String(body.id)}.${extension}`,
@@ -57,7 +59,14 @@ async function expectStored(
     extension,
     bytes: bytes.length,
     sha256: sha256(bytes),
+    width: facts.width,
+    height: facts.height,
+    ...(facts.frames === undefined ? {} : { frames: facts.frames }),
+    createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    // The service runs open here: the uploader gets the secret that lets it delete.
+    deleteToken: expect.stringMatching(/^[A-Za-z0-9_-]{32,}$/),
   });
+  expect(Date.now() - Date.parse(String(body.createdAt))).toBeLessThan(60_000);
   expect(response.headers.location).toBe(body.url);
 
   const name = String(body.name);
@@ -80,11 +89,14 @@ async function expectStored(
     const metadata = await harness.storedMetadata(name);
     expect(metadata.contentType).toBe(contentType);
     expect(metadata.cacheControl).toBe(immutableCacheControl);
-    if (bytes.length <= harness.config.streamingThresholdBytes) {
-      // Only the buffered path knows the hash before the write; the streamed path's metadata
-      // is a known gap, handled separately.
-      expect(metadata.metadata).toEqual({ sha256: sha256(bytes) });
-    }
+    expect(metadata.metadata).toEqual({
+      sha256: sha256(bytes),
+      width: String(facts.width),
+      height: String(facts.height),
+      ...(facts.frames === undefined ? {} : { frames: String(facts.frames) }),
+      createdAt: body.createdAt,
+      deleteTokenSha256: sha256(Buffer.from(String(body.deleteToken))),
+    });
     const served = await fetch(url);
     expect(served.status).toBe(200);
     expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);

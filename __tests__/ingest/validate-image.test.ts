@@ -4,25 +4,14 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import sharp from 'sharp';
 import type { ImageValidationMode } from '../../src/config.js';
 import type { ImageMimeType } from '../../src/images/image-types.js';
-import { ContainerWalker, type ImageFacts } from '../../src/ingest/container-walker.js';
+import { ContainerWalker } from '../../src/ingest/container-walker.js';
 import { ImageValidator, validateImage } from '../../src/ingest/validate-image.js';
+import { factsBySharp } from '../support/image-facts.js';
 
 const fixture = (name: string): Buffer => readFileSync(`__tests__/fixtures/${name}`);
 
-/** What libvips reports of the same file: the displayed size, its frames, its orientation. */
-async function sharpFacts(image: Buffer): Promise<ImageFacts> {
-  const metadata = await sharp(image, { pages: -1 }).metadata();
-  return {
-    width: metadata.autoOrient.width,
-    // Every frame of an animation is read, stacked: one frame is pageHeight high.
-    height: metadata.pageHeight ?? metadata.autoOrient.height,
-    frames: (metadata.pages ?? 1) > 1 ? metadata.pages : undefined,
-    orientation: metadata.orientation ?? 1,
-  };
-}
 const modes: ImageValidationMode[] = ['structure', 'decode'];
 const options = (mode: ImageValidationMode, maxPixels = 100_000_000) => ({
   mode,
@@ -60,7 +49,7 @@ describe('validateImage', () => {
       `accepts the real image %s in ${mode} mode, with the facts libvips reads`,
       async (name, type) => {
         const facts = await validateImage(fixture(name), type, options(mode));
-        expect(facts).toEqual(await sharpFacts(fixture(name)));
+        expect(facts).toEqual(await factsBySharp(fixture(name)));
       },
     );
 
@@ -91,7 +80,7 @@ describe('validateImage', () => {
     'checks %s, which has no walker, by decoding it',
     async (name, type) => {
       const facts = await validateImage(fixture(name), type, options('decode'));
-      expect(facts).toEqual(await sharpFacts(fixture(name)));
+      expect(facts).toEqual(await factsBySharp(fixture(name)));
       await expect(
         validateImage(fixture(name), type, options('decode', 3071)),
       ).rejects.toMatchObject({
