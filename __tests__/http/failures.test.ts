@@ -13,15 +13,8 @@ import type { ObjectStore, PutOptions } from '../../src/storage/object-store.js'
 import { startEmulator, type RunningEmulator } from '../support/emulator.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { expectErrorResponse } from './expect-error.js';
-import {
-  close,
-  fixture,
-  jsonBody,
-  listen,
-  silentLogger,
-  startHarness,
-  type Harness,
-} from './harness.js';
+import { close, listen, silentLogger, startHarness, type Harness } from './harness.js';
+import { fixture, jsonBody } from '../support/requests.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -56,7 +49,7 @@ describe('503 storage_unavailable', () => {
     const response = await request(callback)
       .post('/v1/images')
       .set('Content-Type', 'application/json')
-      .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+      .send(jsonBody(fixture('large.jpg'), 'image/jpeg'));
     expectErrorResponse(response, 'storage_unavailable');
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
   });
@@ -98,7 +91,7 @@ describe('503 storage_unavailable', () => {
       const response = await request(callback)
         .post('/v1/images')
         .set('Content-Type', 'application/json')
-        .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+        .send(jsonBody(fixture('large.jpg'), 'image/jpeg'));
       expectErrorResponse(response, 'storage_unavailable');
       expect(response.headers['retry-after']).toBeDefined();
       expect(await listObjectNames(bucket)).toEqual([]);
@@ -113,7 +106,7 @@ describe('503 storage_unavailable', () => {
         const response = await request(callback)
           .post('/v1/images')
           .set('Content-Type', 'application/json')
-          .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+          .send(jsonBody(fixture('large.jpg'), 'image/jpeg'));
         expectErrorResponse(response, 'storage_unavailable');
         // Streamed: the resumable session is asked for its offset after the cut, which makes
         // fake-gcs-server 1.56.1 commit what it holds; the store removes that object in the
@@ -137,7 +130,7 @@ describe('503 storage_unavailable', () => {
     const response = await request(createApp(config, { store, logger: silentLogger }).callback())
       .post('/v1/images')
       .set('Content-Type', 'application/json')
-      .send(jsonBody('image/png', await fixture('photo.png')));
+      .send(jsonBody(fixture('photo.png'), 'image/png'));
     expectErrorResponse(response, 'storage_unavailable');
     expect(response.headers['retry-after']).toBeDefined();
     expect(await listObjectNames(bucket)).toEqual([]);
@@ -158,7 +151,7 @@ describe.each(['local', 'gcs'] as const)('a client that goes away (%s driver)', 
     );
     cleanups.push(() => close(server));
 
-    const body = Buffer.from(jsonBody('image/jpeg', await fixture('large.jpg')));
+    const body = Buffer.from(jsonBody(fixture('large.jpg'), 'image/jpeg'));
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', resolve));
     socket.write(
@@ -216,7 +209,7 @@ describe('500 internal_error', () => {
       const response = await request(app.callback())
         .post('/v1/images')
         .set('Content-Type', 'application/json')
-        .send(jsonBody('image/png', await fixture('photo.png')));
+        .send(jsonBody(fixture('photo.png'), 'image/png'));
 
       expectErrorResponse(response, 'internal_error');
       expect(response.text).not.toContain('hunter2');
@@ -246,7 +239,7 @@ describe('500 internal_error', () => {
       const response = await request(harness.callback)
         .post('/v1/images')
         .set('Content-Type', 'application/json')
-        .send(jsonBody('image/jpeg', await fixture('large.jpg')));
+        .send(jsonBody(fixture('large.jpg'), 'image/jpeg'));
       expectErrorResponse(response, 'internal_error');
       await harness.expectNothingStored();
     },

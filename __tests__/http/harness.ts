@@ -1,6 +1,5 @@
 import { expect } from '@jest/globals';
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,9 +10,7 @@ import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
-
-export type Driver = 'local' | 'gcs';
-export const drivers: readonly Driver[] = ['local', 'gcs'];
+import type { Driver } from '../support/requests.js';
 
 type Env = Record<string, string>;
 type RequestListener = ReturnType<ReturnType<typeof createApp>['callback']>;
@@ -106,24 +103,6 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
       await rm(spoolDir, { recursive: true, force: true });
     },
   };
-}
-
-export const fixturesDirectory = path.resolve('__tests__/fixtures');
-
-export function fixture(name: string): Promise<Buffer> {
-  return readFile(path.join(fixturesDirectory, name));
-}
-
-export function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-export function dataUri(label: string, bytes: Buffer): string {
-  return `data:${label};base64,${bytes.toString('base64')}`;
-}
-
-export function jsonBody(label: string, bytes: Buffer): string {
-  return JSON.stringify({ data: dataUri(label, bytes) });
 }
 
 /** Listens on a loopback port, for tests that talk raw HTTP or TCP. */

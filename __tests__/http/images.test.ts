@@ -7,18 +7,8 @@ import request from 'supertest';
 import { immutableCacheControl } from '../../src/storage/object-store.js';
 import { factsBySharp } from '../support/image-facts.js';
 import { expectErrorResponse } from './expect-error.js';
-import {
-  close,
-  dataUri,
-  drivers,
-  fixture,
-  jsonBody,
-  listen,
-  sha256,
-  startHarness,
-  type Driver,
-  type Harness,
-} from './harness.js';
+import { close, listen, startHarness, type Harness } from './harness.js';
+import { dataUri, drivers, fixture, jsonBody, sha256, type Driver } from '../support/requests.js';
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -113,8 +103,8 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       ['photo.avif', 'image/avif', 'avif'],
     ])('stores %s as %s', async (file, contentType, extension) => {
       const harness = await harnessFor(driver);
-      const bytes = await fixture(file);
-      const response = await postJson(harness, jsonBody(contentType, bytes));
+      const bytes = fixture(file);
+      const response = await postJson(harness, jsonBody(bytes, contentType));
       await expectStored(harness, response, bytes, contentType, extension);
     });
 
@@ -122,15 +112,15 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       'ignores the label %s and stores real JPEG bytes as image/jpeg',
       async (label) => {
         const harness = await harnessFor(driver);
-        const bytes = await fixture('photo.jpg');
-        const response = await postJson(harness, jsonBody(label, bytes));
+        const bytes = fixture('photo.jpg');
+        const response = await postJson(harness, jsonBody(bytes, label));
         await expectStored(harness, response, bytes, 'image/jpeg', 'jpg');
       },
     );
 
     it('accepts Android-style base64 with a line break every 76 characters', async () => {
       const harness = await harnessFor(driver);
-      const bytes = await fixture('photo.jpg');
+      const bytes = fixture('photo.jpg');
       const wrapped = bytes.toString('base64').replace(/.{76}/g, '$&\n');
       const body = JSON.stringify({ data: `data:image/jpeg;base64,${wrapped}` });
       expect(body).toContain('\\n');
@@ -140,8 +130,8 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
 
     it('accepts PHP-style JSON that escapes every slash', async () => {
       const harness = await harnessFor(driver);
-      const bytes = await fixture('photo.png');
-      const body = jsonBody('image/png', bytes).replaceAll('/', '\\/');
+      const bytes = fixture('photo.png');
+      const body = jsonBody(bytes, 'image/png').replaceAll('/', '\\/');
       expect(body).toContain('image\\/png');
       const response = await postJson(harness, body);
       await expectStored(harness, response, bytes, 'image/png', 'png');
@@ -154,26 +144,26 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       'application/vnd.example+json',
     ])('accepts the JSON media type written as %s', async (type) => {
       const harness = await harnessFor(driver);
-      const bytes = await fixture('photo.png');
+      const bytes = fixture('photo.png');
       const response = await request(harness.callback)
         .post('/v1/images')
         .set('Content-Type', type)
-        .send(jsonBody('image/png', bytes));
+        .send(jsonBody(bytes, 'image/png'));
       await expectStored(harness, response, bytes, 'image/png', 'png');
     });
 
     it('accepts other members next to "data"', async () => {
       const harness = await harnessFor(driver);
-      const bytes = await fixture('photo.webp');
-      const body = JSON.stringify({ name: 'cat.webp', data: dataUri('image/webp', bytes), n: 1 });
+      const bytes = fixture('photo.webp');
+      const body = JSON.stringify({ name: 'cat.webp', data: dataUri(bytes, 'image/webp'), n: 1 });
       const response = await postJson(harness, body);
       await expectStored(harness, response, bytes, 'image/webp', 'webp');
     });
 
     it('streams an image above the streaming threshold to the store', async () => {
       const harness = await harnessFor(driver, { STREAMING_THRESHOLD_BYTES: '1024' });
-      const bytes = await fixture('large.jpg');
-      const response = await postJson(harness, jsonBody('image/jpeg', bytes));
+      const bytes = fixture('large.jpg');
+      const response = await postJson(harness, jsonBody(bytes, 'image/jpeg'));
       await expectStored(harness, response, bytes, 'image/jpeg', 'jpg');
     });
 
@@ -184,11 +174,11 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
         IMAGE_VALIDATION: 'decode',
         STREAMING_THRESHOLD_BYTES: '65536',
       });
-      const bytes = await fixture('large.jpg');
+      const bytes = fixture('large.jpg');
       // A file made and removed in the folder changes its mtime: proof the spool was used.
       const before = (await stat(harness.spoolDir)).mtimeMs;
       await sleep(20);
-      const response = await postJson(harness, jsonBody('image/jpeg', bytes));
+      const response = await postJson(harness, jsonBody(bytes, 'image/jpeg'));
       await expectStored(harness, response, bytes, 'image/jpeg', 'jpg');
       expect((await stat(harness.spoolDir)).mtimeMs).toBeGreaterThan(before);
     });
@@ -217,7 +207,7 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
 
     it('400 invalid_json for a valid image followed by trailing garbage', async () => {
       const harness = await harnessFor(driver);
-      const body = `${jsonBody('image/png', await fixture('photo.png'))},{}`;
+      const body = `${jsonBody(fixture('photo.png'), 'image/png')},{}`;
       await expectRejected(harness, await postJson(harness, body), 'invalid_json');
     });
 
@@ -250,9 +240,9 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
 
     it('413 payload_too_large when the decoded image exceeds MAX_IMAGE_BYTES', async () => {
       const harness = await harnessFor(driver, { MAX_IMAGE_BYTES: '1000' });
-      const bytes = await fixture('photo.jpg');
+      const bytes = fixture('photo.jpg');
       expect(bytes.length).toBeGreaterThan(1000);
-      const response = await postJson(harness, jsonBody('image/jpeg', bytes));
+      const response = await postJson(harness, jsonBody(bytes, 'image/jpeg'));
       await expectRejected(harness, response, 'payload_too_large');
     });
 
@@ -262,7 +252,7 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
         MAX_IMAGE_BYTES: '1000000',
         STREAMING_THRESHOLD_BYTES: '1024',
       });
-      const body = jsonBody('image/jpeg', await fixture('large.jpg'));
+      const body = jsonBody(fixture('large.jpg'), 'image/jpeg');
       expect(Buffer.byteLength(body)).toBeLessThanOrEqual(harness.config.maxBodyBytes);
       await expectRejected(harness, await postJson(harness, body), 'payload_too_large');
     });
@@ -305,7 +295,7 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       const harness = await harnessFor(driver, { MAX_IMAGE_BYTES: '10000' });
       // Whitespace inside base64 decodes to nothing and is not JSON overhead either: neither
       // the image limit nor the JSON limit can stop this body, only the body limit.
-      const base64 = (await fixture('photo.jpg')).toString('base64');
+      const base64 = fixture('photo.jpg').toString('base64');
       const padded = `${base64.slice(0, 100)}${' '.repeat(harness.config.maxBodyBytes)}${base64.slice(100)}`;
       const body = JSON.stringify({ data: `data:image/jpeg;base64,${padded}` });
       const { server, port } = await listen(harness.callback);
@@ -352,7 +342,7 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       const response = await request(harness.callback)
         .post('/v1/images')
         .set('Content-Type', type)
-        .send(jsonBody('image/png', await fixture('photo.png')));
+        .send(jsonBody(fixture('photo.png'), 'image/png'));
       await expectRejected(harness, response, 'unsupported_media_type');
     });
 
@@ -363,7 +353,7 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
         // fetch sends no Content-Type for a byte body; supertest would add one.
         const response = await fetch(`http://127.0.0.1:${port}/v1/images`, {
           method: 'POST',
-          body: Buffer.from(jsonBody('image/png', await fixture('photo.png'))),
+          body: Buffer.from(jsonBody(fixture('photo.png'), 'image/png')),
         });
         expect(response.status).toBe(415);
         expect(await response.json()).toMatchObject({
@@ -379,7 +369,7 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       const harness = await harnessFor(driver);
       const response = await postJson(
         harness,
-        gzipSync(jsonBody('image/png', await fixture('photo.png'))),
+        gzipSync(jsonBody(fixture('photo.png'), 'image/png')),
       ).set('Content-Encoding', 'gzip');
       await expectRejected(harness, response, 'unsupported_media_type');
     });
@@ -393,15 +383,15 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
       ['photo.bmp', 'image/bmp'],
     ])('415 unsupported_image_type for %s labelled %s', async (file, label) => {
       const harness = await harnessFor(driver);
-      const response = await postJson(harness, jsonBody(label, await fixture(file)));
+      const response = await postJson(harness, jsonBody(fixture(file), label));
       await expectRejected(harness, response, 'unsupported_image_type');
     });
 
     it('415 unsupported_image_type for a JPEG when ALLOWED_TYPES=image/png', async () => {
       const harness = await harnessFor(driver, { ALLOWED_TYPES: 'image/png' });
-      const response = await postJson(harness, jsonBody('image/jpeg', await fixture('photo.jpg')));
+      const response = await postJson(harness, jsonBody(fixture('photo.jpg'), 'image/jpeg'));
       await expectRejected(harness, response, 'unsupported_image_type');
-      const png = await postJson(harness, jsonBody('image/png', await fixture('photo.png')));
+      const png = await postJson(harness, jsonBody(fixture('photo.png'), 'image/png'));
       expect(png.status).toBe(201);
     });
 
@@ -423,7 +413,7 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
 
       it('400 invalid_base64 for a bad character late in a large body', async () => {
         const harness = await harnessFor(driver, streamed);
-        const base64 = (await fixture('large.jpg')).toString('base64');
+        const base64 = fixture('large.jpg').toString('base64');
         const late = base64.length - 2000;
         const broken = `${base64.slice(0, late)}!${base64.slice(late + 1)}`;
         const body = JSON.stringify({ data: `data:image/jpeg;base64,${broken}` });
@@ -432,13 +422,13 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
 
       it('400 invalid_json for trailing garbage after a large image', async () => {
         const harness = await harnessFor(driver, streamed);
-        const body = `${jsonBody('image/jpeg', await fixture('large.jpg'))} trailing`;
+        const body = `${jsonBody(fixture('large.jpg'), 'image/jpeg')} trailing`;
         await expectRejected(harness, await postJson(harness, body), 'invalid_json');
       });
 
       it('400 invalid_json for a large body cut off before its end', async () => {
         const harness = await harnessFor(driver, streamed);
-        const body = jsonBody('image/jpeg', await fixture('large.jpg'));
+        const body = jsonBody(fixture('large.jpg'), 'image/jpeg');
         const cut = body.slice(0, body.length - 100);
         await expectRejected(harness, await postJson(harness, cut), 'invalid_json');
       });
@@ -516,7 +506,7 @@ describe('GET /uploads/ (local driver)', () => {
   ])('404 not_found for %s', async (path) => {
     const harness = await harnessFor('local');
     // A real object exists, so a trick that reached the folder would have something to find.
-    const stored = await postJson(harness, jsonBody('image/png', await fixture('photo.png')));
+    const stored = await postJson(harness, jsonBody(fixture('photo.png'), 'image/png'));
     expect(stored.status).toBe(201);
     const response = await request(harness.callback).get(path);
     expectErrorResponse(response, 'not_found');
@@ -524,8 +514,8 @@ describe('GET /uploads/ (local driver)', () => {
 
   it('answers HEAD with the headers of GET and no body', async () => {
     const harness = await harnessFor('local');
-    const bytes = await fixture('photo.webp');
-    const stored = await postJson(harness, jsonBody('image/webp', bytes));
+    const bytes = fixture('photo.webp');
+    const stored = await postJson(harness, jsonBody(bytes, 'image/webp'));
     const response = await request(harness.callback).head(
       new URL(String((stored.body as { url: string }).url)).pathname,
     );
@@ -537,7 +527,7 @@ describe('GET /uploads/ (local driver)', () => {
 
   it('serves only under the name the service made, with the sniffed type', async () => {
     const harness = await harnessFor('local');
-    const stored = await postJson(harness, jsonBody('image/gif', await fixture('anim.gif')));
+    const stored = await postJson(harness, jsonBody(fixture('anim.gif'), 'image/gif'));
     const name = String((stored.body as { name: string }).name);
     const renamed = name.replace(/\.gif$/, '.png');
     const response = await request(harness.callback).get(`/uploads/${renamed}`);

@@ -1,7 +1,6 @@
 import { expect } from '@jest/globals';
 import type { Bucket } from '@google-cloud/storage';
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,15 +18,9 @@ import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/
 
 export type Env = Record<string, string>;
 
-export const fixture = (name: string): Buffer => readFileSync(`__tests__/fixtures/${name}`);
-
-export function dataUri(bytes: Buffer, type = 'image/png'): string {
-  return `data:${type};base64,${bytes.toString('base64')}`;
-}
-
-export function jsonBody(bytes: Buffer, type = 'image/png'): string {
-  return JSON.stringify({ data: dataUri(bytes, type) });
-}
+// The request builders every test shares, under the names these tests have always used.
+import type { Driver } from '../support/requests.js';
+export { dataUri, drivers, fixture, jsonBody, type Driver } from '../support/requests.js';
 
 /** Captures everything the app logs, so tests can prove what never reaches the log. */
 export class LogCapture {
@@ -76,9 +69,6 @@ export interface RawResponse {
   readonly text: string;
   readonly body: unknown;
 }
-
-export type Driver = 'local' | 'gcs';
-export const drivers: readonly Driver[] = ['local', 'gcs'];
 
 export interface AppOptions {
   readonly rateLimitStore?: RateLimitStore;
