@@ -11,6 +11,7 @@ import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
 
 export type Driver = 'local' | 'gcs';
 export const drivers: readonly Driver[] = ['local', 'gcs'];
@@ -74,10 +75,10 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
 
   const storedNames = async (): Promise<string[]> => {
     if (bucket !== undefined) return listObjectNames(bucket);
-    return (await readdir(directory!)).filter((entry) => entry !== '.incoming').sort();
+    return localObjectNames(directory!);
   };
   const leftovers = async (): Promise<string[]> => [
-    ...(directory === undefined ? [] : (await readdir(path.join(directory, '.incoming'))).sort()),
+    ...(directory === undefined ? [] : await localLeftovers(directory)),
     ...(await readdir(spoolDir)).sort().map((name) => `spool/${name}`),
   ];
 
