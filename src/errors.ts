@@ -59,6 +59,7 @@ export const errorCatalogue = {
     status: 503,
     message: 'Too many uploads are in progress; try again shortly.',
   },
+  forbidden: { status: 403, message: 'You may not delete this image.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
