@@ -59,6 +59,7 @@ export const errorCatalogue = {
     status: 503,
     message: 'Too many uploads are in progress; try again shortly.',
   },
+  forbidden: { status: 403, message: 'You may not delete this image.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
@@ -94,4 +95,9 @@ export function isAppError(error: unknown): error is AppError {
     typeof error.code === 'string' &&
     error.code in errorCatalogue
   );
+}
+
+/** The store failed (after its own retries): the client may try again in a moment. */
+export function storageUnavailable(cause: unknown): AppError {
+  return new AppError('storage_unavailable', { cause, headers: { 'Retry-After': '5' } });
 }

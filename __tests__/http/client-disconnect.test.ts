@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
 
 /**
  * Clients that vanish mid-upload: raw sockets send a real upload's headers and a random
@@ -153,8 +154,8 @@ describe('clients that disconnect mid-upload', () => {
       await abortMany(port, seed);
       await waitForNoConnections(server);
 
-      expect(await eventually(() => readdir(uploadDir), ['.incoming'])).toEqual(['.incoming']);
-      expect(await eventually(() => readdir(path.join(uploadDir, '.incoming')), [])).toEqual([]);
+      expect(await eventually(() => localObjectNames(uploadDir), [])).toEqual([]);
+      expect(await eventually(() => localLeftovers(uploadDir), [])).toEqual([]);
       expect(await eventually(() => readdir(spoolDir), [])).toEqual([]);
       expect(await eventually(openFileDescriptors, fdsBefore)).toBeLessThanOrEqual(fdsBefore);
       // Each aborted upload handled up to ~1.4 MB; a leak of even one body per request

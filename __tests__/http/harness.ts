@@ -11,6 +11,7 @@ import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import type { Driver } from '../support/requests.js';
+import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
 
 type Env = Record<string, string>;
 type RequestListener = ReturnType<ReturnType<typeof createApp>['callback']>;
@@ -71,10 +72,10 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
 
   const storedNames = async (): Promise<string[]> => {
     if (bucket !== undefined) return listObjectNames(bucket);
-    return (await readdir(directory!)).filter((entry) => entry !== '.incoming').sort();
+    return localObjectNames(directory!);
   };
   const leftovers = async (): Promise<string[]> => [
-    ...(directory === undefined ? [] : (await readdir(path.join(directory, '.incoming'))).sort()),
+    ...(directory === undefined ? [] : await localLeftovers(directory)),
     ...(await readdir(spoolDir)).sort().map((name) => `spool/${name}`),
   ];
 

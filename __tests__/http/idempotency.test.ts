@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { localObjectNames } from '../support/local-upload-dir.js';
 
 /**
  * Idempotency-Key: a repeated upload returns the first one's result without a second object;
@@ -45,7 +46,7 @@ const drivers: Driver[] = [
             store: await createStore(config),
             logger: pino({ level: 'silent' }),
           }),
-        storedNames: async () => (await readdir(dir)).filter((entry) => entry !== '.incoming'),
+        storedNames: () => localObjectNames(dir),
         storedBytes: (name) => readFile(path.join(dir, name)),
       };
     },

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +12,7 @@ import {
 } from '../../src/ingest/ingest-image.js';
 import { jsonDataUriSource } from '../../src/ingest/sources/json-data-uri.js';
 import { LocalStore } from '../../src/storage/local-store.js';
+import { localObjectNames } from '../support/local-upload-dir.js';
 import { splitAt } from './helpers.js';
 
 /**
@@ -89,8 +90,7 @@ async function outcome(run: Promise<unknown>): Promise<string> {
   }
 }
 
-const storedFiles = async (): Promise<string[]> =>
-  (await readdir(directory)).filter((name) => name !== '.incoming');
+const storedFiles = (): Promise<string[]> => localObjectNames(directory);
 
 describe('held slabs come back however an upload ends', () => {
   it.each([

@@ -15,6 +15,7 @@ import { GcsStore } from '../../src/storage/gcs-store.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
 
 export type Env = Record<string, string>;
 
@@ -103,7 +104,7 @@ export async function makeApp(
     const local = new LocalStore(dir, 'http://images.test');
     await local.init();
     store = local;
-    storedObjects = () => listFiles(dir);
+    storedObjects = () => listLocalStore(dir);
   } else {
     const created = await createTestBucket();
     bucket = created;
@@ -199,6 +200,11 @@ async function listFiles(dir: string): Promise<string[]> {
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
     .sort();
+}
+
+/** The local store's objects and what its writes left behind; an object's own sidecar is part of it. */
+async function listLocalStore(dir: string): Promise<string[]> {
+  return [...(await localObjectNames(dir)), ...(await localLeftovers(dir))];
 }
 
 /** Asserts an error response in the catalogue's shape, with nothing stored. */

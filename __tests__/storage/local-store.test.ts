@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalStore } from '../../src/storage/local-store.js';
+import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
 import { objectName, shouldBehaveAsObjectStore } from './object-store-contract.js';
 
 const baseUrl = 'http://images.test:8080';
@@ -24,13 +26,11 @@ describe('LocalStore', () => {
       const directory = await freshDirectory();
       const store = new LocalStore(directory, baseUrl);
       await store.init();
-      const incoming = path.join(directory, '.incoming');
       return {
         store,
-        listNames: async () =>
-          (await readdir(directory)).filter((entry) => entry !== '.incoming').sort(),
+        listNames: () => localObjectNames(directory),
         readBytes: (name) => readFile(path.join(directory, name)),
-        leftovers: async () => (await readdir(incoming)).sort(),
+        leftovers: () => localLeftovers(directory),
         expectedPublicUrl: (name) => `${baseUrl}/uploads/${name}`,
       };
     },
@@ -48,6 +48,84 @@ describe('LocalStore', () => {
 
       await new LocalStore(directory, baseUrl).init();
       expect(await readdir(incoming)).toEqual(['fresh.part']);
+    });
+  });
+
+  describe('sidecars', () => {
+    async function freshStore(): Promise<{ store: LocalStore; directory: string }> {
+      const directory = await freshDirectory();
+      const store = new LocalStore(directory, baseUrl);
+      await store.init();
+      return { store, directory };
+    }
+    const sidecarOf = (directory: string, name: string): string =>
+      path.join(directory, '.meta', `${name}.json`);
+
+    it('keeps content type and metadata next to the object, outside the served names', async () => {
+      const { store, directory } = await freshStore();
+      const name = objectName();
+      await store.put(name, Buffer.from('bytes'), {
+        contentType: 'image/png',
+        metadata: { width: '1' },
+      });
+      expect(JSON.parse(await readFile(sidecarOf(directory, name), 'utf8'))).toEqual({
+        contentType: 'image/png',
+        metadata: { width: '1' },
+      });
+      expect(await store.open('.meta')).toBeUndefined();
+      expect(await store.open(`.meta/${name}.json`)).toBeUndefined();
+    });
+
+    it('describes an object stored before sidecars existed from its bytes', async () => {
+      const { store, directory } = await freshStore();
+      const name = objectName();
+      const bytes = Buffer.from('stored by an older version');
+      await writeFile(path.join(directory, name), bytes);
+      expect(await store.stat(name)).toEqual({
+        size: bytes.length,
+        contentType: undefined,
+        md5: createHash('md5').update(bytes).digest('base64'),
+        metadata: { sha256: createHash('sha256').update(bytes).digest('hex') },
+      });
+    });
+
+    it('refuses to overwrite an object without a sidecar and gives it none', async () => {
+      const { store, directory } = await freshStore();
+      const name = objectName();
+      await writeFile(path.join(directory, name), 'older');
+      await expect(
+        store.put(name, Buffer.from('newer'), { contentType: 'image/png', metadata: { a: 'b' } }),
+      ).rejects.toMatchObject({ name: 'StorageError', kind: 'exists' });
+      expect(await readFile(path.join(directory, name), 'utf8')).toBe('older');
+      expect(await localLeftovers(directory)).toEqual([]);
+      await expect(stat(sidecarOf(directory, name))).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('takes the name of a sidecar a crash left long ago without its object, not of a fresh one', async () => {
+      const { store, directory } = await freshStore();
+      const [old, fresh] = [objectName(), objectName()];
+      const orphan = JSON.stringify({ contentType: 'image/png', metadata: { left: 'by a crash' } });
+      await writeFile(sidecarOf(directory, old), orphan);
+      await writeFile(sidecarOf(directory, fresh), orphan);
+      const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+      await utimes(sidecarOf(directory, old), twoHoursAgo, twoHoursAgo);
+
+      const options = { contentType: 'image/gif', metadata: { written: 'now' } };
+      await store.put(old, Buffer.from('x'), options);
+      expect((await store.stat(old))?.metadata).toEqual({ written: 'now' });
+      // A fresh one may belong to a write between its two links: the name is taken.
+      await expect(store.put(fresh, Buffer.from('x'), options)).rejects.toMatchObject({
+        kind: 'exists',
+      });
+      expect(await localObjectNames(directory)).toEqual([old]);
+    });
+
+    it('refuses a sidecar it did not write rather than guessing', async () => {
+      const { store, directory } = await freshStore();
+      const name = objectName();
+      await store.put(name, Buffer.from('x'), { contentType: 'image/png', metadata: {} });
+      await writeFile(sidecarOf(directory, name), '{"contentType": 7}');
+      await expect(store.stat(name)).rejects.toThrow(/sidecar/);
     });
   });
 
@@ -81,7 +159,8 @@ describe('LocalStore', () => {
       await expect(
         store.put('../escape.png', Buffer.from('x'), { contentType: 'image/png', metadata: {} }),
       ).rejects.toThrow(/unsafe object name/);
-      expect(await readdir(directory)).toEqual(['.incoming']);
+      expect(await readdir(directory)).toEqual(['.incoming', '.meta']);
+      expect(await localLeftovers(directory)).toEqual([]);
     });
   });
 });

@@ -138,11 +138,23 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
       const stream = streamThen(randomBytes(512 * 1024), () =>
         controller.abort(new Error('client closed the connection')),
       );
+      const name = objectName();
+      let askedForFinalMetadata = false;
       const error = await rejectionOf(
-        subject.store.put(objectName(), stream, { ...options, signal: controller.signal }),
+        subject.store.put(name, stream, {
+          ...options,
+          finalMetadata: () => {
+            askedForFinalMetadata = true;
+            return { sha256: 'of a body that never ended' };
+          },
+          signal: controller.signal,
+        }),
       );
       expect(error).toMatchObject({ message: expect.any(String) });
+      expect(askedForFinalMetadata).toBe(false);
+      // No object, no temp file, and no metadata (the local driver's sidecar) either.
       await expectNothingLeft(subject);
+      expect(await subject.store.stat(name)).toBeUndefined();
     });
 
     it('writes nothing for a signal that was already aborted', async () => {
@@ -154,6 +166,37 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
       expect(error).toMatchObject({ message: expect.any(String) });
       await expectNothingLeft(subject);
     });
+
+    it.each([
+      ['a Buffer', (bytes: Buffer): Buffer | Readable => bytes],
+      ['a Readable', (bytes: Buffer): Buffer | Readable => chunkedStream(bytes)],
+    ])(
+      'keeps the first object’s content type and metadata when a write with %s is refused',
+      async (_label, body) => {
+        const subject = await factory.makeStore();
+        const name = objectName();
+        const first = randomBytes(2000);
+        await subject.store.put(name, first, {
+          contentType: 'image/png',
+          metadata: { written: 'first' },
+        });
+
+        const error = await rejectionOf(
+          subject.store.put(name, body(randomBytes(3000)), {
+            contentType: 'image/jpeg',
+            metadata: { written: 'second' },
+            finalMetadata: () => ({ sha256: 'of the second body' }),
+          }),
+        );
+        expect(error).toMatchObject({ name: 'StorageError', kind: 'exists' });
+        expect(await subject.store.stat(name)).toMatchObject({
+          size: first.length,
+          contentType: 'image/png',
+        });
+        expect((await subject.store.stat(name))?.metadata).toEqual({ written: 'first' });
+        await expectNothingLeft(subject, [name]);
+      },
+    );
 
     it('keeps other objects when one write fails', async () => {
       const subject = await factory.makeStore();
@@ -167,7 +210,51 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
     });
   });
 
+  describe('stat', () => {
+    it.each([
+      ['a Buffer', (bytes: Buffer): Buffer | Readable => bytes],
+      ['a Readable', (bytes: Buffer): Buffer | Readable => chunkedStream(bytes)],
+    ])(
+      'reports the size, content type and metadata put with %s, finalMetadata merged over it',
+      async (_label, body) => {
+        const subject = await factory.makeStore();
+        const bytes = randomBytes(300_000);
+        const name = objectName('webp');
+        await subject.store.put(name, body(bytes), {
+          contentType: 'image/webp',
+          metadata: { width: '640', owner: 'api_key:key:0123', sha256: 'replaced' },
+          finalMetadata: () => ({ sha256: 'a'.repeat(64) }),
+        });
+
+        const info = await subject.store.stat(name);
+        expect(info).toMatchObject({ size: bytes.length, contentType: 'image/webp' });
+        expect(info?.metadata).toEqual({
+          width: '640',
+          owner: 'api_key:key:0123',
+          sha256: 'a'.repeat(64),
+        });
+        await expectNothingLeft(subject, [name]);
+      },
+    );
+
+    it('answers undefined for a name with no object', async () => {
+      const subject = await factory.makeStore();
+      await subject.store.put(objectName(), randomBytes(10), options);
+      expect(await subject.store.stat(objectName())).toBeUndefined();
+    });
+  });
+
   describe('delete', () => {
+    it('removes the object and its metadata', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName();
+      await subject.store.put(name, randomBytes(1000), options);
+      await subject.store.delete(name);
+      expect(await subject.store.stat(name)).toBeUndefined();
+      // For the local driver: its sidecar is gone too, not only the file.
+      await expectNothingLeft(subject);
+    });
+
     it('removes the object', async () => {
       const subject = await factory.makeStore();
       const kept = objectName();
@@ -184,14 +271,23 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
       await expectNothingLeft(subject);
     });
 
-    it('frees the name for a new object', async () => {
+    it('frees the name for a new object, which keeps only its own metadata', async () => {
       const subject = await factory.makeStore();
       const name = objectName();
-      await subject.store.put(name, randomBytes(10), options);
+      await subject.store.put(name, randomBytes(10), {
+        contentType: 'image/png',
+        metadata: { written: 'first', owner: 'jwt:sub:someone' },
+      });
       await subject.store.delete(name);
       const again = randomBytes(20);
-      await subject.store.put(name, again, options);
+      await subject.store.put(name, again, {
+        contentType: 'image/gif',
+        metadata: { written: 'second' },
+      });
       expect((await subject.readBytes(name)).equals(again)).toBe(true);
+      const info = await subject.store.stat(name);
+      expect(info).toMatchObject({ size: 20, contentType: 'image/gif' });
+      expect(info?.metadata).toEqual({ written: 'second' });
     });
   });
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
-import { AppError, isAppError } from '../errors.js';
+import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { ImageMimeType } from '../images/image-types.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
@@ -69,9 +69,6 @@ export const defaultImageValidation: ImageValidationOptions = {
   maxPixels: 100_000_000,
   decodeTimeoutSeconds: 10,
 };
-
-const storageUnavailable = (cause: unknown): AppError =>
-  new AppError('storage_unavailable', { cause, headers: { 'Retry-After': '5' } });
 
 /**
  * The one upload path, whatever door the image came through: read the body until its type can

@@ -82,12 +82,20 @@ export class GcsStore implements ObjectStore {
     await this.timed('put', async () => {
       try {
         if (Buffer.isBuffer(body)) {
+          // A buffer has ended before it is sent: what finalMetadata reports is known now.
+          const bufferOptions = {
+            ...writeOptions,
+            metadata: {
+              ...writeOptions.metadata,
+              metadata: { ...options.metadata, ...options.finalMetadata?.() },
+            },
+          };
           await withRetries(
             async (signal, attemptNumber) => {
               // From here on, a failure may hide a write the server completed.
               outcomeUnknown = true;
               try {
-                await pipeline(Readable.from([body]), file.createWriteStream(writeOptions), {
+                await pipeline(Readable.from([body]), file.createWriteStream(bufferOptions), {
                   signal,
                 });
               } catch (error) {

@@ -12,7 +12,7 @@ import {
   type PutOptions,
   type StoredObjectInfo,
 } from './object-store.js';
-import { isErrno, removeStaleTempFiles } from '../files.js';
+import { isErrno, removeStaleTempFiles, staleTempFileMs } from '../files.js';
 
 export interface LocalFile {
   readonly stream: Readable;
@@ -20,31 +20,47 @@ export interface LocalFile {
   readonly modified: Date;
 }
 
+/** What a sidecar holds: the object's content type and custom metadata, as GCS keeps them. */
+interface Sidecar {
+  readonly contentType: string;
+  readonly metadata: Record<string, string>;
+}
+
 /**
  * Stores objects as files under one folder. Each write goes to a temp file in a sub-folder
  * on the same file system, is flushed to disk, then linked into place: a reader never sees a
  * half-written file, and link() fails instead of overwriting an existing name.
+ *
+ * Content type and custom metadata live in a sidecar, `.meta/<name>.json`, linked into place
+ * before the object itself: a visible object always has its sidecar, and the sidecar's link()
+ * is the one that decides whether a name is taken. Neither dot-folder matches
+ * `objectNamePattern`, so the file route can never serve them.
  */
 export class LocalStore implements ObjectStore {
   readonly driver = 'local';
   private readonly tempDir: string;
+  private readonly metaDir: string;
 
   constructor(
     private readonly directory: string,
     private readonly publicBaseUrl: string,
   ) {
     this.tempDir = path.join(directory, '.incoming');
+    this.metaDir = path.join(directory, '.meta');
   }
 
   /** Creates the folders and removes temp files that a crashed process left behind. */
   async init(): Promise<void> {
     await fs.mkdir(this.tempDir, { recursive: true });
+    await fs.mkdir(this.metaDir, { recursive: true });
     await removeStaleTempFiles(this.tempDir);
   }
 
   async put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
     this.assertName(name);
-    const tempFile = path.join(this.tempDir, `${randomUUID()}.part`);
+    const tempId = randomUUID();
+    const tempFile = path.join(this.tempDir, `${tempId}.part`);
+    const tempSidecar = path.join(this.tempDir, `${tempId}.json.part`);
     try {
       if (Buffer.isBuffer(body)) {
         // One write call for a buffer: a stream around it would only add overhead.
@@ -54,50 +70,126 @@ export class LocalStore implements ObjectStore {
           signal: options.signal,
         });
       }
-      await fs.link(tempFile, this.pathOf(name));
+      // The body has ended cleanly: only now is what finalMetadata reports (its hash) known.
+      const sidecar: Sidecar = {
+        contentType: options.contentType,
+        metadata: { ...options.metadata, ...options.finalMetadata?.() },
+      };
+      await fs.writeFile(tempSidecar, JSON.stringify(sidecar), {
+        flag: 'wx',
+        flush: true,
+        signal: options.signal,
+      });
+      // The last moment a client that went away can still stop the write.
+      options.signal?.throwIfAborted();
+      await this.linkSidecar(tempSidecar, name);
+      try {
+        await fs.link(tempFile, this.pathOf(name));
+      } catch (error) {
+        // EEXIST here: an object stored before sidecars existed. Ours must not describe it.
+        await fs.unlink(this.sidecarOf(name)).catch(() => undefined);
+        throw error;
+      }
     } catch (error) {
       if (isErrno(error, 'EEXIST')) {
         throw new StorageError('exists', `object ${name} already exists`, { cause: error });
       }
-      if (isErrno(error, 'ENOSPC') || isErrno(error, 'EACCES') || isErrno(error, 'EROFS')) {
-        throw new StorageError('unavailable', `cannot write ${name}`, { cause: error });
-      }
-      throw error;
+      throw asUnavailable(error, `cannot write ${name}`);
     } finally {
       // unlink, not rm: rm would lstat first, one more system call on every upload.
-      await fs.unlink(tempFile).catch((error: unknown) => {
-        if (!isErrno(error, 'ENOENT')) throw error;
-      });
+      await Promise.all([removeIfPresent(tempFile), removeIfPresent(tempSidecar)]);
     }
   }
 
+  /**
+   * Links the sidecar into place; EEXIST means the name is taken. A sidecar without its object
+   * is either a write between its two links (a moment) or what a crash in delete() left; only
+   * an old one is taken for the latter and replaced, so a crash cannot block a name forever.
+   */
+  private async linkSidecar(tempSidecar: string, name: string): Promise<void> {
+    const sidecar = this.sidecarOf(name);
+    try {
+      await fs.link(tempSidecar, sidecar);
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+      const [object, existing] = await Promise.all([
+        fs.lstat(this.pathOf(name)).catch(() => undefined),
+        fs.lstat(sidecar).catch(() => undefined),
+      ]);
+      const orphan =
+        object === undefined &&
+        existing !== undefined &&
+        Date.now() - existing.mtimeMs > staleTempFileMs;
+      if (!orphan) throw error;
+      await removeIfPresent(sidecar);
+      await fs.link(tempSidecar, sidecar);
+    }
+  }
+
+  /** The object first, then its sidecar: a visible object never lacks its sidecar. */
   async delete(name: string): Promise<void> {
     this.assertName(name);
-    await fs.rm(this.pathOf(name), { force: true });
+    try {
+      await removeIfPresent(this.pathOf(name));
+      await removeIfPresent(this.sidecarOf(name));
+    } catch (error) {
+      throw asUnavailable(error, `cannot delete ${name}`);
+    }
   }
 
   publicUrl(name: string): string {
     return `${this.publicBaseUrl}/uploads/${name}`;
   }
 
-  /** Files keep no metadata, so the sha256 a GCS object carries is computed from the bytes. */
+  /** Size, content type and metadata of an object, from the file and its sidecar. */
   async stat(name: string): Promise<StoredObjectInfo | undefined> {
     this.assertName(name);
-    const hash = createHash('sha256');
-    const md5 = createHash('md5');
     try {
-      const handle = await fs.open(this.pathOf(name), 'r');
-      for await (const chunk of handle.createReadStream()) {
-        hash.update(chunk as Buffer);
-        md5.update(chunk as Buffer);
-      }
+      const stats = await fs.stat(this.pathOf(name)).catch((error: unknown) => {
+        if (isErrno(error, 'ENOENT')) return undefined;
+        throw error;
+      });
+      if (stats === undefined || !stats.isFile()) return undefined;
+      const sidecar = await this.readSidecar(name);
+      if (sidecar === undefined) return await this.statWithoutSidecar(name, stats.size);
+      // md5 stays unknown: callers look for metadata.sha256 first, which the pipeline sets.
+      return { size: stats.size, ...sidecar, md5: undefined };
+    } catch (error) {
+      // Deleted while it was being read: gone, as it would be a moment later.
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw asUnavailable(error, `cannot read ${name}`);
+    }
+  }
+
+  private async readSidecar(name: string): Promise<Sidecar | undefined> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.sidecarOf(name), 'utf8');
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
       throw error;
     }
-    const stats = await fs.stat(this.pathOf(name));
+    const sidecar = parseSidecar(text);
+    if (sidecar === undefined) {
+      throw new Error(`the sidecar of ${name} is not one this store wrote`);
+    }
+    return sidecar;
+  }
+
+  /**
+   * An object stored before sidecars existed: its hashes are computed from the bytes, as they
+   * used to be, so idempotent retries of such uploads are still recognised.
+   */
+  private async statWithoutSidecar(name: string, size: number): Promise<StoredObjectInfo> {
+    const hash = createHash('sha256');
+    const md5 = createHash('md5');
+    const handle = await fs.open(this.pathOf(name), 'r');
+    for await (const chunk of handle.createReadStream()) {
+      hash.update(chunk as Buffer);
+      md5.update(chunk as Buffer);
+    }
     return {
-      size: stats.size,
+      size,
       contentType: undefined,
       md5: md5.digest('base64'),
       metadata: { sha256: hash.digest('hex') },
@@ -136,8 +228,46 @@ export class LocalStore implements ObjectStore {
     return path.join(this.directory, name);
   }
 
+  private sidecarOf(name: string): string {
+    return path.join(this.metaDir, `${name}.json`);
+  }
+
   private assertName(name: string): void {
     // Names are made by the service, never by clients; this guards against a future caller.
     if (!objectNamePattern.test(name)) throw new Error(`refusing unsafe object name ${name}`);
   }
+}
+
+async function removeIfPresent(file: string): Promise<void> {
+  await fs.unlink(file).catch((error: unknown) => {
+    if (!isErrno(error, 'ENOENT')) throw error;
+  });
+}
+
+/** File-system failures a retry later may not meet, in the store's terms. */
+function asUnavailable(error: unknown, message: string): unknown {
+  const codes = ['EACCES', 'EIO', 'EMFILE', 'ENFILE', 'ENOSPC', 'EROFS'];
+  return codes.some((code) => isErrno(error, code))
+    ? new StorageError('unavailable', message, { cause: error })
+    : error;
+}
+
+function parseSidecar(text: string): Sidecar | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  if (!('contentType' in parsed) || typeof parsed.contentType !== 'string') return undefined;
+  if (!('metadata' in parsed)) return undefined;
+  const { contentType, metadata } = parsed;
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const entries = Object.entries(metadata);
+  const strings = entries.filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string',
+  );
+  if (strings.length !== entries.length) return undefined;
+  return { contentType, metadata: Object.fromEntries(strings) };
 }

@@ -10,9 +10,10 @@ export interface PutOptions {
   readonly metadata: Readonly<Record<string, string>>;
   /**
    * More custom metadata that is only known once a streamed body has ended (its hash): called
-   * after the stream ended cleanly and merged over `metadata`. GCS sets it in the metadata
-   * update that follows the final chunk (so for a moment the new object is without it); the
-   * local driver keeps no metadata and computes the hash when asked (stat).
+   * once the body ended cleanly (a Buffer: before it is written) and merged over `metadata`.
+   * GCS sets it in the metadata update that follows the final chunk (so for a moment the new
+   * object is without it); the local driver writes it into the object's sidecar before the
+   * object becomes visible.
    */
   readonly finalMetadata?: (() => Readonly<Record<string, string>>) | undefined;
   /** Aborts the write; a driver then leaves nothing behind. */
@@ -51,10 +52,14 @@ export interface ObjectStore {
    * only from the bytes it still holds.
    */
   put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void>;
+  /** Removes the object and its metadata; a name with no object is not an error. */
   delete(name: string): Promise<void>;
   /** The URL where a stored object can be fetched. */
   publicUrl(name: string): string;
-  /** Size and custom metadata of an object; undefined when there is no such object. */
+  /**
+   * Size, content type and custom metadata of an object; undefined when there is no such
+   * object. Content type and metadata are those the object was put with.
+   */
   stat(name: string, signal?: AbortSignal): Promise<StoredObjectInfo | undefined>;
   /** Whether the store can be written now (readiness); answers within `timeoutMs`. */
   checkReady(timeoutMs: number): Promise<boolean>;

@@ -15,6 +15,16 @@ export interface CallerState {
   caller?: Caller;
 }
 
+/**
+ * The owner kept on an image an authenticated caller uploads (`api_key:key:…`, `jwt:sub:…`),
+ * and compared with it when that caller deletes. Undefined for an anonymous caller: an address
+ * is shared and changes, so it owns nothing.
+ */
+export function ownerOf(caller: Caller | undefined): string | undefined {
+  if (caller === undefined || caller.kind === 'anonymous') return undefined;
+  return `${caller.kind}:${caller.id}`;
+}
+
 const realm = 'image-ingest';
 
 /** Signing algorithms accepted from a JWKS; "none" and HMAC are never taken from a key set. */

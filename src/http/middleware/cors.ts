@@ -15,8 +15,9 @@ export function corsForOrigins(allowedOrigins: readonly string[]): Middleware {
       return allowed.has(origin) ? origin : '';
     },
     credentials: false,
-    allowMethods: ['GET', 'HEAD', 'POST'],
-    allowHeaders: ['Authorization', 'Content-Type'],
+    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    // Delete-Token: an anonymous uploader deletes its image from the browser with it.
+    allowHeaders: ['Authorization', 'Content-Type', 'Delete-Token'],
     exposeHeaders: ['Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
     maxAge: 600,
     keepHeadersOnError: true,

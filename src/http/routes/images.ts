@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { CallerState } from '../middleware/auth.js';
+import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
@@ -34,17 +34,12 @@ function clientGoneSignal(ctx: Context): AbortSignal {
   return controller.signal;
 }
 
-function callerScope(state: Partial<CallerState>): string {
-  const caller = state.caller;
-  return caller === undefined || caller.kind === 'anonymous' ? '' : `${caller.kind}:${caller.id}`;
-}
-
 /** Everything the pipeline needs to know about this request besides its body. */
 export function ingestContextOf(
   ctx: Context,
   { config, store, heldImageBuffers }: ImagesRouteDeps,
 ): IngestContext {
-  const scope = callerScope(ctx.state);
+  const owner = ownerOf((ctx.state as Partial<CallerState>).caller);
   return {
     store,
     heldImageBuffers,
@@ -59,8 +54,8 @@ export function ingestContextOf(
     idempotencyKey: parseIdempotencyKey(ctx.get('Idempotency-Key') || undefined),
     // Keys are per caller, so two callers picking the same key never meet. Anonymous callers
     // share one scope: their address changes as a phone moves between networks.
-    scope,
-    owner: scope === '' ? undefined : scope,
+    scope: owner ?? '',
+    owner,
   };
 }
 

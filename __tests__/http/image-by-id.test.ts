@@ -1,0 +1,371 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import request from 'supertest';
+import { createApp } from '../../src/http/app.js';
+import {
+  deleteTokenSha256,
+  newDeleteToken,
+  sha256Metadata,
+  toObjectMetadata,
+} from '../../src/ingest/image-record.js';
+import { StorageError, type ObjectStore } from '../../src/storage/object-store.js';
+import { drivers, fixture, sha256, type Driver } from '../support/requests.js';
+import { expectErrorResponse } from './expect-error.js';
+import { silentLogger, startHarness, type Harness } from './harness.js';
+
+const alicesKey = 'alice-api-key-0123456789';
+const bobsKey = 'bob-api-key-9876543210';
+const jwtSecret = 'a-secret-of-at-least-thirty-two-bytes!!';
+const keyedEnv = {
+  API_KEYS: `${alicesKey},${bobsKey}`,
+  JWT_SECRET: jwtSecret,
+  JWT_ISSUER: 'https://issuer.test',
+  JWT_AUDIENCE: 'image-ingest',
+  RATE_LIMIT: '0',
+};
+
+/** The owner string an API key's caller gets (src/http/middleware/auth.ts), spelled out. */
+const ownerOfKey = (key: string): string => `api_key:key:${sha256(Buffer.from(key)).slice(0, 16)}`;
+
+async function jwtFor(subject: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(keyedEnv.JWT_ISSUER)
+    .setAudience(keyedEnv.JWT_AUDIENCE)
+    .setSubject(subject)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(jwtSecret));
+}
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((harness) => harness.dispose()));
+});
+
+async function harnessFor(driver: Driver, env: Record<string, string> = {}): Promise<Harness> {
+  const harness = await startHarness(driver, env);
+  harnesses.push(harness);
+  return harness;
+}
+
+interface Seeded {
+  readonly id: string;
+  readonly name: string;
+  readonly bytes: Buffer;
+  readonly deleteToken: string;
+}
+
+interface SeedOptions {
+  readonly file?: string;
+  readonly contentType?: string;
+  readonly extension?: string;
+  readonly owner?: string;
+  readonly frames?: number;
+  /** False: the record keeps no delete token. */
+  readonly withToken?: boolean;
+}
+
+/**
+ * Stores a real image with its record in the object's metadata, as the upload pipeline is to
+ * write it (POST does not yet), straight through the store.
+ */
+async function seed(harness: Harness, options: SeedOptions = {}): Promise<Seeded> {
+  const id = randomUUID();
+  const name = `${id}.${options.extension ?? 'png'}`;
+  const bytes = fixture(options.file ?? 'photo.png');
+  const deleteToken = newDeleteToken(id, undefined);
+  await harness.store.put(name, bytes, {
+    contentType: options.contentType ?? 'image/png',
+    metadata: {
+      ...toObjectMetadata({
+        width: 640,
+        height: 480,
+        frames: options.frames,
+        createdAt: '2026-12-01T20:00:00.000Z',
+        owner: options.owner,
+        deleteTokenSha256: options.withToken === false ? undefined : deleteTokenSha256(deleteToken),
+      }),
+      ...sha256Metadata(sha256(bytes)),
+    },
+  });
+  return { id, name, bytes, deleteToken };
+}
+
+const bearer = (credential: string): string => `Bearer ${credential}`;
+
+/** Fails unless the image is gone: its description, and its bytes at their URL or in the bucket. */
+async function expectGone(harness: Harness, image: Seeded, credential?: string): Promise<void> {
+  const get = request(harness.callback).get(`/v1/images/${image.id}`);
+  const response = await (credential === undefined ? get : get.set('Authorization', credential));
+  expectErrorResponse(response, 'not_found');
+  expect(await harness.storedNames()).not.toContain(image.name);
+  expect(await harness.store.stat(image.name)).toBeUndefined();
+  if (harness.driver === 'local') {
+    const url = new URL(harness.store.publicUrl(image.name));
+    expect((await request(harness.callback).get(url.pathname)).status).toBe(404);
+  }
+}
+
+describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver) => {
+  describe('GET', () => {
+    it('describes a stored image as the upload’s 201 does, and keeps owner and token private', async () => {
+      const harness = await harnessFor(driver);
+      const image = await seed(harness, { owner: ownerOfKey(alicesKey) });
+
+      const response = await request(harness.callback).get(`/v1/images/${image.id}`);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.body).toEqual({
+        id: image.id,
+        name: image.name,
+        url: harness.store.publicUrl(image.name),
+        contentType: 'image/png',
+        extension: 'png',
+        bytes: image.bytes.length,
+        sha256: sha256(image.bytes),
+        width: 640,
+        height: 480,
+        createdAt: '2026-12-01T20:00:00.000Z',
+      });
+      expect(response.text).not.toMatch(/owner|deleteToken|api_key/i);
+    });
+
+    it('finds an image under any allowed extension and reports its frames', async () => {
+      const harness = await harnessFor(driver);
+      const image = await seed(harness, {
+        file: 'anim.gif',
+        contentType: 'image/gif',
+        extension: 'gif',
+        frames: 3,
+      });
+      const response = await request(harness.callback).get(`/v1/images/${image.id}`);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        name: image.name,
+        contentType: 'image/gif',
+        extension: 'gif',
+        frames: 3,
+        bytes: image.bytes.length,
+      });
+    });
+
+    it('answers 404 for an object that carries no record', async () => {
+      const harness = await harnessFor(driver);
+      const id = randomUUID();
+      await harness.store.put(`${id}.png`, fixture('photo.png'), {
+        contentType: 'image/png',
+        metadata: sha256Metadata(sha256(fixture('photo.png'))),
+      });
+      const response = await request(harness.callback).get(`/v1/images/${id}`);
+      expectErrorResponse(response, 'not_found');
+      expect(response.headers['cache-control']).toBe('no-store');
+    });
+
+    it.each([
+      ['an unknown id', (): string => randomUUID()],
+      ['the id in uppercase', (id: string): string => id.toUpperCase()],
+      ['the object name', (id: string): string => `${id}.png`],
+      ['a path climbing out', (): string => '..%2Fetc%2Fpasswd'],
+      ['a path climbing out, not encoded', (): string => '../../etc/passwd'],
+      ['the sidecar folder', (id: string): string => `..%2F.meta%2F${id}.png.json`],
+      ['a broken percent escape', (): string => '%E0%A4%A'],
+      ['an id with a NUL', (id: string): string => `${id}%00`],
+    ])('answers 404 for %s', async (_label, idFor) => {
+      const harness = await harnessFor(driver);
+      const image = await seed(harness);
+      const response = await request(harness.callback).get(`/v1/images/${idFor(image.id)}`);
+      expectErrorResponse(response, 'not_found');
+      expect(await harness.storedNames()).toEqual([image.name]);
+    });
+  });
+
+  describe('DELETE by an authenticated caller', () => {
+    it('lets the owner delete (204), after which the image is gone and nothing else is', async () => {
+      const harness = await harnessFor(driver, keyedEnv);
+      const image = await seed(harness, { owner: ownerOfKey(alicesKey) });
+      const other = await seed(harness, { owner: ownerOfKey(alicesKey) });
+
+      const response = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Authorization', bearer(alicesKey));
+      expect(response.status).toBe(204);
+      expect(response.text).toBe('');
+
+      await expectGone(harness, image, bearer(alicesKey));
+      expect(await harness.storedNames()).toEqual([other.name]);
+      expect((await harness.storedBytes(other.name)).equals(other.bytes)).toBe(true);
+      expect(await harness.leftovers()).toEqual([]);
+    });
+
+    it('lets the owner of a JWT subject delete', async () => {
+      const harness = await harnessFor(driver, keyedEnv);
+      const image = await seed(harness, { owner: 'jwt:sub:user-42' });
+      const someoneElse = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Authorization', bearer(await jwtFor('user-43')));
+      expectErrorResponse(someoneElse, 'forbidden');
+
+      const response = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Authorization', bearer(await jwtFor('user-42')));
+      expect(response.status).toBe(204);
+      await expectGone(harness, image, bearer(alicesKey));
+    });
+
+    it('refuses another caller (403) and keeps the image', async () => {
+      const harness = await harnessFor(driver, keyedEnv);
+      const image = await seed(harness, { owner: ownerOfKey(alicesKey) });
+
+      const response = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Authorization', bearer(bobsKey));
+      expectErrorResponse(response, 'forbidden');
+      expect(response.body).toMatchObject({
+        error: { message: 'You may not delete this image.' },
+      });
+      expect(await harness.storedNames()).toEqual([image.name]);
+      const get = await request(harness.callback)
+        .get(`/v1/images/${image.id}`)
+        .set('Authorization', bearer(bobsKey));
+      expect(get.status).toBe(200);
+    });
+
+    it('lets another caller delete with the image’s delete token', async () => {
+      const harness = await harnessFor(driver, keyedEnv);
+      const image = await seed(harness, { owner: ownerOfKey(alicesKey) });
+      const response = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Authorization', bearer(bobsKey))
+        .set('Delete-Token', image.deleteToken);
+      expect(response.status).toBe(204);
+      await expectGone(harness, image, bearer(bobsKey));
+    });
+
+    it('answers 404 for an unknown id, and 401 without credentials before looking', async () => {
+      const harness = await harnessFor(driver, keyedEnv);
+      const image = await seed(harness, { owner: ownerOfKey(alicesKey) });
+      const unknown = await request(harness.callback)
+        .delete(`/v1/images/${randomUUID()}`)
+        .set('Authorization', bearer(alicesKey));
+      expectErrorResponse(unknown, 'not_found');
+
+      const anonymous = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Delete-Token', image.deleteToken);
+      expectErrorResponse(anonymous, 'unauthorized');
+      expect(await harness.storedNames()).toEqual([image.name]);
+    });
+  });
+
+  describe('DELETE when the service runs open (anonymous callers)', () => {
+    it('deletes with the right delete token (204)', async () => {
+      const harness = await harnessFor(driver);
+      const image = await seed(harness);
+      const kept = await seed(harness);
+      const response = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Delete-Token', image.deleteToken);
+      expect(response.status).toBe(204);
+      await expectGone(harness, image);
+      expect(await harness.storedNames()).toEqual([kept.name]);
+      expect(await harness.leftovers()).toEqual([]);
+    });
+
+    it.each([
+      ['no token', undefined],
+      ['an empty token', ''],
+      ['a wrong token', 'not-the-token'],
+      ['another image’s token', 'other'],
+    ])('refuses %s (403) and keeps the image', async (_label, presented) => {
+      const harness = await harnessFor(driver);
+      const image = await seed(harness);
+      const other = await seed(harness);
+      const token = presented === 'other' ? other.deleteToken : presented;
+      const call = request(harness.callback).delete(`/v1/images/${image.id}`);
+      const response = await (token === undefined ? call : call.set('Delete-Token', token));
+      expectErrorResponse(response, 'forbidden');
+      expect(await harness.storedNames()).toEqual([image.name, other.name].sort());
+    });
+
+    it('refuses any token for an image whose record keeps none', async () => {
+      const harness = await harnessFor(driver);
+      const image = await seed(harness, { withToken: false });
+      const response = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Delete-Token', image.deleteToken);
+      expectErrorResponse(response, 'forbidden');
+      expect(await harness.storedNames()).toEqual([image.name]);
+    });
+
+    it('answers 404 for an unknown or malformed id, token or not', async () => {
+      const harness = await harnessFor(driver);
+      const image = await seed(harness);
+      for (const id of [randomUUID(), image.id.toUpperCase(), `${image.id}.png`, '..%2Fetc']) {
+        const response = await request(harness.callback)
+          .delete(`/v1/images/${id}`)
+          .set('Delete-Token', image.deleteToken);
+        expectErrorResponse(response, 'not_found');
+      }
+      expect(await harness.storedNames()).toEqual([image.name]);
+    });
+  });
+});
+
+describe('the store failing', () => {
+  it.each(['stat', 'delete'] as const)(
+    'answers 503 storage_unavailable with Retry-After when %s fails',
+    async (operation) => {
+      const harness = await harnessFor('local');
+      const image = await seed(harness);
+      const failing = Object.assign(Object.create(harness.store) as ObjectStore, {
+        [operation]: () => Promise.reject(new StorageError('unavailable', 'the disk is gone')),
+      });
+      const app = createApp(harness.config, { store: failing, logger: silentLogger });
+      const call =
+        operation === 'stat'
+          ? request(app.callback()).get(`/v1/images/${image.id}`)
+          : request(app.callback())
+              .delete(`/v1/images/${image.id}`)
+              .set('Delete-Token', image.deleteToken);
+      const response = await call;
+      expectErrorResponse(response, 'storage_unavailable');
+      expect(response.headers['retry-after']).toBe('5');
+      expect(await harness.storedNames()).toEqual([image.name]);
+    },
+  );
+});
+
+describe('the local driver’s sidecars', () => {
+  it('are never served from /uploads/', async () => {
+    const harness = await harnessFor('local');
+    const image = await seed(harness, { owner: ownerOfKey(alicesKey) });
+    for (const path of [
+      '/uploads/.meta',
+      `/uploads/.meta/${image.name}.json`,
+      `/uploads/.meta%2F${image.name}.json`,
+      `/uploads/..%2F.meta%2F${image.name}.json`,
+      `/uploads/${image.name}.json`,
+    ]) {
+      const response = await request(harness.callback).get(path);
+      expect({ path, status: response.status }).toEqual({ path, status: 404 });
+      expect(response.text).not.toContain('deleteTokenSha256');
+    }
+  });
+});
+
+describe('CORS for DELETE', () => {
+  it('grants a browser on an allowed origin DELETE with a Delete-Token header', async () => {
+    const harness = await harnessFor('local', { CORS_ORIGINS: 'https://app.example.com' });
+    const response = await request(harness.callback)
+      .options(`/v1/images/${randomUUID()}`)
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'DELETE')
+      .set('Access-Control-Request-Headers', 'delete-token');
+    expect(response.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(response.headers['access-control-allow-methods']).toContain('DELETE');
+    expect(response.headers['access-control-allow-headers']).toMatch(/Delete-Token/);
+  });
+});
