@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -637,6 +638,64 @@ async function runOne(
   }
 }
 
+/** The parts of the floor that are measured apart from the servers (see bench/floor.ts). */
+interface FloorParts {
+  readonly sha256Ms: number;
+  readonly storeMs: number;
+}
+
+/**
+ * What hashing and storing one image of the scenario costs, measured in a process of its own
+ * (bench/floor.ts) on the same storage driver, after the servers and with none running.
+ */
+async function measureFloor(
+  scenario: Scenario,
+  storageDriver: 'local' | 'gcs',
+  body: RequestBody,
+): Promise<FloorParts> {
+  const label = `${scenario.key}-floor`;
+  const storage =
+    storageDriver === 'local'
+      ? await localStorage(tempRoot, label)
+      : await gcsStorage(emulatorEndpoint!, label);
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        path.join(root, 'bench/exit-with-parent.ts'),
+        path.join(root, 'bench/floor.ts'),
+        '--image-bytes',
+        String(scenario.imageBytes),
+        '--connections',
+        String(scenario.connections),
+        '--seconds',
+        args.smoke ? '0.5' : '2',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          MAX_IMAGE_BYTES: String(Math.max(10 * MiB, body.image.length)),
+          LOG_LEVEL: 'warn',
+          ...storage.env,
+          ...extraEnv,
+        },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
+    track(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`bench/floor.ts exited with ${code}:\n${stderr}`);
+    return JSON.parse(stdout) as FloorParts;
+  } finally {
+    await storage.dispose();
+  }
+}
+
 function printProfile(): void {
   const files = readdirSync(profileDir)
     .filter((name) => name.endsWith('.cpuprofile'))
@@ -688,6 +747,7 @@ function report(
   results: RunResult[],
   /** The results of `scenario.sameButStructure` on the same storage, when it ran. */
   structureResults: readonly RunResult[] | undefined,
+  floor: FloorParts | undefined,
 ): string {
   const rows = [
     [
@@ -770,6 +830,7 @@ function report(
         2,
       )} at most`,
   );
+  if (floor !== undefined) lines.push(floorLine(results, floor));
   const targets = scenario.targets;
   const refused = results.find((r) => r.server === 'service' && measured(r) === undefined);
   if (targets !== undefined && refused !== undefined) {
@@ -805,6 +866,30 @@ function report(
     for (const problem of r.problems) lines.push(`PROBLEM ${serverLabels[r.server]}: ${problem}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * CPU per request against the least any design must spend on it: receiving the body (the
+ * ceiling's CPU per request in this scenario: read and drop, parse the request, answer), one
+ * sha256 of the image and one store write of it (both measured by bench/floor.ts).
+ */
+function floorLine(results: readonly RunResult[], parts: FloorParts): string {
+  const bare = measured(results.find((r) => r.server === 'bare'));
+  const sum = parts.sha256Ms + parts.storeMs + (bare?.cpuMsPerRequest ?? 0);
+  const what =
+    bare === undefined
+      ? `sha256 ${fixed(parts.sha256Ms, 2)} + store put ${fixed(parts.storeMs, 2)} = ${fixed(sum, 2)}, ` +
+        'without receiving (the ceiling did not run)'
+      : `receive (ceiling) ${fixed(bare.cpuMsPerRequest, 2)} + sha256 ${fixed(parts.sha256Ms, 2)} + ` +
+        `store put ${fixed(parts.storeMs, 2)} = ${fixed(sum, 2)}`;
+  const servers = results
+    .filter((r) => r.server !== 'bare')
+    .map((r) =>
+      measured(r) === undefined
+        ? `${serverLabels[r.server]} not measured`
+        : `${serverLabels[r.server]} ${fixed(r.cpuMsPerRequest, 2)} (${ratio(r.cpuMsPerRequest, sum)})`,
+    );
+  return `CPU ms per request against the floor (${what}): ${servers.join('; ') || '-'}`;
 }
 
 /**
@@ -849,12 +934,13 @@ try {
         }
       }
       if (results.some((r) => r.problems.length > 0)) failed = true;
+      const floor = await measureFloor(scenario, storageDriver, body);
       resultsByScenario.set(`${scenario.key}/${storageDriver}`, results);
       const structureResults =
         scenario.sameButStructure === undefined
           ? undefined
           : resultsByScenario.get(`${scenario.sameButStructure}/${storageDriver}`);
-      process.stdout.write(report(scenario, storageDriver, body, results, structureResults));
+      process.stdout.write(report(scenario, storageDriver, body, results, structureResults, floor));
     }
   }
 } finally {
