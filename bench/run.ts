@@ -836,8 +836,10 @@ function report(
   if (targets !== undefined && refused !== undefined) {
     lines.push(
       `targets (${targets.from}, image-ingest): not measured: ${refused.non2xx} non-2xx of ` +
-        `${refused.ok + refused.non2xx} answered` +
-        (refused.firstRefusal === undefined ? '' : `, first ${refused.firstRefusal.status}`),
+        `${refused.ok + refused.non2xx} answered, ${refused.errors} connection errors` +
+        (refused.firstRefusal === undefined
+          ? ''
+          : `; first refusal ${refused.firstRefusal.status}`),
     );
   }
   if (targets !== undefined && service !== undefined) {
