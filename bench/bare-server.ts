@@ -2,8 +2,9 @@ import { createServer } from 'node:http';
 
 /**
  * The ceiling: a bare node:http server that reads every byte of the request body, drops it,
- * and answers 201. No parsing, no decoding, no hashing, no storage. What an upload service
- * can take in on this machine is bounded by this.
+ * and answers 201, whatever the body's type (JSON, a multipart form, a raw image). No parsing,
+ * no decoding, no hashing, no storage. What an upload service can take in on this machine is
+ * bounded by this.
  */
 const port = Number(process.env.PORT ?? 3002);
 const host = process.env.HOST ?? '127.0.0.1';

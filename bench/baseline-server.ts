@@ -1,17 +1,27 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import Koa from 'koa';
+import { createServer, type IncomingMessage } from 'node:http';
+import Koa, { type Context } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import Router from '@koa/router';
+import multer, { type File } from '@koa/multer';
 import type { ImageMimeType } from '../src/images/image-types.ts';
+import type { ImageFacts } from '../src/ingest/container-walker.ts';
+import type { ImageDescription } from '../src/ingest/image-record.ts';
 
 /**
  * The buffered baseline: POST /v1/images written the usual way, to compare image-ingest with.
+ * It takes the three input styles the service takes, each the way most Koa apps do it:
  *
- *   koa-bodyparser buffers the whole body   (copy 1: the raw bytes, then a string of them)
- *   JSON.parse builds the object            (copy 2: the data URI as a JS string)
- *   Buffer.from(payload, 'base64')          (copy 3: the decoded image)
- *   then the SAME checks and the SAME store as the service.
+ *   application/json     koa-bodyparser buffers the whole body   (copy 1: the raw bytes, then a string of them)
+ *                        JSON.parse builds the object            (copy 2: the data URI as a JS string)
+ *                        Buffer.from(payload, 'base64')          (copy 3: the decoded image)
+ *   multipart/form-data  @koa/multer, memoryStorage(), single('file'): the part's chunks are
+ *                        collected and concatenated into one Buffer (copy 1, plus the chunks)
+ *   image/*, application/octet-stream
+ *                        the request collected into one Buffer under a size limit (what
+ *                        raw-body does; copy 1, plus the chunks)
+ *
+ *   then, for all three, the SAME checks and the SAME store as the service.
  *
  * Everything except the body handling is taken from the service itself (dist/, built by
  * `npm run build`, which `npm run bench` runs first): the same configuration from the same
@@ -46,8 +56,8 @@ const { validateImage: validateWithService } = (await import(
  * way, to the whole decoded buffer. `structure` walks the container; `decode` also decodes
  * every pixel with sharp.
  */
-async function validateImage(image: Buffer, type: ImageMimeType): Promise<void> {
-  await validateWithService(image, type, {
+async function validateImage(image: Buffer, type: ImageMimeType): Promise<ImageFacts> {
+  return validateWithService(image, type, {
     mode: config.security.imageValidation,
     maxPixels: config.security.maxImagePixels,
     decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
@@ -58,42 +68,25 @@ function httpError(status: number, code: string, message: string): Error {
   return Object.assign(new Error(message), { status, code, expose: true });
 }
 
-const app = new Koa();
-app.silent = true;
-app.use(async (ctx, next) => {
-  try {
-    await next();
-  } catch (error) {
-    const { status = 500, code = 'internal_error' } = error as { status?: number; code?: string };
-    ctx.status = status;
-    ctx.body = { error: { code, message: status < 500 ? (error as Error).message : 'error' } };
-  }
-});
-// The limit the service applies to the whole body, so both refuse the same requests.
-app.use(bodyParser({ enableTypes: ['json'], jsonLimit: `${config.maxBodyBytes}b` }));
+const tooLarge = (): Error => httpError(413, 'payload_too_large', 'The image is too large.');
 
-const router = new Router();
-router.post('/v1/images', async (ctx) => {
-  const { data } = (ctx.request.body ?? {}) as { data?: unknown };
-  if (typeof data !== 'string' || !/^data:[^,]*;base64,/.test(data.slice(0, 256))) {
-    throw httpError(422, 'missing_data', 'The body must be {"data": "<base64 data URI>"}.');
-  }
-  const image = Buffer.from(data.slice(data.indexOf(',') + 1), 'base64');
+/** The one path every input style ends in: sniff, validate, hash, store, describe. */
+async function storeImage(image: Buffer): Promise<ImageDescription> {
   if (image.length === 0) throw httpError(400, 'empty_image', 'The image is empty.');
-  if (image.length > config.maxImageBytes) {
-    throw httpError(413, 'payload_too_large', 'The image is too large.');
-  }
+  if (image.length > config.maxImageBytes) throw tooLarge();
 
   const type = await sniffImageType(image, config.allowedTypes);
-  await validateImage(image, type.contentType);
+  const facts = await validateImage(image, type.contentType);
   const sha256 = createHash('sha256').update(image).digest('hex');
   const id = randomUUID();
   const name = `${id}.${type.extension}`;
-  await store.put(name, image, { contentType: type.contentType, metadata: { sha256 } });
-
-  ctx.status = 201;
-  ctx.set('Location', store.publicUrl(name));
-  ctx.body = {
+  const createdAt = new Date().toISOString();
+  const dimensions = { width: String(facts.width), height: String(facts.height) };
+  await store.put(name, image, {
+    contentType: type.contentType,
+    metadata: { sha256, ...dimensions, createdAt },
+  });
+  return {
     id,
     name,
     url: store.publicUrl(name),
@@ -101,7 +94,87 @@ router.post('/v1/images', async (ctx) => {
     extension: type.extension,
     bytes: image.length,
     sha256,
+    width: facts.width,
+    height: facts.height,
+    createdAt,
   };
+}
+
+function imageFromJson(ctx: Context): Buffer {
+  const { data } = (ctx.request.body ?? {}) as { data?: unknown };
+  if (typeof data !== 'string' || !/^data:[^,]*;base64,/.test(data.slice(0, 256))) {
+    throw httpError(422, 'missing_data', 'The body must be {"data": "<base64 data URI>"}.');
+  }
+  return Buffer.from(data.slice(data.indexOf(',') + 1), 'base64');
+}
+
+function imageFromMultipart(ctx: Context): Buffer {
+  const file = (ctx.request as { file?: File }).file;
+  if (file === undefined) throw httpError(422, 'missing_file', 'The form has no "file" part.');
+  return file.buffer;
+}
+
+/**
+ * The whole request in one Buffer, refused on a declared Content-Length over the limit before
+ * a byte is read, and counted as it arrives for a body that declares none. (Leaving the loop
+ * early destroys the request, so such a body gets no 413, only a closed connection.)
+ */
+async function readWholeBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, received);
+}
+
+/** multer fails with a MulterError whose `code` names the limit crossed. */
+function multerFailure(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'MulterError') return error;
+  const { code } = error as Error & { code?: string };
+  if (code === 'LIMIT_FILE_SIZE') return tooLarge();
+  return httpError(400, 'invalid_multipart', error.message);
+}
+
+const app = new Koa();
+app.silent = true;
+app.use(async (ctx, next) => {
+  try {
+    await next();
+  } catch (caught) {
+    const error = multerFailure(caught);
+    const { status = 500, code = 'internal_error' } = error as { status?: number; code?: string };
+    ctx.status = status;
+    ctx.body = { error: { code, message: status < 500 ? (error as Error).message : 'error' } };
+  }
+});
+// The limit the service applies to the whole body, so both refuse the same requests. It reads
+// JSON bodies only; the other types are left for the route.
+app.use(bodyParser({ enableTypes: ['json'], jsonLimit: `${config.maxBodyBytes}b` }));
+
+// memoryStorage: the file is held whole, as Buffer (multer's own default without `dest`).
+// multer passes any request that is not multipart straight through.
+const upload = multer({
+  storage: multer.memoryStorage(),
+  limits: { fileSize: config.maxImageBytes, files: 1 },
+});
+
+const router = new Router();
+router.post('/v1/images', upload.single('file'), async (ctx) => {
+  let image: Buffer;
+  if (ctx.is('multipart/form-data') !== false) image = imageFromMultipart(ctx);
+  else if (ctx.is('image/*', 'application/octet-stream') !== false) {
+    image = await readWholeBody(ctx.req, config.maxImageBytes);
+  } else if (ctx.is('json', '+json') !== false) image = imageFromJson(ctx);
+  else throw httpError(415, 'unsupported_media_type', 'Send JSON, a multipart form or an image.');
+
+  const stored = await storeImage(image);
+  ctx.status = 201;
+  ctx.set('Location', stored.url);
+  ctx.body = stored;
 });
 app.use(router.routes());
 

@@ -1,14 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { multipartFile, rawBody } from '../__tests__/support/requests.ts';
 
-/** What one scenario sends: the same JSON body on every request, and what must end up stored. */
+/** The ways POST /v1/images takes an image. */
+export type InputStyle = 'json' | 'multipart' | 'raw';
+
+/** What one scenario sends: the same body on every request, and what must end up stored. */
 export interface RequestBody {
-  /** The image inside the data URI; every stored object must be exactly these bytes. */
+  readonly style: InputStyle;
+  /** The image inside the body; every stored object must be exactly these bytes. */
   readonly image: Buffer;
   readonly sha256: string;
-  /** `{"data":"data:image/jpeg;base64,..."}` */
-  readonly json: Buffer;
+  readonly contentType: string;
+  /**
+   * `{"data":"data:image/jpeg;base64,..."}`, a multipart form with the image as its `file`
+   * part, or the image itself.
+   */
+  readonly payload: Buffer;
 }
 
 const fixtures = path.resolve(import.meta.dirname, '../__tests__/fixtures');
@@ -72,9 +81,39 @@ export function jpegOfSize(targetBytes: number): Buffer {
   return padJpeg(base, targetBytes);
 }
 
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
 export function jsonImageBody(image: Buffer, mimeType = 'image/jpeg'): RequestBody {
   const json = Buffer.from(
     JSON.stringify({ data: `data:${mimeType};base64,${image.toString('base64')}` }),
   );
-  return { image, sha256: createHash('sha256').update(image).digest('hex'), json };
+  return {
+    style: 'json',
+    image,
+    sha256: sha256(image),
+    contentType: 'application/json',
+    payload: json,
+  };
+}
+
+/**
+ * As a browser's FormData (or `curl -F file=@photo.jpg`) sends it: one part named `file`,
+ * `filename="photo.jpg"`, `Content-Type: image/jpeg`, CRLF line ends, a random boundary. Built
+ * by the tests' own builder, so the bench sends what the tests send.
+ */
+export function multipartImageBody(image: Buffer): RequestBody {
+  const { contentType, body } = multipartFile(image, 'image/jpeg', 'photo.jpg');
+  return { style: 'multipart', image, sha256: sha256(image), contentType, payload: body };
+}
+
+/** The image as it is, `Content-Type: image/jpeg`. */
+export function rawImageBody(image: Buffer, mimeType = 'image/jpeg'): RequestBody {
+  const { contentType, body } = rawBody(image, mimeType);
+  return { style: 'raw', image, sha256: sha256(image), contentType, payload: body };
+}
+
+export function imageBody(style: InputStyle, image: Buffer): RequestBody {
+  if (style === 'multipart') return multipartImageBody(image);
+  if (style === 'raw') return rawImageBody(image);
+  return jsonImageBody(image);
 }

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { jpegOfSize, jsonImageBody, readFixture, type RequestBody } from './bodies.ts';
+import { imageBody, jpegOfSize, readFixture, type InputStyle, type RequestBody } from './bodies.ts';
 import {
   cpuSeconds,
   cpuSecondsByThreadKind,
@@ -37,6 +38,8 @@ const KiB = 1024;
 interface Scenario {
   readonly key: string;
   readonly title: string;
+  /** How the image is sent: a JSON data URI (the default), a multipart form, or raw. */
+  readonly input?: InputStyle;
   /** Size of the JPEG inside the body; 0 means large.jpg as it is (~1 MiB). */
   readonly imageBytes: number;
   readonly connections: number;
@@ -49,8 +52,9 @@ interface Scenario {
   readonly validation?: 'structure' | 'decode';
   /** A scenario that differs from this one only in its validation: the cost of decoding. */
   readonly sameButStructure?: string;
-  /** Informational targets from the issue, for image-ingest; none in smoke runs. */
+  /** Informational targets for image-ingest, and where they come from; none in smoke runs. */
   readonly targets?: {
+    readonly from: string;
     readonly maxRssGrowthMiB?: number;
     readonly minRpsVsBaseline?: number;
     readonly minRpsVsCeiling?: number;
@@ -92,6 +96,30 @@ function defaultScenarios(smoke: boolean): Scenario[] {
         validation: 'decode',
         sameButStructure: 'a',
       },
+      {
+        key: 'm',
+        title: '(m) ~1 MiB JPEG as a multipart form',
+        input: 'multipart',
+        imageBytes: 0,
+        connections: 16,
+        load: { seconds: 1 },
+      },
+      {
+        key: 'r',
+        title: '(r) ~1 MiB JPEG as a raw body',
+        input: 'raw',
+        imageBytes: 0,
+        connections: 16,
+        load: { seconds: 1 },
+      },
+      {
+        key: 'mb',
+        title: '(mb) 6 MiB JPEG as a multipart form',
+        input: 'multipart',
+        imageBytes: 6 * MiB,
+        connections: 4,
+        load: { requestsPerConnection: 2 },
+      },
     ];
   }
   return [
@@ -101,7 +129,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       imageBytes: 0,
       connections: 16,
       load: { seconds: 15 },
-      targets: { minRpsVsBaseline: 4, minRpsVsCeiling: 0.4 },
+      targets: { from: 'issue 3', minRpsVsBaseline: 4, minRpsVsCeiling: 0.4 },
     },
     {
       key: 'b',
@@ -109,7 +137,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       imageBytes: 25 * MiB,
       connections: 16,
       load: { requestsPerConnection: 3 },
-      targets: { maxRssGrowthMiB: 160 },
+      targets: { from: 'issue 3', maxRssGrowthMiB: 160 },
     },
     {
       key: 'c',
@@ -117,7 +145,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       imageBytes: 100 * MiB,
       connections: 1,
       load: { requestsPerConnection: 4 },
-      targets: { maxRssGrowthMiB: 64 },
+      targets: { from: 'issue 3', maxRssGrowthMiB: 64 },
     },
     {
       key: 'd',
@@ -125,7 +153,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       imageBytes: 100 * KiB,
       connections: 64,
       load: { seconds: 15 },
-      targets: { minRpsVsBaseline: 1 },
+      targets: { from: 'issue 3', minRpsVsBaseline: 1 },
     },
     {
       key: 'e',
@@ -135,7 +163,34 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       load: { seconds: 15 },
       validation: 'decode',
       sameButStructure: 'a',
-      targets: { minRpsVsBaseline: 1 },
+      targets: { from: 'issue 3', minRpsVsBaseline: 1 },
+    },
+    {
+      key: 'm',
+      title: '(m) ~1 MiB JPEG (large.jpg) as a multipart form (FormData, one part "file")',
+      input: 'multipart',
+      imageBytes: 0,
+      connections: 16,
+      load: { seconds: 15 },
+      targets: { from: 'multipart and raw', minRpsVsBaseline: 1.5 },
+    },
+    {
+      key: 'r',
+      title: '(r) ~1 MiB JPEG (large.jpg) as a raw body (Content-Type: image/jpeg)',
+      input: 'raw',
+      imageBytes: 0,
+      connections: 16,
+      load: { seconds: 15 },
+      targets: { from: 'multipart and raw', minRpsVsBaseline: 1.5 },
+    },
+    {
+      key: 'mb',
+      title: '(mb) 25 MiB JPEG as a multipart form',
+      input: 'multipart',
+      imageBytes: 25 * MiB,
+      connections: 16,
+      load: { requestsPerConnection: 3 },
+      targets: { from: 'multipart and raw', maxRssGrowthMiB: 160 },
     },
   ];
 }
@@ -198,15 +253,33 @@ interface RunResult {
   readonly clientCpuMsPerRequest: number;
   readonly ok: number;
   readonly non2xx: number;
+  /** The non-2xx answers of the load by status code, e.g. `{ "415": 1200 }`. */
+  readonly non2xxByStatus: Readonly<Record<string, number>>;
+  /** The first non-2xx answer seen, in the warm-up or under load: what the server said. */
+  readonly firstRefusal?: Refusal | undefined;
   readonly errors: number;
   readonly verification?: Verification | undefined;
   readonly problems: readonly string[];
 }
 
+interface Refusal {
+  readonly during: 'warm-up' | 'load';
+  readonly status: number;
+  /** The start of the response body. */
+  readonly body: string;
+}
+
+/**
+ * The scenarios `--smoke` (CI) runs when none are named. m, r and mb are left out until
+ * image-ingest accepts multipart and raw bodies: until then it answers them 415, and the
+ * bench, rightly, exits non-zero. Run them with `--smoke --scenarios m,r,mb`.
+ */
+const smokeDefaultScenarios = 'a,b,c,d,e';
+
 const { values: args } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'a,b,c,d,e' },
+    scenarios: { type: 'string' },
     servers: { type: 'string', default: 'service,baseline,bare' },
     storage: { type: 'string' },
     duration: { type: 'string' },
@@ -224,11 +297,12 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,c,d,e   which scenarios to run
+  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb), and
+                          ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
-  --duration SECONDS      load duration of the time-based scenarios (a, d)
-  --requests N            requests per connection of the count-based scenarios (b, c)
+  --duration SECONDS      load duration of the time-based scenarios (a, d, e, m, r)
+  --requests N            requests per connection of the count-based scenarios (b, c, mb)
   --size KEY=SIZE         image size of a scenario, e.g. --size b=25M --size d=100K
   --connections KEY=N     concurrency of a scenario, e.g. --connections a=32
   --node-arg=ARG          extra Node option for every server, e.g. --node-arg=--max-semi-space-size=4
@@ -246,7 +320,28 @@ const storages = (args.storage ?? (emulatorAvailable ? 'local,gcs' : 'local'))
   .split(',')
   .map((s) => s.trim()) as ('local' | 'gcs')[];
 const servers = args.servers.split(',').map((s) => s.trim()) as ServerKind[];
-const wanted = new Set(args.scenarios.split(',').map((s) => s.trim()));
+for (const server of servers) {
+  if (!(server in serverScripts)) {
+    throw new Error(`--servers: no server "${server}" (${Object.keys(serverScripts).join(', ')})`);
+  }
+}
+const wanted = new Set(
+  (
+    args.scenarios ??
+    (args.smoke
+      ? smokeDefaultScenarios
+      : defaultScenarios(false)
+          .map((s) => s.key)
+          .join(','))
+  )
+    .split(',')
+    .map((s) => s.trim()),
+);
+for (const key of wanted) {
+  if (!defaultScenarios(args.smoke).some((scenario) => scenario.key === key)) {
+    throw new Error(`--scenarios: no scenario "${key}"`);
+  }
+}
 const extraEnv = Object.fromEntries(
   (args.env ?? []).map((entry) => [
     entry.slice(0, entry.indexOf('=')),
@@ -295,29 +390,50 @@ if (storages.includes('gcs')) {
   stopEmulator = () => emulator.stop();
 }
 
-const warmUpBody = jsonImageBody(readFixture('photo.jpg'));
-const headers = { 'content-type': 'application/json' };
+/** Small bodies of each input style, to warm a server up on the path the scenario measures. */
+const warmUpBodies: Record<InputStyle, RequestBody> = {
+  json: imageBody('json', readFixture('photo.jpg')),
+  multipart: imageBody('multipart', readFixture('photo.jpg')),
+  raw: imageBody('raw', readFixture('photo.jpg')),
+};
+const refusalBodyChars = 300;
 
 interface Load {
   readonly result: autocannon.Result;
   /** From the start to the last response: autocannon itself only stops on a 1 s tick. */
   readonly seconds: number;
+  readonly firstRefusal: Refusal | undefined;
 }
 
 async function load(
   port: number,
-  body: Buffer,
+  body: RequestBody,
   { connections, load: how }: Pick<Scenario, 'connections' | 'load'>,
 ): Promise<Load> {
   const started = performance.now();
   let lastResponse = started;
+  let firstRefusal: Refusal | undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: `http://127.0.0.1:${port}/v1/images`,
         method: 'POST',
-        headers,
-        body,
+        headers: { 'content-type': body.contentType },
+        body: body.payload,
+        // autocannon reads every response body anyway; this only keeps the first refusal's.
+        requests: [
+          {
+            onResponse: (status: number, responseBody: string) => {
+              if (status >= 300 && firstRefusal === undefined) {
+                firstRefusal = {
+                  during: 'load',
+                  status,
+                  body: responseBody.slice(0, refusalBodyChars),
+                };
+              }
+            },
+          },
+        ],
         connections,
         ...('seconds' in how
           ? { duration: how.seconds }
@@ -335,24 +451,37 @@ async function load(
       lastResponse = performance.now();
     });
   });
-  return { result, seconds: (lastResponse - started) / 1000 };
+  return { result, seconds: (lastResponse - started) / 1000, firstRefusal };
 }
 
-/** A few small uploads (JIT, first connections, first store writes) before measuring. */
-async function warmUp(port: number): Promise<void> {
+/**
+ * A few small uploads in the scenario's input style (JIT, first connections, first store
+ * writes) before measuring. A refusal does not stop the run: the load that follows counts the
+ * refusals, and the report says what the server answered instead of a rate.
+ */
+async function warmUp(port: number, style: InputStyle): Promise<Refusal | undefined> {
+  const body = warmUpBodies[style];
+  let refusal: Refusal | undefined;
   for (let round = 0; round < 10; round++) {
     await Promise.all(
       [0, 1].map(async () => {
         const response = await fetch(`http://127.0.0.1:${port}/v1/images`, {
           method: 'POST',
-          headers,
-          body: warmUpBody.json,
+          headers: { 'content-type': body.contentType },
+          body: body.payload,
         });
-        await response.arrayBuffer();
-        if (response.status >= 300) throw new Error(`warm-up upload answered ${response.status}`);
+        const text = await response.text();
+        if (response.status >= 300) {
+          refusal ??= {
+            during: 'warm-up',
+            status: response.status,
+            body: text.slice(0, refusalBodyChars),
+          };
+        }
       }),
     );
   }
+  return refusal;
 }
 
 /** CPU ms per request of each kind of thread that ran during the load. */
@@ -411,7 +540,7 @@ async function runOne(
 
     // Warm up (JIT, connection handling, first store writes) with small requests, so that the
     // idle RSS below is that of a server that has already served.
-    await warmUp(port);
+    const warmUpRefusal = await warmUp(port, body.style);
     const before = new Set(storage === undefined ? [] : await storage.listNames());
     await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -421,7 +550,7 @@ async function runOne(
     const cpuBefore = cpuSeconds(process_.pid);
     const threadsBefore = cpuSecondsByThreadKind(process_.pid);
     const clientBefore = process.cpuUsage();
-    const { result, seconds } = await load(port, body.json, scenario);
+    const { result, seconds, firstRefusal } = await load(port, body, scenario);
     const client = process.cpuUsage(clientBefore);
     const cpu = cpuSeconds(process_.pid) - cpuBefore;
     const threadsAfter = cpuSecondsByThreadKind(process_.pid);
@@ -450,7 +579,27 @@ async function runOne(
         );
       }
     }
-    if (result.non2xx > 0) problems.push(`${result.non2xx} non-2xx responses`);
+    const non2xxByStatus = Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {})
+        .filter(([status]) => Number(status) >= 300)
+        .map(([status, { count }]) => [status, count ?? 0]),
+    );
+    const refusal = firstRefusal ?? warmUpRefusal;
+    if (warmUpRefusal !== undefined) {
+      problems.push(`the warm-up (${body.style}, photo.jpg) was answered ${warmUpRefusal.status}`);
+    }
+    if (result.non2xx > 0) {
+      problems.push(
+        `${result.non2xx} non-2xx responses (` +
+          Object.entries(non2xxByStatus)
+            .map(([status, count]) => `${status} x${count}`)
+            .join(', ') +
+          ')',
+      );
+    }
+    if (refusal !== undefined) {
+      problems.push(`first refusal (${refusal.during}): ${refusal.status} ${refusal.body}`);
+    }
     if (result.errors > 0)
       problems.push(`${result.errors} connection errors (${result.timeouts} timeouts)`);
     if (result['2xx'] === 0) problems.push('no successful request');
@@ -459,7 +608,7 @@ async function runOne(
       server,
       storage: storageDriver,
       rps: result['2xx'] / seconds,
-      mbps: ((result['2xx'] + result.non2xx) * body.json.length) / MiB / seconds,
+      mbps: ((result['2xx'] + result.non2xx) * body.payload.length) / MiB / seconds,
       p50: result.latency.p50,
       p99: result.latency.p99,
       idleRssMiB: idle / MiB,
@@ -471,6 +620,8 @@ async function runOne(
       clientCpuMsPerRequest: (client.user + client.system) / 1000 / answered,
       ok: result['2xx'],
       non2xx: result.non2xx,
+      non2xxByStatus,
+      firstRefusal: refusal,
       errors: result.errors,
       verification,
       problems,
@@ -484,6 +635,64 @@ async function runOne(
     await process_?.stop();
     await storage?.dispose();
     if (profiling) printProfile();
+  }
+}
+
+/** The parts of the floor that are measured apart from the servers (see bench/floor.ts). */
+interface FloorParts {
+  readonly sha256Ms: number;
+  readonly storeMs: number;
+}
+
+/**
+ * What hashing and storing one image of the scenario costs, measured in a process of its own
+ * (bench/floor.ts) on the same storage driver, after the servers and with none running.
+ */
+async function measureFloor(
+  scenario: Scenario,
+  storageDriver: 'local' | 'gcs',
+  body: RequestBody,
+): Promise<FloorParts> {
+  const label = `${scenario.key}-floor`;
+  const storage =
+    storageDriver === 'local'
+      ? await localStorage(tempRoot, label)
+      : await gcsStorage(emulatorEndpoint!, label);
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        path.join(root, 'bench/exit-with-parent.ts'),
+        path.join(root, 'bench/floor.ts'),
+        '--image-bytes',
+        String(scenario.imageBytes),
+        '--connections',
+        String(scenario.connections),
+        '--seconds',
+        args.smoke ? '0.5' : '2',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          MAX_IMAGE_BYTES: String(Math.max(10 * MiB, body.image.length)),
+          LOG_LEVEL: 'warn',
+          ...storage.env,
+          ...extraEnv,
+        },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
+    track(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`bench/floor.ts exited with ${code}:\n${stderr}`);
+    return JSON.parse(stdout) as FloorParts;
+  } finally {
+    await storage.dispose();
   }
 }
 
@@ -501,6 +710,20 @@ const fixed = (value: number, digits = 1): string =>
   Number.isFinite(value) ? value.toFixed(digits) : '-';
 const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`;
+
+/**
+ * A run whose rate, latency, memory and CPU figures mean something: every request it was sent
+ * was accepted. A server that refuses (a 415 for an input style it does not take yet) answers
+ * fast and stores nothing, and its req/s would compare as if it did the work.
+ */
+const measured = (r: RunResult | undefined): RunResult | undefined =>
+  r !== undefined && r.ok > 0 && r.non2xx === 0 && r.firstRefusal === undefined ? r : undefined;
+
+const styleNames: Record<InputStyle, string> = {
+  json: 'JSON',
+  multipart: 'multipart/form-data',
+  raw: 'raw image/jpeg',
+};
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -524,6 +747,7 @@ function report(
   results: RunResult[],
   /** The results of `scenario.sameButStructure` on the same storage, when it ran. */
   structureResults: readonly RunResult[] | undefined,
+  floor: FloorParts | undefined,
 ): string {
   const rows = [
     [
@@ -543,15 +767,22 @@ function report(
     ],
     ...results.map((r) => [
       serverLabels[r.server],
-      fixed(r.rps),
-      fixed(r.mbps),
-      fixed(r.p50, 0),
-      fixed(r.p99, 0),
-      fixed(r.idleRssMiB),
-      fixed(r.rssGrowthMiB),
-      fixed(r.anonRssGrowthMiB),
-      fixed(r.cpuMsPerRequest, 2),
-      fixed(r.mainThreadCpuMsPerRequest, 2),
+      ...(measured(r) === undefined
+        ? [
+            r.non2xx > 0 || r.firstRefusal !== undefined ? 'refused' : '-',
+            ...Array<string>(8).fill('-'),
+          ]
+        : [
+            fixed(r.rps),
+            fixed(r.mbps),
+            fixed(r.p50, 0),
+            fixed(r.p99, 0),
+            fixed(r.idleRssMiB),
+            fixed(r.rssGrowthMiB),
+            fixed(r.anonRssGrowthMiB),
+            fixed(r.cpuMsPerRequest, 2),
+            fixed(r.mainThreadCpuMsPerRequest, 2),
+          ]),
       String(r.ok),
       String(r.non2xx + r.errors),
       r.verification === undefined
@@ -559,12 +790,14 @@ function report(
         : `${r.verification.objects - r.verification.wrong.length}/${r.verification.objects}`,
     ]),
   ];
-  const find = (kind: ServerKind): RunResult | undefined => results.find((r) => r.server === kind);
+  // Only runs in which every request was accepted are compared.
+  const find = (kind: ServerKind): RunResult | undefined =>
+    measured(results.find((r) => r.server === kind));
   const service = find('service');
   const baseline = find('baseline');
   const bare = find('bare');
   const lines = [
-    `\n## ${scenario.title}; storage: ${storageDriver}; body ${fixed(body.json.length / MiB, 2)} MiB of JSON ` +
+    `\n## ${scenario.title}; storage: ${storageDriver}; body ${fixed(body.payload.length / MiB, 2)} MiB of ${styleNames[body.style]} ` +
       `(image ${fixed(body.image.length / MiB, 2)} MiB); ` +
       `${scenario.connections} concurrent, ` +
       ('seconds' in scenario.load
@@ -585,9 +818,11 @@ function report(
         .map(
           (r) =>
             `${serverLabels[r.server]}: ` +
-            Object.entries(r.threadCpuMsPerRequest)
-              .map(([kind, ms]) => `${kind} ${fixed(ms, 2)}`)
-              .join(', '),
+            (measured(r) === undefined
+              ? 'not measured (requests refused)'
+              : Object.entries(r.threadCpuMsPerRequest)
+                  .map(([kind, ms]) => `${kind} ${fixed(ms, 2)}`)
+                  .join(', ')),
         )
         .join('; ') +
       `; load generator (autocannon, in the bench process): ${fixed(
@@ -595,7 +830,18 @@ function report(
         2,
       )} at most`,
   );
+  if (floor !== undefined) lines.push(floorLine(results, floor));
   const targets = scenario.targets;
+  const refused = results.find((r) => r.server === 'service' && measured(r) === undefined);
+  if (targets !== undefined && refused !== undefined) {
+    lines.push(
+      `targets (${targets.from}, image-ingest): not measured: ${refused.non2xx} non-2xx of ` +
+        `${refused.ok + refused.non2xx} answered, ${refused.errors} connection errors` +
+        (refused.firstRefusal === undefined
+          ? ''
+          : `; first refusal ${refused.firstRefusal.status}`),
+    );
+  }
   if (targets !== undefined && service !== undefined) {
     const checks: string[] = [];
     if (targets.maxRssGrowthMiB !== undefined) {
@@ -615,7 +861,7 @@ function report(
         `req/s >= ${targets.minRpsVsCeiling * 100}% of ceiling: ${r >= targets.minRpsVsCeiling ? 'met' : 'NOT met'}`,
       );
     }
-    lines.push(`targets (issue 3, image-ingest): ${checks.join('; ')}`);
+    lines.push(`targets (${targets.from}, image-ingest): ${checks.join('; ')}`);
   }
   if (structureResults !== undefined) lines.push(decodingShare(results, structureResults));
   for (const r of results) {
@@ -625,14 +871,39 @@ function report(
 }
 
 /**
+ * CPU per request against the least any design must spend on it: receiving the body (the
+ * ceiling's CPU per request in this scenario: read and drop, parse the request, answer), one
+ * sha256 of the image and one store write of it (both measured by bench/floor.ts).
+ */
+function floorLine(results: readonly RunResult[], parts: FloorParts): string {
+  const bare = measured(results.find((r) => r.server === 'bare'));
+  const sum = parts.sha256Ms + parts.storeMs + (bare?.cpuMsPerRequest ?? 0);
+  const what =
+    bare === undefined
+      ? `sha256 ${fixed(parts.sha256Ms, 2)} + store put ${fixed(parts.storeMs, 2)} = ${fixed(sum, 2)}, ` +
+        'without receiving (the ceiling did not run)'
+      : `receive (ceiling) ${fixed(bare.cpuMsPerRequest, 2)} + sha256 ${fixed(parts.sha256Ms, 2)} + ` +
+        `store put ${fixed(parts.storeMs, 2)} = ${fixed(sum, 2)}`;
+  const servers = results
+    .filter((r) => r.server !== 'bare')
+    .map((r) =>
+      measured(r) === undefined
+        ? `${serverLabels[r.server]} not measured`
+        : `${serverLabels[r.server]} ${fixed(r.cpuMsPerRequest, 2)} (${ratio(r.cpuMsPerRequest, sum)})`,
+    );
+  return `CPU ms per request against the floor (${what}): ${servers.join('; ') || '-'}`;
+}
+
+/**
  * What decoding every pixel costs each server, from two runs that differ only in validation:
  * the extra CPU per request, and its share of the request's CPU with decoding.
  */
 function decodingShare(decoded: readonly RunResult[], structure: readonly RunResult[]): string {
   const parts: string[] = [];
   for (const withDecode of decoded) {
-    const without = structure.find((r) => r.server === withDecode.server);
-    if (without === undefined || withDecode.server === 'bare') continue;
+    const without = measured(structure.find((r) => r.server === withDecode.server));
+    if (measured(withDecode) === undefined || without === undefined) continue;
+    if (withDecode.server === 'bare') continue;
     const extra = withDecode.cpuMsPerRequest - without.cpuMsPerRequest;
     parts.push(
       `${serverLabels[withDecode.server]} ${fixed(extra, 2)} ms of ${fixed(withDecode.cpuMsPerRequest, 2)} ` +
@@ -651,7 +922,7 @@ process.stdout.write(
 const resultsByScenario = new Map<string, RunResult[]>();
 try {
   for (const scenario of chosen) {
-    const body = jsonImageBody(jpegOfSize(scenario.imageBytes));
+    const body = imageBody(scenario.input ?? 'json', jpegOfSize(scenario.imageBytes));
     let bareResult: RunResult | undefined;
     for (const storageDriver of storages) {
       const results: RunResult[] = [];
@@ -665,12 +936,13 @@ try {
         }
       }
       if (results.some((r) => r.problems.length > 0)) failed = true;
+      const floor = await measureFloor(scenario, storageDriver, body);
       resultsByScenario.set(`${scenario.key}/${storageDriver}`, results);
       const structureResults =
         scenario.sameButStructure === undefined
           ? undefined
           : resultsByScenario.get(`${scenario.sameButStructure}/${storageDriver}`);
-      process.stdout.write(report(scenario, storageDriver, body, results, structureResults));
+      process.stdout.write(report(scenario, storageDriver, body, results, structureResults, floor));
     }
   }
 } finally {
