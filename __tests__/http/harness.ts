@@ -119,3 +119,54 @@ export async function close(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
+
+export interface SentResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+/**
+ * Sends a byte-exact body over a real socket with Node's fetch (supertest serialises a Buffer
+ * from jest's realm as JSON). Chunked when `chunked` is set: no Content-Length is declared.
+ */
+export async function send(
+  harness: Harness,
+  urlPath: string,
+  { contentType, body, headers = {}, method = 'POST', chunked = false }: SendOptions,
+): Promise<SentResponse> {
+  const { server, port } = await listen(harness.callback);
+  try {
+    const bytes = body === undefined ? undefined : new Uint8Array(body);
+    const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
+      method,
+      headers: {
+        ...(contentType === undefined ? {} : { 'Content-Type': contentType }),
+        ...headers,
+      },
+      ...(bytes === undefined
+        ? {}
+        : chunked
+          ? { body: new Blob([bytes]).stream(), duplex: 'half' }
+          : { body: bytes }),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // Not JSON: the text itself is the body.
+    }
+    return { status: response.status, headers: Object.fromEntries(response.headers), body: parsed };
+  } finally {
+    await close(server);
+  }
+}
+
+export interface SendOptions {
+  readonly contentType?: string;
+  readonly body?: Buffer;
+  readonly headers?: Record<string, string>;
+  readonly method?: string;
+  readonly chunked?: boolean;
+}
