@@ -59,6 +59,28 @@ export const errorCatalogue = {
     status: 503,
     message: 'Too many uploads are in progress; try again shortly.',
   },
+  // multipart/form-data bodies (src/ingest/multipart.ts). A body that breaks the grammar, or a
+  // file part this endpoint does not take, is the client's mistake (400); a body past one of
+  // the bounds set on it is 413, as fastify-multipart answers for each of its limits.
+  invalid_multipart: {
+    status: 400,
+    message: 'The request body is not a complete multipart/form-data body.',
+  },
+  too_many_files: { status: 400, message: 'The form holds more file parts than allowed.' },
+  unexpected_file_field: {
+    status: 400,
+    message: 'The form holds a file part under a name this endpoint does not take.',
+  },
+  too_many_parts: { status: 413, message: 'The form holds more parts than allowed.' },
+  too_many_fields: { status: 413, message: 'The form holds more text fields than allowed.' },
+  field_too_large: {
+    status: 413,
+    message: 'A text field of the form is larger than allowed.',
+  },
+  missing_file: {
+    status: 422,
+    message: 'The form holds no file part named "file" (or "image").',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
