@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { getEventListeners } from 'node:events';
+import { getEventListeners, once } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { AppError } from '../../src/errors.js';
 import {
@@ -635,5 +637,142 @@ describe('readMultipart: several files (files[])', () => {
     const parts = unread[Symbol.asyncIterator]();
     await parts.next();
     await expect(parts.next()).rejects.toThrow(/to their end/);
+  });
+});
+
+describe('readSingleImagePart: any mangled body', () => {
+  it('property: a cut, a changed byte or an inserted byte gives the image or an AppError, never a hang or a crash', async () => {
+    const built = multipartBody({
+      fields: { title: 'x' },
+      files: [{ bytes: png, type: 'image/png' }],
+      fieldsAfter: { after: 'y' },
+    });
+    const length = built.body.length;
+    const mangle = fc.oneof(
+      fc.record({ cut: fc.integer({ min: 0, max: length }) }),
+      fc.record({
+        at: fc.integer({ min: 0, max: length - 1 }),
+        byte: fc.integer({ min: 0, max: 255 }),
+      }),
+      fc.record({
+        insert: fc.integer({ min: 0, max: length }),
+        byte: fc.integer({ min: 0, max: 255 }),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(mangle, { minLength: 1, maxLength: 3 }),
+        cutOffsets(length),
+        async (changes, offsets) => {
+          let body = Buffer.from(built.body);
+          for (const change of changes) {
+            if ('cut' in change) body = body.subarray(0, change.cut);
+            else if ('at' in change) {
+              if (change.at < body.length) body[change.at] = change.byte;
+            } else {
+              body = Buffer.concat([
+                body.subarray(0, change.insert),
+                Buffer.of(change.byte),
+                body.subarray(change.insert),
+              ]);
+            }
+          }
+          try {
+            const read = await readImage({ ...built, body }, splitAt(body, offsets));
+            // A change inside the image's bytes is the pipeline's business, not the parser's.
+            if (body.equals(built.body)) expect(read.bytes.equals(png)).toBe(true);
+          } catch (error) {
+            expect(error).toMatchObject({ code: expect.any(String), status: expect.any(Number) });
+            expect([
+              'invalid_multipart',
+              'missing_file',
+              'unexpected_file_field',
+              'too_many_files',
+              'too_many_parts',
+              'too_many_fields',
+              'field_too_large',
+              'payload_too_large',
+            ]).toContain((error as AppError).code);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('readSingleImagePart on a real request stream', () => {
+  /** A server that reads the image from each request and answers its bytes' length or the error. */
+  async function withServer(
+    run: (port: number, outcomes: Promise<unknown>[]) => Promise<void>,
+  ): Promise<void> {
+    const serverLimits = { ...limits, maxFileBytes: 2 * 1024 * 1024 };
+    const outcomes: Promise<unknown>[] = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      const outcome = (async () => {
+        const contentType = req.headers['content-type'] ?? '';
+        const part = await readSingleImagePart(req, contentType, serverLimits);
+        return collect(part.chunks);
+      })();
+      outcomes.push(outcome.catch((error: unknown) => error));
+      outcome.then(
+        (bytes) => res.writeHead(201).end(String(bytes.length)),
+        (error: unknown) => {
+          // What an HTTP layer would do after a failure: answer, then close the connection.
+          res.writeHead((error as AppError).status, { Connection: 'close' });
+          res.end((error as AppError).code);
+        },
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      await run((server.address() as AddressInfo).port, outcomes);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  it('answers the client after a failure found mid-body, the request left to the server', async () => {
+    await withServer(async (port) => {
+      const built = multipartBody({
+        files: [
+          { bytes: jpeg, type: 'image/jpeg' },
+          { bytes: fixture('large.jpg'), type: 'image/jpeg' },
+        ],
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: { 'content-type': built.contentType },
+        body: built.body,
+      }).catch((error: unknown) => error);
+      // The server answered before reading the second file; depending on timing the client
+      // sees that answer, or a reset if it was still writing. Either way nothing succeeded.
+      if (response instanceof Response) {
+        expect(response.status).toBe(400);
+        expect(await response.text()).toBe('too_many_files');
+      } else {
+        expect(response).toBeInstanceOf(Error);
+      }
+    });
+  });
+
+  it('rejects, and never crashes, when the client goes away mid-upload', async () => {
+    await withServer(async (port, outcomes) => {
+      const built = multipartFile(fixture('large.jpg'), 'image/jpeg');
+      const client = httpRequest({
+        port,
+        method: 'POST',
+        headers: { 'content-type': built.contentType, 'content-length': built.body.length },
+      });
+      client.on('error', () => undefined);
+      client.write(built.body.subarray(0, 300_000));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      client.destroy();
+      while (outcomes.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const error = await outcomes[0];
+      expectAppError(error, 'invalid_multipart');
+    });
   });
 });
