@@ -40,8 +40,11 @@ export interface FilePart {
   /** The part's Content-Type as busboy read it; RFC 7578's default text/plain when absent. */
   readonly declaredType: string | undefined;
   /**
-   * The part's bytes as they arrive; never more than maxFileBytes. It throws the body's
-   * failure (a crossed limit, a cut-off body, an abort) if one happens while it is read.
+   * The part's bytes as they arrive; never more than maxFileBytes. Iterate it once, to its
+   * end. A failure of the body (a crossed limit, a cut-off body, an abort) found after this
+   * part's header is thrown from here, after the bytes that came before it, however the
+   * body was cut into chunks. Ending cleanly says only that this part is whole: a form of
+   * several files is good once `ended` resolves. Stopping early stops reading the body.
    */
   readonly chunks: AsyncIterable<Buffer>;
 }
@@ -110,7 +113,8 @@ export interface SingleImagePart {
   /**
    * The image's bytes. It ends only once the whole body has ended cleanly: a second file
    * part, a cut-off body or a limit crossed after the image's last byte is thrown from here,
-   * so a pipeline that commits on a clean end stores nothing from a bad body.
+   * so a pipeline that commits on a clean end stores nothing from a bad body. Stopping
+   * early (a break, the pipeline's own failure) stops reading the body.
    */
   readonly chunks: AsyncIterable<Buffer>;
   /** All text fields, before and after the file, once the body has ended cleanly. */
