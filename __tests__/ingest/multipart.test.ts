@@ -572,6 +572,24 @@ describe('readSingleImagePart: abort and clean-up', () => {
     expect(body.pulled).toBeLessThan(200_000);
   });
 
+  it('lets the pipeline cancel before reading a byte, detaching from the body', async () => {
+    const built = multipartFile(fixture('large.jpg'), 'image/jpeg');
+    const body = new Pieces(splitAt(built.body, [1_000, 50_000, 100_000]));
+    const controller = new AbortController();
+    const part = await readSingleImagePart(
+      body,
+      built.contentType,
+      { ...limits, maxFileBytes: 2 * 1024 * 1024 },
+      controller.signal,
+    );
+    const reason = new Error('refused on its hints');
+    part.cancel(reason);
+    await expect(part.fields).rejects.toBe(reason);
+    await expect(collect(part.chunks)).rejects.toBe(reason);
+    expect(body.listenerCount('data')).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('reads no further ahead than busboy buffers while the file is not read', async () => {
     const bytes = Buffer.alloc(4 * 1024 * 1024, 0x62);
     const built = multipartFile(bytes, 'image/png');

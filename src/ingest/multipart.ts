@@ -119,6 +119,11 @@ export interface SingleImagePart {
   readonly chunks: AsyncIterable<Buffer>;
   /** All text fields, before and after the file, once the body has ended cleanly. */
   readonly fields: Promise<readonly TextField[]>;
+  /**
+   * Stops reading the body without reading `chunks` (the pipeline refused the image on its
+   * hints, say): until then the unread part holds the parser, and the request, where it is.
+   */
+  cancel(reason: Error): void;
 }
 
 /** Limits for a form that carries exactly one image: maxFiles is 1 by definition. */
@@ -150,6 +155,7 @@ export async function readSingleImagePart(
     hints: { field, filename, declaredType },
     chunks: untilBodyEnds(chunks, parts),
     fields: form.fields,
+    cancel: (reason) => form.cancel(reason),
   };
 }
 
