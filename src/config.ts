@@ -73,7 +73,30 @@ export interface Config {
   /** After the listener closes: how long in-flight uploads get to finish. */
   readonly shutdownGraceMs: number;
   readonly security: SecurityConfig;
+  /** Bounds on a multipart/form-data upload beside the image's own MAX_IMAGE_BYTES. */
+  readonly multipart: MultipartConfig;
 }
+
+export interface MultipartConfig {
+  /** Text fields a form may carry beside its file (MULTIPART_MAX_FIELDS). */
+  readonly maxFields: number;
+  /** Bytes of one text field's value (MULTIPART_MAX_FIELD_BYTES). */
+  readonly maxFieldBytes: number;
+  /** Parts of any kind in one form, the file parts included (MULTIPART_MAX_PARTS). */
+  readonly maxParts: number;
+  /**
+   * The largest multipart request body: the image itself (no base64 here) plus every text
+   * field at its largest, plus multipartPartOverheadBytes of delimiter and headers per part.
+   * Config.maxBodyBytes is the JSON body's bound and does not apply.
+   */
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * Delimiter and headers of one part as browsers and curl write them take 150 to 300 bytes;
+ * this leaves room for a long filename. Busboy's own bound on a part's headers is 16 KiB.
+ */
+export const multipartPartOverheadBytes = 1024;
 
 export type ImageValidationMode = 'decode' | 'structure';
 
@@ -281,6 +304,26 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     storage,
     spoolDir,
     security,
+    multipart: loadMultipartConfig(env, maxImageBytes),
+  };
+}
+
+function loadMultipartConfig(env: Env, maxImageBytes: number): MultipartConfig {
+  const maxFields = readInteger(env, 'MULTIPART_MAX_FIELDS', 20, 0, 1_000);
+  const maxFieldBytes = readInteger(env, 'MULTIPART_MAX_FIELD_BYTES', 16 * 1024, 1, 1024 * 1024);
+  const maxParts = readInteger(env, 'MULTIPART_MAX_PARTS', 50, 1, 10_000);
+  if (maxParts <= maxFields) {
+    // Every text field allowed, and the file: a smaller count makes the fields limit a lie.
+    throw new ConfigError(
+      'MULTIPART_MAX_PARTS',
+      `must be more than MULTIPART_MAX_FIELDS (${maxFields}), to leave room for the file, got ${maxParts}`,
+    );
+  }
+  return {
+    maxFields,
+    maxFieldBytes,
+    maxParts,
+    maxBodyBytes: maxImageBytes + maxFields * maxFieldBytes + maxParts * multipartPartOverheadBytes,
   };
 }
 

@@ -12,7 +12,7 @@ export const errorCatalogue = {
     message: 'The "data" field is not a base64 data URI (data:<type>;base64,<payload>).',
   },
   invalid_base64: { status: 400, message: 'The data URI payload is not valid base64.' },
-  empty_image: { status: 400, message: 'The data URI payload decodes to zero bytes.' },
+  empty_image: { status: 400, message: 'The image is empty (zero bytes).' },
   invalid_idempotency_key: {
     status: 400,
     message: 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.',
@@ -26,7 +26,9 @@ export const errorCatalogue = {
   payload_too_large: { status: 413, message: 'The image is larger than the allowed maximum.' },
   unsupported_media_type: {
     status: 415,
-    message: 'The request body must be JSON (Content-Type: application/json).',
+    message:
+      'Send the image as JSON (application/json), as a form (multipart/form-data), ' +
+      'or as its own bytes (image/* or application/octet-stream).',
   },
   unsupported_image_type: {
     status: 415,
@@ -60,6 +62,28 @@ export const errorCatalogue = {
     message: 'Too many uploads are in progress; try again shortly.',
   },
   forbidden: { status: 403, message: 'You may not delete this image.' },
+  // multipart/form-data bodies (src/ingest/multipart.ts). A body that breaks the grammar, or a
+  // file part this endpoint does not take, is the client's mistake (400); a body past one of
+  // the bounds set on it is 413, as fastify-multipart answers for each of its limits.
+  invalid_multipart: {
+    status: 400,
+    message: 'The request body is not a complete multipart/form-data body.',
+  },
+  too_many_files: { status: 400, message: 'The form holds more file parts than allowed.' },
+  unexpected_file_field: {
+    status: 400,
+    message: 'The form holds a file part under a name this endpoint does not take.',
+  },
+  too_many_parts: { status: 413, message: 'The form holds more parts than allowed.' },
+  too_many_fields: { status: 413, message: 'The form holds more text fields than allowed.' },
+  field_too_large: {
+    status: 413,
+    message: 'A text field of the form is larger than allowed.',
+  },
+  missing_file: {
+    status: 422,
+    message: 'The form holds no file part named "file" (or "image").',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,15 +1,21 @@
 import type { Context } from 'koa';
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { chunkSource, type ImageSource } from '../ingest/image-source.js';
+import { readSingleImagePart } from '../ingest/multipart.js';
 import { jsonDataUriSource } from '../ingest/sources/json-data-uri.js';
 
 /**
  * The doors of POST /v1/images: the request's Content-Type picks the body adapter, and each
  * adapter turns its body into image bytes plus hints. What follows is the same for all.
  */
-export function imageSourceOf(ctx: Context, config: Config): ImageSource {
+export async function imageSourceOf(
+  ctx: Context,
+  config: Config,
+  signal: AbortSignal,
+): Promise<ImageSource> {
   refuseCompressedBodies(ctx);
   // Koa's request.type keeps the header's case and spaces; media types ignore both.
   const mediaType = ctx.request.type.trim().toLowerCase();
@@ -28,6 +34,28 @@ export function imageSourceOf(ctx: Context, config: Config): ImageSource {
       limitBody(ctx.req, config.maxImageBytes),
       { declaredType: mediaType },
       { atMost: declaredLength, atLeast: declaredLength },
+    );
+  }
+  if (mediaType === 'multipart/form-data') {
+    const { maxBodyBytes, ...limits } = config.multipart;
+    refuseDeclaredLength(declaredLength, maxBodyBytes);
+    const body = Readable.from(limitBody(ctx.req, maxBodyBytes), { objectMode: false });
+    // Resolves at the file part's header: the fields before it are read and bounded.
+    const part = await readSingleImagePart(
+      body,
+      ctx.get('Content-Type'),
+      { maxFileBytes: config.maxImageBytes, ...limits },
+      signal,
+    );
+    // The fields and part headers are bounded, so the file is at least the body less them.
+    const framing = maxBodyBytes - config.maxImageBytes;
+    return chunkSource(
+      part.chunks,
+      { filename: part.hints.filename, declaredType: part.hints.declaredType },
+      declaredLength === undefined
+        ? {}
+        : { atMost: declaredLength, atLeast: Math.max(0, declaredLength - framing) },
+      (reason) => part.cancel(reason),
     );
   }
   throw new AppError('unsupported_media_type');

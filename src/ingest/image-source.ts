@@ -16,6 +16,11 @@ export interface ImageSource {
   readonly hints: ImageHints;
   /** Bounds on the image's size, from a declared body length; empty when none was declared. */
   readonly expectedBytes: ExpectedImageBytes;
+  /**
+   * The upload failed before the body was read to its end: the adapter stops parsing and lets
+   * go of the request, which the HTTP layer then answers (and drains) on its own.
+   */
+  abandon?(reason: Error): void;
 }
 
 export interface ImageHints {
@@ -37,11 +42,13 @@ export function chunkSource(
   chunks: AsyncIterable<Buffer>,
   hints: ImageHints,
   expectedBytes: ExpectedImageBytes,
+  abandon?: (reason: Error) => void,
 ): ImageSource {
   const iterator = chunks[Symbol.asyncIterator]();
   return {
     hints,
     expectedBytes,
+    ...(abandon === undefined ? {} : { abandon }),
     async readMore(image) {
       const next = await iterator.next();
       if (next.done === true) return false;

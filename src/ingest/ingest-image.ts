@@ -92,6 +92,9 @@ export async function ingestImage(
   const upload = new Upload(source, image, context);
   try {
     return await upload.run(streamEarly);
+  } catch (error) {
+    source.abandon?.(error instanceof Error ? error : new Error(String(error)));
+    throw error;
   } finally {
     // After a failed write the store may still be reading the held buffer for a moment.
     image.dispose(upload.writeFailed);

@@ -38,13 +38,14 @@ function clientGoneSignal(ctx: Context): AbortSignal {
 export function ingestContextOf(
   ctx: Context,
   { config, store, heldImageBuffers }: ImagesRouteDeps,
+  signal: AbortSignal,
 ): IngestContext {
   const owner = ownerOf((ctx.state as Partial<CallerState>).caller);
   return {
     store,
     heldImageBuffers,
     limits: config,
-    signal: clientGoneSignal(ctx),
+    signal,
     validation: {
       mode: config.security.imageValidation,
       maxPixels: config.security.maxImagePixels,
@@ -63,8 +64,10 @@ export function imagesRouter(deps: ImagesRouteDeps): Router {
   const router = new Router();
 
   router.post('/v1/images', async (ctx) => {
-    const context = ingestContextOf(ctx, deps);
-    const image = await ingestImage(imageSourceOf(ctx, deps.config), context);
+    const signal = clientGoneSignal(ctx);
+    const context = ingestContextOf(ctx, deps, signal);
+    const source = await imageSourceOf(ctx, deps.config, signal);
+    const image = await ingestImage(source, context);
     ctx.status = 201;
     ctx.set('Location', image.url);
     ctx.body = createdImage(image);
