@@ -17,6 +17,7 @@ import { MemoryRateLimitStore, type RateLimitStore } from './middleware/rate-lim
 import { securityHeaders } from './middleware/security-headers.js';
 import { healthRouter } from './routes/health.js';
 import { imagesRouter } from './routes/images.js';
+import { compatRouter } from './routes/compat.js';
 import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
@@ -71,6 +72,7 @@ export function createApp(
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
     metricsRouter(metrics),
     imagesRouter({ config, store, heldImageBuffers }),
+    compatRouter({ config, store, heldImageBuffers }),
     imageByIdRouter({ config, store }),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));

@@ -26,7 +26,7 @@ export function createdImage(image: IngestedImage): CreatedImage {
 }
 
 /** An AbortSignal that fires when the client goes away before the response is sent. */
-function clientGoneSignal(ctx: Context): AbortSignal {
+export function clientGoneSignal(ctx: Context): AbortSignal {
   const controller = new AbortController();
   ctx.res.once('close', () => {
     if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
