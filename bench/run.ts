@@ -274,7 +274,7 @@ interface Refusal {
  * image-ingest accepts multipart and raw bodies: until then it answers them 415, and the
  * bench, rightly, exits non-zero. Run them with `--smoke --scenarios m,r,mb`.
  */
-const smokeDefaultScenarios = 'a,b,c,d,e';
+const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb';
 
 const { values: args } = parseArgs({
   options: {
