@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { AppError, isAppError, type ErrorCode } from '../../errors.js';
+import { closeLingering, type LingerBounds } from '../lingering-close.js';
 
 /** Statuses that Koa, the router or Node may raise themselves, in our catalogue's terms. */
 const codeForFrameworkStatus: Record<number, ErrorCode> = {
@@ -34,9 +35,10 @@ function toAppError(error: unknown): AppError {
 /**
  * First in the chain: renders every failure as {"error": {"code", "message"}} with the real
  * status. Messages come from the catalogue (or an AppError built from it), never from an
- * unknown error, whose detail goes to the log only.
+ * unknown error, whose detail goes to the log only. An answer sent before the body was read
+ * to its end closes the connection lingering (see closeLingering), so that it arrives whole.
  */
-export function renderErrors(logger: Logger): Middleware {
+export function renderErrors(logger: Logger, linger: LingerBounds): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -53,10 +55,7 @@ export function renderErrors(logger: Logger): Middleware {
       ctx.status = appError.status;
       ctx.set(appError.headers);
       ctx.body = { error: { code: appError.code, message: appError.message } };
-      if (!ctx.req.complete) {
-        // The body was not read to its end; closing beats draining megabytes we will not use.
-        ctx.set('Connection', 'close');
-      }
+      if (!ctx.req.complete) closeLingering(ctx.res, linger);
     }
   };
 }
