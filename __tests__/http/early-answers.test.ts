@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { createApp } from '../../src/http/app.js';
@@ -165,6 +166,35 @@ describe('answers sent before the body was read reach the client whole', () => {
     const outcome = await sendUpload({ port, headers: json, body: largeBody });
     expectAnswer(outcome, 503, 'storage_unavailable', { 'retry-after': expect.any(String) });
     expect(await subject.stored()).toEqual([]);
+  });
+});
+
+describe('what a lingering close reads', () => {
+  it('is never parsed: a request sent after the refused body gets no answer', async () => {
+    const { subject, port } = await start({ API_KEYS: apiKey });
+    const body = Buffer.from(jsonBody(fixture('photo.png')));
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.setEncoding('latin1');
+    let transcript = '';
+    socket.on('data', (chunk: string) => (transcript += chunk));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /v1/images HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        `Content-Length: ${body.length}\r\n\r\n`,
+    );
+    while (!transcript.includes('"unauthorized"')) await new Promise((r) => setTimeout(r, 10));
+    // The rest of the refused body, then a pipelined request the server would answer 200.
+    socket.write(body);
+    socket.end('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await closed;
+    // Had the GET been parsed, the app would have handled it (and logged it) by now.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(transcript).toMatch(/^HTTP\/1\.1 401 /);
+    expect(transcript.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(subject.log.text()).not.toContain('/healthz');
+    expect(subject.log.text().match(/"msg":"request"/g)).toHaveLength(1);
   });
 });
 
