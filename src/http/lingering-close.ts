@@ -18,8 +18,8 @@ export interface LingerBounds {
  * bytes in its receive queue, or that receives more bytes after close, is answered by the
  * kernel with RST (one per refused upload, measured as Tcp OutRsts). The client's next write
  * then fails with EPIPE or ECONNRESET, and a client that handles that error before it has
- * parsed the answer waiting in its receive buffer (undici/fetch did, for 5 to 11 of 24
- * clients) reports a network failure instead of "busy, retry in 1 s".
+ * parsed the answer waiting in its receive buffer (fetch does, as do clients that read only
+ * once their body is sent) reports a network failure instead of "busy, retry in 1 s".
  *
  * So instead: half-close (FIN after the answer), keep reading and discarding what the client
  * still sends, and close once it has finished (its FIN: nothing is left unread, so no RST).
