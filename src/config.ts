@@ -129,6 +129,12 @@ export interface SecurityConfig {
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /**
+   * After an answer sent before the request body was read to its end, how long the rest of
+   * the body is still read and discarded before the connection is cut (LINGERING_TIME_MS, as
+   * nginx's lingering_time); 0 closes at once, and the client may then see a reset instead.
+   */
+  readonly lingeringTimeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -462,5 +468,6 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     headersTimeoutMs: readInteger(env, 'HEADERS_TIMEOUT_MS', 10_000, 1, 600_000),
     requestTimeoutMs: readInteger(env, 'REQUEST_TIMEOUT_MS', 120_000, 1, 3_600_000),
     keepAliveTimeoutMs: readInteger(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 1, 600_000),
+    lingeringTimeMs: readInteger(env, 'LINGERING_TIME_MS', 5_000, 0, 60_000),
   };
 }

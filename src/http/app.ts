@@ -58,7 +58,15 @@ export function createApp(
   app.use(logRequests(logger));
   app.use(measureRequests(metrics));
   app.use(trackLifecycle(lifecycle));
-  app.use(renderErrors(logger));
+  app.use(
+    renderErrors(logger, {
+      // Every body within the limit, and one up to twice it (the photo a little too large,
+      // answered 413), is taken in whole, so a client that reads only once it has sent all
+      // still reads its answer; what sends more is cut.
+      maxBytes: 2 * config.maxBodyBytes,
+      maxMs: config.security.lingeringTimeMs,
+    }),
+  );
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
   app.use(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { clientClosedStatus, logLevelOf } from '../log-levels.js';
 
 /** Ids we accept from a caller or proxy: short, and nothing that could forge a log line. */
 const saneRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
@@ -45,7 +46,9 @@ export function logRequests(logger: Logger): Middleware {
       if (logged) return;
       logged = true;
       const aborted = !ctx.res.writableFinished;
-      const status = aborted ? 499 : ctx.status;
+      const status = aborted ? clientClosedStatus : ctx.status;
+      // Whatever the handler meant to answer, the client never saw it.
+      const code = aborted ? 'client_closed_request' : errorCodeOf(ctx.body);
       const line = {
         reqId: requestId,
         method: ctx.method,
@@ -58,11 +61,10 @@ export function logRequests(logger: Logger): Middleware {
           ? {}
           : { imageBytes: storedBytesOf(ctx.status, ctx.body) }),
         ms: Math.round((performance.now() - started) * 10) / 10,
-        ...(errorCodeOf(ctx.body) === undefined ? {} : { code: errorCodeOf(ctx.body) }),
+        ...(code === undefined ? {} : { code }),
         ...(aborted ? { aborted: true } : {}),
       };
-      if (status >= 500 && status !== 503) logger.error(line, 'request');
-      else logger.info(line, 'request');
+      logger[logLevelOf(status, code)](line, 'request');
     };
     ctx.res.once('finish', writeLine);
     ctx.res.once('close', writeLine);
