@@ -697,10 +697,13 @@ async function measureFloor(
 }
 
 function printProfile(): void {
+  // --cpu-prof writes one file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): the main
+  // thread's is thread 0 of the newest process.
   const files = readdirSync(profileDir)
     .filter((name) => name.endsWith('.cpuprofile'))
     .sort();
-  const newest = files.at(-1);
+  const newestProcess = files.at(-1)?.split('.').slice(0, 4).join('.');
+  const newest = files.find((name) => name.startsWith(`${newestProcess}.0.`)) ?? files.at(-1);
   if (newest === undefined) return;
   process.stdout.write(`\nCPU profile of image-ingest: ${path.join(profileDir, newest)}\n`);
   process.stdout.write(summariseCpuProfile(path.join(profileDir, newest), 20));
