@@ -350,7 +350,12 @@ describe('streamed uploads as resumable sessions in 256 KiB chunks', () => {
     await expectStoredExactly(bucket, name, large);
     const [metadata] = await bucket.file(name).getMetadata();
     expect(metadata.contentType).toBe('image/jpeg');
-    expect(metadata.metadata).toEqual({ sha256: sha256(large) });
+    // The image's record rides along: its hash, and the facts the walker read on the way.
+    expect(metadata.metadata).toMatchObject({
+      sha256: sha256(large),
+      width: '1600',
+      height: '1200',
+    });
   });
 
   it('retry the opening of the session while the store refuses connections, then store', async () => {
