@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import sharp from 'sharp';
 import type { ImageValidationMode } from '../../src/config.js';
 import type { ImageMimeType } from '../../src/images/image-types.js';
 import { ContainerWalker } from '../../src/ingest/container-walker.js';
@@ -42,6 +43,40 @@ function walkInPieces(image: Buffer, type: ImageMimeType, size: number): void {
   for (let at = 0; at < image.length; at += size) walker.write(image.subarray(at, at + size));
   walker.end();
 }
+
+/** A real animation of `frames` small frames, made by libvips: each frame alone is tiny. */
+async function animation(format: 'gif' | 'webp', frames: number): Promise<Buffer> {
+  const width = 40;
+  const height = 30;
+  const pixels = Buffer.alloc(width * height * frames * 3);
+  for (let at = 0; at < pixels.length; at += 1) pixels[at] = (at * 7) % 251;
+  const image = sharp(pixels, {
+    raw: { width, height: height * frames, channels: 3, pageHeight: height },
+  });
+  return format === 'gif' ? image.gif().toBuffer() : image.webp({ lossless: true }).toBuffer();
+}
+
+describe('animations are budgeted for all their frames together', () => {
+  const made = { gif: animation('gif', 500), webp: animation('webp', 500) };
+  for (const format of ['gif', 'webp'] as const) {
+    for (const mode of modes) {
+      it(`refuses a ${format} of 500 frames past MAX_IMAGE_PIXELS in ${mode} mode`, async () => {
+        const image = await made[format];
+        const type: ImageMimeType = format === 'gif' ? 'image/gif' : 'image/webp';
+        // 500 x 40 x 30 = 600,000 pixels in all; one frame is 1,200.
+        await expect(validateImage(image, type, options(mode, 599_999))).rejects.toMatchObject({
+          code: 'too_many_pixels',
+          message: expect.stringMatching(/500 frames/),
+        });
+        await expect(validateImage(image, type, options(mode, 600_000))).resolves.toMatchObject({
+          width: 40,
+          height: 30,
+          frames: 500,
+        });
+      });
+    }
+  }
+});
 
 describe('validateImage', () => {
   for (const mode of modes) {

@@ -72,6 +72,19 @@ export function tooManyPixels(width: number, height: number, maxPixels: number):
   });
 }
 
+export function tooManyFramePixels(
+  frames: number,
+  width: number,
+  height: number,
+  maxPixels: number,
+): AppError {
+  return new AppError('too_many_pixels', {
+    message:
+      `The animation declares ${frames} frames of ${width} x ${height} pixels; ` +
+      `at most ${maxPixels} pixels are accepted for all frames together.`,
+  });
+}
+
 export class ContainerWalker {
   private readonly walk: Walk;
   private request: Request | undefined;
@@ -89,7 +102,15 @@ export class ContainerWalker {
       if (width === 0 || height === 0) throw undecodable('it declares a zero width or height');
       if (width * height > maxPixels) throw tooManyPixels(width, height, maxPixels);
     };
-    this.walk = walkerFor(type, check, this.seen);
+    // A decoder of every frame allocates the canvas once per frame: an animation's budget is
+    // all of its frames together, or a GIF of 10,000 full-size frames would pass.
+    const checkFrames = (frames: number): void => {
+      const { width = 0, height = 0 } = this.seen;
+      if (frames * width * height > maxPixels) {
+        throw tooManyFramePixels(frames, width, height, maxPixels);
+      }
+    };
+    this.walk = walkerFor(type, check, checkFrames, this.seen);
     this.advance(undefined);
   }
 
@@ -266,17 +287,24 @@ export class ContainerWalker {
 export const walkableTypes = structureCheckedTypes;
 
 type CheckPixels = (width: number, height: number) => void;
+/** Called with the frame count so far (or declared) of an animation. */
+type CheckFrames = (frames: number) => void;
 
-function walkerFor(type: ImageMimeType, check: CheckPixels, seen: FactsSeen): Walk {
+function walkerFor(
+  type: ImageMimeType,
+  check: CheckPixels,
+  checkFrames: CheckFrames,
+  seen: FactsSeen,
+): Walk {
   switch (type) {
     case 'image/png':
-      return walkPng(check, seen);
+      return walkPng(check, checkFrames, seen);
     case 'image/jpeg':
       return walkJpeg(check, seen);
     case 'image/gif':
-      return walkGif(check, seen);
+      return walkGif(check, checkFrames, seen);
     case 'image/webp':
-      return walkWebp(check, seen);
+      return walkWebp(check, checkFrames, seen);
     case 'image/avif':
     case 'image/heic':
     case 'image/heif':
@@ -296,7 +324,7 @@ const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a
 /** Metadata chunks read whole to find the orientation; a larger one is only skipped. */
 const maxExifBytes = 64 * 1024;
 
-function* walkPng(check: CheckPixels, seen: FactsSeen): Walk {
+function* walkPng(check: CheckPixels, checkFrames: CheckFrames, seen: FactsSeen): Walk {
   const signature = (yield { kind: 'read', bytes: 8 })!;
   if (!signature.equals(pngSignature)) throw undecodable('the PNG signature is wrong');
   let first = true;
@@ -318,8 +346,13 @@ function* walkPng(check: CheckPixels, seen: FactsSeen): Walk {
     } else if ((type === 'eXIf' && length <= maxExifBytes) || (type === 'acTL' && length === 8)) {
       const data = (yield { kind: 'read', bytes: length })!;
       crc = crc32(data, crc);
-      if (type === 'eXIf') seen.orientation ??= exifOrientation(data);
-      else seen.frames = data.readUInt32BE(0);
+      if (type === 'eXIf') {
+        seen.orientation ??= exifOrientation(data);
+      } else {
+        // APNG's acTL declares the frame count up front: a flood is refused from its header.
+        seen.frames = data.readUInt32BE(0);
+        checkFrames(seen.frames);
+      }
     } else {
       yield { kind: 'skip', bytes: length, see: (part) => (crc = crc32(part, crc)) };
     }
@@ -382,7 +415,7 @@ function* walkJpeg(check: CheckPixels, seen: FactsSeen): Walk {
   }
 }
 
-function* walkGif(check: CheckPixels, seen: FactsSeen): Walk {
+function* walkGif(check: CheckPixels, checkFrames: CheckFrames, seen: FactsSeen): Walk {
   const header = (yield { kind: 'read', bytes: 13 })!;
   const signature = header.toString('latin1', 0, 6);
   if (signature !== 'GIF87a' && signature !== 'GIF89a') throw undecodable('bad GIF signature');
@@ -423,6 +456,7 @@ function* walkGif(check: CheckPixels, seen: FactsSeen): Walk {
       yield* gifSubBlocks();
       frames += 1;
       seen.frames = frames;
+      checkFrames(frames);
     } else {
       throw undecodable('the GIF has an unknown block');
     }
@@ -437,7 +471,7 @@ function* gifSubBlocks(): Walk {
   }
 }
 
-function* walkWebp(check: CheckPixels, seen: FactsSeen): Walk {
+function* walkWebp(check: CheckPixels, checkFrames: CheckFrames, seen: FactsSeen): Walk {
   const header = (yield { kind: 'read', bytes: 12 })!;
   if (header.toString('latin1', 0, 4) !== 'RIFF' || header.toString('latin1', 8, 12) !== 'WEBP') {
     throw undecodable('the WebP RIFF header is wrong');
@@ -488,6 +522,7 @@ function* walkWebp(check: CheckPixels, seen: FactsSeen): Walk {
       if (fourcc === 'ANMF') {
         sawImage = true;
         seen.frames = (seen.frames ?? 0) + 1;
+        checkFrames(seen.frames);
       }
       yield { kind: 'skip', bytes: padded };
     }
