@@ -72,4 +72,9 @@ export const structureCheckedTypes: readonly ImageMimeType[] = [
  * strips (no stripping without rewriting offsets); BMP carries no such metadata; JPEG XL has
  * no walker.
  */
-export const losslesslyStrippableTypes: readonly ImageMimeType[] = ['image/jpeg', 'image/png'];
+export const losslesslyStrippableTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+];

@@ -79,6 +79,8 @@ const phones: Case[] = [
   { name: 'phone-o6.jpg', type: 'image/jpeg', orientation: 6, icc: true },
   { name: 'phone-o8.jpg', type: 'image/jpeg', orientation: 8, icc: true },
   { name: 'phone.png', type: 'image/png', orientation: 6, icc: true },
+  { name: 'phone.webp', type: 'image/webp', orientation: 6, icc: true },
+  { name: 'phone.gif', type: 'image/gif', orientation: 1, icc: false },
 ];
 
 describe.each(phones)('stripping $name', ({ name, type, orientation, icc }) => {
@@ -93,6 +95,14 @@ describe.each(phones)('stripping $name', ({ name, type, orientation, icc }) => {
     for (let cut = 1; cut < input.length; cut += 37) {
       expect(strip(input, type, [cut]).equals(output)).toBe(true);
     }
+  });
+
+  it('leaves none of the identifying text anywhere in the bytes', () => {
+    const texts = ['Jane Fixture', 'Paris', 'SN-0123456789', 'FixtureCam', 'FC-200'].filter(
+      (text) => input.includes(text, 0, 'latin1'),
+    );
+    expect(texts.length).toBeGreaterThanOrEqual(3);
+    for (const text of texts) expect(output.includes(text, 0, 'latin1')).toBe(false);
   });
 
   it('leaves no identifying tag, and keeps the orientation and the ICC profile', async () => {
@@ -139,6 +149,8 @@ describe.each(phones)('stripping $name', ({ name, type, orientation, icc }) => {
 describe.each([
   ['photo.png', 'image/png'],
   ['large.jpg', 'image/jpeg'],
+  ['photo.webp', 'image/webp'],
+  ['anim.gif', 'image/gif'],
 ] as [string, ImageMimeType][])('an image without metadata (%s)', (name, type) => {
   it('passes through byte for byte', () => {
     const input = fixture(name);

@@ -1,7 +1,9 @@
 import { losslesslyStrippableTypes, type ImageMimeType } from '../image-types.js';
 import { StripDriver, type StripWalk } from './driver.js';
+import { stripGif } from './gif.js';
 import { stripJpeg } from './jpeg.js';
 import { stripPng } from './png.js';
+import { stripWebp } from './webp.js';
 
 /**
  * Removes what can identify a person or a place from an image (GPS, camera make, model and
@@ -39,6 +41,10 @@ function walkFor(type: ImageMimeType): StripWalk | undefined {
       return stripJpeg();
     case 'image/png':
       return stripPng();
+    case 'image/webp':
+      return stripWebp();
+    case 'image/gif':
+      return stripGif();
     default:
       return undefined;
   }
