@@ -77,4 +77,5 @@ export const losslesslyStrippableTypes: readonly ImageMimeType[] = [
   'image/png',
   'image/webp',
   'image/gif',
+  'image/avif',
 ];

@@ -81,6 +81,7 @@ const phones: Case[] = [
   { name: 'phone.png', type: 'image/png', orientation: 6, icc: true },
   { name: 'phone.webp', type: 'image/webp', orientation: 6, icc: true },
   { name: 'phone.gif', type: 'image/gif', orientation: 1, icc: false },
+  { name: 'phone.avif', type: 'image/avif', orientation: 1, icc: true },
 ];
 
 describe.each(phones)('stripping $name', ({ name, type, orientation, icc }) => {
@@ -151,6 +152,7 @@ describe.each([
   ['large.jpg', 'image/jpeg'],
   ['photo.webp', 'image/webp'],
   ['anim.gif', 'image/gif'],
+  ['photo.avif', 'image/avif'],
 ] as [string, ImageMimeType][])('an image without metadata (%s)', (name, type) => {
   it('passes through byte for byte', () => {
     const input = fixture(name);

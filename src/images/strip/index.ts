@@ -1,4 +1,5 @@
 import { losslesslyStrippableTypes, type ImageMimeType } from '../image-types.js';
+import { stripIsobmff } from './avif.js';
 import { StripDriver, type StripWalk } from './driver.js';
 import { stripGif } from './gif.js';
 import { stripJpeg } from './jpeg.js';
@@ -45,6 +46,8 @@ function walkFor(type: ImageMimeType): StripWalk | undefined {
       return stripWebp();
     case 'image/gif':
       return stripGif();
+    case 'image/avif':
+      return stripIsobmff();
     default:
       return undefined;
   }
