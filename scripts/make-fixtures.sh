@@ -92,6 +92,9 @@ cp "$TMP/photo.avif" "$OUT/photo.avif"
   -attenuate 0.6 +noise Gaussian \
   "${IM_CLEAN[@]}" -sampling-factor 4:2:0 -quality 94 "$OUT/large.jpg"
 
+# --- phone-*.jpg, phone.{png,webp,gif,avif}: tagged like phone photos, for the stripper -----
+"$ROOT/scripts/make-strip-fixtures.sh"
+
 # ======================================================================================
 # Hostile / invalid inputs
 # ======================================================================================
@@ -238,7 +241,8 @@ EOF
 # README.md: table of fixtures with size and file-type result
 # ======================================================================================
 FILES=(photo.jpg photo.png anim.gif photo.webp photo.avif photo.tiff photo.bmp large.jpg
-  script.svg page.html polyglot.png script.gif truncated.png pixel-flood.png program.exe text.txt)
+  script.svg page.html polyglot.png script.gif truncated.png pixel-flood.png program.exe text.txt
+  phone-o1.jpg phone-o3.jpg phone-o6.jpg phone-o8.jpg phone.png phone.webp phone.gif phone.avif)
 
 declare -A HOW=(
   [photo.jpg]='ImageMagick `-fx` gradient/sine pattern 64x48, JPEG q90, then EXIF written with exiftool'
@@ -257,6 +261,14 @@ declare -A HOW=(
   [pixel-flood.png]='Python + zlib: valid PNG, IHDR 30000x30000, 1-bit greyscale all black, correct CRCs'
   [program.exe]='Python: minimal PE32 i386 console executable (MZ + DOS stub, PE header, one .text section `xor eax,eax; ret`)'
   [text.txt]='Two lines of plain ASCII text'
+  [phone-o1.jpg]='sharp (libvips sRGB ICC) 64x48 JPEG q90, then exiftool: EXIF (GPS, Make/Model, SerialNumber, OwnerName, Artist, Orientation=1), XMP, IPTC, COM'
+  [phone-o3.jpg]='sharp (libvips sRGB ICC) 64x48 JPEG q90, then exiftool: EXIF (GPS, Make/Model, SerialNumber, OwnerName, Artist, Orientation=3), XMP, IPTC, COM'
+  [phone-o6.jpg]='sharp (libvips sRGB ICC) 64x48 JPEG q90, then exiftool: EXIF (GPS, Make/Model, SerialNumber, OwnerName, Artist, Orientation=6), XMP, IPTC, COM'
+  [phone-o8.jpg]='sharp (libvips sRGB ICC) 64x48 JPEG q90, then exiftool: EXIF (GPS, Make/Model, SerialNumber, OwnerName, Artist, Orientation=8), XMP, IPTC, COM'
+  [phone.png]='sharp PNG with iCCP, then exiftool: eXIf (GPS, Make/Model, SerialNumber, OwnerName, Artist, Orientation=6), XMP in iTXt, tEXt Author/Comment'
+  [phone.webp]='sharp WebP q80 with ICCP, then exiftool: EXIF (GPS, Make/Model, SerialNumber, OwnerName, Artist, Orientation=6) and XMP chunks'
+  [phone.gif]='sharp, 3 frames looping, then exiftool: Comment Extension and XMP DataXMP Application Extension'
+  [phone.avif]='sharp AVIF with colr ICC, then exiftool: Exif (GPS, Make/Model, SerialNumber, OwnerName, Artist) and XMP items'
 )
 declare -A WHY=(
   [photo.jpg]='Valid JPEG; EXIF (Make, Model, DateTimeOriginal, GPS, Orientation=6) for metadata-stripping / orientation tests'
@@ -275,6 +287,14 @@ declare -A WHY=(
   [pixel-flood.png]='Hostile: decompression bomb / pixel flood (900 M pixels declared)'
   [program.exe]='Hostile: executable, must be rejected'
   [text.txt]='Invalid: plain text, no magic bytes'
+  [phone-o1.jpg]='Metadata stripping: phone-like JPEG, orientation 1'
+  [phone-o3.jpg]='Metadata stripping: phone-like JPEG, orientation 3'
+  [phone-o6.jpg]='Metadata stripping: phone-like JPEG, orientation 6'
+  [phone-o8.jpg]='Metadata stripping: phone-like JPEG, orientation 8'
+  [phone.png]='Metadata stripping: PNG carrying location and personal metadata'
+  [phone.webp]='Metadata stripping: WEBP carrying location and personal metadata'
+  [phone.gif]='Metadata stripping: GIF carrying location and personal metadata'
+  [phone.avif]='Metadata stripping: AVIF carrying location and personal metadata'
 )
 
 NODE=""

@@ -64,3 +64,18 @@ export const structureCheckedTypes: readonly ImageMimeType[] = [
   'image/heic',
   'image/heif',
 ];
+
+/**
+ * Types whose location and personal metadata src/images/strip/ removes without re-encoding, as
+ * the bytes stream past. HEIC/HEIF share AVIF's container, but nothing here can decode them to
+ * prove the pixels unchanged; TIFF keeps its metadata in the IFDs that also point at the pixel
+ * strips (no stripping without rewriting offsets); BMP carries no such metadata; JPEG XL has
+ * no walker.
+ */
+export const losslesslyStrippableTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/avif',
+];
