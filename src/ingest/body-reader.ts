@@ -1,3 +1,4 @@
+import type { MetadataStripper } from '../images/strip/index.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
 import type { ImageBytes } from './image-bytes.js';
 import type { ImageSource } from './image-source.js';
@@ -7,11 +8,17 @@ import { StreamingFingerprint, fingerprintOf, type ImageFingerprint } from './fi
  * Reads an image source into its bytes, once. While the image is held, its bytes stay in one
  * buffer; once streaming starts, every chunk is fingerprinted as it is taken, so the hash is
  * complete whoever reads the body to its end: the store's stream or an idempotent replay.
+ *
+ * With a metadata stripper (`stripWith`), what it hands on is the image as it will be stored:
+ * the held image is replaced by its stripped bytes, and streamed chunks pass through the
+ * stripper before they are fingerprinted. So the hash is always that of the stored bytes.
  */
 export class BodyReader {
   private finished = false;
   private streaming = false;
   private readonly fingerprint: StreamingFingerprint;
+  private stripper: MetadataStripper | undefined;
+  private stripperEnded = false;
 
   constructor(
     private readonly source: ImageSource,
@@ -32,16 +39,33 @@ export class BodyReader {
     while (this.image.bytes < bytes && (await this.readMore()));
   }
 
+  /**
+   * From here on, the image is what `stripper` makes of it. Set once, as soon as the type is
+   * known and before anything is streamed; a body that has already ended is stripped at once.
+   */
+  stripWith(stripper: MetadataStripper): void {
+    this.stripper = stripper;
+    if (this.finished && !this.streaming) {
+      this.image.replaceHeld([...stripper.write(this.image.heldImage()), ...stripper.end()]);
+      this.stripperEnded = true;
+    }
+  }
+
   /** Switches to streaming; returns the bytes held until now, fingerprinted. */
   startStreaming(): Buffer[] {
     this.streaming = true;
-    return this.take([this.image.stopHolding()]);
+    return this.take(this.strip([this.image.stopHolding()]));
   }
 
   /** While streaming: the next chunks of the image, fingerprinted; undefined at its end. */
   async nextChunks(): Promise<Buffer[] | undefined> {
     const more = await this.readMore();
-    const chunks = this.take(this.image.takeChunks());
+    const chunks = this.strip(this.image.takeChunks());
+    if (!more && this.stripper !== undefined && !this.stripperEnded) {
+      this.stripperEnded = true;
+      chunks.push(...this.stripper.end());
+    }
+    this.take(chunks);
     return more || chunks.length > 0 ? chunks : undefined;
   }
 
@@ -65,6 +89,12 @@ export class BodyReader {
     const more = await this.source.readMore(this.image);
     if (!more) this.finished = true;
     return more;
+  }
+
+  private strip(chunks: Buffer[]): Buffer[] {
+    const stripper = this.stripper;
+    if (stripper === undefined) return chunks;
+    return chunks.flatMap((chunk) => stripper.write(chunk)).filter((part) => part.length > 0);
   }
 
   private take(chunks: Buffer[]): Buffer[] {

@@ -86,6 +86,21 @@ export class ImageBytes {
     return this.held.subarray(0, this.heldBytes);
   }
 
+  /**
+   * While holding, once the body has ended: replaces the held image by `parts` (what is to be
+   * stored instead, e.g. the image less its metadata), copied into a buffer of the pool so it
+   * is still hashed in place. The parts may point into the old buffer: they are copied first.
+   */
+  replaceHeld(parts: readonly Buffer[]): void {
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    const replacement = this.buffers.acquire(length);
+    let at = 0;
+    for (const part of parts) at += part.copy(replacement, at);
+    this.buffers.release(this.held);
+    this.held = replacement;
+    this.heldBytes = length;
+  }
+
   /** Switches to streaming; returns the bytes held until now (never written to again). */
   stopHolding(): Buffer {
     const image = this.heldImage();

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { ImageMimeType } from '../images/image-types.js';
+import { createMetadataStripper } from '../images/strip/index.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
 import type { ImageFacts } from './container-walker.js';
@@ -54,6 +55,11 @@ export interface IngestContext {
   readonly scope?: string | undefined;
   /** The authenticated caller, recorded as the image's owner; undefined when anonymous. */
   readonly owner?: string | undefined;
+  /**
+   * IMAGE_METADATA: `strip` (the default) stores the image without its location and personal
+   * metadata (src/images/strip/), `keep` stores the bytes as they came.
+   */
+  readonly metadata?: 'strip' | 'keep' | undefined;
 }
 
 /** A stored image: its record, its URL, and the uploader's delete token when it gets one. */
@@ -141,6 +147,7 @@ class Upload {
       this.image.heldImage().subarray(0, sniffSampleBytes),
       this.context.limits.allowedTypes,
     );
+    this.stripMetadata(type);
     const target = this.targetFor(type);
     if (this.idempotent) {
       const earlier = await this.findEarlier(target, this.context.limits.allowedTypes);
@@ -156,6 +163,17 @@ class Upload {
       streamEarly ? sniffSampleBytes : Math.max(sniffSampleBytes, threshold + 1),
     );
     if (this.image.bytes === 0) throw new AppError('empty_image');
+  }
+
+  /**
+   * From here on the body reader hands on the image as it will be stored: without location
+   * and personal metadata, unless IMAGE_METADATA=keep. Config refuses to start with an allowed
+   * type that has metadata and no lossless route, so a type without a stripper carries none.
+   */
+  private stripMetadata(type: SniffedType): void {
+    if (this.context.metadata === 'keep') return;
+    const stripper = createMetadataStripper(type.contentType);
+    if (stripper !== undefined) this.body.stripWith(stripper);
   }
 
   private targetFor(type: SniffedType): Target {
