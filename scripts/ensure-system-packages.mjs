@@ -1,6 +1,7 @@
 // The browser, Redis and client tests use real programs from Debian's packages: headless
 // Chromium (CORS and browser uploads, driven by playwright-core), redis-server (shared rate
-// limits) and Python's requests (a real multipart client). Installs them
+// limits) and curl and Python's requests (real
+// multipart clients). Installs them
 // once where apt-get can (root on Debian, as on our machines and CI); elsewhere it names the
 // command to run and stops, so the suite never silently skips those tests.
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { existsSync } from 'node:fs';
 const needed = [
   { package: 'chromium', binary: '/usr/bin/chromium' },
   { package: 'redis-server', binary: '/usr/bin/redis-server' },
+  { package: 'curl', binary: '/usr/bin/curl' },
   { package: 'python3-requests', command: ['python3', '-c', 'import requests'] },
 ];
 

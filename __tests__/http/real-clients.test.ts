@@ -26,6 +26,8 @@ interface Upload {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: unknown;
+  /** Statuses of interim (1xx) responses, where the client shows them (curl). */
+  readonly interim?: readonly number[];
   /** The File as a browser page saw it before sending it (browser clients only). */
   readonly sent?: BrowserAnswer['sent'];
 }
@@ -52,36 +54,49 @@ function parsed(text: string): unknown {
   }
 }
 
-const curl: Client = async (url, file) => {
-  // -D - puts the response head before the body; curl answers any 100 Continue itself.
-  const { stdout } = await run(
-    'curl',
-    [
-      '--silent',
-      '--show-error',
-      '--dump-header',
-      '-',
-      '--form',
-      'note=sent by curl',
-      '--form',
-      `${file.field ?? 'file'}=@${fixturePath(file.fixture)};type=${file.type};filename=${filenameOf(file)}`,
-      url,
-    ],
-    { maxBuffer: 1 << 20 },
-  );
-  // Each response head (an interim 100 Continue, then the final one) ends with a blank line.
-  const heads = stdout.split('\r\n\r\n');
-  const body = heads.pop() ?? '';
-  const head = heads.at(-1) ?? '';
-  const [statusLine = '', ...headerLines] = head.split('\r\n');
-  const headers = Object.fromEntries(
-    headerLines.map((line) => {
-      const colon = line.indexOf(':');
-      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
-    }),
-  );
-  return { status: Number(statusLine.split(' ')[1]), headers, body: parsed(body) };
-};
+/** curl -F, with any extra arguments (headers) before the URL. */
+function curlWith(...extra: string[]): Client {
+  return async (url, file) => {
+    // curl's -F syntax: a quoted filename with \ before " and \ keeps both as they are.
+    const filename = filenameOf(file).replace(/["\\]/g, '\\$&');
+    const { stdout } = await run(
+      'curl',
+      [
+        '--silent',
+        '--show-error',
+        // -D - puts each response head (an interim 100 Continue too) before the body.
+        '--dump-header',
+        '-',
+        '--form',
+        'note=sent by curl',
+        '--form',
+        `${file.field ?? 'file'}=@${fixturePath(file.fixture)};type=${file.type};filename="${filename}"`,
+        ...extra,
+        url,
+      ],
+      { maxBuffer: 1 << 20 },
+    );
+    // Each response head ends with a blank line; the body follows the last.
+    const heads = stdout.split('\r\n\r\n');
+    const body = heads.pop() ?? '';
+    const statuses = heads.map((head) => Number(head.split(' ')[1]));
+    const [, ...headerLines] = (heads.at(-1) ?? '').split('\r\n');
+    const headers = Object.fromEntries(
+      headerLines.map((line) => {
+        const colon = line.indexOf(':');
+        return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+      }),
+    );
+    return {
+      status: statuses.at(-1) ?? 0,
+      interim: statuses.slice(0, -1),
+      headers,
+      body: parsed(body),
+    };
+  };
+}
+
+const curl = curlWith();
 
 const nodeFetch: Client = async (url, file) => {
   const form = new FormData();
@@ -201,11 +216,38 @@ const chromiumFileInput: Client = async (url, file) => {
   }
 };
 
+/**
+ * The same <input type="file"> in a form the browser submits itself, with no script: a
+ * navigation, so no CORS either. Playwright reads the answer the page navigates to.
+ */
+const chromiumFormSubmit: Client = async (url, file) => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${frontendOrigin}/`);
+    await page.locator('input[type=file]').setInputFiles(fixturePath(file.fixture));
+    const [response] = await Promise.all([
+      page.waitForResponse((response) => response.url() === url),
+      page.locator('form').evaluate((form, url) => {
+        Object.assign(form, { action: url, method: 'post', enctype: 'multipart/form-data' });
+        (form as unknown as { submit(): void }).submit();
+      }, url),
+    ]);
+    return {
+      status: response.status(),
+      headers: response.headers(),
+      body: parsed(await response.text()),
+    };
+  } finally {
+    await page.close();
+  }
+};
+
 const clients: ReadonlyArray<readonly [string, Client]> = [
   ['curl -F', curl],
   ['Node fetch with FormData', nodeFetch],
   ['Chromium FormData from script', chromiumFormData],
   ['Chromium <input type="file">', chromiumFileInput],
+  ['Chromium <form> submitted without script', chromiumFormSubmit],
   ['Python requests', pythonRequests],
 ];
 
@@ -301,6 +343,16 @@ describe.each(drivers)('real clients on the %s driver', (driver) => {
       await expectStoredJpeg(service, upload, 'large.jpg', { width: 1600, height: 1200 });
     });
 
+    it('takes a UTF-8 filename with quotes and a backslash, however the client escapes it', async () => {
+      const service = await serve(driver);
+      const upload = await client(service.url, {
+        fixture: 'photo.jpg',
+        type: 'image/jpeg',
+        filename: 'été "1"\\x.jpg',
+      });
+      await expectStoredJpeg(service, upload, 'photo.jpg', { width: 48, height: 64 });
+    });
+
     it('refuses script.svg labelled image/png with 415 and stores nothing', async () => {
       const service = await serve(driver);
       const upload = await client(service.url, {
@@ -311,6 +363,17 @@ describe.each(drivers)('real clients on the %s driver', (driver) => {
       expectErrorResponse(upload, 'unsupported_image_type');
       await service.harness.expectNothingStored();
     });
+  });
+
+  it("takes curl's Expect: 100-continue, answering 100 before the 201", async () => {
+    // curl sends it by itself for bodies of 1 MiB and more; large.jpg is just under.
+    const service = await serve(driver);
+    const upload = await curlWith('--header', 'Expect: 100-continue')(service.url, {
+      fixture: 'large.jpg',
+      type: 'image/jpeg',
+    });
+    expect(upload.interim).toEqual([100]);
+    await expectStoredJpeg(service, upload, 'large.jpg', { width: 1600, height: 1200 });
   });
 
   it('takes the file under the field name "image" from curl -F image=@...', async () => {
