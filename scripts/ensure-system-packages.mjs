@@ -1,9 +1,8 @@
 // The browser, Redis and client tests use real programs from Debian's packages: headless
 // Chromium (CORS and browser uploads, driven by playwright-core), redis-server (shared rate
-// limits) and curl and Python's requests (real
-// multipart clients). Installs them
-// once where apt-get can (root on Debian, as on our machines and CI); elsewhere it names the
-// command to run and stops, so the suite never silently skips those tests.
+// limits), curl and Python's requests (real multipart clients). Installs them once where
+// apt-get can (root on Debian, as on our machines and CI); elsewhere it names the command to
+// run and stops, so the suite never silently skips those tests.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

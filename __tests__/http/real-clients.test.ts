@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { drivers, fixture, fixturesDirectory, sha256, type Driver } from '../support/requests.js';
 import { expectErrorResponse } from './expect-error.js';
 import { close, listen, startHarness, type Harness } from './harness.js';
@@ -38,6 +38,11 @@ interface FileToSend {
   readonly type: string;
   readonly field?: string;
   readonly filename?: string;
+  /**
+   * Browser <input> clients only: pick the fixture's own path, so the browser names and
+   * labels the part itself (from the extension) and `type` and `filename` go unused.
+   */
+  readonly fromDisk?: boolean;
 }
 
 /** One way of sending a one-file form to `url`, with a text field beside the file. */
@@ -186,16 +191,26 @@ const chromiumFormData: Client = async (url, file) => {
   }
 };
 
-/**
- * A real <input type="file"> filled from the fixture's path, its form sent as `new
- * FormData(form)`. The browser, not us, names and labels the part (from the file's extension),
- * so `file.type` and `file.filename` are not used.
- */
+/** Fills the frontend's <input type="file"> as a user picking the file would. */
+async function pickFile(page: Page, file: FileToSend): Promise<void> {
+  const input = page.locator('input[type=file]');
+  if (file.fromDisk === true) {
+    await input.setInputFiles(fixturePath(file.fixture));
+    return;
+  }
+  await input.setInputFiles({
+    name: filenameOf(file),
+    mimeType: file.type,
+    buffer: await readFile(fixturePath(file.fixture)),
+  });
+}
+
+/** A real <input type="file">, its form sent by script as `new FormData(form)`. */
 const chromiumFileInput: Client = async (url, file) => {
   const page = await browser.newPage();
   try {
     await page.goto(`${frontendOrigin}/`);
-    await page.locator('input[type=file]').setInputFiles(fixturePath(file.fixture));
+    await pickFile(page, file);
     const answer = (await page.locator('form').evaluate(async (form, url) => {
       // The DOM's FormData(form), which Node's types (no DOM lib here) do not declare.
       const FormFromElement = FormData as unknown as new (form: unknown) => FormData;
@@ -224,7 +239,7 @@ const chromiumFormSubmit: Client = async (url, file) => {
   const page = await browser.newPage();
   try {
     await page.goto(`${frontendOrigin}/`);
-    await page.locator('input[type=file]').setInputFiles(fixturePath(file.fixture));
+    await pickFile(page, file);
     const [response] = await Promise.all([
       page.waitForResponse((response) => response.url() === url),
       page.locator('form').evaluate((form, url) => {
@@ -386,9 +401,38 @@ describe.each(drivers)('real clients on the %s driver', (driver) => {
     await expectStoredJpeg(service, upload, 'photo.jpg', { width: 48, height: 64 });
   });
 
+  describe.each([
+    ['Chromium <input type="file">', chromiumFileInput],
+    ['Chromium <form> submitted without script', chromiumFormSubmit],
+  ] as const)('%s, the file picked from disk', (_name, client) => {
+    it('refuses script.svg, which the browser labels image/svg+xml, and stores nothing', async () => {
+      const service = await serve(driver);
+      const upload = await client(service.url, {
+        fixture: 'script.svg',
+        type: 'unused',
+        fromDisk: true,
+      });
+      expectErrorResponse(upload, 'unsupported_image_type');
+      await service.harness.expectNothingStored();
+    });
+
+    it.each([
+      ['photo.jpg', { width: 48, height: 64 }],
+      ['large.jpg', { width: 1600, height: 1200 }],
+    ] as const)('stores %s', async (name, size) => {
+      const service = await serve(driver);
+      const upload = await client(service.url, { fixture: name, type: 'unused', fromDisk: true });
+      await expectStoredJpeg(service, upload, name, size);
+    });
+  });
+
   it('is sent by Chromium from <input type="file"> under the file name and a type from its extension', async () => {
     const service = await serve(driver);
-    const upload = await chromiumFileInput(service.url, { fixture: 'photo.jpg', type: 'ignored' });
+    const upload = await chromiumFileInput(service.url, {
+      fixture: 'photo.jpg',
+      type: 'unused',
+      fromDisk: true,
+    });
     expect(upload.status).toBe(201);
     expect(upload.sent).toEqual({
       name: 'photo.jpg',
