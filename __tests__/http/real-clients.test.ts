@@ -14,8 +14,9 @@ import { close, listen, startHarness, type Harness } from './harness.js';
 /**
  * The multipart door as real clients knock on it, over a real loopback socket: curl -F, Node's
  * fetch with a FormData, a browser's FormData in headless Chromium (built by script, and from a
- * real <input type="file">) and Python requests. Each sends the form its own way (boundary,
- * part headers, Expect: 100-continue, chunking), which hand-built bodies cannot vouch for.
+ * real <input type="file">, sent by fetch or by the form itself) and Python requests. Each
+ * writes the form its own way (boundary, part headers, filename escaping, Expect:
+ * 100-continue), which hand-built bodies cannot vouch for.
  */
 
 const run = promisify(execFile);
@@ -45,7 +46,7 @@ interface FileToSend {
   readonly fromDisk?: boolean;
 }
 
-/** One way of sending a one-file form to `url`, with a text field beside the file. */
+/** One way of sending a one-file form to `url`; all but the plain <form> add a text field. */
 type Client = (url: string, file: FileToSend) => Promise<Upload>;
 
 const fixturePath = (name: string): string => path.join(fixturesDirectory, name);
