@@ -1,16 +1,31 @@
-// The browser and Redis tests use real programs from Debian's packages: headless Chromium
-// (CORS, driven by playwright-core) and redis-server (shared rate limits). Installs them
-// once where apt-get can (root on Debian, as on our machines and CI); elsewhere it names the
-// command to run and stops, so the suite never silently skips those tests.
+// The browser, Redis and client tests use real programs from Debian's packages: headless
+// Chromium (CORS and browser uploads, driven by playwright-core), redis-server (shared rate
+// limits), curl and Python's requests (real multipart clients). Installs them once where
+// apt-get can (root on Debian, as on our machines and CI); elsewhere it names the command to
+// run and stops, so the suite never silently skips those tests.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+// Each package is present when its binary exists, or, for a library, when a command that
+// needs it succeeds.
 const needed = [
   { package: 'chromium', binary: '/usr/bin/chromium' },
   { package: 'redis-server', binary: '/usr/bin/redis-server' },
+  { package: 'curl', binary: '/usr/bin/curl' },
+  { package: 'python3-requests', command: ['python3', '-c', 'import requests'] },
 ];
 
-const missing = needed.filter((item) => !existsSync(item.binary)).map((item) => item.package);
+function isPresent(item) {
+  if (item.binary !== undefined) return existsSync(item.binary);
+  try {
+    execFileSync(item.command[0], item.command.slice(1), { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const missing = needed.filter((item) => !isPresent(item)).map((item) => item.package);
 if (missing.length > 0) {
   const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
