@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
@@ -10,9 +10,9 @@ import {
   toObjectMetadata,
 } from '../../src/ingest/image-record.js';
 import { StorageError, type ObjectStore } from '../../src/storage/object-store.js';
-import { drivers, fixture, sha256, type Driver } from '../support/requests.js';
+import { drivers, fixture, sha256 } from '../support/requests.js';
 import { expectErrorResponse } from './expect-error.js';
-import { silentLogger, startHarness, type Harness } from './harness.js';
+import { silentLogger, useHarnesses, type Harness } from './harness.js';
 
 const alicesKey = 'alice-api-key-0123456789';
 const bobsKey = 'bob-api-key-9876543210';
@@ -39,16 +39,7 @@ async function jwtFor(subject: string): Promise<string> {
     .sign(new TextEncoder().encode(jwtSecret));
 }
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.dispose()));
-});
-
-async function harnessFor(driver: Driver, env: Record<string, string> = {}): Promise<Harness> {
-  const harness = await startHarness(driver, env);
-  harnesses.push(harness);
-  return harness;
-}
+const harnessFor = useHarnesses();
 
 interface Seeded {
   readonly id: string;
