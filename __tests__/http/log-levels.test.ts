@@ -48,6 +48,18 @@ function upload(app: LoggedApp['app'], body: string) {
     .send(body);
 }
 
+/** The request of a client that left: a 499 info line, and nothing logged above info. */
+function expectClientLeft(log: LogCapture): void {
+  expect(requestLine(log)).toMatchObject({
+    level: levels.info,
+    status: 499,
+    code: 'client_closed_request',
+  });
+  expect(worstLevel(log)).toBe(levels.info);
+  expect(log.text()).not.toContain('internal_error');
+  expect(log.text()).not.toContain('"stack"');
+}
+
 /** Resolves once the app's metrics count `count` uploads in flight. */
 async function uploadsInFlight(app: LoggedApp['app'], count: number): Promise<void> {
   const line = `image_ingest_uploads_in_flight ${count}\n`;
@@ -71,18 +83,11 @@ describe('a client that goes away', () => {
     await log.waitFor('"msg":"request"');
     await log.waitFor('client went away');
 
-    expect(requestLine(log)).toMatchObject({
-      level: levels.info,
-      status: 499,
-      code: 'client_closed_request',
-    });
+    expectClientLeft(log);
     expect(linesOf(log).find((line) => line.msg.includes('client went away'))).toMatchObject({
       level: levels.info,
       code: 'client_closed_request',
     });
-    expect(worstLevel(log)).toBe(levels.info);
-    expect(log.text()).not.toContain('internal_error');
-    expect(log.text()).not.toContain('"stack"');
     await harness.expectNothingStored();
   });
 
@@ -110,14 +115,7 @@ describe('a client that goes away', () => {
     await log.waitFor('"msg":"request"');
     await log.waitFor('client went away');
 
-    expect(requestLine(log)).toMatchObject({
-      level: levels.info,
-      status: 499,
-      code: 'client_closed_request',
-    });
-    expect(worstLevel(log)).toBe(levels.info);
-    expect(log.text()).not.toContain('internal_error');
-    expect(log.text()).not.toContain('"stack"');
+    expectClientLeft(log);
     await proxy.removeAllToxics();
     await harness.store.settle?.(5_000);
     await harness.expectNothingStored();
