@@ -3,10 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import sharp from 'sharp';
 import { createHttpServer } from '../../src/http/server.js';
-import { close, useLoggedApps } from './harness.js';
-import { emulatorEndpoint } from '../support/gcs.js';
+import { close, useEmulatorProxies, useLoggedApps } from './harness.js';
 import { dataUri, fixture, jsonBody } from '../support/requests.js';
-import { startToxiproxy } from '../support/toxiproxy.js';
 import { floodUpload, sendUpload, type UploadOutcome } from './upload-client.js';
 
 /**
@@ -35,6 +33,7 @@ beforeAll(async () => {
 });
 
 const { start, defer } = useLoggedApps();
+const emulatorProxy = useEmulatorProxies();
 
 /** The whole answer arrived: status, the catalogue's JSON error, and any headers named. */
 function expectAnswer(
@@ -135,9 +134,7 @@ describe('answers sent before the body was read reach the client whole', () => {
     // The streamed path hands the store a stream as soon as the type is known; toxiproxy in
     // front of the emulator cuts each of the store's connections once it has carried 256 KiB
     // upstream, as when GCS goes away mid-upload, long before the client has sent its body.
-    const toxiproxy = await startToxiproxy();
-    defer(() => toxiproxy.stop());
-    const proxy = await toxiproxy.createProxy('gcs', new URL(emulatorEndpoint()).host);
+    const proxy = await emulatorProxy();
     await proxy.addToxic('cut', {
       type: 'limit_data',
       stream: 'upstream',

@@ -11,6 +11,7 @@ import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { LogCapture } from '../security/helpers.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { startToxiproxy, type FaultProxy } from '../support/toxiproxy.js';
 import type { Driver } from '../support/requests.js';
 import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
 
@@ -127,6 +128,19 @@ export function useHarnesses(): (driver: Driver, env?: Env) => Promise<Harness> 
     const harness = await startHarness(driver, env);
     defer(() => harness.dispose());
     return harness;
+  };
+}
+
+/**
+ * Returns `emulatorProxy()`: a toxiproxy in front of the shared emulator, for a gcs harness's
+ * GCS_API_ENDPOINT; the proxy goes after the test.
+ */
+export function useEmulatorProxies(): () => Promise<FaultProxy> {
+  const defer = useCleanups();
+  return async () => {
+    const toxiproxy = await startToxiproxy();
+    defer(() => toxiproxy.stop());
+    return toxiproxy.createProxy('gcs', new URL(emulatorEndpoint()).host);
   };
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
@@ -9,10 +9,8 @@ import {
   toObjectMetadata,
 } from '../../src/ingest/image-record.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
-import { emulatorEndpoint } from '../support/gcs.js';
-import { startToxiproxy, type RunningToxiproxy } from '../support/toxiproxy.js';
 import { expectErrorResponse } from './expect-error.js';
-import { useHarnesses, type Harness } from './harness.js';
+import { useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
 
 const alicesKey = 'alice-api-key-0123456789';
 const bobsKey = 'bob-api-key-9876543210';
@@ -306,20 +304,14 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
 });
 
 describe('the store failing', () => {
-  let toxiproxy: RunningToxiproxy;
-  beforeAll(async () => {
-    toxiproxy = await startToxiproxy();
-  });
-  afterAll(async () => {
-    await toxiproxy.stop();
-  });
+  const emulatorProxy = useEmulatorProxies();
 
   it.each(['stat', 'delete'] as const)(
     'answers 503 storage_unavailable with Retry-After when %s fails',
     async (operation) => {
       // The gcs driver reaches the emulator through toxiproxy; once the image is seeded the
       // proxy is disabled, so the store's calls are refused for real.
-      const proxy = await toxiproxy.createProxy(operation, new URL(emulatorEndpoint()).host);
+      const proxy = await emulatorProxy();
       const harness = await harnessFor('gcs', {
         GCS_API_ENDPOINT: proxy.endpoint,
         STORE_TIMEOUT_MS: '1000',

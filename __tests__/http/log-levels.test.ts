@@ -1,13 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { rm } from 'node:fs/promises';
 import request from 'supertest';
-import { useLoggedApps, type LoggedApp } from './harness.js';
+import { useEmulatorProxies, useLoggedApps, type LoggedApp } from './harness.js';
 import { startRawUpload } from './sockets.js';
 import type { Env, LogCapture } from '../security/helpers.js';
 import { freePort } from '../support/emulator.js';
-import { emulatorEndpoint } from '../support/gcs.js';
 import { fixture, jsonBody } from '../support/requests.js';
-import { startToxiproxy, type FaultProxy } from '../support/toxiproxy.js';
 
 /**
  * Error level is for faults only (an unknown failure, a failing store); a full server is a
@@ -39,7 +37,7 @@ function worstLevel(log: LogCapture): number {
   return Math.max(...linesOf(log).map((line) => line.level));
 }
 
-const { start, defer } = useLoggedApps();
+const { start } = useLoggedApps();
 
 function upload(app: LoggedApp['app'], body: string) {
   return request(app.callback())
@@ -68,12 +66,7 @@ async function uploadsInFlight(app: LoggedApp['app'], count: number): Promise<vo
   }
 }
 
-/** A toxiproxy in front of the shared emulator, stopped after the test. */
-async function proxiedEmulator(): Promise<FaultProxy> {
-  const toxiproxy = await startToxiproxy();
-  defer(() => toxiproxy.stop());
-  return toxiproxy.createProxy('gcs', new URL(emulatorEndpoint()).host);
-}
+const emulatorProxy = useEmulatorProxies();
 
 describe('a client that goes away', () => {
   it('mid-body is an info line client_closed_request, status 499 in the request log', async () => {
@@ -94,7 +87,7 @@ describe('a client that goes away', () => {
   it('while its image is being stored is the same info line, not an internal_error', async () => {
     // The store's connections reach a proxy that holds every byte: each attempt hangs until
     // its timeout, and the first retry proves the write is in flight when the client leaves.
-    const proxy = await proxiedEmulator();
+    const proxy = await emulatorProxy();
     await proxy.addToxic('hold', {
       type: 'timeout',
       stream: 'upstream',
