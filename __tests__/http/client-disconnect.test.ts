@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bucket } from '@google-cloud/storage';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -13,6 +12,7 @@ import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
+import { startRawUpload } from './sockets.js';
 
 /**
  * Clients that vanish mid-upload: raw sockets send a real upload's headers and a random
@@ -53,22 +53,10 @@ async function listen(server: Server): Promise<number> {
 
 /** Sends headers and `sendBytes` of `body`, then resets the connection. */
 async function abortedUpload(port: number, body: Buffer, sendBytes: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.write(
-        `POST /v1/images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${body.length}\r\n\r\n`,
-      );
-      socket.write(body.subarray(0, sendBytes), () => {
-        // Give the server a moment to start working on what arrived, then vanish.
-        setImmediate(() => {
-          socket.resetAndDestroy();
-          resolve();
-        });
-      });
-    });
-    socket.on('error', reject);
-  });
+  const socket = await startRawUpload(port, body, sendBytes);
+  // Give the server a moment to start working on what arrived, then vanish.
+  await new Promise((resolve) => setImmediate(resolve));
+  socket.resetAndDestroy();
 }
 
 async function waitForNoConnections(server: Server): Promise<void> {

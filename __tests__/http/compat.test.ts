@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   drivers,
   fixture,
@@ -6,22 +6,12 @@ import {
   multipartBody,
   sha256,
   type BuiltBody,
-  type Driver,
 } from '../support/requests.js';
 import { storedFormOf } from '../support/image-facts.js';
 import { expectErrorResponse } from './expect-error.js';
-import { send, startHarness, type Harness, type SentResponse } from './harness.js';
+import { send, useHarnesses, type Harness, type SentResponse } from './harness.js';
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.dispose()));
-});
-
-async function harnessFor(driver: Driver, env: Record<string, string> = {}): Promise<Harness> {
-  const harness = await startHarness(driver, env);
-  harnesses.push(harness);
-  return harness;
-}
+const harnessFor = useHarnesses();
 
 function post(
   harness: Harness,

@@ -1,13 +1,9 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import type { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { createApp } from '../../src/http/app.js';
 import { createHttpServer } from '../../src/http/server.js';
-import { StorageError, type ObjectStore, type PutOptions } from '../../src/storage/object-store.js';
-import { close, listen } from './harness.js';
-import { makeApp, type AppUnderTest, type Env } from '../security/helpers.js';
+import { close, useEmulatorProxies, useLoggedApps } from './harness.js';
 import { dataUri, fixture, jsonBody } from '../support/requests.js';
 import { floodUpload, sendUpload, type UploadOutcome } from './upload-client.js';
 
@@ -36,24 +32,8 @@ beforeAll(async () => {
   expect(largeBody.length).toBeGreaterThan(4 * 1024 * 1024);
 });
 
-let subject: AppUnderTest | undefined;
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await subject?.cleanup();
-  subject = undefined;
-});
-
-async function start(env: Env = {}, store?: (real: ObjectStore) => ObjectStore) {
-  subject = await makeApp('local', env);
-  const app =
-    store === undefined
-      ? subject.app
-      : createApp(subject.config, { store: store(subject.store), logger: subject.log.logger });
-  const { server, port } = await listen(app.callback());
-  cleanups.push(() => close(server));
-  return { subject, port };
-}
+const { start, defer } = useLoggedApps();
+const emulatorProxy = useEmulatorProxies();
 
 /** The whole answer arrived: status, the catalogue's JSON error, and any headers named. */
 function expectAnswer(
@@ -80,63 +60,63 @@ function paddedBody(head: string, bytes: number): Buffer {
 
 describe('answers sent before the body was read reach the client whole', () => {
   it('401 for a missing credential', async () => {
-    const { subject, port } = await start({ API_KEYS: apiKey });
+    const { harness, port } = await start('local', { API_KEYS: apiKey });
     const outcome = await sendUpload({ port, headers: json, body: largeBody });
     expectAnswer(outcome, 401, 'unauthorized', { 'www-authenticate': expect.any(String) });
-    expect(await subject.stored()).toEqual([]);
+    await harness.expectNothingStored();
   });
 
   it('413 for a declared Content-Length over the limit', async () => {
     // 3 MB images: the largest accepted body is about 4.3 MB, the one sent 4.4 MB.
-    const { subject, port } = await start({ MAX_IMAGE_BYTES: '3000000' });
-    expect(largeBody.length).toBeGreaterThan(subject.config.maxBodyBytes);
+    const { harness, port } = await start('local', { MAX_IMAGE_BYTES: '3000000' });
+    expect(largeBody.length).toBeGreaterThan(harness.config.maxBodyBytes);
     const outcome = await sendUpload({ port, headers: json, body: largeBody });
     expectAnswer(outcome, 413, 'payload_too_large');
-    expect(await subject.stored()).toEqual([]);
+    await harness.expectNothingStored();
   });
 
   it('413 for a chunked body that crosses the limit mid-body', async () => {
-    const { subject, port } = await start({ MAX_IMAGE_BYTES: String(2 * 1024 * 1024) });
+    const { harness, port } = await start('local', { MAX_IMAGE_BYTES: String(2 * 1024 * 1024) });
     const outcome = await sendUpload({ port, headers: json, body: largeBody, chunked: true });
     expectAnswer(outcome, 413, 'payload_too_large');
-    expect(await subject.stored()).toEqual([]);
+    await harness.expectNothingStored();
   });
 
   it('415 for a body that is not JSON', async () => {
-    const { subject, port } = await start();
+    const { harness, port } = await start('local');
     const outcome = await sendUpload({
       port,
       headers: { 'Content-Type': 'text/plain' },
       body: largeBody,
     });
     expectAnswer(outcome, 415, 'unsupported_media_type');
-    expect(await subject.stored()).toEqual([]);
+    await harness.expectNothingStored();
   });
 
   it('415 for a compressed body', async () => {
-    const { subject, port } = await start();
+    const { harness, port } = await start('local');
     const outcome = await sendUpload({
       port,
       headers: { ...json, 'Content-Encoding': 'gzip' },
       body: largeBody,
     });
     expectAnswer(outcome, 415, 'unsupported_media_type');
-    expect(await subject.stored()).toEqual([]);
+    await harness.expectNothingStored();
   });
 
   it.each([
     ['SVG', fixture('script.svg').toString('utf8')],
     ['HTML', fixture('page.html').toString('utf8')],
   ])('415 for bytes sniffed as %s after the first kilobytes', async (_label, head) => {
-    const { subject, port } = await start();
+    const { harness, port } = await start('local');
     const body = paddedBody(head, 4.4 * 1024 * 1024);
     const outcome = await sendUpload({ port, headers: json, body });
     expectAnswer(outcome, 415, 'unsupported_image_type');
-    expect(await subject.stored()).toEqual([]);
+    await harness.expectNothingStored();
   });
 
   it('429 once the caller has used its minute', async () => {
-    const { subject, port } = await start({ API_KEYS: apiKey, RATE_LIMIT: '1' });
+    const { harness, port } = await start('local', { API_KEYS: apiKey, RATE_LIMIT: '1' });
     const headers = { ...json, Authorization: `Bearer ${apiKey}` };
     const first = await sendUpload({
       port,
@@ -144,34 +124,41 @@ describe('answers sent before the body was read reach the client whole', () => {
       body: Buffer.from(jsonBody(fixture('photo.png'))),
     });
     expect(first.response?.status).toBe(201);
-    const stored = await subject.stored();
+    const stored = await harness.storedNames();
     const outcome = await sendUpload({ port, headers, body: largeBody });
     expectAnswer(outcome, 429, 'rate_limited', { 'retry-after': expect.any(String) });
-    expect(await subject.stored()).toEqual(stored);
+    expect(await harness.storedNames()).toEqual(stored);
   });
 
   it('503 storage_unavailable when the store fails while the body is still arriving', async () => {
-    // The streamed path hands the store a stream as soon as the type is known; this store
-    // reads a little of it and then gives up, as GCS does when it goes away mid-upload.
-    const failing = (real: ObjectStore): ObjectStore =>
-      Object.assign(Object.create(real) as ObjectStore, {
-        put: async (_name: string, body: Buffer | Readable, _options: PutOptions) => {
-          if (!Buffer.isBuffer(body)) {
-            for await (const _chunk of body) break;
-          }
-          throw new StorageError('unavailable', 'the bucket went away');
-        },
-      });
-    const { subject, port } = await start({ STREAMING_THRESHOLD_BYTES: '65536' }, failing);
+    // The streamed path hands the store a stream as soon as the type is known; toxiproxy in
+    // front of the emulator cuts each of the store's connections once it has carried 256 KiB
+    // upstream, as when GCS goes away mid-upload, long before the client has sent its body.
+    const proxy = await emulatorProxy();
+    await proxy.addToxic('cut', {
+      type: 'limit_data',
+      stream: 'upstream',
+      attributes: { bytes: 256 * 1024 },
+    });
+    const { harness, port } = await start('gcs', {
+      GCS_API_ENDPOINT: proxy.endpoint,
+      STREAMING_THRESHOLD_BYTES: '65536',
+      STORE_TIMEOUT_MS: '3000',
+      STORE_ATTEMPT_TIMEOUT_MS: '1500',
+    });
     const outcome = await sendUpload({ port, headers: json, body: largeBody });
     expectAnswer(outcome, 503, 'storage_unavailable', { 'retry-after': expect.any(String) });
-    expect(await subject.stored()).toEqual([]);
+    // A cut resumable session can make the emulator commit what it holds; the store removes
+    // that in the background, so wait for its clean-ups before looking.
+    await proxy.removeAllToxics();
+    await harness.store.settle?.(5_000);
+    await harness.expectNothingStored();
   });
 });
 
 describe('what a lingering close reads', () => {
   it('is never parsed: a request sent after the refused body gets no answer', async () => {
-    const { subject, port } = await start({ API_KEYS: apiKey });
+    const { log, port } = await start('local', { API_KEYS: apiKey });
     const body = Buffer.from(jsonBody(fixture('photo.png')));
     const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     socket.setEncoding('latin1');
@@ -193,14 +180,14 @@ describe('what a lingering close reads', () => {
 
     expect(transcript).toMatch(/^HTTP\/1\.1 401 /);
     expect(transcript.match(/HTTP\/1\.1 /g)).toHaveLength(1);
-    expect(subject.log.text()).not.toContain('/healthz');
-    expect(subject.log.text().match(/"msg":"request"/g)).toHaveLength(1);
+    expect(log.text()).not.toContain('/healthz');
+    expect(log.text().match(/"msg":"request"/g)).toHaveLength(1);
   });
 });
 
 describe('24 concurrent 4.4 MB uploads with two upload slots', () => {
   it('every client gets a complete 503 with Retry-After or a 201, none a reset', async () => {
-    const { subject, port } = await start({ MAX_CONCURRENT_UPLOADS: '2' });
+    const { harness, port } = await start('local', { MAX_CONCURRENT_UPLOADS: '2' });
     const outcomes = await Promise.all(
       Array.from({ length: 24 }, () => sendUpload({ port, headers: json, body: largeBody })),
     );
@@ -216,15 +203,28 @@ describe('24 concurrent 4.4 MB uploads with two upload slots', () => {
       if (outcome.response?.status === 503) expectAnswer(outcome, 503, 'server_busy');
     }
     expect(counts['503 1']).toBeGreaterThan(0);
-    expect((await subject.stored()).length).toBe(counts['201 -'] ?? 0);
+    expect((await harness.storedNames()).length).toBe(counts['201 -'] ?? 0);
   });
 });
 
 describe('a client that keeps sending after its answer', () => {
   const unauthenticated = 'Content-Type: application/json\r\n';
+  /** Declares a gigabyte and sends 1 KiB every 20 ms, whatever the server answers. */
+  const trickle = (port: number) =>
+    floodUpload({
+      port,
+      headers: unauthenticated,
+      declaredBytes: 2 ** 30,
+      maxMs: 20_000,
+      chunkBytes: 1024,
+      everyMs: 20,
+    });
 
   it('is cut once it has sent more than the byte bound', async () => {
-    const { subject, port } = await start({ API_KEYS: apiKey, MAX_IMAGE_BYTES: '1000000' });
+    const { harness, port } = await start('local', {
+      API_KEYS: apiKey,
+      MAX_IMAGE_BYTES: '1000000',
+    });
     const outcome = await floodUpload({
       port,
       headers: unauthenticated,
@@ -234,21 +234,14 @@ describe('a client that keeps sending after its answer', () => {
     expect(outcome.received).toMatch(/^HTTP\/1\.1 401 /);
     expect(outcome.closedWith).not.toBe('still open');
     // Two bodies' worth is drained; what else was sent sat in the two socket buffers.
-    const bound = 2 * subject.config.maxBodyBytes;
+    const bound = 2 * harness.config.maxBodyBytes;
     expect(outcome.bytesSent).toBeGreaterThan(bound);
     expect(outcome.bytesSent).toBeLessThan(bound + 64 * 1024 * 1024);
   });
 
   it('is cut once the lingering time is over, however slowly it sends', async () => {
-    const { port } = await start({ API_KEYS: apiKey, LINGERING_TIME_MS: '500' });
-    const outcome = await floodUpload({
-      port,
-      headers: unauthenticated,
-      declaredBytes: 2 ** 30,
-      maxMs: 20_000,
-      chunkBytes: 1024,
-      everyMs: 20,
-    });
+    const { port } = await start('local', { API_KEYS: apiKey, LINGERING_TIME_MS: '500' });
+    const outcome = await trickle(port);
     expect(outcome.received).toMatch(/^HTTP\/1\.1 401 /);
     expect(outcome.closedWith).not.toBe('still open');
     expect(outcome.ms).toBeGreaterThanOrEqual(450);
@@ -256,25 +249,19 @@ describe('a client that keeps sending after its answer', () => {
   });
 
   it('is still cut by the server request timeout, when that comes first', async () => {
-    subject = await makeApp('local', {
+    const { app, harness } = await start('local', {
       API_KEYS: apiKey,
       LINGERING_TIME_MS: '60000',
       REQUEST_TIMEOUT_MS: '1000',
       HEADERS_TIMEOUT_MS: '1000',
     });
-    const server = createHttpServer(subject.app, subject.config.security);
+    // The service's own server, whose request timeout is under test.
+    const server = createHttpServer(app, harness.config.security);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => close(server));
+    defer(() => close(server));
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const outcome = await floodUpload({
-      port,
-      headers: unauthenticated,
-      declaredBytes: 2 ** 30,
-      maxMs: 20_000,
-      chunkBytes: 1024,
-      everyMs: 20,
-    });
+    const outcome = await trickle(port);
     expect(outcome.received).toMatch(/^HTTP\/1\.1 401 /);
     expect(outcome.closedWith).not.toBe('still open');
     expect(outcome.ms).toBeLessThan(5_000);

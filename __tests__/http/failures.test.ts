@@ -1,33 +1,28 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
 import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
-import type { ObjectStore, PutOptions } from '../../src/storage/object-store.js';
 import { startEmulator, type RunningEmulator } from '../support/emulator.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { expectErrorResponse } from './expect-error.js';
-import { close, listen, silentLogger, startHarness, type Harness } from './harness.js';
+import { close, listen, silentLogger, startHarness, useCleanups, type Harness } from './harness.js';
+import { startRawUpload } from './sockets.js';
 import { fixture, jsonBody } from '../support/requests.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = useCleanups();
 
 describe('503 storage_unavailable', () => {
   let emulator: RunningEmulator;
 
   async function appOnStoppedEmulator(env: Record<string, string> = {}) {
     emulator = await startEmulator();
-    cleanups.push(() => emulator.stop());
+    defer(() => emulator.stop());
     const bucket = await createTestBucket(emulator.endpoint);
     const config = loadConfig({
       STORAGE_DRIVER: 'gcs',
@@ -58,10 +53,10 @@ describe('503 storage_unavailable', () => {
     async function appBehindProxy(env: Record<string, string>) {
       const bucket = await createTestBucket();
       const proxy = await startTcpProxy(emulatorEndpoint());
-      cleanups.push(() => proxy.stop());
+      defer(() => proxy.stop());
       // Decode mode spools the streamed image here; a failed write must not leave it behind.
       const spoolDir = await mkdtemp(path.join(tmpdir(), 'failures-spool-'));
-      cleanups.push(() => rm(spoolDir, { recursive: true, force: true }));
+      defer(() => rm(spoolDir, { recursive: true, force: true }));
       const config = loadConfig({
         STORAGE_DRIVER: 'gcs',
         GCS_BUCKET: bucket.name,
@@ -75,7 +70,7 @@ describe('503 storage_unavailable', () => {
       });
       const store = await createStore(config);
       // Background clean-ups of failed writes must end before the test file does.
-      cleanups.push(() => store.settle?.(5_000) ?? Promise.resolve());
+      defer(() => store.settle?.(5_000) ?? Promise.resolve());
       const callback = createApp(config, { store, logger: silentLogger }).callback();
       return { bucket, proxy, store, callback, spoolDir };
     }
@@ -143,24 +138,17 @@ describe.each(['local', 'gcs'] as const)('a client that goes away (%s driver)', 
     ['streamed', { STREAMING_THRESHOLD_BYTES: '1024' }],
   ])('mid-body leaves nothing stored (%s path)', async (_label, env) => {
     const harness = await startHarness(driver, env);
-    cleanups.push(() => harness.dispose());
+    defer(() => harness.dispose());
     const logged: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
     const { server, port } = await listen(
       createApp(harness.config, { store: harness.store, logger }).callback(),
     );
-    cleanups.push(() => close(server));
+    defer(() => close(server));
 
     const body = Buffer.from(jsonBody(fixture('large.jpg'), 'image/jpeg'));
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', resolve));
-    socket.write(
-      'POST /v1/images HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
-        `Content-Length: ${body.length}\r\n\r\n`,
-    );
     // Over half the image: the streamed path has begun writing to the store by then.
-    await new Promise<void>((resolve) => socket.write(body.subarray(0, 700_000), () => resolve()));
-    socket.destroy();
+    (await startRawUpload(port, body, 700_000)).destroy();
 
     // The request is over when the app has logged the client's departure.
     while (!logged.some((line) => line.includes('client went away'))) {
@@ -171,76 +159,37 @@ describe.each(['local', 'gcs'] as const)('a client that goes away (%s driver)', 
 });
 
 describe('500 internal_error', () => {
-  /**
-   * Tests the HTTP layer's handling of an unexpected failure, not storage behaviour: a real
-   * store underneath, whose put fails with a plain Error carrying a secret-looking detail.
-   */
-  class BrokenStore implements ObjectStore {
-    readonly driver: ObjectStore['driver'];
-    constructor(private readonly real: ObjectStore) {
-      this.driver = real.driver;
-    }
-    put(_name: string, body: Buffer | Readable, _options: PutOptions): Promise<void> {
-      if (!Buffer.isBuffer(body)) body.destroy();
-      return Promise.reject(new Error('password=hunter2 at /srv/secret/path'));
-    }
-    delete(name: string): Promise<void> {
-      return this.real.delete(name);
-    }
-    publicUrl(name: string): string {
-      return this.real.publicUrl(name);
-    }
-    stat(name: string, signal?: AbortSignal): ReturnType<ObjectStore['stat']> {
-      return this.real.stat(name, signal);
-    }
-    checkReady(timeoutMs: number): Promise<boolean> {
-      return this.real.checkReady(timeoutMs);
-    }
-  }
-
   it.each(['local', 'gcs'] as const)(
-    'answers a generic 500 without detail or stack, and logs the detail (%s)',
+    'answers a generic 500 without detail or stack, logs the detail, and stores nothing when the decode spool cannot be written (%s)',
     async (driver) => {
-      const harness: Harness = await startHarness(driver);
-      cleanups.push(() => harness.dispose());
-      const logged: string[] = [];
-      const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
-      const app = createApp(harness.config, { store: new BrokenStore(harness.store), logger });
-      const response = await request(app.callback())
-        .post('/v1/images')
-        .set('Content-Type', 'application/json')
-        .send(jsonBody(fixture('photo.png'), 'image/png'));
-
-      expectErrorResponse(response, 'internal_error');
-      expect(response.text).not.toContain('hunter2');
-      expect(response.text).not.toContain('/srv/secret');
-      expect((response.body as { error: { message: string } }).error.message).toBe(
-        'An internal error occurred.',
-      );
-      expect(logged.join('')).toContain('hunter2');
-      await harness.expectNothingStored();
-    },
-  );
-
-  it.each(['local', 'gcs'] as const)(
-    'answers 500 and stores nothing when the decode spool cannot be written (%s)',
-    async (driver) => {
-      // SPOOL_DIR names a file, as if the folder had been replaced behind the service's back.
+      // A real unknown failure: SPOOL_DIR names a file, as if the folder had been replaced
+      // behind the service's back; the spool write fails with ENOTDIR and its path.
       const folder = await mkdtemp(path.join(tmpdir(), 'failures-not-a-spool-'));
-      cleanups.push(() => rm(folder, { recursive: true, force: true }));
-      const notAFolder = path.join(folder, 'file');
+      defer(() => rm(folder, { recursive: true, force: true }));
+      const notAFolder = path.join(folder, 'secret-file');
       await writeFile(notAFolder, '');
-      const harness = await startHarness(driver, {
+      const harness: Harness = await startHarness(driver, {
         IMAGE_VALIDATION: 'decode',
         STREAMING_THRESHOLD_BYTES: '65536',
         SPOOL_DIR: notAFolder,
       });
-      cleanups.push(() => harness.dispose());
-      const response = await request(harness.callback)
+      defer(() => harness.dispose());
+      const logged: string[] = [];
+      const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+      const app = createApp(harness.config, { store: harness.store, logger });
+      const response = await request(app.callback())
         .post('/v1/images')
         .set('Content-Type', 'application/json')
         .send(jsonBody(fixture('large.jpg'), 'image/jpeg'));
+
       expectErrorResponse(response, 'internal_error');
+      expect(response.text).not.toContain('secret-file');
+      expect(response.text).not.toContain('ENOTDIR');
+      expect((response.body as { error: { message: string } }).error.message).toBe(
+        'An internal error occurred.',
+      );
+      expect(logged.join('')).toContain('secret-file');
+      expect(logged.join('')).toContain('"stack"');
       await harness.expectNothingStored();
     },
   );

@@ -1,4 +1,4 @@
-import { expect } from '@jest/globals';
+import { afterEach, expect } from '@jest/globals';
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -9,12 +9,15 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
+import { LogCapture } from '../security/helpers.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { startToxiproxy, type FaultProxy } from '../support/toxiproxy.js';
 import type { Driver } from '../support/requests.js';
 import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
 
 type Env = Record<string, string>;
-type RequestListener = ReturnType<ReturnType<typeof createApp>['callback']>;
+type App = ReturnType<typeof createApp>;
+type RequestListener = ReturnType<App['callback']>;
 
 /** A running app over a fresh, empty store, with ways to look into the store directly. */
 export interface Harness {
@@ -102,6 +105,72 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
     dispose: async () => {
       if (directory !== undefined) await rm(directory, { recursive: true, force: true });
       await rm(spoolDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Registers an afterEach that runs, newest first, what each test deferred; returns `defer`.
+ * Call it at the top of a test file (or describe), never inside a test.
+ */
+export function useCleanups(): (cleanup: () => Promise<unknown>) => void {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return (cleanup) => void cleanups.push(cleanup);
+}
+
+/** Returns `harnessFor(driver, env)`: a harness that is disposed of after its test. */
+export function useHarnesses(): (driver: Driver, env?: Env) => Promise<Harness> {
+  const defer = useCleanups();
+  return async (driver, env = {}) => {
+    const harness = await startHarness(driver, env);
+    defer(() => harness.dispose());
+    return harness;
+  };
+}
+
+/**
+ * Returns `emulatorProxy()`: a toxiproxy in front of the shared emulator, for a gcs harness's
+ * GCS_API_ENDPOINT; the proxy goes after the test.
+ */
+export function useEmulatorProxies(): () => Promise<FaultProxy> {
+  const defer = useCleanups();
+  return async () => {
+    const toxiproxy = await startToxiproxy();
+    defer(() => toxiproxy.stop());
+    return toxiproxy.createProxy('gcs', new URL(emulatorEndpoint()).host);
+  };
+}
+
+/** An app over a harness's store, logging into a capture, and listening on loopback. */
+export interface LoggedApp {
+  readonly harness: Harness;
+  readonly app: App;
+  readonly log: LogCapture;
+  readonly port: number;
+}
+
+/**
+ * Returns `start(driver, env)`, which builds a LoggedApp (no rate limit unless env sets one),
+ * and `defer`; the server, the harness and whatever the test deferred go after the test.
+ */
+export function useLoggedApps(): {
+  readonly start: (driver: Driver, env?: Env) => Promise<LoggedApp>;
+  readonly defer: (cleanup: () => Promise<unknown>) => void;
+} {
+  const defer = useCleanups();
+  return {
+    defer,
+    start: async (driver, env = {}) => {
+      const harness = await startHarness(driver, { RATE_LIMIT: '0', ...env });
+      defer(() => harness.dispose());
+      const log = new LogCapture();
+      const app = createApp(harness.config, { store: harness.store, logger: log.logger });
+      const { server, port } = await listen(app.callback());
+      defer(() => close(server));
+      return { harness, app, log, port };
     },
   };
 }

@@ -1,18 +1,16 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
-import { createApp } from '../../src/http/app.js';
 import {
   deleteTokenSha256,
   newDeleteToken,
   sha256Metadata,
   toObjectMetadata,
 } from '../../src/ingest/image-record.js';
-import { StorageError, type ObjectStore } from '../../src/storage/object-store.js';
-import { drivers, fixture, sha256, type Driver } from '../support/requests.js';
+import { drivers, fixture, sha256 } from '../support/requests.js';
 import { expectErrorResponse } from './expect-error.js';
-import { silentLogger, startHarness, type Harness } from './harness.js';
+import { useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
 
 const alicesKey = 'alice-api-key-0123456789';
 const bobsKey = 'bob-api-key-9876543210';
@@ -39,16 +37,7 @@ async function jwtFor(subject: string): Promise<string> {
     .sign(new TextEncoder().encode(jwtSecret));
 }
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.dispose()));
-});
-
-async function harnessFor(driver: Driver, env: Record<string, string> = {}): Promise<Harness> {
-  const harness = await startHarness(driver, env);
-  harnesses.push(harness);
-  return harness;
-}
+const harnessFor = useHarnesses();
 
 interface Seeded {
   readonly id: string;
@@ -315,19 +304,25 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
 });
 
 describe('the store failing', () => {
+  const emulatorProxy = useEmulatorProxies();
+
   it.each(['stat', 'delete'] as const)(
     'answers 503 storage_unavailable with Retry-After when %s fails',
     async (operation) => {
-      const harness = await harnessFor('local');
-      const image = await seed(harness);
-      const failing = Object.assign(Object.create(harness.store) as ObjectStore, {
-        [operation]: () => Promise.reject(new StorageError('unavailable', 'the disk is gone')),
+      // The gcs driver reaches the emulator through toxiproxy; once the image is seeded the
+      // proxy is disabled, so the store's calls are refused for real.
+      const proxy = await emulatorProxy();
+      const harness = await harnessFor('gcs', {
+        GCS_API_ENDPOINT: proxy.endpoint,
+        STORE_TIMEOUT_MS: '1000',
+        STORE_ATTEMPT_TIMEOUT_MS: '300',
       });
-      const app = createApp(harness.config, { store: failing, logger: silentLogger });
+      const image = await seed(harness);
+      await proxy.setEnabled(false);
       const call =
         operation === 'stat'
-          ? request(app.callback()).get(`/v1/images/${image.id}`)
-          : request(app.callback())
+          ? request(harness.callback).get(`/v1/images/${image.id}`)
+          : request(harness.callback)
               .delete(`/v1/images/${image.id}`)
               .set('Delete-Token', image.deleteToken);
       const response = await call;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,19 +7,10 @@ import request from 'supertest';
 import { immutableCacheControl } from '../../src/storage/object-store.js';
 import { factsBySharp, storedFormOf } from '../support/image-facts.js';
 import { expectErrorResponse } from './expect-error.js';
-import { close, listen, startHarness, type Harness } from './harness.js';
-import { dataUri, drivers, fixture, jsonBody, sha256, type Driver } from '../support/requests.js';
+import { close, listen, useHarnesses, type Harness } from './harness.js';
+import { dataUri, drivers, fixture, jsonBody, sha256 } from '../support/requests.js';
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.dispose()));
-});
-
-async function harnessFor(driver: Driver, env: Record<string, string> = {}): Promise<Harness> {
-  const harness = await startHarness(driver, env);
-  harnesses.push(harness);
-  return harness;
-}
+const harnessFor = useHarnesses();
 
 function postJson(harness: Harness, body: string | Buffer): request.Test {
   return request(harness.callback)

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { factsBySharp, storedFormOf } from '../support/image-facts.js';
 import {
   drivers,
@@ -8,21 +8,11 @@ import {
   rawBody,
   sha256,
   type BuiltBody,
-  type Driver,
 } from '../support/requests.js';
 import { expectErrorResponse } from './expect-error.js';
-import { send, startHarness, type Harness, type SentResponse } from './harness.js';
+import { send, useHarnesses, type Harness, type SentResponse } from './harness.js';
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.dispose()));
-});
-
-async function harnessFor(driver: Driver, env: Record<string, string> = {}): Promise<Harness> {
-  const harness = await startHarness(driver, env);
-  harnesses.push(harness);
-  return harness;
-}
+const harnessFor = useHarnesses();
 
 /** The same image sent each way the service takes it, each labelled wrongly on purpose. */
 const styles: Record<string, (bytes: Buffer) => BuiltBody> = {

@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { connect } from 'node:net';
-import type { Readable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import { rm } from 'node:fs/promises';
 import request from 'supertest';
-import { createApp } from '../../src/http/app.js';
-import { StorageError, type ObjectStore, type PutOptions } from '../../src/storage/object-store.js';
-import { close, listen } from './harness.js';
-import { LogCapture, makeApp, type AppUnderTest, type Env } from '../security/helpers.js';
+import { useEmulatorProxies, useLoggedApps, type LoggedApp } from './harness.js';
+import { startRawUpload } from './sockets.js';
+import type { Env, LogCapture } from '../security/helpers.js';
+import { freePort } from '../support/emulator.js';
 import { fixture, jsonBody } from '../support/requests.js';
 
 /**
@@ -38,105 +37,81 @@ function worstLevel(log: LogCapture): number {
   return Math.max(...linesOf(log).map((line) => line.level));
 }
 
-let subject: AppUnderTest | undefined;
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await subject?.cleanup();
-  subject = undefined;
-});
+const { start } = useLoggedApps();
 
-/** An app whose store is replaced by `store(real)`, logging into a fresh capture. */
-async function start(env: Env = {}, store?: (real: ObjectStore) => ObjectStore) {
-  subject = await makeApp('local', env);
-  const log = new LogCapture();
-  const app = createApp(subject.config, {
-    store: store === undefined ? subject.store : store(subject.store),
-    logger: log.logger,
-  });
-  return { app, log };
-}
-
-const replacePut = (put: ObjectStore['put']) => (real: ObjectStore) =>
-  Object.assign(Object.create(real) as ObjectStore, { put });
-
-function upload(app: Awaited<ReturnType<typeof start>>['app'], body: string) {
+function upload(app: LoggedApp['app'], body: string) {
   return request(app.callback())
     .post('/v1/images')
     .set('Content-Type', 'application/json')
     .send(body);
 }
 
+/** The request of a client that left: a 499 info line, and nothing logged above info. */
+function expectClientLeft(log: LogCapture): void {
+  expect(requestLine(log)).toMatchObject({
+    level: levels.info,
+    status: 499,
+    code: 'client_closed_request',
+  });
+  expect(worstLevel(log)).toBe(levels.info);
+  expect(log.text()).not.toContain('internal_error');
+  expect(log.text()).not.toContain('"stack"');
+}
+
+/** Resolves once the app's metrics count `count` uploads in flight. */
+async function uploadsInFlight(app: LoggedApp['app'], count: number): Promise<void> {
+  const line = `image_ingest_uploads_in_flight ${count}\n`;
+  while (!(await request(app.callback()).get('/metrics')).text.includes(line)) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const emulatorProxy = useEmulatorProxies();
+
 describe('a client that goes away', () => {
   it('mid-body is an info line client_closed_request, status 499 in the request log', async () => {
-    const { app, log } = await start();
-    const { server, port } = await listen(app.callback());
-    cleanups.push(() => close(server));
+    const { harness, log, port } = await start('local');
     const body = Buffer.from(jsonBody(fixture('large.jpg'), 'image/jpeg'));
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', resolve));
-    socket.write(
-      'POST /v1/images HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
-        `Content-Length: ${body.length}\r\n\r\n`,
-    );
-    await new Promise<void>((resolve) => socket.write(body.subarray(0, 400_000), () => resolve()));
-    socket.destroy();
+    (await startRawUpload(port, body, 400_000)).destroy();
     await log.waitFor('"msg":"request"');
     await log.waitFor('client went away');
 
-    expect(requestLine(log)).toMatchObject({
-      level: levels.info,
-      status: 499,
-      code: 'client_closed_request',
-    });
+    expectClientLeft(log);
     expect(linesOf(log).find((line) => line.msg.includes('client went away'))).toMatchObject({
       level: levels.info,
       code: 'client_closed_request',
     });
-    expect(worstLevel(log)).toBe(levels.info);
-    expect(log.text()).not.toContain('internal_error');
-    expect(log.text()).not.toContain('"stack"');
+    await harness.expectNothingStored();
   });
 
   it('while its image is being stored is the same info line, not an internal_error', async () => {
-    let putStarted: () => void = () => undefined;
-    const started = new Promise<void>((resolve) => (putStarted = resolve));
-    // The store waits until the request's signal says the client left, as GCS does mid-upload.
-    const { app, log } = await start(
-      {},
-      replacePut((_name: string, body: Buffer | Readable, options: PutOptions) => {
-        if (!Buffer.isBuffer(body)) body.resume();
-        putStarted();
-        return new Promise<void>((_resolve, reject) => {
-          options.signal?.addEventListener('abort', () => {
-            const reason: unknown = options.signal?.reason;
-            reject(reason instanceof Error ? reason : new Error('aborted'));
-          });
-        });
-      }),
+    // The store's connections reach a proxy that holds every byte: each attempt hangs until
+    // its timeout, and the first retry proves the write is in flight when the client leaves.
+    const proxy = await emulatorProxy();
+    await proxy.addToxic('hold', {
+      type: 'timeout',
+      stream: 'upstream',
+      attributes: { timeout: 0 },
+    });
+    const { harness, log, port } = await start('gcs', {
+      GCS_API_ENDPOINT: proxy.endpoint,
+      STORE_TIMEOUT_MS: '60000',
+      STORE_ATTEMPT_TIMEOUT_MS: '300',
+    });
+    const retried = new Promise<void>((resolve) =>
+      harness.store.observe?.({ retried: () => resolve() }),
     );
-    const { server, port } = await listen(app.callback());
-    cleanups.push(() => close(server));
-    const body = jsonBody(fixture('photo.png'));
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', resolve));
-    socket.write(
-      'POST /v1/images HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-    await started;
+    const body = Buffer.from(jsonBody(fixture('photo.png')));
+    const socket = await startRawUpload(port, body, body.length);
+    await retried;
     socket.destroy();
     await log.waitFor('"msg":"request"');
     await log.waitFor('client went away');
 
-    expect(requestLine(log)).toMatchObject({
-      level: levels.info,
-      status: 499,
-      code: 'client_closed_request',
-    });
-    expect(worstLevel(log)).toBe(levels.info);
-    expect(log.text()).not.toContain('internal_error');
-    expect(log.text()).not.toContain('"stack"');
+    expectClientLeft(log);
+    await proxy.removeAllToxics();
+    await harness.store.settle?.(5_000);
+    await harness.expectNothingStored();
   });
 });
 
@@ -147,7 +122,7 @@ describe('answers the client caused are info lines', () => {
     ['unsupported_image_type', 415, {}, jsonBody(fixture('script.svg'))],
     ['payload_too_large', 413, { MAX_IMAGE_BYTES: '1000' }, jsonBody(fixture('large.jpg'))],
   ])('%s (%d)', async (code, status, env: Env, body) => {
-    const { app, log } = await start(env);
+    const { app, log } = await start('local', env);
     expect((await upload(app, body)).status).toBe(status);
     await log.waitFor('"msg":"request"');
     expect(requestLine(log)).toMatchObject({ level: levels.info, status, code });
@@ -155,7 +130,7 @@ describe('answers the client caused are info lines', () => {
   });
 
   it('unauthorized (401)', async () => {
-    const { app, log } = await start({ API_KEYS: 'k_test_levels_0123456789abcdef' });
+    const { app, log } = await start('local', { API_KEYS: 'k_test_levels_0123456789abcdef' });
     expect((await upload(app, jsonBody(fixture('photo.png')))).status).toBe(401);
     await log.waitFor('"msg":"request"');
     expect(requestLine(log)).toMatchObject({ level: levels.info, code: 'unauthorized' });
@@ -163,7 +138,7 @@ describe('answers the client caused are info lines', () => {
   });
 
   it('rate_limited (429)', async () => {
-    const { app, log } = await start({ RATE_LIMIT: '1' });
+    const { app, log } = await start('local', { RATE_LIMIT: '1' });
     expect((await upload(app, jsonBody(fixture('photo.png')))).status).toBe(201);
     expect((await upload(app, jsonBody(fixture('photo.png')))).status).toBe(429);
     await log.waitFor('"code":"rate_limited"');
@@ -174,50 +149,46 @@ describe('answers the client caused are info lines', () => {
 
 describe('server_busy', () => {
   it('is a warning, not an error', async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let putStarted: () => void = () => undefined;
-    const started = new Promise<void>((resolve) => (putStarted = resolve));
-    const { app, log } = await start(
-      { MAX_CONCURRENT_UPLOADS: '1' },
-      replacePut(async (_name, body) => {
-        if (!Buffer.isBuffer(body)) body.resume();
-        putStarted();
-        await held;
-      }),
-    );
-    // The first upload holds the only slot until its store write is released.
-    const first = upload(app, jsonBody(fixture('photo.png'))).then((response) => response);
-    await started;
+    const { app, harness, log, port } = await start('local', { MAX_CONCURRENT_UPLOADS: '1' });
+    // A slow client holds the only slot: it has sent its headers and part of its body.
+    const body = Buffer.from(jsonBody(fixture('large.jpg'), 'image/jpeg'));
+    const slow = await startRawUpload(port, body, 64 * 1024);
+    await uploadsInFlight(app, 1);
     const busy = await upload(app, jsonBody(fixture('photo.png')));
     expect(busy.status).toBe(503);
-    release();
-    expect((await first).status).toBe(201);
+    slow.destroy();
+    await log.waitFor('client went away');
     await log.waitFor('"code":"server_busy"');
     expect(linesOf(log).find((line) => line.code === 'server_busy')?.level).toBe(levels.warn);
     expect(worstLevel(log)).toBe(levels.warn);
+    await harness.expectNothingStored();
   });
 });
 
 describe('faults are errors', () => {
   it('an unknown failure: internal_error (500), with its stack', async () => {
-    const { app, log } = await start(
-      {},
-      replacePut(() => Promise.reject(new Error('disk on fire'))),
-    );
+    const { app, harness, log } = await start('local');
+    // The upload folder is removed behind the service's back: opening the temp file fails
+    // with ENOENT, which the local driver does not map to a storage error.
+    const { storage } = harness.config;
+    if (storage.driver !== 'local') throw new Error('expected the local driver');
+    await rm(storage.uploadDir, { recursive: true, force: true });
     expect((await upload(app, jsonBody(fixture('photo.png')))).status).toBe(500);
     await log.waitFor('"msg":"request"');
     expect(requestLine(log)).toMatchObject({ level: levels.error, code: 'internal_error' });
     const failed = linesOf(log).find((line) => line.msg === 'request failed');
     expect(failed).toMatchObject({ level: levels.error, code: 'internal_error' });
-    expect(failed?.err?.stack).toContain('disk on fire');
+    expect(failed?.err?.stack).toContain('ENOENT');
+    expect(failed?.err?.stack).toContain(storage.uploadDir);
   });
 
   it('a failing store: storage_unavailable (503)', async () => {
-    const { app, log } = await start(
-      {},
-      replacePut(() => Promise.reject(new StorageError('unavailable', 'bucket unreachable'))),
-    );
+    // The gcs driver pointed at a loopback port nothing listens on: every attempt is refused.
+    const { app, harness, log } = await start('gcs', {
+      GCS_API_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      STORE_TIMEOUT_MS: '1000',
+      STORE_ATTEMPT_TIMEOUT_MS: '300',
+    });
     expect((await upload(app, jsonBody(fixture('photo.png')))).status).toBe(503);
     await log.waitFor('"msg":"request"');
     expect(requestLine(log)).toMatchObject({ level: levels.error, code: 'storage_unavailable' });
@@ -225,5 +196,6 @@ describe('faults are errors', () => {
       level: levels.error,
       code: 'storage_unavailable',
     });
+    await harness.expectNothingStored();
   });
 });

@@ -16,6 +16,7 @@ import { LocalStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
+import { sendUpload } from '../http/upload-client.js';
 
 export type Env = Record<string, string>;
 
@@ -144,34 +145,17 @@ export async function makeApp(
     }
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    return new Promise((resolve, reject) => {
-      const call = http.request(
-        { host: '127.0.0.1', port, path: urlPath, method: 'POST', headers, agent: false },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = undefined;
-            }
-            resolve({
-              status: response.statusCode ?? 0,
-              headers: response.headers,
-              text,
-              body: parsed,
-            });
-          });
-        },
-      );
-      // The server may answer and close before the whole body is sent (a 413 or 415).
-      call.on('error', reject);
-      call.end(body);
+    // Reading while sending: the server may answer and close before the whole body is sent
+    // (a 413 or 415), as Node's http client would see it.
+    const outcome = await sendUpload({
+      port,
+      path: urlPath,
+      headers,
+      body,
+      reads: 'while-sending',
     });
+    if (outcome.response === undefined) throw new Error(`no answer: ${outcome.error}`);
+    return outcome.response;
   };
   return {
     app,
