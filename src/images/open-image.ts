@@ -12,6 +12,18 @@ sharp.cache(false);
  * How many images have variants or placeholders made at once, process-wide, when the caller
  * hands in no limit of its own (IMAGE_VARIANT_CONCURRENCY builds one of that size). One place
  * is one original, with every pipeline made from it.
+ *
+ * What bounds memory: each clone is one sharp pipeline, and sharp runs a pipeline whole on one
+ * of libuv's threads (UV_THREADPOOL_SIZE, 4 by default), so at most that many are decoding at
+ * any moment; a queued pipeline holds nothing but its JS object. A running one streams rows
+ * (sequential read) and holds a band of them: measured as libvips' tracked high-water mark, a
+ * 6000x4000 PNG costs about 30 MiB a pipeline, EXIF-rotated or not (sharp rotates after the
+ * resize), and a 6000x4000 JPEG about 20 MiB for all four of three variants and a
+ * placeholder, thanks to shrink-on-load. What this limit adds is that a burst of uploads
+ * queues here, a few images at a time, instead of putting (variants + 1) pipelines per upload
+ * on the thread pool ahead of the spool writes and hashing that every upload also needs, and
+ * that each job's finished outputs are held only while it runs. The originals themselves are
+ * the caller's: a Buffer stays in memory until the job ends; a file path costs nothing.
  */
 export const sharedImageJobLimit: ConcurrencyLimit = new Semaphore(os.availableParallelism());
 

@@ -11,6 +11,8 @@ import {
   type VariantSpec,
 } from './variant-spec.js';
 
+export { canMakeVariants } from './open-image.js';
+
 export interface Variant {
   readonly name: string;
   /** Size of one frame. */
