@@ -91,3 +91,102 @@ describe('multipart limits', () => {
     );
   });
 });
+
+describe('IMAGE_VARIANTS', () => {
+  it('defaults to no variants, WebP at quality 80, no placeholders, metadata stripped', () => {
+    const config = loadConfig({});
+    expect(config.variants).toMatchObject({
+      specs: [],
+      format: 'webp',
+      quality: 80,
+      placeholders: false,
+    });
+    expect(config.variants.concurrency).toBeGreaterThanOrEqual(1);
+    expect(config.imageMetadata).toBe('strip');
+  });
+
+  it('reads name:W, name:WxH and name:WxH:fit entries in order', () => {
+    const config = loadConfig({
+      IMAGE_VARIANTS: ' thumbnail:320x320:cover, small:640 ,large:1600x1200:contain,',
+    });
+    expect(config.variants.specs).toEqual([
+      { name: 'thumbnail', width: 320, height: 320, fit: 'cover' },
+      { name: 'small', width: 640, height: 640, fit: 'inside' },
+      { name: 'large', width: 1600, height: 1200, fit: 'contain' },
+    ]);
+  });
+
+  it('turns placeholders on by default once there are variants', () => {
+    expect(loadConfig({ IMAGE_VARIANTS: 'small:640' }).variants.placeholders).toBe(true);
+    const off = loadConfig({ IMAGE_VARIANTS: 'small:640', IMAGE_PLACEHOLDERS: 'off' });
+    expect(off.variants.placeholders).toBe(false);
+    expect(loadConfig({ IMAGE_PLACEHOLDERS: 'on' }).variants.placeholders).toBe(true);
+  });
+
+  it.each([
+    ['a duplicate name', 'small:640,small:320', /more than once/],
+    ['a zero side', 'small:0', /between 1 and 8192/],
+    ['a huge side', 'small:640x9000', /between 1 and 8192/],
+    ['an unknown fit', 'small:640:fill', /fit must be one of inside, cover, contain/],
+    ['a bad name', 'Small:640', /name must be/],
+    ['a name too long', `${'a'.repeat(33)}:640`, /name must be/],
+    ['no size', 'small', /expected name:W/],
+    ['a bad size', 'small:640x', /expected name:W/],
+    ['too many parts', 'small:640:cover:extra', /expected name:W/],
+    ['nine variants', 'a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1', /at most 8/],
+  ])('refuses %s, naming IMAGE_VARIANTS', (_, value, problem) => {
+    expect(() => loadConfig({ IMAGE_VARIANTS: value })).toThrow(
+      expect.objectContaining({
+        variable: 'IMAGE_VARIANTS',
+        message: expect.stringMatching(problem),
+      }),
+    );
+  });
+});
+
+describe('IMAGE_VARIANT_FORMAT and IMAGE_VARIANT_QUALITY', () => {
+  it.each([
+    ['webp', 80],
+    ['avif', 50],
+    ['JPEG', 80],
+  ])('%s defaults to quality %i', (format, quality) => {
+    const config = loadConfig({ IMAGE_VARIANT_FORMAT: format });
+    expect(config.variants).toMatchObject({ format: format.toLowerCase(), quality });
+  });
+
+  it('takes a quality of its own', () => {
+    expect(loadConfig({ IMAGE_VARIANT_QUALITY: '65' }).variants.quality).toBe(65);
+  });
+
+  it('refuses an unknown format, naming IMAGE_VARIANT_FORMAT', () => {
+    expect(() => loadConfig({ IMAGE_VARIANT_FORMAT: 'png' })).toThrow(
+      expect.objectContaining({ variable: 'IMAGE_VARIANT_FORMAT' }),
+    );
+  });
+
+  it.each(['0', '101', 'high'])('refuses quality %s, naming IMAGE_VARIANT_QUALITY', (value) => {
+    expect(() => loadConfig({ IMAGE_VARIANT_QUALITY: value })).toThrow(/IMAGE_VARIANT_QUALITY/);
+  });
+});
+
+describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () => {
+  it('refuses anything but on or off, naming IMAGE_PLACEHOLDERS', () => {
+    expect(() => loadConfig({ IMAGE_PLACEHOLDERS: 'yes' })).toThrow(
+      expect.objectContaining({ variable: 'IMAGE_PLACEHOLDERS' }),
+    );
+  });
+
+  it('takes a concurrency, and refuses 0 naming IMAGE_VARIANT_CONCURRENCY', () => {
+    expect(loadConfig({ IMAGE_VARIANT_CONCURRENCY: '3' }).variants.concurrency).toBe(3);
+    expect(() => loadConfig({ IMAGE_VARIANT_CONCURRENCY: '0' })).toThrow(
+      /IMAGE_VARIANT_CONCURRENCY/,
+    );
+  });
+
+  it('takes keep, and refuses anything but strip or keep, naming IMAGE_METADATA', () => {
+    expect(loadConfig({ IMAGE_METADATA: 'keep' }).imageMetadata).toBe('keep');
+    expect(() => loadConfig({ IMAGE_METADATA: 'some' })).toThrow(
+      expect.objectContaining({ variable: 'IMAGE_METADATA' }),
+    );
+  });
+});

@@ -9,6 +9,17 @@ import {
   structureCheckedTypes,
   type ImageMimeType,
 } from './images/image-types.js';
+import {
+  isMetadataMode,
+  isVariantFormat,
+  metadataModes,
+  parseVariantSpecs,
+  variantFormats,
+  VariantSpecError,
+  type MetadataMode,
+  type VariantFormat,
+  type VariantSpec,
+} from './images/variant-spec.js';
 
 /**
  * Configuration is read once, from an environment object handed in (never from process.env
@@ -75,6 +86,26 @@ export interface Config {
   readonly security: SecurityConfig;
   /** Bounds on a multipart/form-data upload beside the image's own MAX_IMAGE_BYTES. */
   readonly multipart: MultipartConfig;
+  /** Resized copies of each image, and its placeholder (src/images/variants.ts). */
+  readonly variants: VariantsConfig;
+  /** IMAGE_METADATA: whether a stored original keeps its EXIF/XMP/ICC (`keep`) or not. */
+  readonly imageMetadata: MetadataMode;
+}
+
+export interface VariantsConfig {
+  /** IMAGE_VARIANTS, in the order listed; empty (the default) makes no variants. */
+  readonly specs: readonly VariantSpec[];
+  /** IMAGE_VARIANT_FORMAT: webp (the default), avif or jpeg. */
+  readonly format: VariantFormat;
+  /** IMAGE_VARIANT_QUALITY, 1 to 100; by default 80 for WebP and JPEG, 50 for AVIF. */
+  readonly quality: number;
+  /** IMAGE_PLACEHOLDERS: on by default when there are variants, off otherwise. */
+  readonly placeholders: boolean;
+  /**
+   * IMAGE_VARIANT_CONCURRENCY: images whose variants are made at once in this process (the
+   * others wait their turn); by default the number of CPUs.
+   */
+  readonly concurrency: number;
 }
 
 export interface MultipartConfig {
@@ -311,7 +342,54 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     spoolDir,
     security,
     multipart: loadMultipartConfig(env, maxImageBytes),
+    variants: loadVariantsConfig(env),
+    imageMetadata: readMetadataMode(env),
   };
+}
+
+function loadVariantsConfig(env: Env): VariantsConfig {
+  let specs: VariantSpec[];
+  try {
+    specs = parseVariantSpecs(read(env, 'IMAGE_VARIANTS') ?? '');
+  } catch (error) {
+    if (error instanceof VariantSpecError) throw new ConfigError('IMAGE_VARIANTS', error.problem);
+    throw error;
+  }
+  const format = read(env, 'IMAGE_VARIANT_FORMAT')?.toLowerCase() ?? 'webp';
+  if (!isVariantFormat(format)) {
+    throw new ConfigError(
+      'IMAGE_VARIANT_FORMAT',
+      `must be one of ${Object.keys(variantFormats).join(', ')}, got "${format}"`,
+    );
+  }
+  const placeholders = read(env, 'IMAGE_PLACEHOLDERS')?.toLowerCase();
+  if (placeholders !== undefined && placeholders !== 'on' && placeholders !== 'off') {
+    throw new ConfigError('IMAGE_PLACEHOLDERS', `must be "on" or "off", got "${placeholders}"`);
+  }
+  return {
+    specs,
+    format,
+    quality: readInteger(
+      env,
+      'IMAGE_VARIANT_QUALITY',
+      variantFormats[format].defaultQuality,
+      1,
+      100,
+    ),
+    placeholders: placeholders === undefined ? specs.length > 0 : placeholders === 'on',
+    concurrency: readInteger(env, 'IMAGE_VARIANT_CONCURRENCY', os.availableParallelism(), 1, 256),
+  };
+}
+
+function readMetadataMode(env: Env): MetadataMode {
+  const mode = read(env, 'IMAGE_METADATA')?.toLowerCase() ?? 'strip';
+  if (!isMetadataMode(mode)) {
+    throw new ConfigError(
+      'IMAGE_METADATA',
+      `must be one of ${metadataModes.join(', ')}, got "${mode}"`,
+    );
+  }
+  return mode;
 }
 
 function loadMultipartConfig(env: Env, maxImageBytes: number): MultipartConfig {

@@ -1,0 +1,113 @@
+import os from 'node:os';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { AppError, isAppError } from '../errors.js';
+import { decodeCheckedTypes, type ImageMimeType } from './image-types.js';
+import { Semaphore, type ConcurrencyLimit } from './semaphore.js';
+
+// As in src/ingest/validate-image.ts: every original is decoded once per job, so libvips'
+// cache would only keep deleted spool files mapped and their pages in this process's RSS.
+sharp.cache(false);
+
+/**
+ * How many images have variants or placeholders made at once, process-wide, when the caller
+ * hands in no limit of its own (IMAGE_VARIANT_CONCURRENCY builds one of that size). One place
+ * is one original, with every pipeline made from it.
+ *
+ * What bounds memory: each clone is one sharp pipeline, and sharp runs a pipeline whole on one
+ * of libuv's threads (UV_THREADPOOL_SIZE, 4 by default), so at most that many are decoding at
+ * any moment; a queued pipeline holds nothing but its JS object. A running one streams rows
+ * (sequential read) and holds a band of them: measured as libvips' tracked high-water mark, a
+ * 6000x4000 PNG costs about 30 MiB a pipeline, EXIF-rotated or not (sharp rotates after the
+ * resize), and a 6000x4000 JPEG about 20 MiB for all four of three variants and a
+ * placeholder, thanks to shrink-on-load. What this limit adds is that a burst of uploads
+ * queues here, a few images at a time, instead of putting (variants + 1) pipelines per upload
+ * on the thread pool ahead of the spool writes and hashing that every upload also needs, and
+ * that each job's finished outputs are held only while it runs. The originals themselves are
+ * the caller's: a Buffer stays in memory until the job ends; a file path costs nothing.
+ */
+export const sharedImageJobLimit: ConcurrencyLimit = new Semaphore(os.availableParallelism());
+
+/** Types whose variants and placeholders can be made: those sharp's libvips decodes. */
+export function canMakeVariants(type: ImageMimeType): boolean {
+  return decodeCheckedTypes.includes(type);
+}
+
+export interface OpenImageOptions {
+  /** Width x height at most, every frame of an animation counted (MAX_IMAGE_PIXELS). */
+  readonly maxPixels: number;
+  /** Decode every frame of an animation (GIF, WebP); otherwise only the first. */
+  readonly allFrames: boolean;
+}
+
+export interface OpenedImage {
+  /** The upright image, not yet run: clone() it once per output. */
+  readonly base: Sharp;
+  /** Upright size of one frame. */
+  readonly width: number;
+  readonly height: number;
+  /** Frames decoded: 1 unless allFrames and the image is an animation. */
+  readonly frames: number;
+}
+
+/**
+ * Opens an original for processing: reads its header (nothing is decoded yet) and refuses it
+ * if its pixels, every frame counted, exceed the limit, so the decodes that follow cannot be
+ * bombs. The returned `base` carries the strict decode options for untrusted input; each clone
+ * of it is its own libvips pipeline, which opens `input` again (a Buffer is shared, not
+ * copied) and decodes it with its own shrink-on-load.
+ */
+export async function openImage(
+  input: Buffer | string,
+  type: ImageMimeType,
+  options: OpenImageOptions,
+): Promise<OpenedImage> {
+  if (!canMakeVariants(type)) {
+    // The pipeline asks canMakeVariants first; landing here is a wiring mistake, not the client's.
+    throw new Error(`sharp cannot decode ${type}; check canMakeVariants(type) first`);
+  }
+  const animatable = type === 'image/gif' || type === 'image/webp';
+  const pages = options.allFrames && animatable ? -1 : 1;
+  const base = sharp(input, {
+    failOn: 'warning',
+    limitInputPixels: options.maxPixels,
+    pages,
+  }).autoOrient();
+  let header: Metadata;
+  try {
+    // Read apart from `base`, without sharp's limit, whose error would not say the size.
+    header = await sharp(input, { pages, limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw imageError(error, type);
+  }
+  const frames = pages === -1 ? (header.pages ?? 1) : 1;
+  // With pages: -1 the height is that of every frame stacked; animations carry no orientation.
+  const width = header.autoOrient.width;
+  const height = frames > 1 ? (header.pageHeight ?? header.height) : header.autoOrient.height;
+  if (width === 0 || height === 0) {
+    throw new AppError('undecodable_image', {
+      message: 'The image is not valid: it declares a zero width or height.',
+    });
+  }
+  if (frames * width * height > options.maxPixels) {
+    throw new AppError('too_many_pixels', {
+      message:
+        `The image declares ${width} x ${height} pixels` +
+        (frames > 1 ? ` in each of ${frames} frames` : '') +
+        `; at most ${options.maxPixels} pixels are accepted.`,
+    });
+  }
+  return { base, width, height, frames };
+}
+
+/** Maps a sharp failure to the catalogue, so that no raw libvips message reaches a client. */
+export function imageError(error: unknown, type: ImageMimeType): AppError {
+  if (isAppError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message)) return new AppError('too_many_pixels', { cause: error });
+  return new AppError('undecodable_image', {
+    message: /timeout/i.test(message)
+      ? `The image is not valid: it took too long to decode as ${type}.`
+      : `The image is not valid: it does not decode as ${type}.`,
+    cause: error,
+  });
+}

@@ -1,0 +1,173 @@
+import type { Sharp } from 'sharp';
+import type { ImageMimeType } from './image-types.js';
+import { imageError, openImage, sharedImageJobLimit } from './open-image.js';
+import { placeholderFromRgba, placeholderRaster, type Placeholder } from './placeholder.js';
+import type { ConcurrencyLimit } from './semaphore.js';
+import {
+  variantContentType,
+  variantExtension,
+  variantFormats,
+  type VariantFormat,
+  type VariantSpec,
+} from './variant-spec.js';
+
+export { canMakeVariants } from './open-image.js';
+
+export interface Variant {
+  readonly name: string;
+  /** Size of one frame. */
+  readonly width: number;
+  readonly height: number;
+  /** More than 1 only for an animation written as animated WebP. */
+  readonly frames: number;
+  readonly bytes: Buffer;
+  readonly contentType: ImageMimeType;
+  readonly extension: string;
+}
+
+export interface VariantOptions {
+  /** MAX_IMAGE_PIXELS: every frame of an animation counted together. */
+  readonly maxPixels: number;
+  /** Sharp gives up on one pipeline after this long (DECODE_TIMEOUT_SECONDS). */
+  readonly timeoutSeconds: number;
+  readonly format: VariantFormat;
+  /** 1 to 100; by default the format's own (80 for WebP and JPEG, 50 for AVIF). */
+  readonly quality?: number;
+  /**
+   * What a variant of an animation (GIF, animated WebP) is. `keep` (the default): every frame,
+   * with the original's delays and loop count, when the format holds frames (WebP); the first
+   * frame in AVIF and JPEG, which do not. `first-frame`: always the first frame, a still image.
+   */
+  readonly animation?: 'keep' | 'first-frame';
+  /**
+   * How many originals are processed at once; by default the process-wide limit (one per CPU).
+   * Waiting for a place is where a burst of uploads queues instead of decoding all at once.
+   */
+  readonly limit?: ConcurrencyLimit;
+  /** Gives up waiting for a place in the limit (the upload was abandoned). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Makes one variant per spec of an image (its bytes, or the path of a file): upright (EXIF
+ * orientation applied), never enlarged, sRGB with no embedded profile, no metadata at all,
+ * in the configured format. Rejects with AppErrors (undecodable_image, too_many_pixels).
+ */
+export async function makeVariants(
+  input: Buffer | string,
+  type: ImageMimeType,
+  specs: readonly VariantSpec[],
+  options: VariantOptions,
+): Promise<Variant[]> {
+  return (await makeDerivatives(input, type, specs, options, false)).variants;
+}
+
+/** As makeVariants, and the image's placeholder from one more tiny pipeline of the same job. */
+export async function makeVariantsAndPlaceholder(
+  input: Buffer | string,
+  type: ImageMimeType,
+  specs: readonly VariantSpec[],
+  options: VariantOptions,
+): Promise<{ variants: Variant[]; placeholder: Placeholder }> {
+  const { variants, placeholder } = await makeDerivatives(input, type, specs, options, true);
+  return { variants, placeholder: placeholder! };
+}
+
+/**
+ * One job per original, holding one place in the limit: the header is read once, then every
+ * output is a clone() of the same upright base run in parallel on libuv's thread pool. Each
+ * clone opens the input itself, so a JPEG (and a WebP) still shrinks on load to suit that
+ * output's size, which a shared full-size decode would forgo and pay for in memory.
+ */
+async function makeDerivatives(
+  input: Buffer | string,
+  type: ImageMimeType,
+  specs: readonly VariantSpec[],
+  options: VariantOptions,
+  withPlaceholder: boolean,
+): Promise<{ variants: Variant[]; placeholder: Placeholder | undefined }> {
+  const { format } = options;
+  const quality = options.quality ?? variantFormats[format].defaultQuality;
+  const allFrames = (options.animation ?? 'keep') === 'keep' && variantFormats[format].keepsFrames;
+  const limit = options.limit ?? sharedImageJobLimit;
+  return limit.run(async () => {
+    const image = await openImage(input, type, { maxPixels: options.maxPixels, allFrames });
+    const variantJobs = specs.map(async (spec): Promise<Variant> => {
+      const box = boxFor(spec, image.width, image.height);
+      const pipeline = image.base.clone().resize({
+        width: box.width,
+        height: box.height,
+        fit: spec.fit,
+        position: 'centre',
+        withoutEnlargement: true,
+        // `contain` pads with this: transparent, and white once JPEG drops the alpha.
+        background: { r: 255, g: 255, b: 255, alpha: 0 },
+      });
+      const { data, info } = await encode(pipeline, format, quality)
+        .timeout({ seconds: options.timeoutSeconds })
+        .toBuffer({ resolveWithObject: true });
+      const frames = info.pages ?? 1;
+      return {
+        name: spec.name,
+        width: info.width,
+        height: frames > 1 ? (info.pageHeight ?? info.height) : info.height,
+        frames,
+        bytes: data,
+        contentType: variantContentType(format),
+        extension: variantExtension(format),
+      };
+    });
+    const placeholderJob = withPlaceholder
+      ? placeholderRaster(image.base.clone(), image.frames, options.timeoutSeconds).then(
+          placeholderFromRgba,
+        )
+      : Promise.resolve(undefined);
+    // Every pipeline must have ended before the place is given back: one that failed early
+    // must not let the next image start while its siblings still hold their memory.
+    const [placeholder, ...variants] = await Promise.allSettled([placeholderJob, ...variantJobs]);
+    const failed = [placeholder, ...variants].find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw imageError(failed.reason, type);
+    return {
+      variants: variants.map((result) => (result as PromiseFulfilledResult<Variant>).value),
+      placeholder: (placeholder as PromiseFulfilledResult<Placeholder | undefined>).value,
+    };
+  }, options.signal);
+}
+
+/**
+ * The box handed to sharp, so that `cover` and `contain` keep the spec's aspect ratio without
+ * enlarging an image smaller than the box (sharp's withoutEnlargement alone would leave it
+ * uncropped, or pad it out to the full box). `inside` needs no help.
+ */
+function boxFor(
+  spec: VariantSpec,
+  width: number,
+  height: number,
+): { width: number; height: number } {
+  if (spec.fit === 'inside') return spec;
+  const ratios = [width / spec.width, height / spec.height];
+  // cover: the largest box of the spec's shape inside the image; contain: the smallest around it.
+  const scale = Math.min(1, spec.fit === 'cover' ? Math.min(...ratios) : Math.max(...ratios));
+  return {
+    width: Math.max(1, Math.round(spec.width * scale)),
+    height: Math.max(1, Math.round(spec.height * scale)),
+  };
+}
+
+/**
+ * sRGB always: sharp converts through the input's embedded profile (Display P3, a CMYK JPEG's
+ * or its own CMYK default) and writes no profile, which browsers read as sRGB. No metadata is
+ * kept: sharp drops EXIF, XMP, ICC and orientation unless told to keep them, and it is not.
+ */
+function encode(pipeline: Sharp, format: VariantFormat, quality: number): Sharp {
+  const srgb = pipeline.toColourspace('srgb');
+  switch (format) {
+    case 'webp':
+      return srgb.webp({ quality });
+    case 'avif':
+      return srgb.avif({ quality });
+    case 'jpeg':
+      // JPEG has no alpha: flatten onto white rather than let transparent pixels turn black.
+      return srgb.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true });
+  }
+}
