@@ -189,4 +189,19 @@ describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () 
       expect.objectContaining({ variable: 'IMAGE_METADATA' }),
     );
   });
+
+  it('refuses to strip a type without a lossless route, naming ALLOWED_TYPES', () => {
+    // TIFF keeps its metadata in the IFDs that point at its pixels: no lossless route.
+    const tiff = { ALLOWED_TYPES: 'image/png,image/tiff' };
+    expect(() => loadConfig(tiff)).toThrow(
+      expect.objectContaining({
+        variable: 'ALLOWED_TYPES',
+        message: expect.stringMatching(/tiff/),
+      }),
+    );
+    expect(loadConfig({ ...tiff, IMAGE_METADATA: 'keep' }).allowedTypes).toContain('image/tiff');
+    // JPEG, PNG, GIF, WebP and AVIF are stripped losslessly.
+    const all = 'image/jpeg,image/png,image/gif,image/webp,image/avif';
+    expect(loadConfig({ ALLOWED_TYPES: all }).imageMetadata).toBe('strip');
+  });
 });

@@ -6,6 +6,7 @@ import {
   defaultAllowedTypes,
   isKnownImageType,
   knownImageTypes,
+  losslesslyStrippableTypes,
   structureCheckedTypes,
   type ImageMimeType,
 } from './images/image-types.js';
@@ -303,6 +304,18 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         (fixByMode ? `; use IMAGE_VALIDATION=${otherMode}` : '; remove them from ALLOWED_TYPES'),
     );
   }
+  const imageMetadata = readMetadataMode(env);
+  if (imageMetadata === 'strip') {
+    // Publishing such a type would publish its EXIF as sent: refuse to start instead.
+    const unstrippable = allowedTypes.filter((type) => !losslesslyStrippableTypes.includes(type));
+    if (unstrippable.length > 0) {
+      throw new ConfigError(
+        'ALLOWED_TYPES',
+        `does not fit IMAGE_METADATA=strip: ${unstrippable.join(', ')} cannot be stored without ` +
+          'their metadata (no lossless route); remove them or set IMAGE_METADATA=keep',
+      );
+    }
+  }
   const storeTimeoutMs = readInteger(env, 'STORE_TIMEOUT_MS', 20_000, 100, 10 * 60_000);
   const storeAttemptTimeoutMs = readInteger(
     env,
@@ -343,7 +356,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     security,
     multipart: loadMultipartConfig(env, maxImageBytes),
     variants: loadVariantsConfig(env),
-    imageMetadata: readMetadataMode(env),
+    imageMetadata,
   };
 }
 

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ImageMimeType } from '../../src/images/image-types.js';
@@ -29,4 +34,32 @@ export async function storedFormOf(image: Buffer): Promise<Buffer> {
   const stripper = type === undefined ? undefined : createMetadataStripper(type);
   if (stripper === undefined) return image;
   return Buffer.concat([...stripper.write(image), ...stripper.end()]);
+}
+
+const run = promisify(execFile);
+
+/** exiftool's reading of the file, every group and duplicate, as flat "Group:Tag" keys. */
+export async function exiftool(image: Buffer, extension: string): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'exiftool-'));
+  try {
+    const file = path.join(dir, `image.${extension}`);
+    await writeFile(file, image);
+    const { stdout } = await run('exiftool', ['-j', '-a', '-G', '-n', file]);
+    return (JSON.parse(stdout) as Record<string, unknown>[])[0]!;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Tags that say where a photo was taken, with what, or by whom. */
+export const identifyingTag =
+  /GPS|SerialNumber|OwnerName|Artist|Make|Model|Creator|By-line|City|Country|Copyright|Author|Comment|Software|DateTimeOriginal/i;
+
+/** Every pixel of every frame, as stored (no orientation applied). */
+export async function pixels(image: Buffer): Promise<Buffer> {
+  const { data } = await sharp(image, { pages: -1, autoOrient: false })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return data;
 }

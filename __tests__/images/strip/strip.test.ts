@@ -1,18 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { isAppError } from '../../../src/errors.js';
 import type { ImageMimeType } from '../../../src/images/image-types.js';
 import { canStripLosslessly, createMetadataStripper } from '../../../src/images/strip/index.js';
 import { ContainerWalker } from '../../../src/ingest/container-walker.js';
 import { validateImage } from '../../../src/ingest/validate-image.js';
+import { exiftool, identifyingTag, pixels } from '../../support/image-facts.js';
 
-const run = promisify(execFile);
 const fixture = (name: string): Buffer => readFileSync(`__tests__/fixtures/${name}`);
 
 /** Strips `image` fed in pieces cut at `cuts` (offsets), as a stream would hand them over. */
@@ -34,28 +29,6 @@ function inPieces(image: Buffer, size: number): number[] {
   return cuts;
 }
 
-/** exiftool's reading of the file, every group and duplicate, as flat "Group:Tag" keys. */
-async function exiftool(image: Buffer, extension: string): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'strip-'));
-  try {
-    const file = path.join(dir, `image.${extension}`);
-    await writeFile(file, image);
-    const { stdout } = await run('exiftool', ['-j', '-a', '-G', '-n', file]);
-    return (JSON.parse(stdout) as Record<string, unknown>[])[0]!;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Every pixel of every frame, as stored (no orientation applied to either side). */
-async function pixels(image: Buffer): Promise<Buffer> {
-  const { data } = await sharp(image, { pages: -1, autoOrient: false })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return data;
-}
-
 function walkFacts(image: Buffer, type: ImageMimeType): ReturnType<ContainerWalker['facts']> {
   const walker = new ContainerWalker(type, 100_000_000);
   walker.write(image);
@@ -63,8 +36,7 @@ function walkFacts(image: Buffer, type: ImageMimeType): ReturnType<ContainerWalk
   return walker.facts();
 }
 
-const identifying =
-  /GPS|SerialNumber|OwnerName|Artist|Make|Model|Creator|By-line|City|Country|Copyright|Author|Comment|Software|DateTimeOriginal/i;
+const identifying = identifyingTag;
 
 interface Case {
   readonly name: string;

@@ -57,6 +57,7 @@ export function ingestContextOf(
     // share one scope: their address changes as a phone moves between networks.
     scope: owner ?? '',
     owner,
+    metadata: config.imageMetadata,
   };
 }
 
