@@ -96,6 +96,7 @@ async function storeImage(image: Buffer): Promise<ImageDescription> {
     sha256,
     width: facts.width,
     height: facts.height,
+    orientation: facts.orientation,
     createdAt,
   };
 }

@@ -81,6 +81,23 @@ export function jpegOfSize(targetBytes: number): Buffer {
   return padJpeg(base, targetBytes);
 }
 
+/**
+ * `jpeg` as a phone would send it: the APPn and COM segments of phone-o6.jpg (EXIF with GPS,
+ * make, model and serial numbers, XMP, IPTC, an ICC profile) put in after its SOI, so that the
+ * metadata stripper has real work: segments to drop, an orientation to write back.
+ */
+export function withPhoneMetadata(jpeg: Buffer): Buffer {
+  const phone = readFixture('phone-o6.jpg');
+  let end = 2;
+  while (
+    phone[end] === 0xff &&
+    ((phone[end + 1]! >= 0xe0 && phone[end + 1]! <= 0xef) || phone[end + 1] === 0xfe)
+  ) {
+    end += 2 + phone.readUInt16BE(end + 2);
+  }
+  return Buffer.concat([jpeg.subarray(0, 2), phone.subarray(2, end), jpeg.subarray(2)]);
+}
+
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 export function jsonImageBody(image: Buffer, mimeType = 'image/jpeg'): RequestBody {

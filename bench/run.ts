@@ -1,10 +1,18 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { imageBody, jpegOfSize, readFixture, type InputStyle, type RequestBody } from './bodies.ts';
+import {
+  imageBody,
+  jpegOfSize,
+  readFixture,
+  withPhoneMetadata,
+  type InputStyle,
+  type RequestBody,
+} from './bodies.ts';
 import {
   cpuSeconds,
   cpuSecondsByThreadKind,
@@ -52,6 +60,16 @@ interface Scenario {
   readonly validation?: 'structure' | 'decode';
   /** A scenario that differs from this one only in its validation: the cost of decoding. */
   readonly sameButStructure?: string;
+  /**
+   * IMAGE_METADATA for image-ingest (the baseline keeps every byte it is sent). The large
+   * scenarios keep: their JPEGs are padded to size with comments, which stripping would drop,
+   * leaving 1 MiB objects; they measure streaming big bodies, and p/pk measure stripping.
+   */
+  readonly metadata?: 'strip' | 'keep';
+  /** The JPEG carries a phone's metadata (EXIF with GPS, XMP, IPTC, ICC): bodies.ts. */
+  readonly phone?: boolean;
+  /** A scenario that differs from this one only in keeping metadata: the cost of stripping. */
+  readonly sameButKept?: string;
   /** Informational targets for image-ingest, and where they come from; none in smoke runs. */
   readonly targets?: {
     readonly from: string;
@@ -68,6 +86,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       { key: 'a', title: '(a) ~1 MiB JPEG', imageBytes: 0, connections: 16, load: { seconds: 1 } },
       {
         key: 'b',
+        metadata: 'keep',
         title: '(b) 6 MiB JPEG (streamed)',
         imageBytes: 6 * MiB,
         connections: 4,
@@ -75,6 +94,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       },
       {
         key: 'c',
+        metadata: 'keep',
         title: '(c) one 12 MiB JPEG at a time',
         imageBytes: 12 * MiB,
         connections: 1,
@@ -114,11 +134,30 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       },
       {
         key: 'mb',
+        metadata: 'keep',
         title: '(mb) 6 MiB JPEG as a multipart form',
         input: 'multipart',
         imageBytes: 6 * MiB,
         connections: 4,
         load: { requestsPerConnection: 2 },
+      },
+      {
+        key: 'p',
+        title: '(p) ~1 MiB phone JPEG, stripped',
+        imageBytes: 0,
+        phone: true,
+        connections: 16,
+        load: { seconds: 1 },
+      },
+      {
+        key: 'pk',
+        title: '(pk) the same, IMAGE_METADATA=keep',
+        imageBytes: 0,
+        phone: true,
+        metadata: 'keep',
+        sameButKept: 'p',
+        connections: 16,
+        load: { seconds: 1 },
       },
     ];
   }
@@ -133,6 +172,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
     },
     {
       key: 'b',
+      metadata: 'keep',
       title: '(b) 25 MiB JPEG',
       imageBytes: 25 * MiB,
       connections: 16,
@@ -141,6 +181,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
     },
     {
       key: 'c',
+      metadata: 'keep',
       title: '(c) one 100 MiB JPEG at a time',
       imageBytes: 100 * MiB,
       connections: 1,
@@ -185,12 +226,31 @@ function defaultScenarios(smoke: boolean): Scenario[] {
     },
     {
       key: 'mb',
+      metadata: 'keep',
       title: '(mb) 25 MiB JPEG as a multipart form',
       input: 'multipart',
       imageBytes: 25 * MiB,
       connections: 16,
       load: { requestsPerConnection: 3 },
       targets: { from: 'multipart and raw', maxRssGrowthMiB: 160 },
+    },
+    {
+      key: 'p',
+      title: "(p) ~1 MiB phone JPEG (large.jpg with phone-o6.jpg's EXIF, XMP, IPTC, ICC), stripped",
+      imageBytes: 0,
+      phone: true,
+      connections: 16,
+      load: { seconds: 15 },
+    },
+    {
+      key: 'pk',
+      title: '(pk) the same phone JPEG, IMAGE_METADATA=keep',
+      imageBytes: 0,
+      phone: true,
+      metadata: 'keep',
+      sameButKept: 'p',
+      connections: 16,
+      load: { seconds: 15 },
     },
   ];
 }
@@ -274,7 +334,7 @@ interface Refusal {
  * image-ingest accepts multipart and raw bodies: until then it answers them 415, and the
  * bench, rightly, exits non-zero. Run them with `--smoke --scenarios m,r,mb`.
  */
-const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb';
+const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk';
 
 const { values: args } = parseArgs({
   options: {
@@ -297,7 +357,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb), and
+  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk), and
                           ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
@@ -521,6 +581,7 @@ async function runOne(
     RATE_LIMIT: '0',
     MAX_CONCURRENT_UPLOADS: '1000',
     IMAGE_VALIDATION: scenario.validation ?? args.validation ?? 'structure',
+    ...(scenario.metadata === undefined ? {} : { IMAGE_METADATA: scenario.metadata }),
     ...(storage?.env ?? {}),
     ...extraEnv,
   };
@@ -559,9 +620,14 @@ async function runOne(
 
     let verification: Verification | undefined;
     if (storage !== undefined) {
+      // image-ingest stores the image less its metadata unless told to keep it.
+      const stored =
+        server === 'service' && scenario.metadata !== 'keep'
+          ? await storedByService(body.image)
+          : body.image;
       verification = await verifyStored(storage, before, {
-        bytes: body.image.length,
-        sha256: body.sha256,
+        bytes: stored.length,
+        sha256: createHash('sha256').update(stored).digest('hex'),
       });
       if (verification.leftovers.length > 0) {
         problems.push(
@@ -697,13 +763,14 @@ async function measureFloor(
 }
 
 function printProfile(): void {
-  // --cpu-prof writes one file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): the main
-  // thread's is thread 0 of the newest process.
+  // --cpu-prof writes one file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>, each thread
+  // at its own time): the main thread's is thread 0 of the newest process.
   const files = readdirSync(profileDir)
     .filter((name) => name.endsWith('.cpuprofile'))
     .sort();
-  const newestProcess = files.at(-1)?.split('.').slice(0, 4).join('.');
-  const newest = files.find((name) => name.startsWith(`${newestProcess}.0.`)) ?? files.at(-1);
+  const pid = files.at(-1)?.split('.')[3];
+  const newest =
+    files.find((name) => name.split('.')[3] === pid && name.split('.')[4] === '0') ?? files.at(-1);
   if (newest === undefined) return;
   process.stdout.write(`\nCPU profile of image-ingest: ${path.join(profileDir, newest)}\n`);
   process.stdout.write(summariseCpuProfile(path.join(profileDir, newest), 20));
@@ -916,6 +983,28 @@ function decodingShare(decoded: readonly RunResult[], structure: readonly RunRes
   return `decoding, CPU per request (this run minus the structure-only run): ${parts.join('; ')}`;
 }
 
+/** What image-ingest stores for a JPEG by default: the service's own stripper, from dist/. */
+async function storedByService(jpeg: Buffer): Promise<Buffer> {
+  const { createMetadataStripper } = (await import(
+    new URL('../dist/images/strip/index.js', import.meta.url).href
+  )) as typeof import('../src/images/strip/index.ts');
+  const stripper = createMetadataStripper('image/jpeg')!;
+  return Buffer.concat([...stripper.write(jpeg), ...stripper.end()]);
+}
+
+/** image-ingest with IMAGE_METADATA=strip against the same load with keep. */
+function strippingCost(stripped: readonly RunResult[], kept: readonly RunResult[]): string {
+  const on = measured(stripped.find((r) => r.server === 'service'));
+  const off = measured(kept.find((r) => r.server === 'service'));
+  if (on === undefined || off === undefined) return 'stripping: not measured';
+  const fewer = 100 * (1 - on.rps / off.rps);
+  return (
+    `stripping metadata (image-ingest, strip vs keep): ${fixed(on.rps)} vs ${fixed(off.rps)} req/s ` +
+    `(${fixed(fewer)}% fewer; target at most 10%: ${fewer <= 10 ? 'met' : 'NOT met'}), ` +
+    `CPU ${fixed(on.cpuMsPerRequest, 2)} vs ${fixed(off.cpuMsPerRequest, 2)} ms/request`
+  );
+}
+
 let failed = false;
 process.stdout.write(
   `image-ingest bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
@@ -925,7 +1014,11 @@ process.stdout.write(
 const resultsByScenario = new Map<string, RunResult[]>();
 try {
   for (const scenario of chosen) {
-    const body = imageBody(scenario.input ?? 'json', jpegOfSize(scenario.imageBytes));
+    const jpeg = jpegOfSize(scenario.imageBytes);
+    const body = imageBody(
+      scenario.input ?? 'json',
+      scenario.phone === true ? withPhoneMetadata(jpeg) : jpeg,
+    );
     let bareResult: RunResult | undefined;
     for (const storageDriver of storages) {
       const results: RunResult[] = [];
@@ -946,6 +1039,13 @@ try {
           ? undefined
           : resultsByScenario.get(`${scenario.sameButStructure}/${storageDriver}`);
       process.stdout.write(report(scenario, storageDriver, body, results, structureResults, floor));
+      const strippedResults =
+        scenario.sameButKept === undefined
+          ? undefined
+          : resultsByScenario.get(`${scenario.sameButKept}/${storageDriver}`);
+      if (strippedResults !== undefined) {
+        process.stdout.write(`${strippingCost(strippedResults, results)}\n`);
+      }
     }
   }
 } finally {

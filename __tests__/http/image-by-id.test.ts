@@ -72,6 +72,7 @@ async function seed(harness: Harness, options: SeedOptions = {}): Promise<Seeded
         width: 640,
         height: 480,
         frames: options.frames,
+        orientation: 1,
         createdAt: '2026-12-01T20:00:00.000Z',
         owner: options.owner,
         deleteTokenSha256: options.withToken === false ? undefined : deleteTokenSha256(deleteToken),
@@ -117,6 +118,7 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
         sha256: sha256(image.bytes),
         width: 640,
         height: 480,
+        orientation: 1,
         createdAt: '2026-12-01T20:00:00.000Z',
       });
       expect(response.text).not.toMatch(/owner|deleteToken|api_key/i);

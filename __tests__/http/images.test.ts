@@ -45,6 +45,7 @@ async function expectStored(
     width: facts.width,
     height: facts.height,
     ...(facts.frames === undefined ? {} : { frames: facts.frames }),
+    orientation: facts.orientation,
     createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     // The service runs open here: the uploader gets the secret that lets it delete.
     deleteToken: expect.stringMatching(/^[A-Za-z0-9_-]{32,}$/),
@@ -77,6 +78,7 @@ async function expectStored(
       width: String(facts.width),
       height: String(facts.height),
       ...(facts.frames === undefined ? {} : { frames: String(facts.frames) }),
+      orientation: String(facts.orientation),
       createdAt: body.createdAt,
       deleteTokenSha256: sha256(Buffer.from(String(body.deleteToken))),
     });

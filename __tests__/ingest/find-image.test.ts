@@ -9,6 +9,7 @@ const metadata = {
     width: 3,
     height: 2,
     frames: undefined,
+    orientation: 1,
     createdAt: '2026-12-01T20:00:00.000Z',
     owner: undefined,
     deleteTokenSha256: undefined,

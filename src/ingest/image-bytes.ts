@@ -92,6 +92,7 @@ export class ImageBytes {
    * is still hashed in place. The parts may point into the old buffer: they are copied first.
    */
   replaceHeld(parts: readonly Buffer[]): void {
+    if (this.isHeldUnchanged(parts)) return;
     const length = parts.reduce((sum, part) => sum + part.length, 0);
     const replacement = this.buffers.acquire(length);
     let at = 0;
@@ -99,6 +100,16 @@ export class ImageBytes {
     this.buffers.release(this.held);
     this.held = replacement;
     this.heldBytes = length;
+  }
+
+  /** Whether `parts` are the held bytes themselves, in order (an image with nothing to strip). */
+  private isHeldUnchanged(parts: readonly Buffer[]): boolean {
+    let at = this.held.byteOffset;
+    for (const part of parts) {
+      if (part.buffer !== this.held.buffer || part.byteOffset !== at) return false;
+      at += part.length;
+    }
+    return at === this.held.byteOffset + this.heldBytes;
   }
 
   /** Switches to streaming; returns the bytes held until now (never written to again). */

@@ -20,6 +20,11 @@ export interface ImageRecord {
   readonly height: number;
   /** Frames of an animation; undefined for a still image. */
   readonly frames: number | undefined;
+  /**
+   * The EXIF orientation the stored image carries (1 to 8; 1 when it has none). Browsers apply
+   * it; `width` and `height` already have.
+   */
+  readonly orientation: number;
   /** ISO 8601, when the upload was accepted. */
   readonly createdAt: string;
   /** The authenticated caller that uploaded it (`api_key:key:…`, `jwt:sub:…`); undefined if anonymous. */
@@ -40,6 +45,7 @@ export interface ImageDescription {
   readonly width: number;
   readonly height: number;
   readonly frames?: number;
+  readonly orientation: number;
   readonly createdAt: string;
 }
 
@@ -49,6 +55,7 @@ const keys = {
   width: 'width',
   height: 'height',
   frames: 'frames',
+  orientation: 'orientation',
   createdAt: 'createdAt',
   owner: 'owner',
   deleteTokenSha256: 'deleteTokenSha256',
@@ -62,6 +69,7 @@ export function toObjectMetadata(
     [keys.width]: String(record.width),
     [keys.height]: String(record.height),
     ...(record.frames === undefined ? {} : { [keys.frames]: String(record.frames) }),
+    [keys.orientation]: String(record.orientation),
     [keys.createdAt]: record.createdAt,
     ...(record.owner === undefined ? {} : { [keys.owner]: record.owner }),
     ...(record.deleteTokenSha256 === undefined
@@ -107,10 +115,16 @@ export function fromStoredObject(
     width: Number(width),
     height: Number(height),
     frames: frames !== undefined && nonNegativeInteger.test(frames) ? Number(frames) : undefined,
+    orientation: orientationOf(meta[keys.orientation]),
     createdAt,
     owner: meta[keys.owner] || undefined,
     deleteTokenSha256: meta[keys.deleteTokenSha256] || undefined,
   };
+}
+
+/** An object stored before orientation was recorded displays as its pixels are: 1. */
+function orientationOf(value: string | undefined): number {
+  return value !== undefined && /^[1-8]$/.test(value) ? Number(value) : 1;
 }
 
 /** The public description of a record; owner and delete token stay private. */
@@ -126,6 +140,7 @@ export function describeImage(record: ImageRecord, url: string): ImageDescriptio
     width: record.width,
     height: record.height,
     ...(record.frames === undefined ? {} : { frames: record.frames }),
+    orientation: record.orientation,
     createdAt: record.createdAt,
   };
 }

@@ -348,6 +348,7 @@ class Upload {
       width: facts.width,
       height: facts.height,
       frames: facts.frames,
+      orientation: facts.orientation,
       createdAt: target.createdAt,
       owner: this.context.owner,
       deleteTokenSha256:
