@@ -41,6 +41,8 @@ interface Service {
   readonly child: ChildProcess;
   readonly port: number;
   readonly exited: Promise<number | null>;
+  /** Resolves once the service has written a log line containing `text`. */
+  logged(text: string): Promise<void>;
 }
 
 async function startService(bucket: Bucket, env: Record<string, string>): Promise<Service> {
@@ -64,16 +66,21 @@ async function startService(bucket: Bucket, env: Record<string, string>): Promis
   });
   running.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"port":(\d+)/.exec(output);
-      if (match !== null) resolve(Number(match[1]));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const logged = (text: string): Promise<void> =>
+    new Promise((resolve) => {
+      const look = (): void => {
+        if (output.includes(text)) resolve();
+        else setTimeout(look, 10);
+      };
+      look();
     });
+  const port = await new Promise<number>((resolve, reject) => {
+    void logged('"port":').then(() => resolve(Number(/"port":(\d+)/.exec(output)?.[1])));
     void exited.then((code) => reject(new Error(`service exited early (${code}): ${output}`)));
   });
-  return { child, port, exited };
+  return { child, port, exited, logged };
 }
 
 interface UploadResult {
@@ -173,12 +180,20 @@ describe('SIGTERM during 50 concurrent uploads', () => {
     await Promise.all(uploads.map((upload) => upload.started));
     service.child.kill('SIGTERM');
 
-    // During the delay the listener is still open and says "not ready".
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // During the delay the listener is still open and says "not ready". Waiting for the line
+    // the handler logs, not a fixed time: under load a busy event loop runs it later.
+    await service.logged('shutdown: readiness now 503');
     expect(await readyStatus(service.port)).toBe(503);
-    // After it, the listener is closed: new connections are refused.
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(await readyStatus(service.port)).toBe('refused');
+    // After it, the listener is closed: new connections are refused (its timer, too, may fire
+    // late on a loaded machine: look again for a while rather than once).
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    let status = await readyStatus(service.port);
+    for (let tries = 0; status !== 'refused' && tries < 40; tries += 1) {
+      expect(status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await readyStatus(service.port);
+    }
+    expect(status).toBe('refused');
 
     const results = await Promise.all(uploads.map((upload) => upload.result));
     expect(await service.exited).toBe(0);
