@@ -147,6 +147,22 @@ describe.each(drivers)('variants and placeholders with the %s driver', (driver) 
     await harness.expectNothingStored();
   });
 
+  it('makes the same variants of a streamed image, from a spool it then removes', async () => {
+    for (const validation of ['decode', 'structure']) {
+      const harness = await harnessFor(driver, {
+        ...variantsEnv,
+        STREAMING_THRESHOLD_BYTES: '0',
+        IMAGE_VALIDATION: validation,
+      });
+      const response = await post(harness, fixture('photo.jpg'), 'image/jpeg');
+      expect(response.status).toBe(201);
+      const image = response.body as Described;
+      await expectVariants(harness, image, { width: 48, height: 64 });
+      expect(await harness.storedNames()).toHaveLength(3);
+      expect(await harness.leftovers()).toEqual([]);
+    }
+  });
+
   it('keeps the frames of an animated GIF in its WebP variants; the placeholder is still', async () => {
     const harness = await harnessFor(driver, variantsEnv);
     const response = await post(harness, fixture('anim.gif'), 'image/gif');
@@ -179,6 +195,8 @@ describe.each(drivers)('variants and placeholders with the %s driver', (driver) 
   it.each([
     ['held, decode', {}],
     ['held, structure', { IMAGE_VALIDATION: 'structure' }],
+    ['streamed, decode', { STREAMING_THRESHOLD_BYTES: '0' }],
+    ['streamed, structure', { STREAMING_THRESHOLD_BYTES: '0', IMAGE_VALIDATION: 'structure' }],
   ])('refuses pixel data that does not decode (%s), storing nothing', async (_, env) => {
     const harness = await harnessFor(driver, { ...variantsEnv, ...env });
     const raw = rawBody(brokenPng, 'image/png');
@@ -192,10 +210,15 @@ describe.each(drivers)('variants and placeholders with the %s driver', (driver) 
 });
 
 describe('all or nothing under a store fault', () => {
-  it('removes the first variant when the store goes away after it, and stores nothing', async () => {
+  it.each([
+    ['held', {}],
+    // The original's resumable session is open, its last chunk not sent, while variants go in.
+    ['streamed', { STREAMING_THRESHOLD_BYTES: '0' }],
+  ])('%s: the store goes away after the first variant; nothing stays', async (_, env) => {
     const proxy = await emulatorProxy();
     const harness = await harnessFor('gcs', {
       ...variantsEnv,
+      ...env,
       GCS_API_ENDPOINT: proxy.endpoint,
       STORE_TIMEOUT_MS: '2000',
       STORE_ATTEMPT_TIMEOUT_MS: '1000',

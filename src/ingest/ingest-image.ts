@@ -270,8 +270,19 @@ class Upload {
    * reach the store then (`finalMetadata`).
    */
   private async storeStreamed(target: Target): Promise<IngestedImage> {
-    const validator = new ImageValidator(target.type.contentType, this.validation);
-    const stream = new ValidatedStream(this.body, validator);
+    const variants = this.makesVariants(target);
+    // Variants are made from a copy: the spool file, in structure mode too.
+    const validator = new ImageValidator(target.type.contentType, {
+      ...this.validation,
+      keepCopy: variants,
+    });
+    const stream = new ValidatedStream(
+      this.body,
+      validator,
+      // Once the whole image is proven and before its stream ends: the original is not
+      // committed yet, and a failure here fails its write.
+      variants ? (kept) => this.deriveAndStore(target, kept.input) : undefined,
+    );
     this.storeStream = stream;
     const recordAtEnd = (): ImageRecord =>
       this.recordOf(target, stream.facts!, this.body.streamedFingerprint());
@@ -290,6 +301,9 @@ class Upload {
         () => stream.storeFinished(),
       );
     } catch (error) {
+      // The store may give up while variants are still being stored: let them land first.
+      await this.deriving?.catch(() => undefined);
+      await this.removeVariants(target);
       // Belt and braces: should a driver ever commit a stream that ended in an error, the
       // image must still not stay published. Not for an idempotent name, which may belong to
       // a concurrent request's valid upload.
