@@ -21,6 +21,7 @@ import { compatRouter } from './routes/compat.js';
 import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
+import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 
 export interface AppDeps {
   readonly store: ObjectStore;
@@ -33,6 +34,8 @@ export interface AppDeps {
   readonly metrics?: Metrics | undefined;
   /** Reused buffers for images held in memory, and their hashing worker; one per process by default. */
   readonly heldImageBuffers?: HeldImageBuffers | undefined;
+  /** Originals whose variants are made at once; by default IMAGE_VARIANT_CONCURRENCY, per app. */
+  readonly variantLimit?: ConcurrencyLimit | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
@@ -45,6 +48,7 @@ export function createApp(
     lifecycle = new Lifecycle(),
     metrics = createMetrics({ processMetrics: false }),
     heldImageBuffers = sharedHeldImageBuffers(),
+    variantLimit = new Semaphore(config.variants.concurrency),
   }: AppDeps,
 ): Koa {
   const app = new Koa();
@@ -79,8 +83,8 @@ export function createApp(
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
     metricsRouter(metrics),
-    imagesRouter({ config, store, heldImageBuffers }),
-    compatRouter({ config, store, heldImageBuffers }),
+    imagesRouter({ config, store, heldImageBuffers, variantLimit }),
+    compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));

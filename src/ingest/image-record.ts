@@ -1,5 +1,31 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isKnownImageType, extensionOf } from '../images/image-types.js';
+import type { Placeholder } from '../images/placeholder.js';
 import type { StoredObjectInfo } from '../storage/object-store.js';
+
+/** A resized copy of an image, stored beside it as `<id>.<name>.<extension>`. */
+export interface StoredVariant {
+  /** The variant's name in IMAGE_VARIANTS. */
+  readonly name: string;
+  readonly objectName: string;
+  /** Size of one frame. */
+  readonly width: number;
+  readonly height: number;
+  /** Frames of an animated variant; undefined for a still one. */
+  readonly frames: number | undefined;
+  readonly bytes: number;
+  readonly contentType: string;
+}
+
+/** The object name of a variant: derived from the id, so it never needs to be looked up. */
+export function variantObjectName(id: string, variant: string, extension: string): string {
+  return `${id}.${variant}.${extension}`;
+}
+
+/** What a variant object carries, so that nothing mistakes it for an original. */
+export function variantObjectMetadata(id: string, variant: string): Record<string, string> {
+  return { variantOf: id, variant };
+}
 
 /**
  * What the service knows about one stored image, and how that is kept: in the object's own
@@ -31,6 +57,20 @@ export interface ImageRecord {
   readonly owner: string | undefined;
   /** SHA-256 (hex) of the delete token handed to the uploader; the token itself is never stored. */
   readonly deleteTokenSha256: string | undefined;
+  /** Its variants (IMAGE_VARIANTS), in the order listed; undefined or empty when none. */
+  readonly variants?: readonly StoredVariant[] | undefined;
+  /** Its placeholder (IMAGE_PLACEHOLDERS); undefined when none was made. */
+  readonly placeholder?: Placeholder | undefined;
+}
+
+/** A variant as the JSON describes it. */
+export interface VariantDescription {
+  readonly url: string;
+  readonly width: number;
+  readonly height: number;
+  readonly frames?: number;
+  readonly bytes: number;
+  readonly contentType: string;
 }
 
 /** The JSON every 201 and GET /v1/images/{id} answers with. */
@@ -47,6 +87,8 @@ export interface ImageDescription {
   readonly frames?: number;
   readonly orientation: number;
   readonly createdAt: string;
+  readonly variants?: Readonly<Record<string, VariantDescription>>;
+  readonly placeholder?: Placeholder;
 }
 
 /** Metadata keys, as kept on the object. */
@@ -59,7 +101,21 @@ const keys = {
   createdAt: 'createdAt',
   owner: 'owner',
   deleteTokenSha256: 'deleteTokenSha256',
+  /** One compact JSON string: GCS keeps at most 8 KiB of custom metadata per object. */
+  variants: 'variants',
+  thumbhash: 'thumbhash',
+  blurhash: 'blurhash',
+  color: 'color',
 } as const;
+
+/** One variant in the `variants` key; its object name follows from the id and its type. */
+interface VariantEntry {
+  readonly width: number;
+  readonly height: number;
+  readonly frames?: number;
+  readonly bytes: number;
+  readonly contentType: string;
+}
 
 /** The record's facts as custom object metadata (strings only, as GCS keeps them). */
 export function toObjectMetadata(
@@ -75,7 +131,71 @@ export function toObjectMetadata(
     ...(record.deleteTokenSha256 === undefined
       ? {}
       : { [keys.deleteTokenSha256]: record.deleteTokenSha256 }),
+    ...(record.variants === undefined || record.variants.length === 0
+      ? {}
+      : { [keys.variants]: JSON.stringify(Object.fromEntries(record.variants.map(entryOf))) }),
+    ...(record.placeholder === undefined
+      ? {}
+      : {
+          [keys.thumbhash]: record.placeholder.thumbhash,
+          [keys.blurhash]: record.placeholder.blurhash,
+          [keys.color]: record.placeholder.color,
+        }),
   };
+}
+
+function entryOf(variant: StoredVariant): [string, VariantEntry] {
+  return [
+    variant.name,
+    {
+      width: variant.width,
+      height: variant.height,
+      ...(variant.frames === undefined ? {} : { frames: variant.frames }),
+      bytes: variant.bytes,
+      contentType: variant.contentType,
+    },
+  ];
+}
+
+const variantNamePattern = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** The variants a record lists; entries this service would not have written are dropped. */
+function variantsOf(id: string, text: string | undefined): StoredVariant[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const variants: StoredVariant[] = [];
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const entry = value as Partial<VariantEntry> | null;
+    const counts = [entry?.width, entry?.height, entry?.bytes];
+    if (!variantNamePattern.test(name) || entry === null || typeof entry !== 'object') continue;
+    if (!counts.every((count) => Number.isSafeInteger(count) && (count as number) >= 0)) continue;
+    const contentType = entry.contentType;
+    if (typeof contentType !== 'string' || !isKnownImageType(contentType)) continue;
+    variants.push({
+      name,
+      objectName: variantObjectName(id, name, extensionOf(contentType)),
+      width: entry.width!,
+      height: entry.height!,
+      frames: Number.isSafeInteger(entry.frames) ? entry.frames : undefined,
+      bytes: entry.bytes!,
+      contentType,
+    });
+  }
+  return variants;
+}
+
+function placeholderOf(meta: Readonly<Record<string, string>>): Placeholder | undefined {
+  const thumbhash = meta[keys.thumbhash];
+  const blurhash = meta[keys.blurhash];
+  const color = meta[keys.color];
+  if (!thumbhash || !blurhash || !color) return undefined;
+  return { thumbhash, blurhash, color };
 }
 
 /** The sha256 entry, set once the stored bytes are known in full. */
@@ -105,8 +225,9 @@ export function fromStoredObject(
   if (sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
   if (createdAt === undefined || Number.isNaN(Date.parse(createdAt))) return undefined;
   const frames = meta[keys.frames];
+  const id = name.slice(0, dot);
   return {
-    id: name.slice(0, dot),
+    id,
     name,
     contentType,
     extension: name.slice(dot + 1),
@@ -119,6 +240,8 @@ export function fromStoredObject(
     createdAt,
     owner: meta[keys.owner] || undefined,
     deleteTokenSha256: meta[keys.deleteTokenSha256] || undefined,
+    variants: variantsOf(id, meta[keys.variants]),
+    placeholder: placeholderOf(meta),
   };
 }
 
@@ -127,8 +250,31 @@ function orientationOf(value: string | undefined): number {
   return value !== undefined && /^[1-8]$/.test(value) ? Number(value) : 1;
 }
 
-/** The public description of a record; owner and delete token stay private. */
-export function describeImage(record: ImageRecord, url: string): ImageDescription {
+/** The URL of each of the record's variants, by variant name; undefined when it has none. */
+export function variantUrlsOf(
+  record: ImageRecord,
+  publicUrl: (objectName: string) => string,
+): Readonly<Record<string, string>> | undefined {
+  if (record.variants === undefined || record.variants.length === 0) return undefined;
+  return Object.fromEntries(
+    record.variants.map((variant) => [variant.name, publicUrl(variant.objectName)]),
+  );
+}
+
+/**
+ * The public description of a record; owner and delete token stay private. `variantUrls`
+ * (variantUrlsOf) holds the URL of each of its variants.
+ */
+export function describeImage(
+  record: ImageRecord,
+  url: string,
+  variantUrls?: Readonly<Record<string, string>>,
+): ImageDescription {
+  const urlOf = (variant: StoredVariant): string => {
+    const variantUrl = variantUrls?.[variant.name];
+    if (variantUrl === undefined) throw new Error(`no URL given for variant ${variant.name}`);
+    return variantUrl;
+  };
   return {
     id: record.id,
     name: record.name,
@@ -142,6 +288,24 @@ export function describeImage(record: ImageRecord, url: string): ImageDescriptio
     ...(record.frames === undefined ? {} : { frames: record.frames }),
     orientation: record.orientation,
     createdAt: record.createdAt,
+    ...(record.variants === undefined || record.variants.length === 0
+      ? {}
+      : {
+          variants: Object.fromEntries(
+            record.variants.map((variant) => [
+              variant.name,
+              {
+                url: urlOf(variant),
+                width: variant.width,
+                height: variant.height,
+                ...(variant.frames === undefined ? {} : { frames: variant.frames }),
+                bytes: variant.bytes,
+                contentType: variant.contentType,
+              },
+            ]),
+          ),
+        }),
+    ...(record.placeholder === undefined ? {} : { placeholder: record.placeholder }),
   };
 }
 

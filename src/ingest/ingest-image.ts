@@ -2,7 +2,17 @@ import type { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { ImageMimeType } from '../images/image-types.js';
+import type { Placeholder } from '../images/placeholder.js';
+import type { ConcurrencyLimit } from '../images/semaphore.js';
 import { createMetadataStripper } from '../images/strip/index.js';
+import type { VariantFormat, VariantSpec } from '../images/variant-spec.js';
+import {
+  canMakeVariants,
+  makeVariants,
+  makeVariantsAndPlaceholder,
+  type Variant,
+  type VariantOptions,
+} from '../images/variants.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
 import type { ImageFacts } from './container-walker.js';
@@ -21,7 +31,11 @@ import {
   newDeleteToken,
   sha256Metadata,
   toObjectMetadata,
+  variantObjectMetadata,
+  variantObjectName,
+  variantUrlsOf,
   type ImageRecord,
+  type StoredVariant,
 } from './image-record.js';
 import type { ExpectedImageBytes, ImageSource } from './image-source.js';
 import { sniffImageType, sniffSampleBytes, type SniffedType } from './sniff.js';
@@ -60,6 +74,20 @@ export interface IngestContext {
    * metadata (src/images/strip/), `keep` stores the bytes as they came.
    */
   readonly metadata?: 'strip' | 'keep' | undefined;
+  /**
+   * IMAGE_VARIANTS and IMAGE_PLACEHOLDERS: what is made from each image once it is validated,
+   * and stored before the original is. Undefined (or nothing to make): nothing is decoded.
+   */
+  readonly variants?: IngestVariants | undefined;
+}
+
+export interface IngestVariants {
+  readonly specs: readonly VariantSpec[];
+  readonly format: VariantFormat;
+  readonly quality: number;
+  readonly placeholders: boolean;
+  /** One per app (IMAGE_VARIANT_CONCURRENCY): originals whose variants are made at once. */
+  readonly limit: ConcurrencyLimit;
 }
 
 /** A stored image: its record, its URL, and the uploader's delete token when it gets one. */
@@ -68,6 +96,8 @@ export interface IngestedImage {
   readonly url: string;
   /** For anonymous uploads: the secret that lets this uploader delete the image. */
   readonly deleteToken: string | undefined;
+  /** The URL of each variant, by name; undefined when there are none. */
+  readonly variantUrls?: Readonly<Record<string, string>> | undefined;
 }
 
 export const defaultImageValidation: ImageValidationOptions = {
@@ -130,6 +160,12 @@ class Upload {
   private readonly idempotent: boolean;
   private heldFingerprint: ImageFingerprint | undefined;
   private storeStream: ValidatedStream | undefined;
+  /** The variants stored and the placeholder made, once they are. */
+  private derived: { variants: StoredVariant[]; placeholder: Placeholder | undefined } | undefined;
+  /** Variant objects this upload created: removed again if the original is not stored. */
+  private readonly createdVariants: string[] = [];
+  /** Variants being made and stored (streamed: inside the store's stream). */
+  private deriving: Promise<void> | undefined;
 
   constructor(
     source: ImageSource,
@@ -210,15 +246,22 @@ class Upload {
     }
     const fingerprint = await fingerprinting;
     this.heldFingerprint = fingerprint;
-    const record = this.recordOf(target, facts, fingerprint);
-    return this.put(
-      target,
-      image,
-      {
-        metadata: { ...toObjectMetadata(record), ...sha256Metadata(fingerprint.sha256) },
-      },
-      () => record,
-    );
+    try {
+      // From the held buffer, which goes back to the pool only once `run` has returned.
+      if (this.makesVariants(target)) await this.deriveAndStore(target, image);
+      const record = this.recordOf(target, facts, fingerprint);
+      return await this.put(
+        target,
+        image,
+        {
+          metadata: { ...toObjectMetadata(record), ...sha256Metadata(fingerprint.sha256) },
+        },
+        () => record,
+      );
+    } catch (error) {
+      await this.removeVariants(target);
+      throw error;
+    }
   }
 
   /**
@@ -227,8 +270,19 @@ class Upload {
    * reach the store then (`finalMetadata`).
    */
   private async storeStreamed(target: Target): Promise<IngestedImage> {
-    const validator = new ImageValidator(target.type.contentType, this.validation);
-    const stream = new ValidatedStream(this.body, validator);
+    const variants = this.makesVariants(target);
+    // Variants are made from a copy: the spool file, in structure mode too.
+    const validator = new ImageValidator(target.type.contentType, {
+      ...this.validation,
+      keepCopy: variants,
+    });
+    const stream = new ValidatedStream(
+      this.body,
+      validator,
+      // Once the whole image is proven and before its stream ends: the original is not
+      // committed yet, and a failure here fails its write.
+      variants ? (kept) => this.deriveAndStore(target, kept.input) : undefined,
+    );
     this.storeStream = stream;
     const recordAtEnd = (): ImageRecord =>
       this.recordOf(target, stream.facts!, this.body.streamedFingerprint());
@@ -247,6 +301,9 @@ class Upload {
         () => stream.storeFinished(),
       );
     } catch (error) {
+      // The store may give up while variants are still being stored: let them land first.
+      await this.deriving?.catch(() => undefined);
+      await this.removeVariants(target);
       // Belt and braces: should a driver ever commit a stream that ended in an error, the
       // image must still not stay published. Not for an idempotent name, which may belong to
       // a concurrent request's valid upload.
@@ -292,7 +349,89 @@ class Upload {
       throw error;
     }
     onSettled?.();
-    return { record: record(), url: store.publicUrl(target.name), deleteToken: target.deleteToken };
+    const stored = record();
+    return {
+      record: stored,
+      url: store.publicUrl(target.name),
+      deleteToken: target.deleteToken,
+      variantUrls: variantUrlsOf(stored, (name) => store.publicUrl(name)),
+    };
+  }
+
+  private makesVariants(target: Target): boolean {
+    const variants = this.context.variants;
+    if (variants === undefined) return false;
+    if (variants.specs.length === 0 && !variants.placeholders) return false;
+    // A type sharp cannot decode (none today among the allowed ones) is stored without them.
+    return canMakeVariants(target.type.contentType);
+  }
+
+  /** Makes the variants and placeholder from the validated image, and stores the variants. */
+  private deriveAndStore(target: Target, input: Buffer | string): Promise<void> {
+    this.deriving = this.makeAndStoreVariants(target, input);
+    return this.deriving;
+  }
+
+  private async makeAndStoreVariants(target: Target, input: Buffer | string): Promise<void> {
+    const { specs, format, quality, placeholders, limit } = this.context.variants!;
+    const { signal } = this.context;
+    const options: VariantOptions = {
+      maxPixels: this.validation.maxPixels,
+      timeoutSeconds: this.validation.decodeTimeoutSeconds,
+      format,
+      quality,
+      limit,
+      ...(signal === undefined ? {} : { signal }),
+    };
+    const type = target.type.contentType;
+    const made = placeholders
+      ? await makeVariantsAndPlaceholder(input, type, specs, options)
+      : { variants: await makeVariants(input, type, specs, options), placeholder: undefined };
+    const stored: StoredVariant[] = [];
+    // One at a time, in the order listed: a failure leaves only what came before to remove.
+    for (const variant of made.variants) stored.push(await this.putVariant(target, variant));
+    this.derived = { variants: stored, placeholder: made.placeholder };
+  }
+
+  private async putVariant(target: Target, variant: Variant): Promise<StoredVariant> {
+    const { store, signal } = this.context;
+    const objectName = variantObjectName(target.id, variant.name, variant.extension);
+    try {
+      await store.put(objectName, variant.bytes, {
+        contentType: variant.contentType,
+        metadata: variantObjectMetadata(target.id, variant.name),
+        signal,
+        sharedName: this.idempotent,
+      });
+      this.createdVariants.push(objectName);
+    } catch (error) {
+      // A concurrent request with the same key stored it (the same image makes the same
+      // variant; another image is refused when its original meets the earlier one's name).
+      if (!(this.idempotent && isStorageError(error) && error.kind === 'exists')) {
+        throw isStorageError(error) ? storageUnavailable(error) : error;
+      }
+    }
+    return {
+      name: variant.name,
+      objectName,
+      width: variant.width,
+      height: variant.height,
+      frames: variant.frames > 1 ? variant.frames : undefined,
+      bytes: variant.bytes.length,
+      contentType: variant.contentType,
+    };
+  }
+
+  /** Removes the variants this upload stored, its original having failed (or never come). */
+  private async removeVariants(target: Target): Promise<void> {
+    const names = this.createdVariants.splice(0);
+    if (names.length === 0) return;
+    if (this.idempotent) {
+      // An original under this name is a concurrent request's, whose answer lists them.
+      const original = await this.context.store.stat(target.name).catch(() => undefined);
+      if (original !== undefined) return;
+    }
+    await Promise.all(names.map((name) => this.context.store.delete(name).catch(() => undefined)));
   }
 
   private async findEarlier(
@@ -319,10 +458,12 @@ class Upload {
       // the update after its last chunk): a moment later the replay can answer in full.
       throw new AppError('storage_unavailable', { headers: { 'Retry-After': '1' } });
     }
+    const { store } = this.context;
     return {
       record,
-      url: this.context.store.publicUrl(earlier.name),
+      url: store.publicUrl(earlier.name),
       deleteToken: target.deleteToken,
+      variantUrls: variantUrlsOf(record, (name) => store.publicUrl(name)),
     };
   }
 
@@ -353,6 +494,8 @@ class Upload {
       owner: this.context.owner,
       deleteTokenSha256:
         target.deleteToken === undefined ? undefined : deleteTokenSha256(target.deleteToken),
+      variants: this.derived?.variants,
+      placeholder: this.derived?.placeholder,
     };
   }
 }

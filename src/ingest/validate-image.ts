@@ -28,6 +28,18 @@ export interface ImageValidationOptions {
    * the bytes are held in memory until the decode, as suits an image already held there.
    */
   readonly spoolDirectory?: string | undefined;
+  /**
+   * Keep a copy of the image (the spool file, or the held bytes without a spool directory)
+   * whatever the mode, for `finishKeeping`: variants are made from it once it is proven.
+   */
+  readonly keepCopy?: boolean | undefined;
+}
+
+/** A validated image, and where its bytes still are until `dispose`. */
+export interface KeptImage {
+  readonly facts: ImageFacts;
+  /** The spool file's path, or the bytes when there is no spool directory. */
+  readonly input: Buffer | string;
 }
 
 /**
@@ -66,7 +78,7 @@ export class ImageValidator {
 
   async write(chunk: Buffer): Promise<void> {
     this.walker?.write(chunk);
-    if (this.options.mode !== 'decode') return;
+    if (this.options.mode !== 'decode' && this.options.keepCopy !== true) return;
     const directory = this.options.spoolDirectory;
     if (directory === undefined) {
       this.held.push(chunk);
@@ -80,22 +92,36 @@ export class ImageValidator {
 
   async finish(): Promise<ImageFacts> {
     try {
-      this.walker?.end();
-      let decoded: ImageFacts | undefined;
-      if (this.options.mode === 'decode') {
-        const spool = await this.spool;
-        await spool?.close();
-        decoded = await decodeFully(
-          spool?.path ?? Buffer.concat(this.held),
-          this.type,
-          this.options,
-        );
-      }
-      // A type without a walker is only accepted in decode mode, which then read its facts.
-      return this.walker?.facts() ?? decoded!;
+      return (await this.validate()).facts;
     } finally {
       await this.dispose();
     }
+  }
+
+  /**
+   * As `finish`, but the copy (option `keepCopy`) stays until `dispose`, which the caller must
+   * then await once it is done with `input`. On failure the copy is already gone.
+   */
+  async finishKeeping(): Promise<KeptImage> {
+    try {
+      return await this.validate();
+    } catch (error) {
+      await this.dispose();
+      throw error;
+    }
+  }
+
+  private async validate(): Promise<KeptImage> {
+    this.walker?.end();
+    const spool = await this.spool;
+    await spool?.close();
+    const input = spool?.path ?? Buffer.concat(this.held);
+    let decoded: ImageFacts | undefined;
+    if (this.options.mode === 'decode') {
+      decoded = await decodeFully(input, this.type, this.options);
+    }
+    // A type without a walker is only accepted in decode mode, which then read its facts.
+    return { facts: this.walker?.facts() ?? decoded!, input };
   }
 
   /** Deletes the spool file and drops held bytes; safe to call more than once, at any time. */

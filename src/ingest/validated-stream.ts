@@ -1,7 +1,13 @@
 import { Readable } from 'node:stream';
 import type { BodyReader } from './body-reader.js';
 import type { ImageFacts } from './container-walker.js';
-import type { ImageValidator } from './validate-image.js';
+import type { ImageValidator, KeptImage } from './validate-image.js';
+
+/**
+ * Runs once the whole image is proven and before the stream ends, so before the store commits
+ * the object: what it throws fails the stream (and so the write) like a refused chunk.
+ */
+export type BeforeStreamEnds = (image: KeptImage) => Promise<void>;
 
 /**
  * The store's stream of an image too large to hold: the bytes already held first, then the
@@ -32,6 +38,8 @@ export class ValidatedStream {
   constructor(
     private readonly body: BodyReader,
     private readonly validator: ImageValidator,
+    /** Given, the validator keeps its copy for it (`finishKeeping`); the caller disposes. */
+    private readonly beforeEnd?: BeforeStreamEnds,
   ) {
     this.readable = Readable.from(this.chunks(), { objectMode: false });
   }
@@ -64,7 +72,16 @@ export class ValidatedStream {
         if (this.storeDone) return;
         yield* this.validated(chunks);
       }
-      if (!this.storeDone) this.facts = await this.validator.finish();
+      if (this.storeDone) return;
+      if (this.beforeEnd === undefined) {
+        this.facts = await this.validator.finish();
+      } else {
+        const kept = await this.validator.finishKeeping();
+        // Not a yield: an error here is the body's, the store has no chunk in hand.
+        if (this.storeDone) return;
+        await this.beforeEnd(kept);
+        this.facts = kept.facts;
+      }
     } catch (error) {
       if (!this.yielding)
         this.bodyFailure = error instanceof Error ? error : new Error(String(error));

@@ -94,9 +94,13 @@ export function isStorageError(error: unknown): error is StorageError {
   );
 }
 
-/** Names the service creates, and the only names the local file route will open. */
+/**
+ * Names the service creates, and the only names the local file route will open: an original
+ * `<id>.<ext>`, or one of its variants `<id>.<variant>.<ext>` (variant names as
+ * src/images/variant-spec.ts allows them: a lower-case letter, then up to 31 of a-z, 0-9, _, -).
+ */
 export const objectNamePattern =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[a-z0-9]{2,5}$/;
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\.[a-z][a-z0-9_-]{0,31})?\.[a-z0-9]{2,5}$/;
 
 /** Names are UUIDs: an object never changes, so caches may keep it for a year. */
 export const immutableCacheControl = 'public, max-age=31536000, immutable';

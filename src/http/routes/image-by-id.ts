@@ -2,7 +2,12 @@ import Router from '@koa/router';
 import type { Config } from '../../config.js';
 import { AppError, storageUnavailable } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
-import { deleteTokenMatches, describeImage, type ImageRecord } from '../../ingest/image-record.js';
+import {
+  deleteTokenMatches,
+  describeImage,
+  variantUrlsOf,
+  type ImageRecord,
+} from '../../ingest/image-record.js';
 import { isStorageError, type ObjectStore } from '../../storage/object-store.js';
 import { ownerOf, type Caller, type CallerState } from '../middleware/auth.js';
 
@@ -48,7 +53,11 @@ export function imageByIdRouter({ config, store }: ImageByIdRouteDeps): Router<C
     // A description outlives nothing: after a DELETE it must be a 404 at once, for every cache.
     ctx.set('Cache-Control', 'no-store');
     const record = await find(ctx.params.id);
-    ctx.body = describeImage(record, store.publicUrl(record.name));
+    ctx.body = describeImage(
+      record,
+      store.publicUrl(record.name),
+      variantUrlsOf(record, (name) => store.publicUrl(name)),
+    );
   });
 
   router.delete('/v1/images/:id', async (ctx) => {
@@ -57,6 +66,11 @@ export function imageByIdRouter({ config, store }: ImageByIdRouteDeps): Router<C
     if (!mayDelete(record, ctx.state.caller, ctx.get(deleteTokenHeader))) {
       throw new AppError('forbidden');
     }
+    // Variants first: should a delete fail midway, the original still lists what is left, and
+    // a second DELETE finishes the job.
+    await fromStore(
+      Promise.all((record.variants ?? []).map((variant) => store.delete(variant.objectName))),
+    );
     await fromStore(store.delete(record.name));
     ctx.status = 204;
   });

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
+import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
 import { describeImage, type ImageDescription } from '../../ingest/image-record.js';
@@ -13,6 +14,8 @@ export interface ImagesRouteDeps {
   readonly config: Config;
   readonly store: ObjectStore;
   readonly heldImageBuffers: HeldImageBuffers;
+  /** One per app (IMAGE_VARIANT_CONCURRENCY): originals whose variants are made at once. */
+  readonly variantLimit: ConcurrencyLimit;
 }
 
 /** The 201 body: the image's description, and the delete token of an anonymous upload. */
@@ -20,7 +23,7 @@ export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
 
 export function createdImage(image: IngestedImage): CreatedImage {
   return {
-    ...describeImage(image.record, image.url),
+    ...describeImage(image.record, image.url, image.variantUrls),
     ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
   };
 }
@@ -37,7 +40,7 @@ export function clientGoneSignal(ctx: Context): AbortSignal {
 /** Everything the pipeline needs to know about this request besides its body. */
 export function ingestContextOf(
   ctx: Context,
-  { config, store, heldImageBuffers }: ImagesRouteDeps,
+  { config, store, heldImageBuffers, variantLimit }: ImagesRouteDeps,
   signal: AbortSignal,
 ): IngestContext {
   const owner = ownerOf((ctx.state as Partial<CallerState>).caller);
@@ -58,6 +61,7 @@ export function ingestContextOf(
     scope: owner ?? '',
     owner,
     metadata: config.imageMetadata,
+    variants: { ...config.variants, limit: variantLimit },
   };
 }
 
