@@ -2,19 +2,11 @@ import type { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { ImageMimeType } from '../images/image-types.js';
-import type { Placeholder } from '../images/placeholder.js';
-import type { ConcurrencyLimit } from '../images/semaphore.js';
 import { createMetadataStripper } from '../images/strip/index.js';
-import type { VariantFormat, VariantSpec } from '../images/variant-spec.js';
-import {
-  canMakeVariants,
-  makeVariants,
-  makeVariantsAndPlaceholder,
-  type Variant,
-  type VariantOptions,
-} from '../images/variants.js';
+import { canMakeVariants } from '../images/variants.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
+import { DerivedImages, type IngestVariants } from './derived-images.js';
 import type { ImageFacts } from './container-walker.js';
 import { fingerprintOf, type ImageFingerprint } from './fingerprint.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
@@ -31,11 +23,8 @@ import {
   newDeleteToken,
   sha256Metadata,
   toObjectMetadata,
-  variantObjectMetadata,
-  variantObjectName,
   variantUrlsOf,
   type ImageRecord,
-  type StoredVariant,
 } from './image-record.js';
 import type { ExpectedImageBytes, ImageSource } from './image-source.js';
 import { sniffImageType, sniffSampleBytes, type SniffedType } from './sniff.js';
@@ -79,15 +68,6 @@ export interface IngestContext {
    * and stored before the original is. Undefined (or nothing to make): nothing is decoded.
    */
   readonly variants?: IngestVariants | undefined;
-}
-
-export interface IngestVariants {
-  readonly specs: readonly VariantSpec[];
-  readonly format: VariantFormat;
-  readonly quality: number;
-  readonly placeholders: boolean;
-  /** One per app (IMAGE_VARIANT_CONCURRENCY): originals whose variants are made at once. */
-  readonly limit: ConcurrencyLimit;
 }
 
 /** A stored image: its record, its URL, and the uploader's delete token when it gets one. */
@@ -160,10 +140,8 @@ class Upload {
   private readonly idempotent: boolean;
   private heldFingerprint: ImageFingerprint | undefined;
   private storeStream: ValidatedStream | undefined;
-  /** The variants stored and the placeholder made, once they are. */
-  private derived: { variants: StoredVariant[]; placeholder: Placeholder | undefined } | undefined;
-  /** Variant objects this upload created: removed again if the original is not stored. */
-  private readonly createdVariants: string[] = [];
+  /** The variants and placeholder made from the image, once variants are on. */
+  private derivatives: DerivedImages | undefined;
   /** Variants being made and stored (streamed: inside the store's stream). */
   private deriving: Promise<void> | undefined;
 
@@ -368,70 +346,20 @@ class Upload {
 
   /** Makes the variants and placeholder from the validated image, and stores the variants. */
   private deriveAndStore(target: Target, input: Buffer | string): Promise<void> {
-    this.deriving = this.makeAndStoreVariants(target, input);
+    this.derivatives = new DerivedImages(target.id, target.type.contentType, {
+      store: this.context.store,
+      signal: this.context.signal,
+      idempotent: this.idempotent,
+      variants: this.context.variants!,
+      validation: this.validation,
+    });
+    this.deriving = this.derivatives.makeAndStore(input);
     return this.deriving;
-  }
-
-  private async makeAndStoreVariants(target: Target, input: Buffer | string): Promise<void> {
-    const { specs, format, quality, placeholders, limit } = this.context.variants!;
-    const { signal } = this.context;
-    const options: VariantOptions = {
-      maxPixels: this.validation.maxPixels,
-      timeoutSeconds: this.validation.decodeTimeoutSeconds,
-      format,
-      quality,
-      limit,
-      ...(signal === undefined ? {} : { signal }),
-    };
-    const type = target.type.contentType;
-    const made = placeholders
-      ? await makeVariantsAndPlaceholder(input, type, specs, options)
-      : { variants: await makeVariants(input, type, specs, options), placeholder: undefined };
-    const stored: StoredVariant[] = [];
-    // One at a time, in the order listed: a failure leaves only what came before to remove.
-    for (const variant of made.variants) stored.push(await this.putVariant(target, variant));
-    this.derived = { variants: stored, placeholder: made.placeholder };
-  }
-
-  private async putVariant(target: Target, variant: Variant): Promise<StoredVariant> {
-    const { store, signal } = this.context;
-    const objectName = variantObjectName(target.id, variant.name, variant.extension);
-    try {
-      await store.put(objectName, variant.bytes, {
-        contentType: variant.contentType,
-        metadata: variantObjectMetadata(target.id, variant.name),
-        signal,
-        sharedName: this.idempotent,
-      });
-      this.createdVariants.push(objectName);
-    } catch (error) {
-      // A concurrent request with the same key stored it (the same image makes the same
-      // variant; another image is refused when its original meets the earlier one's name).
-      if (!(this.idempotent && isStorageError(error) && error.kind === 'exists')) {
-        throw isStorageError(error) ? storageUnavailable(error) : error;
-      }
-    }
-    return {
-      name: variant.name,
-      objectName,
-      width: variant.width,
-      height: variant.height,
-      frames: variant.frames > 1 ? variant.frames : undefined,
-      bytes: variant.bytes.length,
-      contentType: variant.contentType,
-    };
   }
 
   /** Removes the variants this upload stored, its original having failed (or never come). */
   private async removeVariants(target: Target): Promise<void> {
-    const names = this.createdVariants.splice(0);
-    if (names.length === 0) return;
-    if (this.idempotent) {
-      // An original under this name is a concurrent request's, whose answer lists them.
-      const original = await this.context.store.stat(target.name).catch(() => undefined);
-      if (original !== undefined) return;
-    }
-    await Promise.all(names.map((name) => this.context.store.delete(name).catch(() => undefined)));
+    await this.derivatives?.removeCreated(target.name);
   }
 
   private async findEarlier(
@@ -494,8 +422,8 @@ class Upload {
       owner: this.context.owner,
       deleteTokenSha256:
         target.deleteToken === undefined ? undefined : deleteTokenSha256(target.deleteToken),
-      variants: this.derived?.variants,
-      placeholder: this.derived?.placeholder,
+      variants: this.derivatives?.stored,
+      placeholder: this.derivatives?.placeholder,
     };
   }
 }
