@@ -799,7 +799,10 @@ async function runOne(
     );
     const refusal = firstRefusal ?? warmUpRefusal;
     if (warmUpRefusal !== undefined) {
-      problems.push(`the warm-up (${body.style}, photo.jpg) was answered ${warmUpRefusal.status}`);
+      problems.push(
+        `the warm-up (${body.style}, photo.jpg) was answered ${warmUpRefusal.status}` +
+          (warmUpRefusal.status < 300 ? ' without the variants' : ''),
+      );
     }
     if (withoutVariants > 0) {
       problems.push(
