@@ -4,6 +4,7 @@ import Koa, { type Context } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import Router from '@koa/router';
 import multer, { type File } from '@koa/multer';
+import sharp from 'sharp';
 import type { ImageMimeType } from '../src/images/image-types.ts';
 import type { ImageFacts } from '../src/ingest/container-walker.ts';
 import type { ImageDescription } from '../src/ingest/image-record.ts';
@@ -28,6 +29,12 @@ import type { ImageDescription } from '../src/ingest/image-record.ts';
  * environment variables, the same file-type sniff against the same allowlist, the same size
  * limit, the same sha256, the same store class with the same put(). So the ratios in the
  * bench measure the design of the body pipeline, not a missing feature.
+ *
+ * Variants (IMAGE_VARIANTS, with the service's grammar, format, quality and placeholders
+ * setting) are made the usual way too: after the same checks, one sharp pipeline per variant,
+ * each decoding the original again (`sharp(image).rotate().resize(...).webp(...)`), all at once,
+ * then one more decode for the placeholder's raster. Each is stored with the same put() as
+ * `<id>.<variant>.<ext>` beside the original.
  */
 
 // Node runs this file directly (type stripping), and cannot run src/ itself, whose imports
@@ -43,8 +50,18 @@ const { sniffImageType } = (await import(
   new URL('ingest/sniff.js', dist).href
 )) as typeof import('../src/ingest/sniff.ts');
 
+const { parseVariantSpecs, variantContentType, variantExtension } = (await import(
+  new URL('images/variant-spec.js', dist).href
+)) as typeof import('../src/images/variant-spec.ts');
+const { placeholderFromRgba, placeholderMaxSide } = (await import(
+  new URL('images/placeholder.js', dist).href
+)) as typeof import('../src/images/placeholder.ts');
+
 const config = loadConfig(process.env);
 const store = await createStore(config);
+// The service's own parser, from the same variable (loadConfig has already checked it).
+const variantSpecs = parseVariantSpecs(process.env.IMAGE_VARIANTS ?? '');
+const { format: variantFormat, quality: variantQuality, placeholders } = config.variants;
 
 const { validateImage: validateWithService } = (await import(
   new URL('ingest/validate-image.js', dist).href
@@ -70,8 +87,57 @@ function httpError(status: number, code: string, message: string): Error {
 
 const tooLarge = (): Error => httpError(413, 'payload_too_large', 'The image is too large.');
 
+interface StoredVariant {
+  readonly url: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+  readonly contentType: string;
+}
+
+/** Every configured variant, each from its own decode of the original, stored as it is made. */
+async function storeVariants(image: Buffer, id: string): Promise<Record<string, StoredVariant>> {
+  const made = await Promise.all(
+    variantSpecs.map(async (spec) => {
+      const { data, info } = await sharp(image)
+        .rotate()
+        .resize(spec.width, spec.height, { fit: spec.fit, withoutEnlargement: true })
+        .toFormat(variantFormat, { quality: variantQuality })
+        .toBuffer({ resolveWithObject: true });
+      const name = `${id}.${spec.name}.${variantExtension(variantFormat)}`;
+      const contentType = variantContentType(variantFormat);
+      await store.put(name, data, { contentType, metadata: { variant: spec.name } });
+      const variant: StoredVariant = {
+        url: store.publicUrl(name),
+        width: info.width,
+        height: info.height,
+        bytes: data.length,
+        contentType,
+      };
+      return [spec.name, variant] as const;
+    }),
+  );
+  return Object.fromEntries(made);
+}
+
+/** ThumbHash and BlurHash of a small RGBA raster: one more decode, shrunk to 100 pixels a side. */
+async function placeholderOf(image: Buffer): Promise<ReturnType<typeof placeholderFromRgba>> {
+  const { data, info } = await sharp(image)
+    .rotate()
+    .resize(placeholderMaxSide, placeholderMaxSide, { fit: 'inside', withoutEnlargement: true })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return placeholderFromRgba({ width: info.width, height: info.height, data });
+}
+
 /** The one path every input style ends in: sniff, validate, hash, store, describe. */
-async function storeImage(image: Buffer): Promise<ImageDescription> {
+async function storeImage(image: Buffer): Promise<
+  ImageDescription & {
+    variants?: Record<string, StoredVariant>;
+    placeholder?: ReturnType<typeof placeholderFromRgba>;
+  }
+> {
   if (image.length === 0) throw httpError(400, 'empty_image', 'The image is empty.');
   if (image.length > config.maxImageBytes) throw tooLarge();
 
@@ -86,6 +152,10 @@ async function storeImage(image: Buffer): Promise<ImageDescription> {
     contentType: type.contentType,
     metadata: { sha256, ...dimensions, createdAt },
   });
+  const [variants, placeholder] = await Promise.all([
+    variantSpecs.length === 0 ? undefined : storeVariants(image, id),
+    placeholders ? placeholderOf(image) : undefined,
+  ]);
   return {
     id,
     name,
@@ -98,6 +168,8 @@ async function storeImage(image: Buffer): Promise<ImageDescription> {
     height: facts.height,
     orientation: facts.orientation,
     createdAt,
+    ...(variants === undefined ? {} : { variants }),
+    ...(placeholder === undefined ? {} : { placeholder }),
   };
 }
 
@@ -148,6 +220,8 @@ app.use(async (ctx, next) => {
   } catch (caught) {
     const error = multerFailure(caught);
     const { status = 500, code = 'internal_error' } = error as { status?: number; code?: string };
+    // What went wrong stays in the log (the bench shows it when a run is refused), not the answer.
+    if (status >= 500) console.error(`POST /v1/images: ${String(caught)}`);
     ctx.status = status;
     ctx.body = { error: { code, message: status < 500 ? (error as Error).message : 'error' } };
   }

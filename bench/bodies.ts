@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { multipartFile, rawBody } from '../__tests__/support/requests.ts';
 
 /** The ways POST /v1/images takes an image. */
@@ -96,6 +97,60 @@ export function withPhoneMetadata(jpeg: Buffer): Buffer {
     end += 2 + phone.readUInt16BE(end + 2);
   }
   return Buffer.concat([jpeg.subarray(0, 2), phone.subarray(2, end), jpeg.subarray(2)]);
+}
+
+/** A camera's picture, made by sharp: its size, the JPEG quality, and how grainy it is. */
+export interface CameraPicture {
+  readonly width: number;
+  readonly height: number;
+  /** 1 to 100: a phone writes 85 to 90. */
+  readonly quality: number;
+  /** Amplitude of the noise over the smooth pattern, 0 to 127; more noise, more bytes. */
+  readonly noise: number;
+}
+
+const cameraPictures = new Map<string, Promise<Buffer>>();
+
+/**
+ * A real JPEG of a camera's size (every byte entropy-coded pixels, nothing padded): smooth
+ * colour waves plus seeded noise, the same bytes on every run. Made once per run for each
+ * picture asked for (4000 x 3000 at q88 takes about 2 s; about 3.7 MiB), then handed out again.
+ */
+export function cameraJpeg(picture: CameraPicture): Promise<Buffer> {
+  const key = JSON.stringify(picture);
+  let made = cameraPictures.get(key);
+  if (made === undefined) {
+    made = makeCameraJpeg(picture);
+    cameraPictures.set(key, made);
+  }
+  return made;
+}
+
+async function makeCameraJpeg({ width, height, quality, noise }: CameraPicture): Promise<Buffer> {
+  const channels = 3;
+  // Waves along x and along y, multiplied per channel: smooth areas and gradients, as in a photo.
+  const along = (length: number, period: number) =>
+    Array.from({ length: channels }, (_, c) =>
+      Float64Array.from({ length }, (_, i) => Math.sin(i / (period + 97 * c) + c)),
+    );
+  const xs = along(width, 397);
+  const ys = along(height, 251);
+  const pixels = Buffer.alloc(width * height * channels);
+  let state = 0x9e3779b9; // mulberry32: deterministic, fast, good enough for grain
+  let at = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = Math.imul(state ^ (state >>> 15), 1 | state);
+        t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+        const grain = ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
+        const value = 128 + 90 * xs[c]![x]! * ys[c]![y]! + 2 * noise * grain;
+        pixels[at++] = value < 0 ? 0 : value > 255 ? 255 : value;
+      }
+    }
+  }
+  return sharp(pixels, { raw: { width, height, channels } }).jpeg({ quality }).toBuffer();
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

@@ -6,8 +6,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import {
+  cameraJpeg,
   imageBody,
   jpegOfSize,
+  type CameraPicture,
   readFixture,
   withPhoneMetadata,
   type InputStyle,
@@ -48,8 +50,10 @@ interface Scenario {
   readonly title: string;
   /** How the image is sent: a JSON data URI (the default), a multipart form, or raw. */
   readonly input?: InputStyle;
-  /** Size of the JPEG inside the body; 0 means large.jpg as it is (~1 MiB). */
+  /** Size of the JPEG inside the body; 0 means large.jpg as it is (~1 MiB). Unused with `camera`. */
   readonly imageBytes: number;
+  /** The JPEG is a camera-sized picture made by sharp (bodies.ts) instead of a padded fixture. */
+  readonly camera?: CameraPicture;
   readonly connections: number;
   /**
    * Seconds of load, or a fixed number of requests per connection: huge bodies take seconds
@@ -70,6 +74,14 @@ interface Scenario {
   readonly phone?: boolean;
   /** A scenario that differs from this one only in keeping metadata: the cost of stripping. */
   readonly sameButKept?: string;
+  /**
+   * Environment for both image-ingest and the baseline (IMAGE_VARIANTS, ...), under what
+   * `--env` says. With IMAGE_VARIANTS, every 201 must list the variants and every original be
+   * stored with them.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A scenario that differs from this one only in making variants: their cost. */
+  readonly sameButVariants?: string;
   /** Informational targets for image-ingest, and where they come from; none in smoke runs. */
   readonly targets?: {
     readonly from: string;
@@ -79,9 +91,15 @@ interface Scenario {
   };
 }
 
+/** The variants of scenarios v and vb, for image-ingest and the baseline alike. */
+const benchVariants = 'thumbnail:320x320:cover,small:640,large:1600';
+/** A 12 MP phone photo: 4000 x 3000 at q88 with some grain, about 3.7 MiB. */
+const phonePicture: CameraPicture = { width: 4000, height: 3000, quality: 88, noise: 24 };
+
 function defaultScenarios(smoke: boolean): Scenario[] {
   if (smoke) {
-    // Every path, small and short, so that CI notices when the bench or a server breaks.
+    // Every path, small and short, so that CI notices when the bench or a server breaks. The
+    // baseline makes a 12 MP picture's variants in about a second of CPU: v, vn, vb send few.
     return [
       { key: 'a', title: '(a) ~1 MiB JPEG', imageBytes: 0, connections: 16, load: { seconds: 1 } },
       {
@@ -158,6 +176,37 @@ function defaultScenarios(smoke: boolean): Scenario[] {
         sameButKept: 'p',
         connections: 16,
         load: { seconds: 1 },
+      },
+      {
+        key: 'v',
+        title: '(v) 12 MP phone JPEG, three variants',
+        imageBytes: 0,
+        camera: phonePicture,
+        phone: true,
+        env: { IMAGE_VARIANTS: benchVariants },
+        connections: 4,
+        load: { requestsPerConnection: 1 },
+      },
+      {
+        key: 'vn',
+        title: '(vn) the same, no variants',
+        imageBytes: 0,
+        camera: phonePicture,
+        phone: true,
+        env: { IMAGE_VARIANTS: '' },
+        sameButVariants: 'v',
+        connections: 4,
+        load: { requestsPerConnection: 1 },
+      },
+      {
+        key: 'vb',
+        title: '(vb) 12 MP JPEG at q100, three variants',
+        imageBytes: 0,
+        camera: { ...phonePicture, quality: 100 },
+        phone: true,
+        env: { IMAGE_VARIANTS: benchVariants },
+        connections: 2,
+        load: { requestsPerConnection: 1 },
       },
     ];
   }
@@ -252,6 +301,38 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       connections: 16,
       load: { seconds: 15 },
     },
+    {
+      key: 'v',
+      title: `(v) 12 MP phone JPEG (4000x3000, q${phonePicture.quality}), variants ${benchVariants}`,
+      imageBytes: 0,
+      camera: phonePicture,
+      phone: true,
+      env: { IMAGE_VARIANTS: benchVariants },
+      connections: 16,
+      load: { requestsPerConnection: 2 },
+      targets: { from: 'variants', minRpsVsBaseline: 1.5 },
+    },
+    {
+      key: 'vn',
+      title: '(vn) the same 12 MP phone JPEG, no variants (IMAGE_VARIANTS empty)',
+      imageBytes: 0,
+      camera: phonePicture,
+      phone: true,
+      env: { IMAGE_VARIANTS: '' },
+      sameButVariants: 'v',
+      connections: 16,
+      load: { requestsPerConnection: 2 },
+    },
+    {
+      key: 'vb',
+      title: `(vb) ~25 MiB JPEG (6000x4000, q100, real pixels), variants ${benchVariants}`,
+      imageBytes: 0,
+      camera: { width: 6000, height: 4000, quality: 100, noise: 40 },
+      phone: true,
+      env: { IMAGE_VARIANTS: benchVariants },
+      connections: 16,
+      load: { requestsPerConnection: 1 },
+    },
   ];
 }
 
@@ -318,6 +399,8 @@ interface RunResult {
   /** The first non-2xx answer seen, in the warm-up or under load: what the server said. */
   readonly firstRefusal?: Refusal | undefined;
   readonly errors: number;
+  /** 2xx answers that did not list every expected variant (scenarios with IMAGE_VARIANTS). */
+  readonly withoutVariants: number;
   readonly verification?: Verification | undefined;
   readonly problems: readonly string[];
 }
@@ -330,9 +413,9 @@ interface Refusal {
 }
 
 /**
- * The scenarios `--smoke` (CI) runs when none are named. m, r and mb are left out until
- * image-ingest accepts multipart and raw bodies: until then it answers them 415, and the
- * bench, rightly, exits non-zero. Run them with `--smoke --scenarios m,r,mb`.
+ * The scenarios `--smoke` (CI) runs when none are named. v, vn and vb are left out until
+ * image-ingest makes variants: until then it answers their uploads 201 without them, and the
+ * bench, rightly, exits non-zero. Run them with `--smoke --scenarios v,vn,vb`.
  */
 const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk';
 
@@ -357,13 +440,14 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk), and
+  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb), and
                           ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
   --duration SECONDS      load duration of the time-based scenarios (a, d, e, m, r)
   --requests N            requests per connection of the count-based scenarios (b, c, mb)
-  --size KEY=SIZE         image size of a scenario, e.g. --size b=25M --size d=100K
+  --size KEY=SIZE         image size of a scenario, e.g. --size b=25M --size d=100K (not v, vn,
+                          vb: their pictures are made to a camera's size)
   --connections KEY=N     concurrency of a scenario, e.g. --connections a=32
   --node-arg=ARG          extra Node option for every server, e.g. --node-arg=--max-semi-space-size=4
   --env KEY=VALUE         extra environment for image-ingest and the baseline, e.g.
@@ -463,16 +547,45 @@ interface Load {
   /** From the start to the last response: autocannon itself only stops on a 1 s tick. */
   readonly seconds: number;
   readonly firstRefusal: Refusal | undefined;
+  /** 2xx answers without the variants the scenario configures. */
+  readonly withoutVariants: number;
+}
+
+/**
+ * What is wrong with a 201's body when it should list `variants` (`{name: {url, width, height,
+ * bytes, contentType}}`), or undefined when it lists them all.
+ */
+function missingVariants(responseBody: string, names: readonly string[]): string | undefined {
+  let variants: unknown;
+  try {
+    ({ variants } = JSON.parse(responseBody) as { variants?: unknown });
+  } catch {
+    return 'the body is not JSON';
+  }
+  if (typeof variants !== 'object' || variants === null) return 'no "variants" in the answer';
+  for (const name of names) {
+    const variant = (variants as Record<string, unknown>)[name] as
+      Record<string, unknown> | undefined;
+    const complete =
+      variant !== undefined &&
+      typeof variant.url === 'string' &&
+      typeof variant.contentType === 'string' &&
+      ['width', 'height', 'bytes'].every((key) => typeof variant[key] === 'number');
+    if (!complete) return `variant "${name}" missing or incomplete in the answer`;
+  }
+  return undefined;
 }
 
 async function load(
   port: number,
   body: RequestBody,
   { connections, load: how }: Pick<Scenario, 'connections' | 'load'>,
+  variantNames: readonly string[],
 ): Promise<Load> {
   const started = performance.now();
   let lastResponse = started;
   let firstRefusal: Refusal | undefined;
+  let withoutVariants = 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -490,6 +603,17 @@ async function load(
                   status,
                   body: responseBody.slice(0, refusalBodyChars),
                 };
+              }
+              if (status < 300 && variantNames.length > 0) {
+                const missing = missingVariants(responseBody, variantNames);
+                if (missing !== undefined) {
+                  withoutVariants += 1;
+                  firstRefusal ??= {
+                    during: 'load',
+                    status,
+                    body: `${missing}: ${responseBody.slice(0, refusalBodyChars)}`,
+                  };
+                }
               }
             },
           },
@@ -511,7 +635,7 @@ async function load(
       lastResponse = performance.now();
     });
   });
-  return { result, seconds: (lastResponse - started) / 1000, firstRefusal };
+  return { result, seconds: (lastResponse - started) / 1000, firstRefusal, withoutVariants };
 }
 
 /**
@@ -519,7 +643,11 @@ async function load(
  * writes) before measuring. A refusal does not stop the run: the load that follows counts the
  * refusals, and the report says what the server answered instead of a rate.
  */
-async function warmUp(port: number, style: InputStyle): Promise<Refusal | undefined> {
+async function warmUp(
+  port: number,
+  style: InputStyle,
+  variantNames: readonly string[],
+): Promise<Refusal | undefined> {
   const body = warmUpBodies[style];
   let refusal: Refusal | undefined;
   for (let round = 0; round < 10; round++) {
@@ -537,6 +665,15 @@ async function warmUp(port: number, style: InputStyle): Promise<Refusal | undefi
             status: response.status,
             body: text.slice(0, refusalBodyChars),
           };
+        } else if (variantNames.length > 0) {
+          const missing = missingVariants(text, variantNames);
+          if (missing !== undefined) {
+            refusal ??= {
+              during: 'warm-up',
+              status: response.status,
+              body: `${missing}: ${text.slice(0, refusalBodyChars)}`,
+            };
+          }
         }
       }),
     );
@@ -582,9 +719,13 @@ async function runOne(
     MAX_CONCURRENT_UPLOADS: '1000',
     IMAGE_VALIDATION: scenario.validation ?? args.validation ?? 'structure',
     ...(scenario.metadata === undefined ? {} : { IMAGE_METADATA: scenario.metadata }),
+    ...scenario.env,
     ...(storage?.env ?? {}),
     ...extraEnv,
   };
+  // The ceiling stores nothing and makes no variants: it answers 201 with no body.
+  const variants = server === 'bare' ? undefined : await expectedVariants(env);
+  const variantNames = variants?.names ?? [];
   const profiling = args.profile && server === 'service';
   let process_: ServerProcess | undefined;
   try {
@@ -601,7 +742,7 @@ async function runOne(
 
     // Warm up (JIT, connection handling, first store writes) with small requests, so that the
     // idle RSS below is that of a server that has already served.
-    const warmUpRefusal = await warmUp(port, body.style);
+    const warmUpRefusal = await warmUp(port, body.style, variantNames);
     const before = new Set(storage === undefined ? [] : await storage.listNames());
     await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -611,7 +752,12 @@ async function runOne(
     const cpuBefore = cpuSeconds(process_.pid);
     const threadsBefore = cpuSecondsByThreadKind(process_.pid);
     const clientBefore = process.cpuUsage();
-    const { result, seconds, firstRefusal } = await load(port, body, scenario);
+    const { result, seconds, firstRefusal, withoutVariants } = await load(
+      port,
+      body,
+      scenario,
+      variantNames,
+    );
     const client = process.cpuUsage(clientBefore);
     const cpu = cpuSeconds(process_.pid) - cpuBefore;
     const threadsAfter = cpuSecondsByThreadKind(process_.pid);
@@ -628,6 +774,7 @@ async function runOne(
       verification = await verifyStored(storage, before, {
         bytes: stored.length,
         sha256: createHash('sha256').update(stored).digest('hex'),
+        ...(variants === undefined ? {} : { variants }),
       });
       if (verification.leftovers.length > 0) {
         problems.push(
@@ -652,7 +799,15 @@ async function runOne(
     );
     const refusal = firstRefusal ?? warmUpRefusal;
     if (warmUpRefusal !== undefined) {
-      problems.push(`the warm-up (${body.style}, photo.jpg) was answered ${warmUpRefusal.status}`);
+      problems.push(
+        `the warm-up (${body.style}, photo.jpg) was answered ${warmUpRefusal.status}` +
+          (warmUpRefusal.status < 300 ? ' without the variants' : ''),
+      );
+    }
+    if (withoutVariants > 0) {
+      problems.push(
+        `${withoutVariants} 2xx answers without the variants ${variantNames.join(', ')}`,
+      );
     }
     if (result.non2xx > 0) {
       problems.push(
@@ -665,6 +820,10 @@ async function runOne(
     }
     if (refusal !== undefined) {
       problems.push(`first refusal (${refusal.during}): ${refusal.status} ${refusal.body}`);
+    }
+    const stderr = process_.stderr().trim();
+    if (refusal !== undefined && refusal.status >= 500 && stderr !== '') {
+      problems.push(`its stderr ends: ${stderr.split('\n').at(-1)!.slice(0, refusalBodyChars)}`);
     }
     if (result.errors > 0)
       problems.push(`${result.errors} connection errors (${result.timeouts} timeouts)`);
@@ -689,6 +848,7 @@ async function runOne(
       non2xxByStatus,
       firstRefusal: refusal,
       errors: result.errors,
+      withoutVariants,
       verification,
       problems,
     };
@@ -732,7 +892,8 @@ async function measureFloor(
         path.join(root, 'bench/exit-with-parent.ts'),
         path.join(root, 'bench/floor.ts'),
         '--image-bytes',
-        String(scenario.imageBytes),
+        // Hashing and storing depend on the size alone: a padded fixture of the picture's size.
+        String(scenario.camera === undefined ? scenario.imageBytes : body.image.length),
         '--connections',
         String(scenario.connections),
         '--seconds',
@@ -787,7 +948,13 @@ const ratio = (a: number | undefined, b: number | undefined): string =>
  * fast and stores nothing, and its req/s would compare as if it did the work.
  */
 const measured = (r: RunResult | undefined): RunResult | undefined =>
-  r !== undefined && r.ok > 0 && r.non2xx === 0 && r.firstRefusal === undefined ? r : undefined;
+  r !== undefined &&
+  r.ok > 0 &&
+  r.non2xx === 0 &&
+  r.withoutVariants === 0 &&
+  r.firstRefusal === undefined
+    ? r
+    : undefined;
 
 const styleNames: Record<InputStyle, string> = {
   json: 'JSON',
@@ -839,7 +1006,11 @@ function report(
       serverLabels[r.server],
       ...(measured(r) === undefined
         ? [
-            r.non2xx > 0 || r.firstRefusal !== undefined ? 'refused' : '-',
+            r.withoutVariants > 0
+              ? 'no variants'
+              : r.non2xx > 0 || r.firstRefusal !== undefined
+                ? 'refused'
+                : '-',
             ...Array<string>(8).fill('-'),
           ]
         : [
@@ -857,7 +1028,8 @@ function report(
       String(r.non2xx + r.errors),
       r.verification === undefined
         ? '-'
-        : `${r.verification.objects - r.verification.wrong.length}/${r.verification.objects}`,
+        : `${r.verification.objects - r.verification.wrong.length}/${r.verification.objects}` +
+          (scenarioVariants(scenario) ? ` +${r.verification.variantObjects} variants` : ''),
     ]),
   ];
   // Only runs in which every request was accepted are compared.
@@ -875,7 +1047,10 @@ function report(
         : `${scenario.load.requestsPerConnection * scenario.connections} requests`) +
       (scenario.validation === undefined && args.validation === undefined
         ? ''
-        : `; IMAGE_VALIDATION=${scenario.validation ?? args.validation}`),
+        : `; IMAGE_VALIDATION=${scenario.validation ?? args.validation}`) +
+      Object.entries(scenario.env ?? {})
+        .map(([key, value]) => `; ${key}=${value === '' ? '(empty)' : value}`)
+        .join(''),
     table(rows),
     `image-ingest / baseline: req/s ${ratio(service?.rps, baseline?.rps)}, ` +
       `RSS growth ${ratio(service?.rssGrowthMiB, baseline?.rssGrowthMiB)}; ` +
@@ -907,6 +1082,7 @@ function report(
     lines.push(
       `targets (${targets.from}, image-ingest): not measured: ${refused.non2xx} non-2xx of ` +
         `${refused.ok + refused.non2xx} answered, ${refused.errors} connection errors` +
+        (refused.withoutVariants > 0 ? `, ${refused.withoutVariants} 201s without variants` : '') +
         (refused.firstRefusal === undefined
           ? ''
           : `; first refusal ${refused.firstRefusal.status}`),
@@ -1005,6 +1181,50 @@ function strippingCost(stripped: readonly RunResult[], kept: readonly RunResult[
   );
 }
 
+/** Whether a scenario configures variants (IMAGE_VARIANTS non-empty, here or in --env). */
+function scenarioVariants(scenario: Scenario): boolean {
+  return (extraEnv.IMAGE_VARIANTS ?? scenario.env?.IMAGE_VARIANTS ?? '').trim() !== '';
+}
+
+/**
+ * The variants a server started with `env` must answer and store beside each original, read
+ * with the service's own parser (dist/); undefined when it makes none.
+ */
+async function expectedVariants(
+  env: Readonly<Record<string, string>>,
+): Promise<{ names: string[]; extension: string } | undefined> {
+  const { parseVariantSpecs, variantExtension, isVariantFormat } = (await import(
+    new URL('../dist/images/variant-spec.js', import.meta.url).href
+  )) as typeof import('../src/images/variant-spec.ts');
+  const specs = parseVariantSpecs(env.IMAGE_VARIANTS ?? '');
+  if (specs.length === 0) return undefined;
+  const format = (env.IMAGE_VARIANT_FORMAT ?? 'webp').toLowerCase();
+  if (!isVariantFormat(format)) throw new Error(`IMAGE_VARIANT_FORMAT: no format "${format}"`);
+  return { names: specs.map((spec) => spec.name), extension: variantExtension(format) };
+}
+
+/**
+ * What making the variants costs each server, from two runs that differ only in IMAGE_VARIANTS:
+ * the extra CPU per request, and its share of the request's CPU with variants.
+ */
+function variantsCost(withVariants: readonly RunResult[], without: readonly RunResult[]): string {
+  const parts: string[] = [];
+  for (const on of withVariants) {
+    const off = measured(without.find((r) => r.server === on.server));
+    if (on.server === 'bare') continue;
+    if (measured(on) === undefined || off === undefined) {
+      parts.push(`${serverLabels[on.server]} not measured`);
+      continue;
+    }
+    const extra = on.cpuMsPerRequest - off.cpuMsPerRequest;
+    parts.push(
+      `${serverLabels[on.server]} ${fixed(extra, 2)} ms of ${fixed(on.cpuMsPerRequest, 2)} ` +
+        `(${fixed((100 * extra) / on.cpuMsPerRequest, 0)}%; ${fixed(on.rps)} vs ${fixed(off.rps)} req/s)`,
+    );
+  }
+  return `variants take, of each request's CPU (with variants minus without): ${parts.join('; ') || '-'}`;
+}
+
 let failed = false;
 process.stdout.write(
   `image-ingest bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
@@ -1014,7 +1234,10 @@ process.stdout.write(
 const resultsByScenario = new Map<string, RunResult[]>();
 try {
   for (const scenario of chosen) {
-    const jpeg = jpegOfSize(scenario.imageBytes);
+    const jpeg =
+      scenario.camera === undefined
+        ? jpegOfSize(scenario.imageBytes)
+        : await cameraJpeg(scenario.camera);
     const body = imageBody(
       scenario.input ?? 'json',
       scenario.phone === true ? withPhoneMetadata(jpeg) : jpeg,
@@ -1045,6 +1268,13 @@ try {
           : resultsByScenario.get(`${scenario.sameButKept}/${storageDriver}`);
       if (strippedResults !== undefined) {
         process.stdout.write(`${strippingCost(strippedResults, results)}\n`);
+      }
+      const variantResults =
+        scenario.sameButVariants === undefined
+          ? undefined
+          : resultsByScenario.get(`${scenario.sameButVariants}/${storageDriver}`);
+      if (variantResults !== undefined) {
+        process.stdout.write(`${variantsCost(variantResults, results)}\n`);
       }
     }
   }

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type Bucket } from '@google-cloud/storage';
+import sharp from 'sharp';
 
 /**
  * Where one server writes during one run, and how the bench checks afterwards that every
@@ -16,6 +17,8 @@ export interface BenchStorage {
   listNames(): Promise<string[]>;
   /** Size and hash of a stored object; undefined when it is gone (removed since the listing). */
   sha256Of(name: string): Promise<{ bytes: number; sha256: string } | undefined>;
+  /** A stored object's bytes (for the small ones: variants); undefined when it is gone. */
+  read(name: string): Promise<Buffer | undefined>;
   /** Anything a failed or aborted write left behind (the local driver's temp files). */
   leftovers(): Promise<string[]>;
   dispose(): Promise<void>;
@@ -40,6 +43,7 @@ export async function localStorage(root: string, label: string): Promise<BenchSt
       });
       return { bytes, sha256: hash.digest('hex') };
     },
+    read: (name) => fs.readFile(path.join(dir, name)),
     leftovers: async () => await fs.readdir(incoming).catch(() => []),
     dispose: () => fs.rm(dir, { recursive: true, force: true }),
   };
@@ -61,6 +65,14 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
     listNames: async () => {
       const [files] = await bucket.getFiles();
       return files.map((file) => file.name).sort();
+    },
+    read: async (name) => {
+      const response = await fetch(
+        `${endpoint}/storage/v1/b/${bucket.name}/o/${encodeURIComponent(name)}?alt=media`,
+      );
+      if (response.status === 404) return undefined;
+      if (!response.ok) throw new Error(`downloading ${name}: HTTP ${response.status}`);
+      return Buffer.from(await response.arrayBuffer());
     },
     sha256Of: async (name) => {
       // Plain HTTP: the client's download() piles listeners on a shared stream when called
@@ -88,18 +100,47 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
 }
 
 export interface Verification {
+  /** Originals: objects named `<uuid>.<ext>` (every new object when no variants are expected). */
   readonly objects: number;
-  /** Objects whose bytes or sha256 differ from the image sent. */
+  /** Variants found beside the originals, `<uuid>.<variant>.<ext>`, each one decoded. */
+  readonly variantObjects: number;
+  /**
+   * Originals whose bytes or sha256 differ from the image sent; variants that do not decode
+   * or are not in the expected format; originals missing a variant; variants of no original.
+   */
   readonly wrong: readonly string[];
   /** Temp files still there 5 s after the run. */
   readonly leftovers: readonly string[];
 }
 
-/** Checks every object stored during the run (those not there before) against the image. */
+export interface ExpectedObjects {
+  /** What every original must be. */
+  readonly bytes: number;
+  readonly sha256: string;
+  /** The variants stored beside each original: their names and extension (`webp`). */
+  readonly variants?: { readonly names: readonly string[]; readonly extension: string };
+}
+
+const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const originalName = new RegExp(`^(${uuid})\\.[a-z0-9]+$`);
+const variantName = new RegExp(`^(${uuid})\\.([a-z][a-z0-9_-]{0,31})\\.([a-z0-9]+)$`);
+
+/** sharp's name for the format of a variant extension. */
+const sharpFormats: Record<string, string> = {
+  webp: 'webp',
+  avif: 'heif',
+  jpg: 'jpeg',
+};
+
+/**
+ * Checks every object stored during the run (those not there before): each original against
+ * the image, and, when variants are expected, that each original has all of them, each
+ * decoding as an image of the expected format.
+ */
 export async function verifyStored(
   storage: BenchStorage,
   before: ReadonlySet<string>,
-  expected: { bytes: number; sha256: string },
+  expected: ExpectedObjects,
 ): Promise<Verification> {
   // Requests cut off at the end of a run abort their writes, whose clean-up takes a moment;
   // a write that was past its last byte may still land, as a complete object.
@@ -110,18 +151,74 @@ export async function verifyStored(
   }
   const wrong: string[] = [];
   const names = (await storage.listNames()).filter((name) => !before.has(name));
+  const originals = new Set<string>();
+  const variantsOf = new Map<string, string[]>();
   let objects = 0;
+  let variantObjects = 0;
   for (const name of names) {
+    const variant = expected.variants === undefined ? null : variantName.exec(name);
+    if (variant !== null) {
+      const [, id, variantOf, extension] = variant as unknown as [string, string, string, string];
+      const bytes = await storage.read(name);
+      if (bytes === undefined) continue;
+      variantObjects += 1;
+      variantsOf.set(id, [...(variantsOf.get(id) ?? []), variantOf]);
+      const problem = await variantProblem(bytes, extension, expected.variants!.extension);
+      if (problem !== undefined) wrong.push(`${name}: ${problem}`);
+      continue;
+    }
+    const original = expected.variants === undefined ? null : originalName.exec(name);
+    if (expected.variants !== undefined && original === null) {
+      wrong.push(`${name}: named neither <uuid>.<ext> nor <uuid>.<variant>.<ext>`);
+      continue;
+    }
     const actual = await storage.sha256Of(name);
     if (actual === undefined) continue;
     objects += 1;
+    if (original !== null) originals.add(original[1]!);
     if (actual.bytes !== expected.bytes || actual.sha256 !== expected.sha256) {
       wrong.push(`${name}: ${actual.bytes} bytes, sha256 ${actual.sha256}`);
     }
   }
+  if (expected.variants !== undefined) {
+    const wantedNames = [...expected.variants.names].sort().join(',');
+    for (const id of originals) {
+      const found = (variantsOf.get(id) ?? []).sort().join(',');
+      if (found !== wantedNames)
+        wrong.push(`${id}: variants [${found}], expected [${wantedNames}]`);
+    }
+    for (const id of variantsOf.keys()) {
+      if (!originals.has(id)) wrong.push(`${id}: variants stored without their original`);
+    }
+  }
   return {
     objects,
+    variantObjects,
     wrong,
     leftovers: leftovers.map((leftover) => `temp file left: ${leftover}`),
   };
+}
+
+/** Why a stored variant is not a whole image of the expected format, or undefined. */
+async function variantProblem(
+  bytes: Buffer,
+  extension: string,
+  expectedExtension: string,
+): Promise<string | undefined> {
+  if (extension !== expectedExtension)
+    return `extension ${extension}, expected ${expectedExtension}`;
+  try {
+    // Decoding every pixel: a truncated object fails here, not on its header.
+    const { info } = await sharp(bytes, { failOn: 'error' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const { format } = await sharp(bytes).metadata();
+    const wanted = sharpFormats[expectedExtension];
+    if (wanted !== undefined && format !== wanted)
+      return `decodes as ${format}, expected ${wanted}`;
+    if (info.width < 1 || info.height < 1) return 'decodes to no pixels';
+  } catch (error) {
+    return `does not decode: ${String(error)}`;
+  }
+  return undefined;
 }
