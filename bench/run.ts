@@ -417,7 +417,7 @@ interface Refusal {
  * image-ingest makes variants: until then it answers their uploads 201 without them, and the
  * bench, rightly, exits non-zero. Run them with `--smoke --scenarios v,vn,vb`.
  */
-const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk';
+const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk,v,vn,vb';
 
 const { values: args } = parseArgs({
   options: {
