@@ -95,6 +95,20 @@ describe.each(drivers)('metadata stripped on the %s driver', (driver) => {
     },
   );
 
+  it('publishes variants without a tag that locates or names anyone', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VARIANTS: 'thumbnail:32x32:cover,small:40' });
+    const answer = await upload(harness, doors.multipart!(fixture('phone-o6.jpg')));
+    const variants = answer.variants as Record<string, { url: string }>;
+    expect(Object.keys(variants).sort()).toEqual(['small', 'thumbnail']);
+    for (const { url } of Object.values(variants)) {
+      const name = new URL(url).pathname.split('/').pop()!;
+      const tags = await exiftool(await harness.storedBytes(name), 'webp');
+      expect(identifying(tags)).toEqual([]);
+      // Rotated upright when made: no orientation is left to apply.
+      expect(tags['EXIF:Orientation']).toBeUndefined();
+    }
+  });
+
   it('keeps every tag with IMAGE_METADATA=keep', async () => {
     const harness = await harnessFor(driver, { IMAGE_METADATA: 'keep' });
     const sent = fixture('phone-o6.jpg');
