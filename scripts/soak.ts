@@ -63,14 +63,28 @@ interface Invalid {
 }
 type Case = Valid | Invalid;
 
+// The service stores an image less its location and personal metadata (IMAGE_METADATA=strip,
+// the default): what it answers and stores is what its own stripper (from dist/) makes of it.
+const { createMetadataStripper } = (await import(
+  new URL('../dist/images/strip/index.js', import.meta.url).href
+)) as typeof import('../src/images/strip/index.ts');
+
+function storedFormOf(bytes: Buffer, type: string): Buffer {
+  const stripper = createMetadataStripper(type as Parameters<typeof createMetadataStripper>[0]);
+  return stripper === undefined
+    ? bytes
+    : Buffer.concat([...stripper.write(bytes), ...stripper.end()]);
+}
+
 const valid = (label: string, type: string, file: string): Valid => {
   const bytes = fixture(file);
+  const stored = storedFormOf(bytes, type);
   return {
     kind: 'valid',
     label,
     body: dataUriBody(type, bytes),
-    sha256: sha256(bytes),
-    md5: md5(bytes),
+    sha256: sha256(stored),
+    md5: md5(stored),
   };
 };
 const invalid = (label: string, body: string, status: number, code: string): Invalid => ({
