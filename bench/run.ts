@@ -1161,11 +1161,10 @@ function decodingShare(decoded: readonly RunResult[], structure: readonly RunRes
 
 /** What image-ingest stores for a JPEG by default: the service's own stripper, from dist/. */
 async function storedByService(jpeg: Buffer): Promise<Buffer> {
-  const { createMetadataStripper } = (await import(
+  const { stripImage } = (await import(
     new URL('../dist/images/strip/index.js', import.meta.url).href
   )) as typeof import('../src/images/strip/index.ts');
-  const stripper = createMetadataStripper('image/jpeg')!;
-  return Buffer.concat([...stripper.write(jpeg), ...stripper.end()]);
+  return stripImage(jpeg, 'image/jpeg');
 }
 
 /** image-ingest with IMAGE_METADATA=strip against the same load with keep. */

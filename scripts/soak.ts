@@ -65,20 +65,13 @@ type Case = Valid | Invalid;
 
 // The service stores an image less its location and personal metadata (IMAGE_METADATA=strip,
 // the default): what it answers and stores is what its own stripper (from dist/) makes of it.
-const { createMetadataStripper } = (await import(
+const { stripImage } = (await import(
   new URL('../dist/images/strip/index.js', import.meta.url).href
 )) as typeof import('../src/images/strip/index.ts');
 
-function storedFormOf(bytes: Buffer, type: string): Buffer {
-  const stripper = createMetadataStripper(type as Parameters<typeof createMetadataStripper>[0]);
-  return stripper === undefined
-    ? bytes
-    : Buffer.concat([...stripper.write(bytes), ...stripper.end()]);
-}
-
 const valid = (label: string, type: string, file: string): Valid => {
   const bytes = fixture(file);
-  const stored = storedFormOf(bytes, type);
+  const stored = stripImage(bytes, type as Parameters<typeof stripImage>[1]);
   return {
     kind: 'valid',
     label,

@@ -1,12 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type Chromium } from '../support/browser.js';
 import { drivers, fixture, fixturesDirectory, sha256, type Driver } from '../support/requests.js';
 import { storedFormOf } from '../support/image-facts.js';
 import { expectErrorResponse } from './expect-error.js';
@@ -21,7 +20,6 @@ import { close, listen, startHarness, type Harness } from './harness.js';
  */
 
 const run = promisify(execFile);
-const chromiumPath = '/usr/bin/chromium';
 const pythonClient = path.resolve('__tests__/http/clients/requests-upload.py');
 
 interface Upload {
@@ -140,7 +138,7 @@ const frontendPage =
   '<!doctype html><title>frontend</title><form><input type="file" name="file"></form>';
 
 let browser: BrowserContext;
-let profile: string;
+let chromiumSession: Chromium | undefined;
 let frontend: Server;
 let frontendOrigin: string;
 
@@ -269,9 +267,6 @@ const clients: ReadonlyArray<readonly [string, Client]> = [
 ];
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`${chromiumPath} is missing: run node scripts/ensure-system-packages.mjs`);
-  }
   frontend = createServer((_request, response) => {
     response.writeHead(200, { 'Content-Type': 'text/html' });
     response.end(frontendPage);
@@ -280,28 +275,13 @@ beforeAll(async () => {
   const address = frontend.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   frontendOrigin = `http://127.0.0.1:${address.port}`;
-  profile = await mkdtemp(path.join(tmpdir(), 'chromium-profile-'));
-  // The launch cors-browser.test.ts uses: a fresh profile, nothing running in the background.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromiumSession = await launchChromium();
+  browser = chromiumSession.browser;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromiumSession?.close();
   if (frontend !== undefined) await close(frontend);
-  if (profile !== undefined) await rm(profile, { recursive: true, force: true });
 });
 
 interface Service {

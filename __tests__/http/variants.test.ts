@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { withBrokenPixelData } from '../support/image-facts.js';
 import request from 'supertest';
 import { thumbHashToApproximateAspectRatio } from 'thumbhash';
 import { immutableCacheControl } from '../../src/storage/object-store.js';
@@ -101,16 +101,6 @@ async function expectVariants(
 function expectAspectRatio(thumbhash: string, ratio: number): void {
   const approximate = thumbHashToApproximateAspectRatio(Buffer.from(thumbhash, 'base64'));
   expect(Math.abs(approximate - ratio) / ratio).toBeLessThan(0.1);
-}
-
-/** A PNG with its first IDAT's compressed data overwritten and the CRC fixed to match. */
-function withBrokenPixelData(png: Buffer): Buffer {
-  const image = Buffer.from(png);
-  const idat = image.indexOf('IDAT', 0, 'latin1');
-  const length = image.readUInt32BE(idat - 4);
-  for (let at = idat + 6; at < idat + 4 + length; at += 3) image[at] = 0xff;
-  image.writeUInt32BE(crc32(image.subarray(idat, idat + 4 + length)), idat + 4 + length);
-  return image;
 }
 
 const brokenPng = withBrokenPixelData(

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type Chromium } from '../support/browser.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { fixture, makeApp, type AppUnderTest } from './helpers.js';
 
@@ -14,7 +11,6 @@ import { fixture, makeApp, type AppUnderTest } from './helpers.js';
  * read anything, and its upload is never even sent, so nothing is stored.
  */
 
-const chromiumPath = '/usr/bin/chromium';
 const apiKey = 'k_test_browser_0123456789abcdef';
 
 async function listen(server: Server): Promise<string> {
@@ -45,43 +41,25 @@ describe('CORS in a real browser', () => {
   let allowedOrigin: string;
   let foreignOrigin: string;
   let browser: BrowserContext;
-  let profile: string;
+  let chromiumSession: Chromium | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(chromiumPath)) {
-      throw new Error(`${chromiumPath} is missing: install it with apt-get install -y chromium`);
-    }
     allowedOrigin = await listen(pages[0]!);
     foreignOrigin = await listen(pages[1]!);
     subject = await makeApp('local', { CORS_ORIGINS: allowedOrigin, API_KEYS: apiKey });
     api = createHttpServer(subject.app, subject.config.security);
     apiUrl = await listen(api);
-    profile = await fs.mkdtemp(path.join(os.tmpdir(), 'chromium-profile-'));
-    // A fresh profile each run, so no cached preflight or state carries over.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    chromiumSession = await launchChromium();
+    browser = chromiumSession.browser;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chromiumSession?.close();
     for (const server of [api, ...pages]) {
       server?.closeAllConnections();
       await new Promise((resolve) => server?.close(resolve));
     }
     await subject?.cleanup();
-    if (profile !== undefined) await fs.rm(profile, { recursive: true, force: true });
   });
 
   /** Runs fetch() in a page on `origin` and reports what the page's script could see. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { withBrokenPixelData } from '../support/image-facts.js';
 import request from 'supertest';
 import {
   drivers,
@@ -18,16 +18,6 @@ import {
  * drivers, in both validation modes, whether the image is held in memory or streamed to the
  * store (STREAMING_THRESHOLD_BYTES=0 streams every image), and nothing is left stored.
  */
-
-/** A PNG with its first IDAT's compressed data overwritten and the CRC fixed to match. */
-function withBrokenPixelData(png: Buffer): Buffer {
-  const image = Buffer.from(png);
-  const idat = image.indexOf('IDAT', 0, 'latin1');
-  const length = image.readUInt32BE(idat - 4);
-  for (let at = idat + 6; at < idat + 4 + length; at += 3) image[at] = 0xff;
-  image.writeUInt32BE(crc32(image.subarray(idat, idat + 4 + length)), idat + 4 + length);
-  return image;
-}
 
 const refused: [string, Buffer, string, number, string][] = [
   ['an SVG with a script', fixture('script.svg'), 'image/svg+xml', 415, 'unsupported_image_type'],

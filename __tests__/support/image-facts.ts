@@ -3,10 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ImageMimeType } from '../../src/images/image-types.js';
-import { createMetadataStripper } from '../../src/images/strip/index.js';
+import { stripImage } from '../../src/images/strip/index.js';
 import type { ImageFacts } from '../../src/ingest/container-walker.js';
 
 /**
@@ -31,9 +32,7 @@ export async function factsBySharp(image: Buffer): Promise<ImageFacts> {
  */
 export async function storedFormOf(image: Buffer): Promise<Buffer> {
   const type = (await fileTypeFromBuffer(image))?.mime as ImageMimeType | undefined;
-  const stripper = type === undefined ? undefined : createMetadataStripper(type);
-  if (stripper === undefined) return image;
-  return Buffer.concat([...stripper.write(image), ...stripper.end()]);
+  return type === undefined ? image : stripImage(image, type);
 }
 
 const run = promisify(execFile);
@@ -62,4 +61,17 @@ export async function pixels(image: Buffer): Promise<Buffer> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   return data;
+}
+
+/**
+ * A PNG whose first IDAT's compressed data is overwritten and its CRC fixed to match: a valid
+ * container whose pixels do not decode, which only a full decode can catch.
+ */
+export function withBrokenPixelData(png: Buffer): Buffer {
+  const image = Buffer.from(png);
+  const idat = image.indexOf('IDAT', 0, 'latin1');
+  const length = image.readUInt32BE(idat - 4);
+  for (let at = idat + 6; at < idat + 4 + length; at += 3) image[at] = 0xff;
+  image.writeUInt32BE(crc32(image.subarray(idat, idat + 4 + length)), idat + 4 + length);
+  return image;
 }

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { AppError } from '../errors.js';
+import { exifOrientation } from '../images/exif.js';
 import { structureCheckedTypes, type ImageMimeType } from '../images/image-types.js';
 
 /**
@@ -603,31 +604,6 @@ function hasQuarterTurn(meta: Buffer): boolean {
     if (box.type === 'irot' && box.body.length >= 1) return (box.body[0]! & 0x03) % 2 === 1;
   }
   return false;
-}
-
-/**
- * The Orientation tag (0x0112) of IFD0 in EXIF data (a TIFF header and its IFDs), or 1 when it
- * is missing or the data cannot be read: a damaged EXIF block says nothing about the pixels.
- */
-export function exifOrientation(tiff: Buffer): number {
-  if (tiff.length < 8) return 1;
-  const order = tiff.toString('latin1', 0, 2);
-  if (order !== 'II' && order !== 'MM') return 1;
-  const little = order === 'II';
-  const u16 = (at: number): number => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
-  const u32 = (at: number): number => (little ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at));
-  if (u16(2) !== 42) return 1;
-  const ifd = u32(4);
-  if (ifd + 2 > tiff.length) return 1;
-  const entries = u16(ifd);
-  for (let index = 0; index < entries; index += 1) {
-    const entry = ifd + 2 + index * 12;
-    if (entry + 12 > tiff.length) return 1;
-    if (u16(entry) !== 0x0112) continue;
-    const value = u16(entry + 8);
-    return value >= 1 && value <= 8 ? value : 1;
-  }
-  return 1;
 }
 
 function childBox(parent: Buffer, offset: number, type: string): Buffer | undefined {

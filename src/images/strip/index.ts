@@ -31,6 +31,14 @@ export function createMetadataStripper(type: ImageMimeType): MetadataStripper | 
   return walk === undefined ? undefined : new StripDriver(walk);
 }
 
+/** An image held whole, stripped: the bytes the service stores for it; as is without a route. */
+export function stripImage(image: Buffer, type: ImageMimeType): Buffer {
+  const stripper = createMetadataStripper(type);
+  return stripper === undefined
+    ? image
+    : Buffer.concat([...stripper.write(image), ...stripper.end()]);
+}
+
 export function canStripLosslessly(type: ImageMimeType): boolean {
   return losslesslyStrippableTypes.includes(type);
 }

@@ -1,4 +1,4 @@
-import { exifOrientation, minimalExif } from './exif.js';
+import { exifOrientation, minimalExif } from '../exif.js';
 import { undecodable, type StripWalk } from './driver.js';
 
 /**

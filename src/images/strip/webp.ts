@@ -1,4 +1,4 @@
-import { exifOrientation, exifPrefixBytes, minimalExif, minimalExifBytes } from './exif.js';
+import { exifOrientation, exifPrefixBytes, minimalExif, minimalExifBytes } from '../exif.js';
 import { undecodable, type StripWalk } from './driver.js';
 
 /** The VP8X flag bit for XMP (WebP container specification); EXIF's is 0x08. */

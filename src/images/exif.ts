@@ -1,7 +1,7 @@
 /**
- * EXIF as the strippers need it: the orientation of the original, and a replacement that
- * carries nothing else. Browsers turn an image by its EXIF Orientation, so dropping the tag
- * would show a phone's portrait photo on its side.
+ * EXIF as the walker and the strippers need it: the orientation an image carries, and a
+ * replacement that carries nothing else. Browsers turn an image by its EXIF Orientation, so
+ * dropping the tag would show a phone's portrait photo on its side.
  */
 
 /** The first bytes of an EXIF block kept to find its orientation; IFD0 comes first in it. */
@@ -10,7 +10,7 @@ export const exifPrefixBytes = 64 * 1024;
 /**
  * The Orientation tag (0x0112) of IFD0 in EXIF data (a TIFF header and its IFDs), or 1 when it
  * is missing or cannot be read from the bytes given (a damaged block says nothing about the
- * pixels). The same reading as the container walker's, so both agree on how an image turns.
+ * pixels). The walker reads the displayed size by it and the strippers keep it: one reading.
  */
 export function exifOrientation(tiff: Buffer): number {
   if (tiff.length < 8) return 1;
