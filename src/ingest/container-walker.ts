@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { AppError } from '../errors.js';
+import { ByteQueue } from '../images/byte-queue.js';
 import { exifOrientation } from '../images/exif.js';
 import { structureCheckedTypes, type ImageMimeType } from '../images/image-types.js';
 
@@ -89,12 +90,9 @@ export function tooManyFramePixels(
 export class ContainerWalker {
   private readonly walk: Walk;
   private request: Request | undefined;
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
+  private readonly queue = new ByteQueue();
   private ended = false;
   private done = false;
-  /** For 'entropy': a 0xFF seen at the end of the previous chunk. */
-  private pendingFf = false;
   private skipRemaining = -1;
   private readonly seen: FactsSeen = {};
 
@@ -132,7 +130,6 @@ export class ContainerWalker {
     if (chunk.length === 0) return;
     if (this.done) throw undecodable('there are bytes after the end of the image');
     this.queue.push(chunk);
-    this.queued += chunk.length;
     this.pump();
   }
 
@@ -158,18 +155,18 @@ export class ContainerWalker {
     for (;;) {
       const request = this.request;
       if (request === undefined) {
-        if (this.queued > 0) throw undecodable('there are bytes after the end of the image');
+        if (this.queue.length > 0) throw undecodable('there are bytes after the end of the image');
         return;
       }
       switch (request.kind) {
         case 'read':
         case 'readOrEnd': {
-          if (this.queued >= request.bytes) {
-            this.advance(this.take(request.bytes));
+          if (this.queue.length >= request.bytes) {
+            this.advance(this.queue.take(request.bytes));
             continue;
           }
           if (!this.ended) return;
-          if (request.kind === 'readOrEnd' && this.queued === 0) {
+          if (request.kind === 'readOrEnd' && this.queue.length === 0) {
             this.advance(undefined);
             continue;
           }
@@ -177,14 +174,7 @@ export class ContainerWalker {
         }
         case 'skip': {
           if (this.skipRemaining < 0) this.skipRemaining = request.bytes;
-          while (this.skipRemaining > 0 && this.queued > 0) {
-            const head = this.queue[0]!;
-            const part =
-              head.length <= this.skipRemaining ? head : head.subarray(0, this.skipRemaining);
-            request.see?.(part);
-            this.drop(part.length);
-            this.skipRemaining -= part.length;
-          }
+          this.skipRemaining -= this.queue.consume(this.skipRemaining, request.see);
           if (this.skipRemaining > 0) {
             if (this.ended) throw undecodable('the file ends before the image does');
             return;
@@ -193,14 +183,13 @@ export class ContainerWalker {
           continue;
         }
         case 'skipToEnd': {
-          this.queue.length = 0;
-          this.queued = 0;
+          this.queue.clear();
           if (!this.ended) return;
           this.advance(undefined);
           continue;
         }
         case 'entropy': {
-          if (!this.scanEntropy()) {
+          if (!this.queue.skipEntropy()) {
             if (this.ended) throw undecodable('the JPEG scan data is cut off');
             return;
           }
@@ -208,79 +197,13 @@ export class ContainerWalker {
           continue;
         }
         case 'end': {
-          if (this.queued > 0) throw undecodable('there are bytes after the end of the image');
+          if (this.queue.length > 0)
+            throw undecodable('there are bytes after the end of the image');
           this.advance(undefined);
           continue;
         }
       }
     }
-  }
-
-  /** True once a real marker is next in the queue (its 0xFF left in place). */
-  private scanEntropy(): boolean {
-    while (this.queued > 0) {
-      if (this.pendingFf) {
-        // The previous chunk ended on 0xFF: put it back so the pair is seen together.
-        this.queue[0] = Buffer.concat([Buffer.of(0xff), this.queue[0]!]);
-        this.queued += 1;
-        this.pendingFf = false;
-      }
-      const head = this.queue[0]!;
-      let index = 0;
-      for (;;) {
-        const ff = head.indexOf(0xff, index);
-        if (ff < 0) {
-          this.drop(head.length);
-          break;
-        }
-        if (ff === head.length - 1) {
-          this.drop(head.length);
-          this.pendingFf = true;
-          break;
-        }
-        const byte = head[ff + 1]!;
-        if (byte === 0xff) {
-          index = ff + 1; // a fill byte; the next 0xFF may start the marker
-        } else if (byte === 0x00 || (byte >= 0xd0 && byte <= 0xd7)) {
-          index = ff + 2; // stuffed zero or restart marker: still inside the scan
-        } else {
-          this.drop(ff);
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private take(bytes: number): Buffer {
-    const head = this.queue[0]!;
-    if (head.length >= bytes) {
-      const part = Buffer.from(head.subarray(0, bytes));
-      this.drop(bytes);
-      return part;
-    }
-    const joined = Buffer.concat(this.queue, this.queued);
-    const part = joined.subarray(0, bytes);
-    this.queue.length = 0;
-    this.queue.push(joined.subarray(bytes));
-    this.queued = joined.length - bytes;
-    if (this.queued === 0) this.queue.length = 0;
-    return part;
-  }
-
-  private drop(bytes: number): void {
-    let left = bytes;
-    while (left > 0) {
-      const head = this.queue[0]!;
-      if (head.length <= left) {
-        this.queue.shift();
-        left -= head.length;
-      } else {
-        this.queue[0] = head.subarray(left);
-        left = 0;
-      }
-    }
-    this.queued -= bytes;
   }
 }
 

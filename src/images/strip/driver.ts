@@ -1,4 +1,5 @@
 import { AppError, isAppError } from '../../errors.js';
+import { ByteQueue } from '../byte-queue.js';
 
 /**
  * The engine under every format's stripper. A format is a generator that walks its container
@@ -46,14 +47,11 @@ const zeroBlock = 64 * 1024;
 export class StripDriver {
   private readonly walk: StripWalk;
   private request: StripRequest | undefined;
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
+  private readonly queue = new ByteQueue();
   private out: Buffer[] = [];
   private ended = false;
   private done = false;
   private failure: AppError | undefined;
-  /** For 'passEntropy': a 0xFF seen at the end of the previous chunk, not yet put out. */
-  private pendingFf = false;
   /** What is left of the current 'pass' or 'drop'; -1 before it starts. */
   private remaining = -1;
 
@@ -67,7 +65,6 @@ export class StripDriver {
       if (chunk.length === 0) return;
       if (this.done) throw undecodable('there are bytes after the end of the image');
       this.queue.push(chunk);
-      this.queued += chunk.length;
       this.pump();
     });
   }
@@ -87,7 +84,7 @@ export class StripDriver {
       step();
     } catch (error) {
       this.failure = asUndecodable(error);
-      this.queue.length = 0;
+      this.queue.clear();
       this.out = [];
       throw this.failure;
     }
@@ -111,18 +108,18 @@ export class StripDriver {
     for (;;) {
       const request = this.request;
       if (request === undefined) {
-        if (this.queued > 0) throw undecodable('there are bytes after the end of the image');
+        if (this.queue.length > 0) throw undecodable('there are bytes after the end of the image');
         return;
       }
       switch (request.kind) {
         case 'read':
         case 'readOrEnd': {
-          if (this.queued >= request.bytes) {
-            this.advance(this.take(request.bytes));
+          if (this.queue.length >= request.bytes) {
+            this.advance(this.queue.take(request.bytes));
             continue;
           }
           if (!this.ended) return;
-          if (request.kind === 'readOrEnd' && this.queued === 0) {
+          if (request.kind === 'readOrEnd' && this.queue.length === 0) {
             this.advance(undefined);
             continue;
           }
@@ -131,14 +128,13 @@ export class StripDriver {
         case 'pass':
         case 'drop': {
           if (this.remaining < 0) this.remaining = request.bytes;
-          while (this.remaining > 0 && this.queued > 0) {
-            const head = this.queue[0]!;
-            const part = head.length <= this.remaining ? head : head.subarray(0, this.remaining);
-            if (request.kind === 'pass') this.out.push(part);
-            else if (request.zero === true) this.emitZeros(part.length);
-            this.drop(part.length);
-            this.remaining -= part.length;
-          }
+          const see =
+            request.kind === 'pass'
+              ? (part: Buffer) => this.out.push(part)
+              : request.zero === true
+                ? (part: Buffer) => this.emitZeros(part.length)
+                : undefined;
+          this.remaining -= this.queue.consume(this.remaining, see);
           if (this.remaining > 0) {
             if (this.ended) throw undecodable('the file ends before the image does');
             return;
@@ -152,15 +148,15 @@ export class StripDriver {
           continue;
         }
         case 'passToEnd': {
-          this.out.push(...this.queue);
-          this.queue.length = 0;
-          this.queued = 0;
+          this.out.push(...this.queue.takeAll());
           if (!this.ended) return;
           this.advance(undefined);
           continue;
         }
         case 'passEntropy': {
-          if (!this.passEntropy()) {
+          // The scan passes as it arrives; only a 0xFF on a chunk boundary waits for the byte
+          // that tells what it is.
+          if (!this.queue.skipEntropy((part) => this.out.push(part))) {
             if (this.ended) throw undecodable('the JPEG scan data is cut off');
             return;
           }
@@ -168,7 +164,8 @@ export class StripDriver {
           continue;
         }
         case 'end': {
-          if (this.queued > 0) throw undecodable('there are bytes after the end of the image');
+          if (this.queue.length > 0)
+            throw undecodable('there are bytes after the end of the image');
           this.advance(undefined);
           continue;
         }
@@ -176,82 +173,10 @@ export class StripDriver {
     }
   }
 
-  /**
-   * Puts out scan data up to a real marker, which is left first in the queue. The scan passes
-   * as it arrives; only a 0xFF on a chunk boundary waits for the byte that tells what it is.
-   */
-  private passEntropy(): boolean {
-    while (this.queued > 0) {
-      if (this.pendingFf) {
-        // Held back from the previous chunk: put it back so the pair is seen together.
-        this.queue[0] = Buffer.concat([Buffer.of(0xff), this.queue[0]!]);
-        this.queued += 1;
-        this.pendingFf = false;
-      }
-      const head = this.queue[0]!;
-      let index = 0;
-      for (;;) {
-        const ff = head.indexOf(0xff, index);
-        if (ff < 0) {
-          this.out.push(head);
-          this.drop(head.length);
-          break;
-        }
-        if (ff === head.length - 1) {
-          if (ff > 0) this.out.push(head.subarray(0, ff));
-          this.drop(head.length);
-          this.pendingFf = true;
-          break;
-        }
-        const byte = head[ff + 1]!;
-        if (byte === 0xff) {
-          index = ff + 1; // a fill byte; the next 0xFF may start the marker
-        } else if (byte === 0x00 || (byte >= 0xd0 && byte <= 0xd7)) {
-          index = ff + 2; // stuffed zero or restart marker: still inside the scan
-        } else {
-          if (ff > 0) this.out.push(head.subarray(0, ff));
-          this.drop(ff);
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
   private emitZeros(bytes: number): void {
     // Fresh buffers, not one shared block: the caller owns what it is handed.
     for (let left = bytes; left > 0; left -= zeroBlock) {
       this.out.push(Buffer.alloc(Math.min(left, zeroBlock)));
     }
-  }
-
-  private take(bytes: number): Buffer {
-    const head = this.queue[0]!;
-    if (head.length >= bytes) {
-      const part = Buffer.from(head.subarray(0, bytes));
-      this.drop(bytes);
-      return part;
-    }
-    const joined = Buffer.concat(this.queue, this.queued);
-    const part = joined.subarray(0, bytes);
-    this.queue.length = 0;
-    this.queued = joined.length - bytes;
-    if (this.queued > 0) this.queue.push(joined.subarray(bytes));
-    return part;
-  }
-
-  private drop(bytes: number): void {
-    let left = bytes;
-    while (left > 0) {
-      const head = this.queue[0]!;
-      if (head.length <= left) {
-        this.queue.shift();
-        left -= head.length;
-      } else {
-        this.queue[0] = head.subarray(left);
-        left = 0;
-      }
-    }
-    this.queued -= bytes;
   }
 }
