@@ -81,6 +81,18 @@ describe.each(drivers)("open-event-server's upload routes on the %s driver", (dr
     await harness.expectNothingStored();
   });
 
+  it('leaves no variant behind when a later file is refused', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VARIANTS: 'thumbnail:16x16:cover' });
+    const form = multipartBody({
+      files: [
+        { field: 'files[]', bytes: fixture('photo.png'), type: 'image/png' },
+        { field: 'files[]', bytes: fixture('script.svg'), type: 'image/png' },
+      ],
+    });
+    expectErrorResponse(await post(harness, '/v1/upload/files', form), 'unsupported_image_type');
+    await harness.expectNothingStored();
+  });
+
   it('refuses a form without any file, and a body of the wrong kind, storing nothing', async () => {
     const harness = await harnessFor(driver);
     const empty = multipartBody({ fields: { event: '42' } });

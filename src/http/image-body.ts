@@ -38,8 +38,7 @@ export async function imageSourceOf(
   }
   if (mediaType === 'multipart/form-data') {
     const { maxBodyBytes, ...limits } = config.multipart;
-    refuseDeclaredLength(declaredLength, maxBodyBytes);
-    const body = Readable.from(limitBody(ctx.req, maxBodyBytes), { objectMode: false });
+    const body = multipartBodyOf(ctx, maxBodyBytes);
     // Resolves at the file part's header: the fields before it are read and bounded.
     const part = await readSingleImagePart(
       body,
@@ -61,7 +60,23 @@ export async function imageSourceOf(
   throw new AppError('unsupported_media_type');
 }
 
-function refuseCompressedBodies(ctx: Context): void {
+/**
+ * A multipart body as a stream for the parser, refused at once when it declares more than
+ * `maxBytes` (and counted as it arrives when it declares nothing). Not compressed: callers
+ * that bypass `imageSourceOf` (several files) check that here too.
+ */
+export function multipartBodyOf(ctx: Context, maxBytes: number): Readable {
+  refuseCompressedBodies(ctx);
+  refuseDeclaredLength(ctx.request.length, maxBytes);
+  return Readable.from(limitBody(ctx.req, maxBytes), { objectMode: false });
+}
+
+/** application/json, or any application/*+json. */
+export function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+export function refuseCompressedBodies(ctx: Context): void {
   const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') {
     throw new AppError('unsupported_media_type', {
@@ -72,10 +87,6 @@ function refuseCompressedBodies(ctx: Context): void {
 
 function refuseDeclaredLength(declaredLength: number | undefined, maxBytes: number): void {
   if (declaredLength !== undefined && declaredLength > maxBytes) throw bodyTooLarge(maxBytes);
-}
-
-function isJsonMediaType(type: string): boolean {
-  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
 /** `image/*` or `application/octet-stream`: whatever the label says, the bytes decide. */

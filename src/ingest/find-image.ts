@@ -31,3 +31,12 @@ export async function findStoredImage(
     ? undefined
     : fromStoredObject(found.name, contentType, found.info);
 }
+
+/**
+ * Removes a stored image: its variants first, then the original. Should a delete fail midway,
+ * the original still lists what is left, and a second attempt finishes the job.
+ */
+export async function deleteStoredImage(store: ObjectStore, record: ImageRecord): Promise<void> {
+  await Promise.all((record.variants ?? []).map((variant) => store.delete(variant.objectName)));
+  await store.delete(record.name);
+}

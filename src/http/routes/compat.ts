@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
 import { chunkSource } from '../../ingest/image-source.js';
 import { ingestImage, type IngestedImage } from '../../ingest/ingest-image.js';
 import { readMultipart } from '../../ingest/multipart.js';
-import { bodyTooLarge, imageSourceOf, limitBody } from '../image-body.js';
+import { deleteStoredImage } from '../../ingest/find-image.js';
+import { imageSourceOf, isJsonMediaType, multipartBodyOf } from '../image-body.js';
 import {
   clientGoneSignal,
   createdImage,
@@ -32,7 +32,7 @@ export function compatRouter(deps: ImagesRouteDeps): Router {
 
   // {"data": "<data URI>"} -> {"url": "...", ...}
   router.post('/v1/upload/image', async (ctx) => {
-    if (!ctx.request.type.trim().toLowerCase().endsWith('json')) {
+    if (!isJsonMediaType(ctx.request.type.trim().toLowerCase())) {
       throw new AppError('unsupported_media_type', {
         message: 'This route takes JSON {"data": "<data URI>"} (Content-Type: application/json).',
       });
@@ -74,14 +74,11 @@ async function ingestEveryFile(ctx: Context, deps: ImagesRouteDeps): Promise<For
   const { config, store } = deps;
   const { maxBodyBytes: oneImageBodyBytes, ...limits } = config.multipart;
   const maxBodyBytes = oneImageBodyBytes + (maxCompatFiles - 1) * config.maxImageBytes;
-  const declaredLength = ctx.request.length;
-  if (declaredLength !== undefined && declaredLength > maxBodyBytes) {
-    throw bodyTooLarge(maxBodyBytes);
-  }
+  const body = multipartBodyOf(ctx, maxBodyBytes);
   const signal = clientGoneSignal(ctx);
   const context = ingestContextOf(ctx, deps, signal);
   const form = readMultipart(
-    Readable.from(limitBody(ctx.req, maxBodyBytes), { objectMode: false }),
+    body,
     ctx.get('Content-Type'),
     { maxFileBytes: config.maxImageBytes, maxFiles: maxCompatFiles, ...limits },
     { fileFields: compatFileFields, signal },
@@ -106,7 +103,9 @@ async function ingestEveryFile(ctx: Context, deps: ImagesRouteDeps): Promise<For
   } catch (error) {
     // Idempotent names may be a concurrent retry's success: those stay.
     if (context.idempotencyKey === undefined) {
-      await Promise.all(stored.map(({ image }) => store.delete(image.record.name).catch(() => {})));
+      await Promise.all(
+        stored.map(({ image }) => deleteStoredImage(store, image.record).catch(() => undefined)),
+      );
     }
     throw error;
   }

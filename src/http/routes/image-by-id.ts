@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Config } from '../../config.js';
 import { AppError, storageUnavailable } from '../../errors.js';
-import { findStoredImage } from '../../ingest/find-image.js';
+import { deleteStoredImage, findStoredImage } from '../../ingest/find-image.js';
 import {
   deleteTokenMatches,
   describeImage,
@@ -66,12 +66,7 @@ export function imageByIdRouter({ config, store }: ImageByIdRouteDeps): Router<C
     if (!mayDelete(record, ctx.state.caller, ctx.get(deleteTokenHeader))) {
       throw new AppError('forbidden');
     }
-    // Variants first: should a delete fail midway, the original still lists what is left, and
-    // a second DELETE finishes the job.
-    await fromStore(
-      Promise.all((record.variants ?? []).map((variant) => store.delete(variant.objectName))),
-    );
-    await fromStore(store.delete(record.name));
+    await fromStore(deleteStoredImage(store, record));
     ctx.status = 204;
   });
 
