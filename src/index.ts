@@ -1,4 +1,3 @@
-import { pino } from 'pino';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
@@ -9,9 +8,13 @@ import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
+import { chooseLogFormat, createLogger } from './logger.js';
 
 async function main(): Promise<void> {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = await createLogger({
+    level: process.env.LOG_LEVEL ?? 'info',
+    pretty: chooseLogFormat(process.env, process.stdout.isTTY),
+  });
   // A .env file fills in what the environment leaves unset; it never overrides it.
   loadDotenv({ quiet: true });
 

@@ -11,7 +11,9 @@ import { promisify } from 'node:util';
  */
 
 export type Driver = 'local' | 'gcs';
-export const drivers: readonly Driver[] = ['local', 'gcs'];
+/** Both, except in `npm run test:unit` (jest.unit.config.js), which has no emulator. */
+export const drivers: readonly Driver[] =
+  process.env.TEST_DRIVERS === 'local' ? ['local'] : ['local', 'gcs'];
 
 export const fixturesDirectory = path.resolve('__tests__/fixtures');
 
