@@ -91,6 +91,31 @@ export interface Config {
   readonly variants: VariantsConfig;
   /** IMAGE_METADATA: whether a stored original keeps its EXIF/XMP/ICC (`keep`) or not. */
   readonly imageMetadata: MetadataMode;
+  /** Uploads received before they are verified (tus, direct-to-bucket): never public. */
+  readonly staging: StagingConfig;
+}
+
+export interface StagingConfig {
+  /**
+   * STAGING_PREFIX: where staged bytes live in the bucket (GCS), e.g. `staging/`; never a
+   * public name. Direct uploads go under `<prefix>direct/`. The local driver keeps them under
+   * `<UPLOAD_DIR>/.staging/`, which is never served.
+   */
+  readonly prefix: string;
+  /** UPLOAD_EXPIRES_SECONDS: how long an unfinished resumable (tus) upload is kept. */
+  readonly uploadExpiresSeconds: number;
+  /** SWEEP_INTERVAL_SECONDS: how often abandoned staged uploads are looked for and removed. */
+  readonly sweepIntervalSeconds: number;
+  /**
+   * DIRECT_UPLOAD_EXPIRES_SECONDS: how long a direct upload's URL (signed PUT or resumable
+   * session) may be started; `complete` is taken for as long again, for a transfer under way.
+   */
+  readonly directExpiresSeconds: number;
+  /**
+   * DIRECT_UPLOAD_SECRET: the HMAC key of the local driver's upload URLs. Unset: one is
+   * generated and kept in the staging folder, so instances sharing a disk agree.
+   */
+  readonly directSecret: string | undefined;
 }
 
 export interface VariantsConfig {
@@ -357,6 +382,30 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     multipart: loadMultipartConfig(env, maxImageBytes),
     variants: loadVariantsConfig(env),
     imageMetadata,
+    staging: loadStagingConfig(env),
+  };
+}
+
+function loadStagingConfig(env: Env): StagingConfig {
+  const prefix = read(env, 'STAGING_PREFIX') ?? 'staging/';
+  // Object names the service makes start with a UUID; a prefix of that shape could collide.
+  if (!/^[a-z0-9._-]+(?:\/[a-z0-9._-]+)*\/$/i.test(prefix) || /^[0-9a-f]{8}-/i.test(prefix)) {
+    throw new ConfigError(
+      'STAGING_PREFIX',
+      `must be folder names of letters, digits, ".", "_" or "-", ending in "/", got "${prefix}"`,
+    );
+  }
+  const secret = read(env, 'DIRECT_UPLOAD_SECRET');
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) {
+    throw new ConfigError('DIRECT_UPLOAD_SECRET', 'must be at least 32 bytes long');
+  }
+  return {
+    prefix,
+    uploadExpiresSeconds: readInteger(env, 'UPLOAD_EXPIRES_SECONDS', 24 * 3600, 60, 7 * 24 * 3600),
+    sweepIntervalSeconds: readInteger(env, 'SWEEP_INTERVAL_SECONDS', 300, 1, 24 * 3600),
+    // V4 signed URLs last at most seven days.
+    directExpiresSeconds: readInteger(env, 'DIRECT_UPLOAD_EXPIRES_SECONDS', 600, 1, 7 * 24 * 3600),
+    directSecret: secret,
   };
 }
 

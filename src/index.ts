@@ -9,6 +9,8 @@ import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
+import { createDirectStaging } from './storage/direct/create-direct-staging.js';
+import { sweepDirectUploads } from './uploads/direct-sweep.js';
 
 async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -28,6 +30,16 @@ async function main(): Promise<void> {
 
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
+  const directStaging = await createDirectStaging(config);
+  const sweep = setInterval(() => {
+    sweepDirectUploads(directStaging, { expiresSeconds: config.staging.directExpiresSeconds })
+      .then((removed) => {
+        if (removed > 0) logger.info({ removed }, 'abandoned direct uploads removed');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'sweep of direct uploads failed'));
+  }, config.staging.sweepIntervalSeconds * 1000);
+  // The sweep never keeps the process alive at shutdown.
+  sweep.unref();
   const lifecycle = new Lifecycle();
   const rateLimitStore = await connectRateLimitStore(config, logger);
   const app = createApp(config, {
@@ -36,6 +48,7 @@ async function main(): Promise<void> {
     lifecycle,
     rateLimitStore,
     metrics: createMetrics(),
+    directStaging,
   });
   const server = createHttpServer(app, config.security);
   if (config.security.auth.anonymous) {

@@ -1,8 +1,21 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { SecurityConfig } from '../../config.js';
 import { authenticate, type CallerState } from './auth.js';
 import { rateLimit, type RateLimitStore } from './rate-limit.js';
 import { uploadSlots } from './upload-slots.js';
+
+/**
+ * The local driver's direct upload URLs (src/http/routes/local-upload-targets.ts) carry their
+ * own credential, a signature, as a GCS signed URL does: a browser PUTs to them without the
+ * caller's Authorization, exactly as it would to the bucket.
+ */
+function isSignedUploadRequest(ctx: Context): boolean {
+  return (
+    ctx.method === 'PUT' &&
+    /^\/v1\/uploads\/direct\/[0-9a-f-]{36}$/.test(ctx.path) &&
+    typeof ctx.query.signature === 'string'
+  );
+}
 
 /**
  * What stands between a caller and the API (/v1/...), in order: who is calling (401), how
@@ -26,7 +39,7 @@ export function guardApi(
 
   return async (ctx, next) => {
     // Preflights carry no credentials by design; CORS alone decides what they are told.
-    if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS') {
+    if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS' || isSignedUploadRequest(ctx)) {
       await next();
       return;
     }
