@@ -157,10 +157,12 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
       completeBy: new Date(now + 2 * expiresSeconds * 1000).toISOString(),
     };
     const origin = ctx.get('Origin');
+    // Where the client reached this service (Koa's ctx.origin is the Origin header instead).
+    const service = `${ctx.protocol}://${ctx.host}`;
     const target = await fromStaging(
       staging.create(record, {
         origin: config.security.corsOrigins.includes(origin) ? origin : undefined,
-        serviceOrigin: ctx.origin,
+        serviceOrigin: service,
       }),
     );
     const body: DirectUploadCreated = {
@@ -169,7 +171,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
       url: target.url,
       headers: target.headers,
       expiresAt: record.expiresAt,
-      completeUrl: `${ctx.origin}/v1/uploads/${record.id}/complete`,
+      completeUrl: `${service}/v1/uploads/${record.id}/complete`,
     };
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 201;

@@ -110,9 +110,10 @@ async function receiveChunk(
       ctx.body = { id: record.id, size: bytes };
       return;
     }
+    // In this order: Koa makes a null body a 204.
+    ctx.body = null;
     ctx.status = 308;
     if (bytes > 0) ctx.set('Range', `bytes=0-${bytes - 1}`);
-    ctx.body = null;
   };
   if (range.first === undefined) {
     // A status query: what has arrived (or, once whole, that it is done).

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { constants as fsConstants, createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -158,19 +158,19 @@ export class LocalDirectStaging implements DirectStaging {
    */
   async writeChunk(id: string, first: number, body: Readable): Promise<number> {
     const file = this.partialPath(id);
-    // Not 'a': positioned writes on a file opened for appending go to its end on Linux.
-    const handle = await fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
+    // Made if need be, then cut back to `first`: what follows is this chunk's to write.
+    await fs.writeFile(file, '', { flag: 'a', mode: 0o600 });
+    await fs.truncate(file, first);
+    // 'r+', not 'a': positioned writes on a file opened for appending go to its end on Linux.
+    // flush: the bytes acknowledged by the 308 that follows are on disk.
+    const stream = createWriteStream(file, { flags: 'r+', start: first, flush: true });
     try {
-      await handle.truncate(first);
-      try {
-        await pipeline(body, handle.createWriteStream({ start: first, autoClose: false }));
-      } finally {
-        await handle.sync();
-      }
-      return (await handle.stat()).size;
+      await pipeline(body, stream);
     } finally {
-      await handle.close();
+      if (!stream.closed)
+        await new Promise<void>((resolve) => stream.once('close', () => resolve()));
     }
+    return (await fs.stat(file)).size;
   }
 
   /** The last chunk is in: the session's bytes become the staged object. */
