@@ -35,6 +35,22 @@ async function answerOf(response: Response): Promise<Answer> {
   };
 }
 
+/** Listens on a loopback port until the test ends; the base URL clients use. */
+async function serve(
+  harness: Harness,
+  defer: (cleanup: () => Promise<unknown>) => void,
+): Promise<string> {
+  const { server, port } = await listen(harness.callback);
+  defer(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  );
+  return `http://127.0.0.1:${port}`;
+}
+
 describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => {
   const harnessFor = useHarnesses();
   const defer = useCleanups();
@@ -45,15 +61,7 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     const harness = await harnessFor(driver, env, {
       storageClient: driver === 'gcs' ? signingClient(account) : undefined,
     });
-    const { server, port } = await listen(harness.callback);
-    defer(
-      () =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(resolve);
-        }),
-    );
-    return { harness, base: `http://127.0.0.1:${port}` };
+    return { harness, base: await serve(harness, defer) };
   }
 
   function auth(key: string | undefined): Record<string, string> {
@@ -104,15 +112,9 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     if (driver === 'gcs') {
       return (await harness.storedNames()).filter((name) => name.startsWith('staging/'));
     }
-    return (
-      await readdir(
-        path.join(
-          harness.config.storage.driver === 'local' ? harness.config.storage.uploadDir : '',
-          '.staging',
-          'direct',
-        ),
-      )
-    ).sort();
+    const { storage } = harness.config;
+    if (storage.driver !== 'local') throw new Error('unreachable');
+    return (await readdir(path.join(storage.uploadDir, '.staging', 'direct'))).sort();
   }
 
   it('takes a photo PUT by curl and completes it with the JSON of POST /v1/images', async () => {
@@ -326,15 +328,7 @@ describe('the local driver’s upload URLs', () => {
 
   async function start(env: Record<string, string> = {}): Promise<string> {
     const harness = await harnessFor('local', env);
-    const { server, port } = await listen(harness.callback);
-    defer(
-      () =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(resolve);
-        }),
-    );
-    return `http://127.0.0.1:${port}`;
+    return serve(harness, defer);
   }
 
   async function createPut(base: string, size: number): Promise<DirectUploadCreated> {
