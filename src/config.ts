@@ -44,6 +44,11 @@ export interface GcsStorageConfig {
    * two chunks in memory.
    */
   readonly chunkBytes: number;
+  /**
+   * GCS_STAGING_BUCKET: a private bucket for staged (unverified) uploads; unset, they go
+   * under STAGING_PREFIX in GCS_BUCKET (docs/operations.md says what that costs).
+   */
+  readonly stagingBucket: string | undefined;
 }
 
 export interface Config {
@@ -283,8 +288,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     if (bucket === undefined) {
       throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');
     }
-    if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) {
+    if (!isBucketName(bucket)) {
       throw new ConfigError('GCS_BUCKET', `is not a valid bucket name: "${bucket}"`);
+    }
+    const stagingBucket = read(env, 'GCS_STAGING_BUCKET');
+    if (stagingBucket !== undefined && !isBucketName(stagingBucket)) {
+      throw new ConfigError('GCS_STAGING_BUCKET', `is not a valid bucket name: "${stagingBucket}"`);
     }
     storage = {
       driver,
@@ -292,6 +301,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       projectId: read(env, 'GCS_PROJECT_ID'),
       apiEndpoint: readUrl(env, 'GCS_API_ENDPOINT'),
       chunkBytes: readChunkBytes(env),
+      stagingBucket,
     };
   } else {
     throw new ConfigError('STORAGE_DRIVER', `must be "local" or "gcs", got "${driver}"`);
@@ -471,6 +481,10 @@ function loadMultipartConfig(env: Env, maxImageBytes: number): MultipartConfig {
     maxParts,
     maxBodyBytes: maxImageBytes + maxFields * maxFieldBytes + maxParts * multipartPartOverheadBytes,
   };
+}
+
+function isBucketName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(name);
 }
 
 function isSameOrInside(child: string, parent: string): boolean {

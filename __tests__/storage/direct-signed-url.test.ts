@@ -94,10 +94,12 @@ describe('the signed PUT URL of a direct upload', () => {
     const date = url.searchParams.get('X-Goog-Date')!;
     expect(date).toBe(record.createdAt.replace(/[-:]/g, '').replace(/\.\d{3}/, ''));
     expect(url.searchParams.get('X-Goog-SignedHeaders')).toBe(
-      'content-type;host;x-goog-content-length-range',
+      'content-disposition;content-type;host;x-goog-content-length-range',
     );
+    // Whatever the client said: a staged object is a download, never a page a browser runs.
     expect(target.headers).toEqual({
-      'Content-Type': 'image/jpeg',
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': 'attachment',
       'x-goog-content-length-range': '1598,1598',
     });
     expect(signatureIsValid(url, target.headers)).toBe(true);
@@ -114,6 +116,9 @@ describe('the signed PUT URL of a direct upload', () => {
     expect(signatureIsValid(url, { ...target.headers, 'Content-Type': 'image/svg+xml' })).toBe(
       false,
     );
+    expect(signatureIsValid(url, { ...target.headers, 'Content-Disposition': 'inline' })).toBe(
+      false,
+    );
     const otherObject = new URL(url);
     otherObject.pathname = '/image-ingest-test/3b0c5a0e-8a4f-4b7e-9d51-6f2a1c9e0b11.jpg';
     expect(signatureIsValid(otherObject, target.headers)).toBe(false);
@@ -122,8 +127,8 @@ describe('the signed PUT URL of a direct upload', () => {
     expect(signatureIsValid(longer, target.headers)).toBe(false);
   });
 
-  it('signs application/octet-stream when the client gave no usable type', async () => {
-    const record = recordOf({ declaredType: 'not a type; evil=1' });
+  it('labels an SVG hint as a download too', async () => {
+    const record = recordOf({ declaredType: 'image/svg+xml' });
     const target = await signedPutTarget(bucket.file(staging.objectName(record.id)), record);
     expect(target.headers['Content-Type']).toBe('application/octet-stream');
     expect(signatureIsValid(new URL(target.url), target.headers)).toBe(true);

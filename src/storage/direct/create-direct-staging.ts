@@ -20,5 +20,7 @@ export async function createDirectStaging(
     return local;
   }
   const gcs = client ?? (await storageClient(storage));
-  return new GcsDirectStaging(gcs.bucket(storage.bucket), { prefix: staging.prefix });
+  return new GcsDirectStaging(gcs.bucket(storage.stagingBucket ?? storage.bucket), {
+    prefix: staging.prefix,
+  });
 }

@@ -48,15 +48,12 @@ export class GcsDirectStaging implements DirectStaging {
       preconditionOpts: { ifGenerationMatch: 0 },
     });
     const file = this.bucket.file(this.objectName(record.id));
-    // The type the client will send is signed (or fixed on the session): it cannot change it,
-    // though it is only a label; the pipeline sniffs the bytes.
-    const contentType = signableType(record.declaredType);
     if (record.method === 'put') return signedPutTarget(file, record);
     const [url] = await file.createResumableUpload({
       ...(options.origin === undefined ? {} : { origin: options.origin }),
-      metadata: { contentType },
+      metadata: { ...stagedObjectHeaders },
     });
-    return { url, headers: { 'Content-Type': contentType } };
+    return { url, headers: {} };
   }
 
   async loadRecord(id: string): Promise<DirectUploadRecord | undefined> {
@@ -125,8 +122,11 @@ export async function signedPutTarget(
   file: File,
   record: DirectUploadRecord,
 ): Promise<DirectUploadTarget> {
-  const contentType = signableType(record.declaredType);
-  const extensionHeaders = { 'x-goog-content-length-range': `${record.size},${record.size}` };
+  const extensionHeaders = {
+    'content-disposition': stagedObjectHeaders.contentDisposition,
+    'x-goog-content-length-range': `${record.size},${record.size}`,
+  };
+  const contentType = stagedObjectHeaders.contentType;
   const [url] = await file.getSignedUrl({
     version: 'v4',
     action: 'write',
@@ -136,15 +136,27 @@ export async function signedPutTarget(
     contentType,
     extensionHeaders,
   });
-  return { url, headers: { 'Content-Type': contentType, ...extensionHeaders } };
+  return {
+    url,
+    headers: {
+      'Content-Type': contentType,
+      'Content-Disposition': extensionHeaders['content-disposition'],
+      'x-goog-content-length-range': extensionHeaders['x-goog-content-length-range'],
+    },
+  };
 }
 
-/** A plain `type/subtype` label, or application/octet-stream when there is none to sign. */
-export function signableType(declared: string | null): string {
-  return declared !== null && /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(declared)
-    ? declared.toLowerCase()
-    : 'application/octet-stream';
-}
+/**
+ * How a staged object is labelled, whatever the client says it is: a bucket that grants
+ * allUsers read (uniform access: bucket-wide, IAM Conditions cannot narrow allUsers) would
+ * otherwise serve a staged HTML or SVG page as such from the bucket's domain to whoever has
+ * its name. As a download it renders nothing. GCS_STAGING_BUCKET, a private bucket, keeps
+ * staged objects unreadable altogether.
+ */
+export const stagedObjectHeaders = {
+  contentType: 'application/octet-stream',
+  contentDisposition: 'attachment',
+} as const;
 
 function statusOf(error: unknown): unknown {
   return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
