@@ -31,15 +31,17 @@ async function main(): Promise<void> {
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
   const directStaging = await createDirectStaging(config);
-  const sweep = setInterval(() => {
-    sweepDirectUploads(directStaging, { expiresSeconds: config.staging.directExpiresSeconds })
-      .then((removed) => {
-        if (removed > 0) logger.info({ removed }, 'abandoned direct uploads removed');
-      })
-      .catch((error: unknown) => logger.warn({ err: error }, 'sweep of direct uploads failed'));
-  }, config.staging.sweepIntervalSeconds * 1000);
-  // The sweep never keeps the process alive at shutdown.
-  sweep.unref();
+  if (config.staging.sweepIntervalSeconds > 0) {
+    const sweep = setInterval(() => {
+      sweepDirectUploads(directStaging, { expiresSeconds: config.staging.directExpiresSeconds })
+        .then((removed) => {
+          if (removed > 0) logger.info({ removed }, 'abandoned direct uploads removed');
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'sweep of direct uploads failed'));
+    }, config.staging.sweepIntervalSeconds * 1000);
+    // The sweep never keeps the process alive at shutdown.
+    sweep.unref();
+  }
   const lifecycle = new Lifecycle();
   const rateLimitStore = await connectRateLimitStore(config, logger);
   const app = createApp(config, {

@@ -357,6 +357,50 @@ describe('the local driver’s upload URLs', () => {
     expect(((await late.json()) as { error: { code: string } }).error.code).toBe('upload_expired');
   });
 
+  it('answers 410 upload_expired to a complete past twice the expiry, and removes the upload', async () => {
+    const base = await start({ DIRECT_UPLOAD_EXPIRES_SECONDS: '1' });
+    const photo = fixture('photo.jpg');
+    const created = await createPut(base, photo.length);
+    expect((await fetch(created.url, { method: 'PUT', body: photo })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const late = await fetch(created.completeUrl, { method: 'POST' });
+    expect(late.status).toBe(410);
+    expect(((await late.json()) as { error: { code: string } }).error.code).toBe('upload_expired');
+    expect((await fetch(created.completeUrl, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('holds a session to its Content-Range: continuing, within the declared size', async () => {
+    const base = await start();
+    const response = await fetch(`${base}/v1/uploads/direct`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ size: 1000, method: 'resumable' }),
+    });
+    const created = (await response.json()) as DirectUploadCreated;
+    const put = async (range: string, bytes: number): Promise<[number, string]> => {
+      const answer = await fetch(created.url, {
+        method: 'PUT',
+        headers: { 'Content-Range': range },
+        body: Buffer.alloc(bytes),
+      });
+      const text = await answer.text();
+      return [
+        answer.status,
+        text === '' ? '' : ((JSON.parse(text) as { error?: { code: string } }).error?.code ?? ''),
+      ];
+    };
+    expect(await put('bytes 10-19/1000', 10)).toEqual([400, 'invalid_content_range']);
+    expect(await put('bytes 0-9/999', 10)).toEqual([400, 'upload_size_mismatch']);
+    expect(await put('bytes 0-9/1001', 10)).toEqual([413, 'upload_too_large']);
+    expect(await put('bytes 0-1000/*', 1001)).toEqual([413, 'upload_too_large']);
+    expect(await put('bytes 0-9/1000', 11)).toEqual([400, 'invalid_content_range']);
+    expect(await put('bytes nonsense', 10)).toEqual([400, 'invalid_content_range']);
+    expect(await put('bytes 0-499/*', 500)).toEqual([308, '']);
+    // The same chunk again (its answer was lost) is taken; then the rest completes it.
+    expect(await put('bytes 0-499/*', 500)).toEqual([308, '']);
+    expect(await put('bytes 500-999/1000', 500)).toEqual([200, '']);
+  });
+
   it('refuses a declared Content-Length other than the size before reading the body', async () => {
     const base = await start();
     const created = await createPut(base, 1000);
