@@ -109,7 +109,7 @@ export interface StagingConfig {
   readonly prefix: string;
   /** UPLOAD_EXPIRES_SECONDS: how long an unfinished resumable (tus) upload is kept. */
   readonly uploadExpiresSeconds: number;
-  /** SWEEP_INTERVAL_SECONDS: how often abandoned staged uploads are looked for and removed. */
+  /** SWEEP_INTERVAL_SECONDS: how often expired staged uploads are removed; 0 turns it off. */
   readonly sweepIntervalSeconds: number;
   /**
    * DIRECT_UPLOAD_EXPIRES_SECONDS: how long a direct upload's URL (signed PUT or resumable
@@ -398,11 +398,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
 function loadStagingConfig(env: Env): StagingConfig {
   const prefix = read(env, 'STAGING_PREFIX') ?? 'staging/';
-  // Object names the service makes start with a UUID; a prefix of that shape could collide.
-  if (!/^[a-z0-9._-]+(?:\/[a-z0-9._-]+)*\/$/i.test(prefix) || /^[0-9a-f]{8}-/i.test(prefix)) {
+  // Object names of images start with a hex digit; a prefix ending in "/" keeps staged names
+  // apart from them and from each other.
+  if (!/^[a-z][a-z0-9._-]{0,62}\/(?:[a-z0-9._-]{1,63}\/)*$/.test(prefix)) {
     throw new ConfigError(
       'STAGING_PREFIX',
-      `must be folder names of letters, digits, ".", "_" or "-", ending in "/", got "${prefix}"`,
+      `must be folder names of a-z, 0-9, ".", "_", "-", each ending in "/", starting with a letter, got "${prefix}"`,
     );
   }
   const secret = read(env, 'DIRECT_UPLOAD_SECRET');
@@ -411,8 +412,8 @@ function loadStagingConfig(env: Env): StagingConfig {
   }
   return {
     prefix,
-    uploadExpiresSeconds: readInteger(env, 'UPLOAD_EXPIRES_SECONDS', 24 * 3600, 60, 7 * 24 * 3600),
-    sweepIntervalSeconds: readInteger(env, 'SWEEP_INTERVAL_SECONDS', 300, 1, 24 * 3600),
+    uploadExpiresSeconds: readInteger(env, 'UPLOAD_EXPIRES_SECONDS', 86_400, 1, 30 * 86_400),
+    sweepIntervalSeconds: readInteger(env, 'SWEEP_INTERVAL_SECONDS', 600, 0, 86_400),
     // V4 signed URLs last at most seven days.
     directExpiresSeconds: readInteger(env, 'DIRECT_UPLOAD_EXPIRES_SECONDS', 600, 1, 7 * 24 * 3600),
     directSecret: secret,
