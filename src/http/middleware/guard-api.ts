@@ -7,7 +7,8 @@ import { uploadSlots } from './upload-slots.js';
 /**
  * The local driver's direct upload URLs (src/http/routes/local-upload-targets.ts) carry their
  * own credential, a signature, as a GCS signed URL does: a browser PUTs to them without the
- * caller's Authorization, exactly as it would to the bucket.
+ * caller's Authorization, exactly as it would to the bucket. Not rate limited per caller
+ * either (there is no caller to count); the concurrency cap applies.
  */
 function isSignedUploadRequest(ctx: Context): boolean {
   return (
@@ -39,11 +40,17 @@ export function guardApi(
 
   return async (ctx, next) => {
     // Preflights carry no credentials by design; CORS alone decides what they are told.
-    if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS' || isSignedUploadRequest(ctx)) {
+    if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS') {
       await next();
       return;
     }
-    const chain = ctx.method === 'POST' ? [...steps, slots] : steps;
+    // A signed upload PUT is authorised by its signature, but carries an image's bytes: it
+    // takes an upload slot like any POST.
+    const chain = isSignedUploadRequest(ctx)
+      ? [slots]
+      : ctx.method === 'POST'
+        ? [...steps, slots]
+        : steps;
     const run = async (index: number): Promise<void> => {
       const step = chain[index];
       if (step === undefined) {
