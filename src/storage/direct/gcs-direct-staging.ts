@@ -48,12 +48,21 @@ export class GcsDirectStaging implements DirectStaging {
       preconditionOpts: { ifGenerationMatch: 0 },
     });
     const file = this.bucket.file(this.objectName(record.id));
-    if (record.method === 'put') return signedPutTarget(file, record);
-    const [url] = await file.createResumableUpload({
-      ...(options.origin === undefined ? {} : { origin: options.origin }),
-      metadata: { ...stagedObjectHeaders },
-    });
-    return { url, headers: {} };
+    try {
+      if (record.method === 'put') return await signedPutTarget(file, record);
+      const [url] = await file.createResumableUpload({
+        ...(options.origin === undefined ? {} : { origin: options.origin }),
+        metadata: { ...stagedObjectHeaders },
+      });
+      return { url, headers: {} };
+    } catch (error) {
+      // No URL, no upload: the record would only wait for the sweep.
+      await this.bucket
+        .file(this.recordName(record.id))
+        .delete({ ignoreNotFound: true })
+        .catch(() => undefined);
+      throw error;
+    }
   }
 
   async loadRecord(id: string): Promise<DirectUploadRecord | undefined> {
