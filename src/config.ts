@@ -44,6 +44,11 @@ export interface GcsStorageConfig {
    * two chunks in memory.
    */
   readonly chunkBytes: number;
+  /**
+   * GCS_STAGING_BUCKET: a private bucket for staged (unverified) uploads; unset, they go
+   * under STAGING_PREFIX in GCS_BUCKET (docs/operations.md says what that costs).
+   */
+  readonly stagingBucket: string | undefined;
 }
 
 export interface Config {
@@ -91,6 +96,31 @@ export interface Config {
   readonly variants: VariantsConfig;
   /** IMAGE_METADATA: whether a stored original keeps its EXIF/XMP/ICC (`keep`) or not. */
   readonly imageMetadata: MetadataMode;
+  /** Uploads received before they are verified (tus, direct-to-bucket): never public. */
+  readonly staging: StagingConfig;
+}
+
+export interface StagingConfig {
+  /**
+   * STAGING_PREFIX: where staged bytes live in the bucket (GCS), e.g. `staging/`; never a
+   * public name. Direct uploads go under `<prefix>direct/`. The local driver keeps them under
+   * `<UPLOAD_DIR>/.staging/`, which is never served.
+   */
+  readonly prefix: string;
+  /** UPLOAD_EXPIRES_SECONDS: how long an unfinished resumable (tus) upload is kept. */
+  readonly uploadExpiresSeconds: number;
+  /** SWEEP_INTERVAL_SECONDS: how often expired staged uploads are removed; 0 turns it off. */
+  readonly sweepIntervalSeconds: number;
+  /**
+   * DIRECT_UPLOAD_EXPIRES_SECONDS: how long a direct upload's URL (signed PUT or resumable
+   * session) may be started; `complete` is taken for as long again, for a transfer under way.
+   */
+  readonly directExpiresSeconds: number;
+  /**
+   * DIRECT_UPLOAD_SECRET: the HMAC key of the local driver's upload URLs. Unset: one is
+   * generated and kept in the staging folder, so instances sharing a disk agree.
+   */
+  readonly directSecret: string | undefined;
 }
 
 export interface VariantsConfig {
@@ -258,8 +288,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     if (bucket === undefined) {
       throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');
     }
-    if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) {
+    if (!isBucketName(bucket)) {
       throw new ConfigError('GCS_BUCKET', `is not a valid bucket name: "${bucket}"`);
+    }
+    const stagingBucket = read(env, 'GCS_STAGING_BUCKET');
+    if (stagingBucket !== undefined && !isBucketName(stagingBucket)) {
+      throw new ConfigError('GCS_STAGING_BUCKET', `is not a valid bucket name: "${stagingBucket}"`);
     }
     storage = {
       driver,
@@ -267,6 +301,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       projectId: read(env, 'GCS_PROJECT_ID'),
       apiEndpoint: readUrl(env, 'GCS_API_ENDPOINT'),
       chunkBytes: readChunkBytes(env),
+      stagingBucket,
     };
   } else {
     throw new ConfigError('STORAGE_DRIVER', `must be "local" or "gcs", got "${driver}"`);
@@ -357,6 +392,31 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     multipart: loadMultipartConfig(env, maxImageBytes),
     variants: loadVariantsConfig(env),
     imageMetadata,
+    staging: loadStagingConfig(env),
+  };
+}
+
+function loadStagingConfig(env: Env): StagingConfig {
+  const prefix = read(env, 'STAGING_PREFIX') ?? 'staging/';
+  // Object names of images start with a hex digit; a prefix ending in "/" keeps staged names
+  // apart from them and from each other.
+  if (!/^[a-z][a-z0-9._-]{0,62}\/(?:[a-z0-9._-]{1,63}\/)*$/.test(prefix)) {
+    throw new ConfigError(
+      'STAGING_PREFIX',
+      `must be folder names of a-z, 0-9, ".", "_", "-", each ending in "/", starting with a letter, got "${prefix}"`,
+    );
+  }
+  const secret = read(env, 'DIRECT_UPLOAD_SECRET');
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) {
+    throw new ConfigError('DIRECT_UPLOAD_SECRET', 'must be at least 32 bytes long');
+  }
+  return {
+    prefix,
+    uploadExpiresSeconds: readInteger(env, 'UPLOAD_EXPIRES_SECONDS', 86_400, 1, 30 * 86_400),
+    sweepIntervalSeconds: readInteger(env, 'SWEEP_INTERVAL_SECONDS', 600, 0, 86_400),
+    // V4 signed URLs last at most seven days.
+    directExpiresSeconds: readInteger(env, 'DIRECT_UPLOAD_EXPIRES_SECONDS', 600, 1, 7 * 24 * 3600),
+    directSecret: secret,
   };
 }
 
@@ -422,6 +482,10 @@ function loadMultipartConfig(env: Env, maxImageBytes: number): MultipartConfig {
     maxParts,
     maxBodyBytes: maxImageBytes + maxFields * maxFieldBytes + maxParts * multipartPartOverheadBytes,
   };
+}
+
+function isBucketName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(name);
 }
 
 function isSameOrInside(child: string, parent: string): boolean {

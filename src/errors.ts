@@ -84,6 +84,40 @@ export const errorCatalogue = {
     status: 422,
     message: 'The form holds no file part named "file" (or "image").',
   },
+  // Direct uploads (POST /v1/uploads/direct, then the bytes to its URL, then .../complete).
+  json_required: { status: 415, message: 'Send this request as JSON (application/json).' },
+  request_too_large: {
+    status: 413,
+    message: 'The request body is larger than this endpoint takes.',
+  },
+  invalid_upload_request: {
+    status: 400,
+    message:
+      'The body must be {"size": <bytes, a whole number>, "type"?: "<image type>", ' +
+      '"method"?: "put" | "resumable"}.',
+  },
+  invalid_signature: { status: 403, message: 'The upload URL is not valid.' },
+  upload_expired: {
+    status: 410,
+    message: 'This upload has expired; start a new one with POST /v1/uploads/direct.',
+  },
+  upload_incomplete: {
+    status: 409,
+    message: 'The bytes of this upload have not all arrived yet; send them to its URL first.',
+  },
+  upload_size_mismatch: {
+    status: 400,
+    message: 'The bytes sent are not the size declared for this upload.',
+  },
+  upload_too_large: {
+    status: 413,
+    message: 'The bytes sent are more than the size declared for this upload.',
+  },
+  invalid_content_range: {
+    status: 400,
+    message:
+      'Content-Range must be "bytes <first>-<last>/<total or *>", continuing the bytes received.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

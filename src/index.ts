@@ -9,6 +9,8 @@ import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
 import { chooseLogFormat, createLogger } from './logger.js';
+import { createDirectStaging } from './storage/direct/create-direct-staging.js';
+import { sweepDirectUploads } from './uploads/direct-sweep.js';
 
 async function main(): Promise<void> {
   const logger = await createLogger({
@@ -31,6 +33,18 @@ async function main(): Promise<void> {
 
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
+  const directStaging = await createDirectStaging(config);
+  if (config.staging.sweepIntervalSeconds > 0) {
+    const sweep = setInterval(() => {
+      sweepDirectUploads(directStaging, { expiresSeconds: config.staging.directExpiresSeconds })
+        .then((removed) => {
+          if (removed > 0) logger.info({ removed }, 'abandoned direct uploads removed');
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'sweep of direct uploads failed'));
+    }, config.staging.sweepIntervalSeconds * 1000);
+    // The sweep never keeps the process alive at shutdown.
+    sweep.unref();
+  }
   const lifecycle = new Lifecycle();
   const rateLimitStore = await connectRateLimitStore(config, logger);
   const app = createApp(config, {
@@ -39,6 +53,7 @@ async function main(): Promise<void> {
     lifecycle,
     rateLimitStore,
     metrics: createMetrics(),
+    directStaging,
   });
   const server = createHttpServer(app, config.security);
   if (config.security.auth.anonymous) {

@@ -1,5 +1,5 @@
 import { afterEach, expect } from '@jest/globals';
-import type { Bucket, FileMetadata } from '@google-cloud/storage';
+import type { Bucket, FileMetadata, Storage } from '@google-cloud/storage';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
+import type { DirectStaging } from '../../src/storage/direct/direct-staging.js';
+import { createDirectStaging } from '../../src/storage/direct/create-direct-staging.js';
 import { LogCapture } from '../security/helpers.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { startToxiproxy, type FaultProxy } from '../support/toxiproxy.js';
@@ -24,6 +26,8 @@ export interface Harness {
   readonly driver: Driver;
   readonly config: Config;
   readonly store: ObjectStore;
+  /** Where the app keeps direct uploads (POST /v1/uploads/direct). */
+  readonly directStaging: DirectStaging;
   readonly callback: RequestListener;
   /** The decode spool folder of this harness (SPOOL_DIR). */
   readonly spoolDir: string;
@@ -45,8 +49,17 @@ export interface Harness {
 
 export const silentLogger = pino({ level: 'silent' });
 
+export interface HarnessOptions {
+  /** GCS: the client direct uploads use, e.g. one with credentials that sign locally. */
+  readonly storageClient?: Storage | undefined;
+}
+
 /** Builds config from an environment, exactly as the service does, then store and app. */
-export async function startHarness(driver: Driver, env: Env = {}): Promise<Harness> {
+export async function startHarness(
+  driver: Driver,
+  env: Env = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   let directory: string | undefined;
   let bucket: Bucket | undefined;
   let config: Config;
@@ -71,7 +84,8 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
     });
   }
   const store = await createStore(config);
-  const app = createApp(config, { store, logger: silentLogger });
+  const directStaging = await createDirectStaging(config, options.storageClient);
+  const app = createApp(config, { store, logger: silentLogger, directStaging });
 
   const storedNames = async (): Promise<string[]> => {
     if (bucket !== undefined) return listObjectNames(bucket);
@@ -86,6 +100,7 @@ export async function startHarness(driver: Driver, env: Env = {}): Promise<Harne
     driver,
     config,
     store,
+    directStaging,
     callback: app.callback(),
     storedNames,
     storedBytes: async (name) => {
@@ -122,10 +137,14 @@ export function useCleanups(): (cleanup: () => Promise<unknown>) => void {
 }
 
 /** Returns `harnessFor(driver, env)`: a harness that is disposed of after its test. */
-export function useHarnesses(): (driver: Driver, env?: Env) => Promise<Harness> {
+export function useHarnesses(): (
+  driver: Driver,
+  env?: Env,
+  options?: HarnessOptions,
+) => Promise<Harness> {
   const defer = useCleanups();
-  return async (driver, env = {}) => {
-    const harness = await startHarness(driver, env);
+  return async (driver, env = {}, options = {}) => {
+    const harness = await startHarness(driver, env, options);
     defer(() => harness.dispose());
     return harness;
   };

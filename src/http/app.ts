@@ -22,6 +22,8 @@ import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
+import type { DirectStaging } from '../storage/direct/direct-staging.js';
+import { directUploadsRouter } from './routes/direct-uploads.js';
 
 export interface AppDeps {
   readonly store: ObjectStore;
@@ -36,6 +38,8 @@ export interface AppDeps {
   readonly heldImageBuffers?: HeldImageBuffers | undefined;
   /** Originals whose variants are made at once; by default IMAGE_VARIANT_CONCURRENCY, per app. */
   readonly variantLimit?: ConcurrencyLimit | undefined;
+  /** Where direct uploads wait (createDirectStaging); without it, /v1/uploads/direct is absent. */
+  readonly directStaging?: DirectStaging | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
@@ -49,6 +53,7 @@ export function createApp(
     metrics = createMetrics({ processMetrics: false }),
     heldImageBuffers = sharedHeldImageBuffers(),
     variantLimit = new Semaphore(config.variants.concurrency),
+    directStaging,
   }: AppDeps,
 ): Koa {
   const app = new Koa();
@@ -87,6 +92,17 @@ export function createApp(
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
   ];
+  if (directStaging !== undefined) {
+    routers.push(
+      directUploadsRouter({
+        config,
+        store,
+        heldImageBuffers,
+        variantLimit,
+        staging: directStaging,
+      }),
+    );
+  }
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {
     app.use(router.routes());

@@ -1,5 +1,5 @@
-import { Storage } from '@google-cloud/storage';
-import type { Config } from '../config.js';
+import { Storage, type StorageOptions } from '@google-cloud/storage';
+import type { Config, GcsStorageConfig } from '../config.js';
 import { GcsStore } from './gcs-store.js';
 import { LocalStore } from './local-store.js';
 import { loadNativeCrc32cGenerator } from './native-crc32c.js';
@@ -14,15 +14,7 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     await store.init();
     return store;
   }
-  const crc32cGenerator = await loadNativeCrc32cGenerator();
-  const client = new Storage({
-    ...(crc32cGenerator === undefined ? {} : { crc32cGenerator }),
-    // GcsStore runs its own bounded retry loop; the client's (600 s by default) would nest
-    // inside it and outlive the deadline.
-    retryOptions: { autoRetry: false },
-    ...(storage.projectId === undefined ? {} : { projectId: storage.projectId }),
-    ...(storage.apiEndpoint === undefined ? {} : { apiEndpoint: storage.apiEndpoint }),
-  });
+  const client = await storageClient(storage);
   return new GcsStore(client.bucket(storage.bucket), {
     publicBaseUrl: config.publicBaseUrl,
     apiEndpoint: storage.apiEndpoint,
@@ -31,5 +23,22 @@ export async function createStore(config: Config): Promise<ObjectStore> {
       deadlineMs: config.storeTimeoutMs,
       attemptTimeoutMs: config.storeAttemptTimeoutMs,
     },
+  });
+}
+
+/** The official client for the configured bucket; `extra` adds options (tests: credentials). */
+export async function storageClient(
+  storage: GcsStorageConfig,
+  extra: StorageOptions = {},
+): Promise<Storage> {
+  const crc32cGenerator = await loadNativeCrc32cGenerator();
+  return new Storage({
+    ...(crc32cGenerator === undefined ? {} : { crc32cGenerator }),
+    // GcsStore runs its own bounded retry loop; the client's (600 s by default) would nest
+    // inside it and outlive the deadline.
+    retryOptions: { autoRetry: false },
+    ...(storage.projectId === undefined ? {} : { projectId: storage.projectId }),
+    ...(storage.apiEndpoint === undefined ? {} : { apiEndpoint: storage.apiEndpoint }),
+    ...extra,
   });
 }

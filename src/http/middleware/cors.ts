@@ -15,10 +15,13 @@ export function corsForOrigins(allowedOrigins: readonly string[]): Middleware {
       return allowed.has(origin) ? origin : '';
     },
     credentials: false,
-    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    // PUT: the local driver's direct upload URLs, which a browser sends the bytes to.
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     // Delete-Token: an anonymous uploader deletes its image from the browser with it.
-    allowHeaders: ['Authorization', 'Content-Type', 'Delete-Token'],
-    exposeHeaders: ['Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    // Content-Range: UpChunk's chunks to a resumable session.
+    allowHeaders: ['Authorization', 'Content-Type', 'Content-Range', 'Delete-Token'],
+    // Range: how much of a resumable session has arrived (its 308 answers).
+    exposeHeaders: ['Location', 'Range', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
     maxAge: 600,
     keepHeadersOnError: true,
   });

@@ -1,8 +1,22 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { SecurityConfig } from '../../config.js';
 import { authenticate, type CallerState } from './auth.js';
 import { rateLimit, type RateLimitStore } from './rate-limit.js';
 import { uploadSlots } from './upload-slots.js';
+
+/**
+ * The local driver's direct upload URLs (src/http/routes/local-upload-targets.ts) carry their
+ * own credential, a signature, as a GCS signed URL does: a browser PUTs to them without the
+ * caller's Authorization, exactly as it would to the bucket. Not rate limited per caller
+ * either (there is no caller to count); the concurrency cap applies.
+ */
+function isSignedUploadRequest(ctx: Context): boolean {
+  return (
+    ctx.method === 'PUT' &&
+    /^\/v1\/uploads\/direct\/[0-9a-f-]{36}$/.test(ctx.path) &&
+    typeof ctx.query.signature === 'string'
+  );
+}
 
 /**
  * What stands between a caller and the API (/v1/...), in order: who is calling (401), how
@@ -30,7 +44,13 @@ export function guardApi(
       await next();
       return;
     }
-    const chain = ctx.method === 'POST' ? [...steps, slots] : steps;
+    // A signed upload PUT is authorised by its signature, but carries an image's bytes: it
+    // takes an upload slot like any POST.
+    const chain = isSignedUploadRequest(ctx)
+      ? [slots]
+      : ctx.method === 'POST'
+        ? [...steps, slots]
+        : steps;
     const run = async (index: number): Promise<void> => {
       const step = chain[index];
       if (step === undefined) {

@@ -1,0 +1,172 @@
+import type { Bucket, File } from '@google-cloud/storage';
+import type { Readable } from 'node:stream';
+import {
+  parseDirectUploadRecord,
+  type DirectStaging,
+  type DirectUploadRecord,
+  type DirectUploadTarget,
+  type StagedObject,
+  type StagedUpload,
+  type TargetOptions,
+} from './direct-staging.js';
+
+export interface GcsDirectStagingOptions {
+  /** STAGING_PREFIX; direct uploads live under `<prefix>direct/`. */
+  readonly prefix: string;
+}
+
+/**
+ * Direct uploads in the bucket: `<prefix>direct/<id>` is the staged object the client writes
+ * (through a V4 signed PUT URL or a resumable session the service opened), and
+ * `<prefix>direct/<id>.json` its record. Signing needs credentials that can sign: a service
+ * account key, or IAM signBlob on Cloud Run (docs/operations.md).
+ */
+export class GcsDirectStaging implements DirectStaging {
+  readonly driver = 'gcs';
+  private readonly folder: string;
+
+  constructor(
+    private readonly bucket: Bucket,
+    options: GcsDirectStagingOptions,
+  ) {
+    this.folder = `${options.prefix}direct/`;
+  }
+
+  /** The staged object's name: the only object a direct upload's URL can write. */
+  objectName(id: string): string {
+    return `${this.folder}${id}`;
+  }
+
+  private recordName(id: string): string {
+    return `${this.folder}${id}.json`;
+  }
+
+  async create(record: DirectUploadRecord, options: TargetOptions): Promise<DirectUploadTarget> {
+    await this.bucket.file(this.recordName(record.id)).save(JSON.stringify(record), {
+      resumable: false,
+      contentType: 'application/json',
+      preconditionOpts: { ifGenerationMatch: 0 },
+    });
+    const file = this.bucket.file(this.objectName(record.id));
+    try {
+      if (record.method === 'put') return await signedPutTarget(file, record);
+      const [url] = await file.createResumableUpload({
+        ...(options.origin === undefined ? {} : { origin: options.origin }),
+        metadata: { ...stagedObjectHeaders },
+      });
+      return { url, headers: {} };
+    } catch (error) {
+      // No URL, no upload: the record would only wait for the sweep.
+      await this.bucket
+        .file(this.recordName(record.id))
+        .delete({ ignoreNotFound: true })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async loadRecord(id: string): Promise<DirectUploadRecord | undefined> {
+    try {
+      const [bytes] = await this.bucket.file(this.recordName(id)).download();
+      const record = parseDirectUploadRecord(bytes.toString('utf8'));
+      return record?.id === id ? record : undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async stagedObject(id: string): Promise<StagedObject | undefined> {
+    try {
+      const [metadata] = await this.bucket.file(this.objectName(id)).getMetadata();
+      return { size: Number(metadata.size), generation: String(metadata.generation) };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  openStaged(id: string, object: StagedObject, signal?: AbortSignal): Readable {
+    const file = this.bucket.file(
+      this.objectName(id),
+      object.generation === undefined ? {} : { generation: Number(object.generation) },
+    );
+    const stream = file.createReadStream();
+    signal?.addEventListener('abort', () => stream.destroy(signal.reason as Error), {
+      once: true,
+    });
+    return stream;
+  }
+
+  async removeStaged(id: string): Promise<void> {
+    await this.bucket.file(this.objectName(id)).delete({ ignoreNotFound: true });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.removeStaged(id);
+    await this.bucket.file(this.recordName(id)).delete({ ignoreNotFound: true });
+  }
+
+  async *list(): AsyncIterable<StagedUpload> {
+    const seen = new Map<string, Date>();
+    const [files] = await this.bucket.getFiles({ prefix: this.folder });
+    for (const file of files) {
+      const id = file.name.slice(this.folder.length).replace(/\.json$/, '');
+      const created = new Date(String(file.metadata.timeCreated ?? ''));
+      if (Number.isNaN(created.valueOf())) continue;
+      const earlier = seen.get(id);
+      if (earlier === undefined || created < earlier) seen.set(id, created);
+    }
+    for (const [id, createdAt] of seen) yield { id, createdAt };
+  }
+}
+
+/**
+ * A V4 signed URL for one PUT of the staged object until the record's expiry. Content-Type
+ * and x-goog-content-length-range are signed headers: GCS refuses a PUT without them or with
+ * a body outside the declared size, so the client cannot put more (or less) than it declared;
+ * `complete` checks the size again all the same.
+ */
+export async function signedPutTarget(
+  file: File,
+  record: DirectUploadRecord,
+): Promise<DirectUploadTarget> {
+  const extensionHeaders = {
+    'content-disposition': stagedObjectHeaders.contentDisposition,
+    'x-goog-content-length-range': `${record.size},${record.size}`,
+  };
+  const contentType = stagedObjectHeaders.contentType;
+  const [url] = await file.getSignedUrl({
+    version: 'v4',
+    action: 'write',
+    // Signed as of the record's creation, so X-Goog-Expires is exactly the configured expiry.
+    accessibleAt: new Date(record.createdAt),
+    expires: Date.parse(record.expiresAt),
+    contentType,
+    extensionHeaders,
+  });
+  return {
+    url,
+    headers: {
+      'Content-Type': contentType,
+      'Content-Disposition': extensionHeaders['content-disposition'],
+      'x-goog-content-length-range': extensionHeaders['x-goog-content-length-range'],
+    },
+  };
+}
+
+/**
+ * How a staged object is labelled, whatever the client says it is: a bucket that grants
+ * allUsers read (uniform access: bucket-wide, IAM Conditions cannot narrow allUsers) would
+ * otherwise serve a staged HTML or SVG page as such from the bucket's domain to whoever has
+ * its name. As a download it renders nothing. GCS_STAGING_BUCKET, a private bucket, keeps
+ * staged objects unreadable altogether.
+ */
+export const stagedObjectHeaders = {
+  contentType: 'application/octet-stream',
+  contentDisposition: 'attachment',
+} as const;
+
+function statusOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+}
