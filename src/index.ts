@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { createDirectStaging } from './storage/direct/create-direct-staging.js';
 import { sweepDirectUploads } from './uploads/direct-sweep.js';
+import { sweepPeriodically } from './uploads/sweep.js';
 
 async function main(): Promise<void> {
   const logger = await createLogger({
@@ -62,6 +63,20 @@ async function main(): Promise<void> {
     );
   }
 
+  const { sweepIntervalSeconds } = config.staging;
+  const stopSweeping =
+    store.staging === undefined || sweepIntervalSeconds === 0
+      ? () => undefined
+      : sweepPeriodically(
+          store.staging.area('tus'),
+          sweepIntervalSeconds * 1000,
+          (result) => {
+            if (result.removed > 0 || result.failed > 0)
+              logger.info(result, 'swept staged uploads');
+          },
+          (error) => logger.warn({ err: error }, 'sweeping staged uploads failed'),
+        );
+
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -73,6 +88,7 @@ async function main(): Promise<void> {
 
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
+    stopSweeping();
     void shutDownGracefully({
       server,
       lifecycle,

@@ -21,6 +21,7 @@ import { compatRouter } from './routes/compat.js';
 import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
+import { tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
@@ -78,6 +79,7 @@ export function createApp(
   );
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
+  app.use(tusResumable());
   app.use(
     guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>
       logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
@@ -104,6 +106,12 @@ export function createApp(
     );
   }
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
+  if (store.staging !== undefined) {
+    // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
+    // so the routes of /v1/uploads/direct and the like must come first.
+    const staging = store.staging.area('tus');
+    routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
+  }
   for (const router of routers) {
     app.use(router.routes());
     // Not `throw: true`: the thrown 405 would lose the Allow header the router sets only

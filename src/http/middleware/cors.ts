@@ -15,13 +15,44 @@ export function corsForOrigins(allowedOrigins: readonly string[]): Middleware {
       return allowed.has(origin) ? origin : '';
     },
     credentials: false,
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     // PUT: the local driver's direct upload URLs, which a browser sends the bytes to.
-    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     // Delete-Token: an anonymous uploader deletes its image from the browser with it.
-    // Content-Range: UpChunk's chunks to a resumable session.
-    allowHeaders: ['Authorization', 'Content-Type', 'Content-Range', 'Delete-Token'],
-    // Range: how much of a resumable session has arrived (its 308 answers).
-    exposeHeaders: ['Location', 'Range', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    // Content-Range: UpChunk's chunks to a resumable session. The Upload-* and Tus-* headers
+    // are tus's (tus-js-client, Uppy).
+    allowHeaders: [
+      'Authorization',
+      'Content-Type',
+      'Content-Range',
+      'Delete-Token',
+      'Tus-Resumable',
+      'Upload-Length',
+      'Upload-Offset',
+      'Upload-Metadata',
+      'Upload-Defer-Length',
+      'Upload-Checksum',
+      'X-HTTP-Method-Override',
+      'X-Requested-With',
+    ],
+    exposeHeaders: [
+      'Location',
+      // Range: how much of a resumable session has arrived (its 308 answers).
+      'Range',
+      'Retry-After',
+      'RateLimit',
+      'RateLimit-Policy',
+      'Upload-Offset',
+      'Upload-Length',
+      'Upload-Defer-Length',
+      'Upload-Expires',
+      'Tus-Resumable',
+      'Tus-Version',
+      'Tus-Extension',
+      'Tus-Max-Size',
+      'Tus-Checksum-Algorithm',
+      'Image-Location',
+      'Image-Id',
+    ],
     maxAge: 600,
     keepHeadersOnError: true,
   });

@@ -45,12 +45,9 @@ export function guardApi(
       return;
     }
     // A signed upload PUT is authorised by its signature, but carries an image's bytes: it
-    // takes an upload slot like any POST.
-    const chain = isSignedUploadRequest(ctx)
-      ? [slots]
-      : ctx.method === 'POST'
-        ? [...steps, slots]
-        : steps;
+    // takes an upload slot like any POST. A tus PATCH carries an upload's bytes too.
+    const carriesUpload = ctx.method === 'POST' || ctx.method === 'PATCH';
+    const chain = isSignedUploadRequest(ctx) ? [slots] : carriesUpload ? [...steps, slots] : steps;
     const run = async (index: number): Promise<void> => {
       const step = chain[index];
       if (step === undefined) {

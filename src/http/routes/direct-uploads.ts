@@ -18,7 +18,8 @@ import {
 import { LocalDirectStaging } from '../../storage/direct/local-direct-staging.js';
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
-import { clientGoneSignal, createdImage, ingestContextOf, type ImagesRouteDeps } from './images.js';
+import { createdImage } from '../../ingest/ingest-image.js';
+import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
 
 export interface DirectUploadsRouteDeps extends ImagesRouteDeps {
   readonly staging: DirectStaging;
