@@ -1,28 +1,82 @@
+import type { Bucket } from '@google-cloud/storage';
 import { afterEach } from '@jest/globals';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Harness } from '../http/harness.js';
+import { emulatorEndpoint } from './gcs.js';
+
+/**
+ * The real built service (node dist/index.js; run `npm run build` first) as a child process
+ * over a bucket on the emulator, for tests that signal or kill it.
+ */
 
 const node = path.resolve('node_modules/.bin/node');
+const running = new Set<ChildProcess>();
 
-/** Builds dist/ (npm run build), which the service processes run. */
-export function buildService(): void {
-  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+/** For afterEach: a failed test must not leave its services behind. */
+export function killServices(): void {
+  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+  running.clear();
 }
 
-/** The real built service (node dist/index.js) in its own process, on a loopback port. */
-export interface ServiceProcess {
+export interface Service {
   readonly child: ChildProcess;
   readonly port: number;
-  readonly origin: string;
   readonly exited: Promise<number | null>;
+  /** Resolves once the service has written a log line containing `text`. */
+  logged(text: string): Promise<void>;
+}
+
+export async function startService(bucket: Bucket, env: Record<string, string>): Promise<Service> {
+  return startServiceWith({
+    STORAGE_DRIVER: 'gcs',
+    GCS_BUCKET: bucket.name,
+    GCS_PROJECT_ID: 'test-project',
+    GCS_API_ENDPOINT: emulatorEndpoint(),
+    // 50 concurrent uploads from one address: the abuse limits are not what is tested here.
+    MAX_CONCURRENT_UPLOADS: '100',
+    ...env,
+  });
+}
+
+/** The built service with `env` for its store (local or GCS) and anything else. */
+export async function startServiceWith(env: Record<string, string>): Promise<Service> {
+  const child = spawn(node, ['dist/index.js'], {
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      // info: the test reads the port from the "listening" line.
+      LOG_LEVEL: 'info',
+      RATE_LIMIT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const logged = (text: string): Promise<void> =>
+    new Promise((resolve) => {
+      const look = (): void => {
+        if (output.includes(text)) resolve();
+        else setTimeout(look, 10);
+      };
+      look();
+    });
+  const port = await new Promise<number>((resolve, reject) => {
+    void logged('"port":').then(() => resolve(Number(/"port":(\d+)/.exec(output)?.[1])));
+    void exited.then((code) => reject(new Error(`service exited early (${code}): ${output}`)));
+  });
+  return { child, port, exited, logged };
 }
 
 /**
- * The environment that points a service process at a harness's store: the same bucket (GCS)
- * or the same upload folder (local), so that several processes share one store.
+ * The environment that points a service at a harness's store: the same bucket (GCS) or the
+ * same upload folder (local), so that several processes share one store.
  */
 export function storeEnvOf(harness: Harness): Record<string, string> {
   const { storage } = harness.config;
@@ -36,49 +90,19 @@ export function storeEnvOf(harness: Harness): Record<string, string> {
 }
 
 /**
- * Returns `start(env)`: a service process with its own spool folder, no rate limit, and the
- * port read from its "listening" log line. Every process still running after the test is
- * killed (SIGKILL), and its spool folder removed.
+ * Returns `start(env)`: startServiceWith with a spool folder of its own; after each test the
+ * services still running are killed (SIGKILL) and the spool folders removed.
  */
-export function useServiceProcesses(): (env: Record<string, string>) => Promise<ServiceProcess> {
-  const running: { child: ChildProcess; spoolDir: string }[] = [];
+export function useServiceProcesses(): (env: Record<string, string>) => Promise<Service> {
+  const spoolDirs: string[] = [];
   afterEach(async () => {
-    for (const { child, spoolDir } of running.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await gone;
-      }
+    killServices();
+    for (const spoolDir of spoolDirs.splice(0))
       await rm(spoolDir, { recursive: true, force: true });
-    }
   });
   return async (env) => {
     const spoolDir = await mkdtemp(path.join(tmpdir(), 'service-spool-'));
-    const child = spawn(node, ['dist/index.js'], {
-      env: {
-        PATH: process.env.PATH,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        SPOOL_DIR: spoolDir,
-        // info: the port is read from the "listening" line.
-        LOG_LEVEL: 'info',
-        RATE_LIMIT: '0',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    running.push({ child, spoolDir });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    let output = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const found = /"port":(\d+)/.exec(output);
-        if (found !== null) resolve(Number(found[1]));
-      });
-      void exited.then((code) => reject(new Error(`service exited early (${code}): ${output}`)));
-    });
-    child.stdout.resume();
-    return { child, port, origin: `http://127.0.0.1:${port}`, exited };
+    spoolDirs.push(spoolDir);
+    return startServiceWith({ SPOOL_DIR: spoolDir, ...env });
   };
 }

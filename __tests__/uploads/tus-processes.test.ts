@@ -1,14 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import sharp from 'sharp';
 import * as tus from 'tus-js-client';
 import { close, useCleanups, useHarnesses, type Harness } from '../http/harness.js';
-import {
-  buildService,
-  storeEnvOf,
-  useServiceProcesses,
-  type ServiceProcess,
-} from '../support/service-process.js';
+import { storeEnvOf, useServiceProcesses, type Service } from '../support/service-process.js';
 import { startToxiproxy } from '../support/toxiproxy.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { stagedIds, stagedPieceCount, uploadPath } from './tus-client.js';
@@ -23,10 +19,14 @@ const harnessFor = useHarnesses();
 const defer = useCleanups();
 const startService = useServiceProcesses();
 
-beforeAll(() => buildService(), 120_000);
+beforeAll(() => {
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+}, 120_000);
+
+const originOf = (service: Service): string => `http://127.0.0.1:${service.port}`;
 
 /** Two processes over the harness's store. */
-async function twoInstances(harness: Harness): Promise<[ServiceProcess, ServiceProcess]> {
+async function twoInstances(harness: Harness): Promise<[Service, Service]> {
   const env = { ...storeEnvOf(harness), MAX_CONCURRENT_UPLOADS: '20' };
   return Promise.all([startService(env), startService(env)]);
 }
@@ -36,7 +36,7 @@ async function twoInstances(harness: Harness): Promise<[ServiceProcess, ServiceP
  * service's Location names the front), noting which backend served what.
  */
 async function roundRobinFront(
-  backends: readonly ServiceProcess[],
+  backends: readonly Service[],
 ): Promise<{ origin: string; served: { method: string; backend: number }[] }> {
   const served: { method: string; backend: number }[] = [];
   let next = 0;
@@ -190,7 +190,7 @@ describe.each(drivers)('two instances over one store (%s)', (driver) => {
     expect(acknowledged).toBe(chunkSize);
 
     // B knows the upload from the shared store: the offset is what A acknowledged.
-    const onB = `${b.origin}${uploadPath(uploadUrl)}`;
+    const onB = `${originOf(b)}${uploadPath(uploadUrl)}`;
     const head = await fetch(onB, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
     expect(head.status).toBe(200);
     const offset = Number(head.headers.get('upload-offset'));
@@ -210,6 +210,6 @@ describe.each(drivers)('two instances over one store (%s)', (driver) => {
     expect(offsets[0]).toBe(offset);
     // The killed PATCH's partial piece (the local driver writes into its file as the body
     // comes), which no record names, went at the finish too.
-    await expectPublishedByteExact(harness, b.origin, onB, photo);
+    await expectPublishedByteExact(harness, originOf(b), onB, photo);
   });
 });

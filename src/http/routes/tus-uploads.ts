@@ -105,6 +105,8 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     }
     setUploadHeaders(ctx, record);
     ctx.status = 201;
+    // Not Koa's default "Created": tus answers carry no body.
+    ctx.body = '';
   });
 
   // Registered before GET, which @koa/router also matches for HEAD.
@@ -113,6 +115,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     ctx.set('Cache-Control', 'no-store');
     setUploadHeaders(ctx, record);
     ctx.status = 200;
+    ctx.body = '';
   });
 
   router.patch('/v1/uploads/:id', onlyUploadIds, async (ctx) => {
