@@ -26,8 +26,11 @@ beforeAll(() => {
 const originOf = (service: Service): string => `http://127.0.0.1:${service.port}`;
 
 /** Two processes over the harness's store. */
-async function twoInstances(harness: Harness): Promise<[Service, Service]> {
-  const env = { ...storeEnvOf(harness), MAX_CONCURRENT_UPLOADS: '20' };
+async function twoInstances(
+  harness: Harness,
+  extra: Record<string, string> = {},
+): Promise<[Service, Service]> {
+  const env = { ...storeEnvOf(harness), MAX_CONCURRENT_UPLOADS: '20', ...extra };
   return Promise.all([startService(env), startService(env)]);
 }
 
@@ -136,7 +139,8 @@ describe.each(drivers)('two instances over one store (%s)', (driver) => {
 
   it('resumes on the other instance when one is killed (SIGKILL) mid-PATCH, losing at most the unacknowledged bytes', async () => {
     const harness = await harnessFor(driver);
-    const [a, b] = await twoInstances(harness);
+    // The original kept as sent, so the published object must be the very file.
+    const [a, b] = await twoInstances(harness, { IMAGE_METADATA: 'keep' });
     // A phone-sized photo (noise does not compress): several MB of real JPEG.
     const photo = await sharp({
       create: {
@@ -211,5 +215,7 @@ describe.each(drivers)('two instances over one store (%s)', (driver) => {
     // The killed PATCH's partial piece (the local driver writes into its file as the body
     // comes), which no record names, went at the finish too.
     await expectPublishedByteExact(harness, originOf(b), onB, photo);
+    const image = (await (await fetch(onB)).json()) as { name: string };
+    expect(sha256(await harness.storedBytes(image.name))).toBe(sha256(photo));
   });
 });
