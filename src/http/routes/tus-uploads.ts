@@ -47,7 +47,10 @@ export function tusResumable(): Middleware {
   };
 }
 
-/** Lets a path such as /v1/uploads/direct pass on to the routes that own it. */
+/**
+ * Answers only for ids the service makes. A path such as /v1/uploads/direct stops here as a
+ * 404 (@koa/router cannot hand it on), so app.ts registers this router after the others.
+ */
 const onlyUploadIds: RouterMiddleware<CallerState> = async (ctx, next) => {
   if (uploadIdPattern.test(ctx.params.id ?? '')) await next();
 };
