@@ -6,6 +6,7 @@ import { isStagingError, type UploadStaging } from '../../src/storage/staging/up
 import { gcsPieceBytes } from '../../src/storage/staging/gcs-staging.js';
 import { useHarnesses } from '../http/harness.js';
 import { drivers } from '../support/requests.js';
+import { stagedPieceCount } from '../uploads/tus-client.js';
 import { chunkedStream, rejectionOf } from './object-store-contract.js';
 
 /** The staging contract, run against both drivers (GCS on the emulator). */
@@ -68,6 +69,21 @@ describe.each(drivers)('upload staging (%s)', (driver) => {
     const after: string[] = [];
     for await (const listed of staging.listIds()) after.push(listed);
     expect(after).toEqual([]);
+  });
+
+  it('removes every piece, whether a record names it or not, and keeps the record', async () => {
+    const harness = await harnessFor(driver);
+    const staging = harness.store.staging!.area('tus');
+    const id = randomUUID();
+    await staging.create(id, { n: 1 });
+    for (const name of ['0-eeeeeeee', '1000-ffffffff']) {
+      await staging.writePiece(id, name, chunkedStream(randomBytes(1000)), { maxBytes: 1e9 });
+    }
+    expect(await stagedPieceCount(harness, id)).toBe(2);
+    await staging.removePieces(id);
+    expect(await stagedPieceCount(harness, id)).toBe(0);
+    expect((await staging.read(id))?.record).toEqual({ n: 1 });
+    await staging.removePieces(randomUUID());
   });
 
   it('keeps what arrived before a body was cut', async () => {

@@ -1,82 +1,175 @@
-import { describe, expect, it } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { launchChromium } from '../support/browser.js';
-import { close, listen, useCleanups, useHarnesses } from '../http/harness.js';
-import { fixture, sha256 } from '../support/requests.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { launchChromium, type Chromium } from '../support/browser.js';
+import { close, useCleanups, useHarnesses } from '../http/harness.js';
+import { drivers, fixture, sha256 } from '../support/requests.js';
+import { serveTus, stagedPieceCount, uploadPath } from './tus-client.js';
 
 /**
- * tus-js-client's browser build in headless Chromium, on a page of another origin: CORS must
- * let its PATCH and tus headers through and expose Location, Upload-Offset and Image-Id.
+ * tus-js-client's browser bundle in headless Chromium, on a page from another origin than the
+ * API (CORS_ORIGINS names the page's): a photo goes up in several PATCHes and the page reads
+ * the headers CORS exposes; an SVG ends refused, with onError fired and the upload terminated.
  */
 
 const harnessFor = useHarnesses();
 const defer = useCleanups();
-const apiKey = 'k_test_tus_browser_0123456789';
 
-describe('tus-js-client in headless Chromium', () => {
-  it('uploads a photo in several chunks across origins and reads the image id', async () => {
-    const bundle = await readFile('node_modules/tus-js-client/dist/tus.min.js', 'utf8');
-    const page = createServer((request, response) => {
-      if (request.url === '/tus.js') {
-        response.writeHead(200, { 'Content-Type': 'text/javascript' });
-        response.end(bundle);
-        return;
-      }
-      response.writeHead(200, { 'Content-Type': 'text/html' });
-      response.end('<!doctype html><title>frontend</title><script src="/tus.js"></script>');
-    });
-    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
-    defer(() => close(page));
-    const address = page.address();
-    const pageOrigin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    const harness = await harnessFor('local', { CORS_ORIGINS: pageOrigin, API_KEYS: apiKey });
-    const api = await listen(harness.callback);
-    defer(() => close(api.server));
-    const chromium = await launchChromium();
-    defer(() => chromium.close());
+const tusBundle = readFileSync(path.resolve('node_modules/tus-js-client/dist/tus.min.js'));
 
+/** The frontend: a blank page and tus-js-client's bundle, on its own origin. */
+function pageServer(): Server {
+  return createServer((request, response) => {
+    if (request.url === '/tus.min.js') {
+      response.writeHead(200, { 'Content-Type': 'text/javascript' });
+      response.end(tusBundle);
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'text/html' });
+    response.end('<!doctype html><title>frontend</title><script src="/tus.min.js"></script>');
+  });
+}
+
+/** What the page's script saw of one upload. */
+interface PageUpload {
+  readonly url: string | null;
+  readonly patches: number;
+  readonly imageLocation: string | null;
+  readonly imageId: string | null;
+  /** onError's message and the status of the answer it came with. */
+  readonly error?: { readonly message: string; readonly status: number | null };
+}
+
+let chromium: Chromium;
+let page: Server;
+let pageOrigin: string;
+
+beforeAll(async () => {
+  page = pageServer();
+  await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+  const address = page.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  pageOrigin = `http://127.0.0.1:${address.port}`;
+  chromium = await launchChromium();
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  if (page !== undefined) await close(page);
+});
+
+/** Uploads `bytes` as a File with tus-js-client from a page on pageOrigin. */
+async function uploadFromPage(
+  endpoint: string,
+  bytes: Buffer,
+  file: { name: string; type: string },
+  chunkSize: number,
+): Promise<PageUpload> {
+  const tab = await chromium.browser.newPage();
+  defer(() => tab.close());
+  await tab.goto(`${pageOrigin}/`);
+  return tab.evaluate(
+    async ({ endpoint, base64, file, chunkSize }) => {
+      const tusClient = (globalThis as unknown as { tus: typeof import('tus-js-client') }).tus;
+      const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+      let patches = 0;
+      let imageLocation: string | null = null;
+      let imageId: string | null = null;
+      let url: string | null = null;
+      const error = await new Promise<{ message: string; status: number | null } | undefined>(
+        (resolve) => {
+          const upload = new tusClient.Upload(new File([bytes], file.name, { type: file.type }), {
+            endpoint,
+            chunkSize,
+            retryDelays: [0, 100],
+            metadata: { filename: file.name, filetype: file.type },
+            onUploadUrlAvailable: () => {
+              url = upload.url;
+            },
+            onBeforeRequest: (request) => {
+              if (request.getMethod() === 'PATCH') patches += 1;
+            },
+            onAfterResponse: (_request, response) => {
+              imageLocation = response.getHeader('Image-Location') ?? imageLocation;
+              imageId = response.getHeader('Image-Id') ?? imageId;
+            },
+            onSuccess: () => resolve(undefined),
+            onError: (failure) => {
+              const response = (failure as { originalResponse?: { getStatus(): number } | null })
+                .originalResponse;
+              resolve({ message: failure.message, status: response?.getStatus() ?? null });
+            },
+          });
+          upload.start();
+        },
+      );
+      return {
+        url,
+        patches,
+        imageLocation,
+        imageId,
+        ...(error === undefined ? {} : { error }),
+      };
+    },
+    { endpoint, base64: bytes.toString('base64'), file, chunkSize },
+  );
+}
+
+describe.each(drivers)('tus-js-client in headless Chromium, cross-origin (%s)', (driver) => {
+  it('uploads a photo in several PATCHes; the page reads Image-Location; GET /v1/uploads/{id} gives the image', async () => {
+    const harness = await harnessFor(driver, { CORS_ORIGINS: pageOrigin });
+    const server = await serveTus(harness);
+    defer(() => server.close());
     const photo = fixture('large.jpg');
-    const tab = await chromium.browser.newPage();
-    await tab.goto(`${pageOrigin}/`);
-    const outcome = await tab.evaluate(
-      async ({ endpoint, bytes, key }) => {
-        const tus = (globalThis as unknown as { tus: typeof import('tus-js-client') }).tus;
-        const file = new Blob([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], {
-          type: 'image/jpeg',
-        });
-        return new Promise<{ url: string; imageId: string | null; patches: number }>(
-          (resolve, reject) => {
-            let imageId: string | null = null;
-            let patches = 0;
-            const upload = new tus.Upload(file, {
-              endpoint,
-              chunkSize: 256 * 1024,
-              retryDelays: [],
-              headers: { Authorization: `Bearer ${key}` },
-              metadata: { filename: 'large.jpg', filetype: 'image/jpeg' },
-              onBeforeRequest: (request) => {
-                if (request.getMethod() === 'PATCH') patches += 1;
-              },
-              onAfterResponse: (_request, response) => {
-                imageId = response.getHeader('Image-Id') ?? imageId;
-              },
-              onSuccess: () => resolve({ url: upload.url ?? '', imageId, patches }),
-              onError: (error) => reject(new Error(String(error))),
-            });
-            upload.start();
-          },
-        );
-      },
-      { endpoint: `http://127.0.0.1:${api.port}/v1/uploads`, bytes: photo.toString('base64'), key: apiKey },
+    const chunkSize = 256 * 1024;
+
+    const seen = await uploadFromPage(
+      `${server.origin}/v1/uploads`,
+      photo,
+      { name: 'large.jpg', type: 'image/jpeg' },
+      chunkSize,
     );
-    expect(outcome.patches).toBe(Math.ceil(photo.length / (256 * 1024)));
-    expect(outcome.imageId).toMatch(/^[0-9a-f-]{36}$/);
-    const response = await fetch(outcome.url, {
-      headers: { Authorization: `Bearer ${apiKey}` },
-    });
-    const image = (await response.json()) as Record<string, unknown>;
-    expect(image.id).toBe(outcome.imageId);
-    expect(sha256(await harness.storedBytes(String(image.name)))).toBe(image.sha256);
-  }, 60_000);
+    expect(seen.error).toBeUndefined();
+    expect(seen.patches).toBe(Math.ceil(photo.length / chunkSize));
+    expect(seen.patches).toBeGreaterThan(2);
+
+    const status = await server.call('GET', uploadPath(seen.url ?? undefined));
+    expect(status.status).toBe(200);
+    const image = status.body as { id: string; name: string; url: string; sha256: string };
+    // Readable by the page's script only because CORS exposes them.
+    expect(seen.imageLocation).toBe(image.url);
+    expect(seen.imageId).toBe(image.id);
+    expect(sha256(await harness.storedBytes(image.name))).toBe(image.sha256);
+    const published = (await harness.storedNames()).filter(
+      (name) => !name.startsWith(harness.config.staging.prefix),
+    );
+    expect(published).toEqual([image.name]);
+  });
+
+  it('an SVG ends refused: onError fires, HEAD answers 410 or 404, nothing is published', async () => {
+    const harness = await harnessFor(driver, { CORS_ORIGINS: pageOrigin });
+    const server = await serveTus(harness);
+    defer(() => server.close());
+    const svg = fixture('script.svg');
+
+    const seen = await uploadFromPage(
+      `${server.origin}/v1/uploads`,
+      svg,
+      { name: 'photo.jpg', type: 'image/jpeg' },
+      Math.ceil(svg.length / 2),
+    );
+    // The final PATCH's refusal reaches the page (the body is readable through CORS too).
+    expect(seen.error?.status).toBe(415);
+    expect(seen.imageLocation).toBeNull();
+    // Terminated, so that a client's next HEAD cannot pass the refusal off as done.
+    const at = uploadPath(seen.url ?? undefined);
+    expect([404, 410]).toContain((await server.call('HEAD', at)).status);
+    const status = await server.call('GET', at);
+    expect(status.body).toMatchObject({ error: { code: 'unsupported_image_type' } });
+    expect(
+      (await harness.storedNames()).filter((name) => !name.startsWith(harness.config.staging.prefix)),
+    ).toEqual([]);
+    expect(await stagedPieceCount(harness, at.split('/').pop() ?? '')).toBe(0);
+  });
 });

@@ -203,7 +203,7 @@ export class TusUploads {
         expiresAt: this.expiry(),
       };
       await this.commit(rejected, version, lastPiece);
-      await this.removePieces(record.id, pieces);
+      await this.removeEveryPiece(record.id);
       throw error;
     }
     try {
@@ -218,7 +218,7 @@ export class TusUploads {
       }
       done = current;
     }
-    await this.removePieces(record.id, pieces);
+    await this.removeEveryPiece(record.id);
     return done;
   }
 
@@ -275,6 +275,14 @@ export class TusUploads {
       }
       throw storageUnavailable(error);
     }
+  }
+
+  /**
+   * A finished or refused upload's record names no piece, and no PATCH can add one: every
+   * piece goes, including one left by an instance killed mid-PATCH, which no record names.
+   */
+  private async removeEveryPiece(id: string): Promise<void> {
+    await this.staging.removePieces(id).catch(() => {});
   }
 
   private async removePieces(id: string, pieces: readonly UploadPiece[]): Promise<void> {

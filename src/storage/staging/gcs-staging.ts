@@ -166,16 +166,20 @@ export class GcsStaging implements UploadStaging {
     await this.removeParts(id, piece.name);
   }
 
-  async removeAll(id: string): Promise<void> {
+  async removePieces(id: string): Promise<void> {
     assertStagedNames(id);
     const [files] = await this.retrying(`list ${id}`, () =>
       this.bucket.getFiles({ prefix: `${this.prefix}${id}/` }),
     );
     const record = this.recordFile(id).name;
-    // The pieces first, the record last: an id without its record is only ever an orphan.
     await Promise.all(
       files.filter((file) => file.name !== record).map((file) => this.remove(file)),
     );
+  }
+
+  async removeAll(id: string): Promise<void> {
+    // The pieces first, the record last: an id without its record is only ever an orphan.
+    await this.removePieces(id);
     await this.remove(this.recordFile(id));
   }
 

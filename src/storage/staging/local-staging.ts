@@ -148,6 +148,23 @@ export class LocalStaging implements UploadStaging {
     });
   }
 
+  async removePieces(id: string): Promise<void> {
+    assertStagedNames(id);
+    const folder = this.folderOf(id);
+    const entries = await fs.readdir(folder).catch((error: unknown) => {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw unavailable(error, `cannot read staged upload ${id}`);
+    });
+    const pieces = entries.filter((entry) => entry.startsWith('piece.'));
+    await Promise.all(
+      pieces.map((entry) =>
+        fs.unlink(path.join(folder, entry)).catch((error: unknown) => {
+          if (!isErrno(error, 'ENOENT')) throw unavailable(error, `cannot remove a piece of ${id}`);
+        }),
+      ),
+    );
+  }
+
   async removeAll(id: string): Promise<void> {
     assertStagedNames(id);
     try {

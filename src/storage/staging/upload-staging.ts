@@ -30,6 +30,11 @@ export interface UploadStaging {
   readPieces(id: string, pieces: readonly StagedPiece[]): Readable;
   /** Removes one piece (a refused or superseded write); a missing piece is not an error. */
   removePiece(id: string, piece: StagedPiece): Promise<void>;
+  /**
+   * Removes every piece of the upload, named by its record or not (an instance killed
+   * mid-PATCH leaves one no record names), and keeps the record; an unknown id is not an error.
+   */
+  removePieces(id: string): Promise<void>;
   /** Removes the upload's pieces, then its record; an unknown id is not an error. */
   removeAll(id: string): Promise<void>;
   /** Every staged id, records or pieces alike, for the sweep. */
