@@ -48,11 +48,13 @@ describe('GCS_CHUNK_BYTES', () => {
 });
 
 describe('staging (STAGING_PREFIX, UPLOAD_EXPIRES_SECONDS, SWEEP_INTERVAL_SECONDS)', () => {
-  it('defaults to staging/, 24 hours and 10 minutes', () => {
+  it('defaults to staging/, 24 hours and 10 minutes; direct URLs 10 minutes', () => {
     expect(loadConfig(gcs).staging).toEqual({
       prefix: 'staging/',
       uploadExpiresSeconds: 86_400,
       sweepIntervalSeconds: 600,
+      directExpiresSeconds: 600,
+      directSecret: undefined,
     });
   });
 

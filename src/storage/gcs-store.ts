@@ -70,7 +70,6 @@ export class GcsStore implements ObjectStore {
     const prefix = options.stagingPrefix ?? 'staging/';
     const areas = {
       tus: new GcsStaging(bucket, `${prefix}tus/`, this.policy),
-      direct: new GcsStaging(bucket, `${prefix}direct/`, this.policy),
     };
     this.staging = { area: (name): UploadStaging => areas[name] };
   }

@@ -42,7 +42,7 @@ export class LocalStore implements ObjectStore {
   readonly driver = 'local';
   private readonly tempDir: string;
   private readonly metaDir: string;
-  private readonly stagingAreas: { readonly tus: LocalStaging; readonly direct: LocalStaging };
+  private readonly stagingAreas: { readonly tus: LocalStaging };
   /** `<folder>/.staging/<area>/`: a dot-folder, never served (see objectNamePattern). */
   readonly staging: StagingAreas;
 
@@ -55,7 +55,6 @@ export class LocalStore implements ObjectStore {
     const stagingRoot = path.join(directory, '.staging');
     const areas = {
       tus: new LocalStaging(path.join(stagingRoot, 'tus')),
-      direct: new LocalStaging(path.join(stagingRoot, 'direct')),
     };
     this.stagingAreas = areas;
     this.staging = { area: (name): UploadStaging => areas[name] };
@@ -66,7 +65,6 @@ export class LocalStore implements ObjectStore {
     await fs.mkdir(this.tempDir, { recursive: true });
     await fs.mkdir(this.metaDir, { recursive: true });
     await this.stagingAreas.tus.init();
-    await this.stagingAreas.direct.init();
     await removeStaleTempFiles(this.tempDir);
   }
 

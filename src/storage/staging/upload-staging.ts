@@ -97,9 +97,12 @@ export function assertStagedNames(id: string, pieceName?: string): void {
   }
 }
 
-/** The staging areas of one store: tus uploads, direct uploads. */
+/**
+ * The staging areas of one store: tus uploads. (Direct uploads keep their own small record and
+ * one staged object, src/storage/direct/, under `<prefix>direct/`.)
+ */
 export interface StagingAreas {
-  area(name: 'tus' | 'direct'): UploadStaging;
+  area(name: 'tus'): UploadStaging;
 }
 
 /**
