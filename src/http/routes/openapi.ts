@@ -1,14 +1,30 @@
 import Router from '@koa/router';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Config } from '../../config.js';
 import { buildOpenApiDocument, documentOptionsOf } from '../openapi/document.js';
 
 const require = createRequire(import.meta.url);
-const redocBundle = require.resolve('redoc/bundles/redoc.standalone.js');
+const redocBundlePath = require.resolve('redoc/bundles/redoc.standalone.js');
 const redocVersion = (
   JSON.parse(readFileSync(require.resolve('redoc/package.json'), 'utf8')) as { version: string }
 ).version;
+
+/**
+ * Redoc's bundle, read once when first asked for. Its one reference to a CDN, the Redocly logo
+ * under the side menu, becomes an empty image (which Redoc hides when it fails to load), so the
+ * page asks nothing of another host and the CSP has nothing to refuse.
+ */
+let redocBundle: Buffer | undefined;
+function readRedocBundle(): Buffer {
+  redocBundle ??= Buffer.from(
+    readFileSync(redocBundlePath, 'utf8').replaceAll(
+      'https://cdn.redoc.ly/redoc/logo-mini.svg',
+      'data:,',
+    ),
+  );
+  return redocBundle;
+}
 
 /**
  * The reference page may run only its own script (Redoc's bundle from node_modules, never a
@@ -18,9 +34,8 @@ const redocVersion = (
 export const referencePageCsp = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
+  "style-src 'unsafe-inline'",
+  'img-src data:',
   "connect-src 'self'",
   'worker-src blob:',
   "base-uri 'none'",
@@ -35,6 +50,7 @@ const referencePage = `<!doctype html>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>image-ingest API reference</title>
+    <link rel="icon" href="data:,">
   </head>
   <body>
     <redoc spec-url="openapi.json"></redoc>
@@ -68,7 +84,7 @@ export function openApiRouter(config: Config): Router {
     const serverUrl =
       config.storage.driver === 'local' && config.publicBaseUrl !== undefined
         ? config.publicBaseUrl
-        : ctx.origin;
+        : `${ctx.protocol}://${ctx.host}`;
     ctx.type = 'application/json';
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = documentFor(serverUrl);
@@ -85,7 +101,7 @@ export function openApiRouter(config: Config): Router {
     ctx.type = 'text/javascript; charset=utf-8';
     // The page asks for it by Redoc's version, so a year's caching is safe.
     ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
-    ctx.body = createReadStream(redocBundle);
+    ctx.body = readRedocBundle();
   });
 
   return router;
