@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { errorCatalogue, type ErrorCode } from '../../errors.js';
-import type { ImageDescription } from '../../ingest/image-record.js';
+import type { Placeholder } from '../../images/placeholder.js';
+import type { ImageDescription, VariantDescription } from '../../ingest/image-record.js';
 
 /**
  * The shapes the API answers and takes, once: the routes type their bodies with them (a drift
@@ -111,10 +112,20 @@ export type CompatFilesBody = z.infer<typeof compatFilesSchema>;
 export type HealthBody = z.infer<typeof healthSchema>;
 export type ReadyBody = z.infer<typeof readySchema>;
 
-/** True when each type can stand for the other. */
-type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** True when each type can stand for the other, and both name the same members (optional ones too). */
+type SameShape<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
 type Assert<T extends true> = T;
-/** Fails typecheck when the Image schema and describeImage's ImageDescription drift apart. */
-export type ImageSchemaMatchesCode = Assert<
-  SameShape<z.infer<typeof imageSchema>, ImageDescription>
->;
+/** Fail typecheck when the schemas and describeImage's types drift apart. */
+export type SchemasMatchCode = [
+  Assert<SameShape<z.infer<typeof imageSchema>, ImageDescription>>,
+  Assert<SameShape<z.infer<typeof variantSchema>, VariantDescription>>,
+  Assert<SameShape<z.infer<typeof placeholderSchema>, Placeholder>>,
+];

@@ -6,6 +6,7 @@ import { ingestImage, type IngestedImage } from '../../ingest/ingest-image.js';
 import { readMultipart } from '../../ingest/multipart.js';
 import { deleteStoredImage } from '../../ingest/find-image.js';
 import { imageSourceOf, isJsonMediaType, multipartBodyOf } from '../image-body.js';
+import type { CompatFilesBody } from '../openapi/schemas.js';
 import {
   clientGoneSignal,
   createdImage,
@@ -54,7 +55,10 @@ export function compatRouter(deps: ImagesRouteDeps): Router {
     const single = images.length === 1 && images[0]!.field === 'file';
     ctx.body = single
       ? images[0]!.created
-      : { url: images.map((image) => image.created.url), images: images.map((i) => i.created) };
+      : ({
+          url: images.map((image) => image.created.url),
+          images: images.map((i) => i.created),
+        } satisfies CompatFilesBody);
   });
 
   return router;

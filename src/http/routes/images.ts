@@ -5,10 +5,11 @@ import type { Config } from '../../config.js';
 import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
-import { describeImage, type ImageDescription } from '../../ingest/image-record.js';
+import { describeImage } from '../../ingest/image-record.js';
 import { ingestImage, type IngestContext, type IngestedImage } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { imageSourceOf } from '../image-body.js';
+import type { CreatedImageBody } from '../openapi/schemas.js';
 
 export interface ImagesRouteDeps {
   readonly config: Config;
@@ -18,8 +19,11 @@ export interface ImagesRouteDeps {
   readonly variantLimit: ConcurrencyLimit;
 }
 
-/** The 201 body: the image's description, and the delete token of an anonymous upload. */
-export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
+/**
+ * The 201 body: the image's description, and the delete token of an anonymous upload. Its type
+ * is the schema's (src/http/openapi/schemas.ts), so the document cannot drift from it.
+ */
+export type CreatedImage = CreatedImageBody;
 
 export function createdImage(image: IngestedImage): CreatedImage {
   return {
