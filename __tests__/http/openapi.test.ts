@@ -18,7 +18,10 @@ function servedOperations(subject: AppUnderTest): string[] {
     for (const layer of router?.stack ?? []) {
       const path = String(layer.path).replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       // The router answers HEAD for every GET itself.
-      for (const method of layer.methods.filter((m) => m !== 'HEAD')) {
+      const methods = layer.methods.includes('GET')
+        ? layer.methods.filter((m) => m !== 'HEAD')
+        : layer.methods;
+      for (const method of methods) {
         operations.add(`${method} ${path}`);
       }
     }

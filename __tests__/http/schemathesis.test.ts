@@ -27,7 +27,12 @@ function run(
     const child = spawn(command, args, {
       // It keeps a cache of what it found (.schemathesis/) in its working directory.
       cwd,
-      env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        SCHEMATHESIS_TELEMETRY: 'false',
+        SCHEMATHESIS_HOOKS: path.join(root, '__tests__/http/schemathesis_hooks.py'),
+        NO_COLOR: '1',
+      },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -22,6 +22,7 @@ import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
 import { openApiRouter } from './routes/openapi.js';
+import { tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 
 export interface AppDeps {
@@ -74,6 +75,7 @@ export function createApp(
   );
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
+  app.use(tusResumable());
   app.use(
     guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>
       logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
@@ -87,8 +89,12 @@ export function createApp(
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
-    openApiRouter(config),
+    openApiRouter(config, { staging: store.staging !== undefined }),
   ];
+  if (store.staging !== undefined) {
+    const staging = store.staging.area('tus');
+    routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
+  }
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {
     app.use(router.routes());
