@@ -21,6 +21,7 @@ import { compatRouter } from './routes/compat.js';
 import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
+import { openApiRouter } from './routes/openapi.js';
 import { tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
@@ -93,6 +94,7 @@ export function createApp(
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
+    openApiRouter(config, { staging: store.staging !== undefined }),
   ];
   if (directStaging !== undefined) {
     routers.push(
