@@ -99,6 +99,14 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
   };
 }
 
+/** What image-ingest stores for a JPEG by default: the service's own stripper, from dist/. */
+export async function storedByService(jpeg: Buffer): Promise<Buffer> {
+  const { stripImage } = (await import(
+    new URL('../dist/images/strip/index.js', import.meta.url).href
+  )) as typeof import('../src/images/strip/index.ts');
+  return stripImage(jpeg, 'image/jpeg');
+}
+
 export interface Verification {
   /** Originals: objects named `<uuid>.<ext>` (every new object when no variants are expected). */
   readonly objects: number;
