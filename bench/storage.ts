@@ -21,6 +21,12 @@ export interface BenchStorage {
   read(name: string): Promise<Buffer | undefined>;
   /** Anything a failed or aborted write left behind (the local driver's temp files). */
   leftovers(): Promise<string[]>;
+  /**
+   * What is in the staging area of resumable and direct uploads (`<UPLOAD_DIR>/.staging/`,
+   * objects under `staging/`): the staged uploads, none of them published, each removed once
+   * it has been published. listNames leaves them out.
+   */
+  staged(): Promise<string[]>;
   dispose(): Promise<void>;
 }
 
@@ -30,7 +36,8 @@ export async function localStorage(root: string, label: string): Promise<BenchSt
   return {
     driver: 'local',
     env: { STORAGE_DRIVER: 'local', UPLOAD_DIR: dir },
-    listNames: async () => (await fs.readdir(dir)).filter((name) => name !== '.incoming').sort(),
+    // `.incoming` (temp files) and `.staging` are not objects.
+    listNames: async () => (await fs.readdir(dir)).filter((name) => !name.startsWith('.')).sort(),
     sha256Of: async (name) => {
       const hash = createHash('sha256');
       let bytes = 0;
@@ -45,9 +52,21 @@ export async function localStorage(root: string, label: string): Promise<BenchSt
     },
     read: (name) => fs.readFile(path.join(dir, name)),
     leftovers: async () => await fs.readdir(incoming).catch(() => []),
+    staged: async () => {
+      const staging = path.join(dir, '.staging');
+      const entries = await fs.readdir(staging, { recursive: true }).catch(() => []);
+      // <area>/<id> of every staged upload, and whatever a half-made one left in .incoming.
+      return entries.filter((entry) => {
+        const parts = entry.split(path.sep);
+        return parts.length === 2 || (parts.length === 3 && parts[1] === '.incoming');
+      });
+    },
     dispose: () => fs.rm(dir, { recursive: true, force: true }),
   };
 }
+
+/** STAGING_PREFIX as the service has it by default. */
+const stagingPrefix = 'staging/';
 
 export async function gcsStorage(endpoint: string, label: string): Promise<BenchStorage> {
   const client = new Storage({ apiEndpoint: endpoint, projectId: 'bench-project' });
@@ -64,6 +83,13 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
     },
     listNames: async () => {
       const [files] = await bucket.getFiles();
+      return files
+        .map((file) => file.name)
+        .filter((name) => !name.startsWith(stagingPrefix))
+        .sort();
+    },
+    staged: async () => {
+      const [files] = await bucket.getFiles({ prefix: stagingPrefix });
       return files.map((file) => file.name).sort();
     },
     read: async (name) => {
