@@ -1225,7 +1225,11 @@ function variantsCost(withVariants: readonly RunResult[], without: readonly RunR
 let failed = false;
 process.stdout.write(
   `image-ingest bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
-    `${fixed(os.totalmem() / 1024 ** 3)} GiB RAM; storage: ${storages.join(', ')}` +
+    `${fixed(os.totalmem() / 1024 ** 3)} GiB RAM; load average ${os
+      .loadavg()
+      .map((l) => fixed(l, 2))
+      .join(' ')}; ` +
+    `storage: ${storages.join(', ')}` +
     `${args.smoke ? '; SMOKE run (small sizes, no targets)' : ''}\n`,
 );
 const resultsByScenario = new Map<string, RunResult[]>();

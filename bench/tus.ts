@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { readFixture } from './bodies.ts';
 import {
@@ -332,7 +333,7 @@ function report(scenario: TusScenario, driver: string, results: readonly TusResu
   const lines = [
     `\n## ${scenario.title}; storage: ${driver}; ${scenario.imageLabel}, ${fixed(bytes / MiB, 2)} MiB; ` +
       `chunks of ${fixed(scenario.chunkBytes / MiB, 2)} MiB; ${scenario.uploads} uploads, ` +
-      `${scenario.concurrency} at a time`,
+      `${scenario.concurrency} at a time; load average ${fixed(os.loadavg()[0]!, 2)} at the end`,
     table(rows),
     `image-ingest tus / raw POST: ${shown(vsRaw)}; tus / @tus/server + @tus/file-store: ` +
       `${shown(vsPeer)} (the peer appends the bytes to a file: no sniffing, validation, ` +
