@@ -21,6 +21,7 @@ import { compatRouter } from './routes/compat.js';
 import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
+import { tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 
 export interface AppDeps {
@@ -73,6 +74,7 @@ export function createApp(
   );
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
+  app.use(tusResumable());
   app.use(
     guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>
       logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
@@ -87,6 +89,10 @@ export function createApp(
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
   ];
+  if (store.staging !== undefined) {
+    const staging = store.staging.area('tus');
+    routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
+  }
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {
     app.use(router.routes());
