@@ -22,11 +22,12 @@ export interface BenchStorage {
   /** Anything a failed or aborted write left behind (the local driver's temp files). */
   leftovers(): Promise<string[]>;
   /**
-   * What is in the staging area of resumable and direct uploads (`<UPLOAD_DIR>/.staging/`,
-   * objects under `staging/`): the staged uploads, none of them published, each removed once
-   * it has been published. listNames leaves them out.
+   * The bytes in the staging area of resumable and direct uploads (`<UPLOAD_DIR>/.staging/`,
+   * objects under `staging/`): pieces of uploads not yet published, and what a half-made one
+   * left in `.incoming`. The records stay (GET /v1/uploads/{id} answers from them until the
+   * sweep); a published upload's pieces are removed. listNames leaves the staging area out.
    */
-  staged(): Promise<string[]>;
+  stagedBytes(): Promise<string[]>;
   dispose(): Promise<void>;
 }
 
@@ -52,13 +53,13 @@ export async function localStorage(root: string, label: string): Promise<BenchSt
     },
     read: (name) => fs.readFile(path.join(dir, name)),
     leftovers: async () => await fs.readdir(incoming).catch(() => []),
-    staged: async () => {
+    stagedBytes: async () => {
       const staging = path.join(dir, '.staging');
       const entries = await fs.readdir(staging, { recursive: true }).catch(() => []);
-      // <area>/<id> of every staged upload, and whatever a half-made one left in .incoming.
+      // <area>/<id>/piece.<name>, and whatever is in <area>/.incoming/.
       return entries.filter((entry) => {
         const parts = entry.split(path.sep);
-        return parts.length === 2 || (parts.length === 3 && parts[1] === '.incoming');
+        return parts.length === 3 && (parts[1] === '.incoming' || parts[2]!.startsWith('piece.'));
       });
     },
     dispose: () => fs.rm(dir, { recursive: true, force: true }),
@@ -88,9 +89,12 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
         .filter((name) => !name.startsWith(stagingPrefix))
         .sort();
     },
-    staged: async () => {
+    stagedBytes: async () => {
       const [files] = await bucket.getFiles({ prefix: stagingPrefix });
-      return files.map((file) => file.name).sort();
+      return files
+        .map((file) => file.name)
+        .filter((name) => !name.endsWith('/upload.json'))
+        .sort();
     },
     read: async (name) => {
       const response = await fetch(

@@ -232,14 +232,14 @@ async function runRow(
         sha256: sha256(image),
       });
       stored = `${check.objects - check.wrong.length}/${check.objects}`;
-      // The staged bytes of a published upload may be removed just after its last answer.
-      let staged = await storage.staged();
+      // A published upload's pieces may be removed just after its last answer.
+      let staged = await storage.stagedBytes();
       for (let waited = 0; staged.length > 0 && waited < 5_000; waited += 100) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        staged = await storage.staged();
+        staged = await storage.stagedBytes();
       }
       if (staged.length > 0) {
-        problems.push(`${staged.length} staged entries left: ${staged.slice(0, 3).join(', ')}`);
+        problems.push(`${staged.length} staged pieces left: ${staged.slice(0, 3).join(', ')}`);
       }
       problems.push(...check.wrong.slice(0, 3), ...check.leftovers.slice(0, 3));
       if (check.objects < run.uploads.length) {
