@@ -12,6 +12,11 @@ import http from 'node:http';
 
 export interface Upload {
   readonly seconds: number;
+  /**
+   * Seconds of the last request alone: for tus, the last chunk plus whatever the server does
+   * before it answers (image-ingest runs the pipeline over the whole upload then).
+   */
+  readonly lastSeconds: number;
   /** The 2xx status of the final answer (201 for a raw POST, 204 for the last PATCH). */
   readonly status: number;
   /** Where the service says the image is: `Image-Location` of the last PATCH, or undefined. */
@@ -91,6 +96,7 @@ export async function tusUpload(
   let offset = 0;
   for (;;) {
     const chunk = image.subarray(offset, Math.min(image.length, offset + chunkBytes));
+    const sent = performance.now();
     const answer = await send(
       uploadUrl,
       'PATCH',
@@ -111,6 +117,7 @@ export async function tusUpload(
       const imageLocation = answer.headers['image-location'];
       return {
         seconds: (performance.now() - started) / 1000,
+        lastSeconds: (performance.now() - sent) / 1000,
         status: answer.status,
         imageLocation: typeof imageLocation === 'string' ? imageLocation : undefined,
       };
@@ -125,6 +132,7 @@ export async function rawUpload(url: string, image: Buffer, contentType: string)
   if (answer.status !== 201) throw refusal('POST', answer);
   return {
     seconds: (performance.now() - started) / 1000,
+    lastSeconds: (performance.now() - started) / 1000,
     status: answer.status,
     imageLocation: undefined,
   };

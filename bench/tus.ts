@@ -83,6 +83,8 @@ export interface TusBench {
 interface TusResult {
   readonly row: TusRow;
   readonly seconds: readonly number[];
+  /** Of the last request of each upload (tus: the last PATCH, raw: the POST). */
+  readonly lastSeconds: readonly number[];
   readonly wallSeconds: number;
   readonly idleRssMiB: number;
   readonly rssGrowthMiB: number;
@@ -255,6 +257,7 @@ async function runRow(
     return {
       row,
       seconds: run.uploads.map((u) => u.seconds),
+      lastSeconds: run.uploads.map((u) => u.lastSeconds),
       wallSeconds,
       idleRssMiB: idle / MiB,
       rssGrowthMiB: (rss.peakBytes - idle) / MiB,
@@ -292,6 +295,7 @@ function report(scenario: TusScenario, driver: string, results: readonly TusResu
       'MiB/s (median upload)',
       's/upload p50',
       's max',
+      's last request p50',
       'MiB/s (all, wall)',
       'idle RSS MiB',
       'peak RSS growth MiB',
@@ -307,6 +311,7 @@ function report(scenario: TusScenario, driver: string, results: readonly TusResu
       fixed(rate(r, bytes) ?? NaN),
       fixed(r.seconds.length === 0 ? NaN : median(r.seconds), 2),
       fixed(Math.max(...r.seconds), 2),
+      fixed(r.lastSeconds.length === 0 ? NaN : median(r.lastSeconds), 2),
       fixed((r.seconds.length * bytes) / MiB / r.wallSeconds),
       fixed(r.idleRssMiB),
       fixed(r.rssGrowthMiB),
