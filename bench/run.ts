@@ -1256,6 +1256,7 @@ try {
             scenario.connections *
             ('seconds' in scenario.load ? 1 : scenario.load.requestsPerConnection),
           concurrency: scenario.connections,
+          warmUps: args.smoke ? 1 : 3,
           ...(args.smoke || scenario.tus.targets === undefined
             ? {}
             : { targets: scenario.tus.targets }),

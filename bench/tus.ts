@@ -61,6 +61,8 @@ export interface TusScenario {
   readonly uploads: number;
   /** Uploads at a time. */
   readonly concurrency: number;
+  /** Small uploads on the measured path before measuring (JIT, first store writes). */
+  readonly warmUps: number;
   readonly targets?: {
     readonly from: string;
     readonly minTusVsRaw: number;
@@ -198,7 +200,9 @@ async function runRow(
     });
     // Warm up on the path measured (JIT, first store writes), with a 1 MiB photo in 256 KiB
     // chunks: the idle RSS below is that of a server that has served, not of a big upload.
-    const warm = await uploadMany(3, 1, () => upload(readFixture('large.jpg'), 256 * 1024));
+    const warm = await uploadMany(scenario.warmUps, 1, () =>
+      upload(readFixture('large.jpg'), 256 * 1024),
+    );
     if (warm.failed > 0) problems.push(`warm-up: ${warm.firstFailure}`);
     const before = new Set(storage === undefined ? [] : await storage.listNames());
     if (dir !== undefined) {
