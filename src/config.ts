@@ -380,7 +380,11 @@ function loadStagingConfig(env: Env): StagingConfig {
   const prefix = read(env, 'STAGING_PREFIX') ?? 'staging/';
   // Object names of images start with a hex digit; a prefix ending in "/" keeps staged names
   // apart from them and from each other.
-  if (!/^[a-z][a-z0-9._-]{0,62}\/(?:[a-z0-9._-]{1,63}\/)*$/.test(prefix)) {
+  const dotSegment = /(?:^|\/)\.{1,2}\//;
+  if (
+    !/^[a-z][a-z0-9._-]{0,62}\/(?:[a-z0-9._-]{1,63}\/)*$/.test(prefix) ||
+    dotSegment.test(prefix)
+  ) {
     throw new ConfigError(
       'STAGING_PREFIX',
       `must be folder names of a-z, 0-9, ".", "_", "-", each ending in "/", starting with a letter, got "${prefix}"`,

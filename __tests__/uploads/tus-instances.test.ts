@@ -116,4 +116,40 @@ describe('tus across instances (gcs)', () => {
       String(image.name),
     ]);
   });
+
+  it('the fault proxy cuts every piece write mid-body: 503, offset unchanged; the resent PATCH goes on', async () => {
+    const proxy = await emulatorProxy();
+    const harness = await harnessFor('gcs', {
+      GCS_API_ENDPOINT: proxy.endpoint,
+      STORE_TIMEOUT_MS: '2000',
+      STORE_ATTEMPT_TIMEOUT_MS: '500',
+    });
+    const server = await serveTus(harness);
+    defer(() => server.close());
+    const photo = fixture('large.jpg');
+    const created = await server.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const chunk = 600 * 1024;
+    // Every connection to the bucket is cut after 200 KB sent: the piece never gets through.
+    await proxy.addToxic('cut', {
+      type: 'limit_data',
+      stream: 'upstream',
+      attributes: { bytes: 200_000 },
+    });
+    const cut = await server.call('PATCH', at, patchHeaders(0), photo.subarray(0, chunk));
+    expectErrorResponse(cut, 'storage_unavailable');
+    await proxy.removeAllToxics();
+    expect((await server.call('HEAD', at)).headers['upload-offset']).toBe('0');
+    expect(await stagedPieceCount(harness, at.split('/').pop() ?? '')).toBe(0);
+
+    expect((await server.call('PATCH', at, patchHeaders(0), photo.subarray(0, chunk))).status).toBe(
+      204,
+    );
+    const last = await server.call('PATCH', at, patchHeaders(chunk), photo.subarray(chunk));
+    expect(last.status).toBe(204);
+    const image = (await server.call('GET', at)).body as Record<string, unknown>;
+    expect(sha256(await harness.storedBytes(String(image.name)))).toBe(image.sha256);
+  });
 });

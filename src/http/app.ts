@@ -89,11 +89,13 @@ export function createApp(
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
   ];
+  if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   if (store.staging !== undefined) {
+    // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
+    // so the routes of /v1/uploads/direct and the like must come first.
     const staging = store.staging.area('tus');
     routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
   }
-  if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {
     app.use(router.routes());
     // Not `throw: true`: the thrown 405 would lose the Allow header the router sets only

@@ -227,10 +227,7 @@ export class TusUploads {
     request: PatchRequest,
     room: number,
   ): Promise<UploadPiece | undefined> {
-    if (record.pieces.length >= maxUploadPieces) {
-      request.body.resume();
-      throw new AppError('too_many_upload_pieces');
-    }
+    if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
     const piece = { name: `${record.offset}-${randomBytes(8).toString('hex')}`, offset: record.offset };
     const checked = new ChecksumPassThrough(request.checksum);
     // Not pipeline(): a refused body must stay open so that its answer can still be sent

@@ -47,7 +47,10 @@ export function tusResumable(): Middleware {
   };
 }
 
-/** Lets a path such as /v1/uploads/direct pass on to the routes that own it. */
+/**
+ * Answers only for ids the service makes. A path such as /v1/uploads/direct stops here as a
+ * 404 (@koa/router cannot hand it on), so app.ts registers this router after the others.
+ */
 const onlyUploadIds: RouterMiddleware<CallerState> = async (ctx, next) => {
   if (uploadIdPattern.test(ctx.params.id ?? '')) await next();
 };
@@ -105,6 +108,8 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     }
     setUploadHeaders(ctx, record);
     ctx.status = 201;
+    // Not Koa's default "Created": tus answers carry no body.
+    ctx.body = '';
   });
 
   // Registered before GET, which @koa/router also matches for HEAD.
@@ -113,6 +118,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     ctx.set('Cache-Control', 'no-store');
     setUploadHeaders(ctx, record);
     ctx.status = 200;
+    ctx.body = '';
   });
 
   router.patch('/v1/uploads/:id', onlyUploadIds, async (ctx) => {

@@ -99,7 +99,6 @@ export class LocalStaging implements UploadStaging {
     try {
       handle = await fs.open(file, 'wx');
     } catch (error) {
-      body.resume();
       if (isErrno(error, 'ENOENT')) {
         throw new StagingError('conflict', `staged upload ${id} is gone`, { cause: error });
       }
