@@ -480,6 +480,7 @@ if (args.help) {
   --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t), and
                           ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
+                          (in t: image-ingest's tus and raw rows, @tus/server, the tus ceiling)
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
   --duration SECONDS      load duration of the time-based scenarios (a, d, e, m, r)
   --requests N            requests per connection of the count-based scenarios (b, c, mb)
