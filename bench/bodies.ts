@@ -136,21 +136,55 @@ async function makeCameraJpeg({ width, height, quality, noise }: CameraPicture):
   const xs = along(width, 397);
   const ys = along(height, 251);
   const pixels = Buffer.alloc(width * height * channels);
-  let state = 0x9e3779b9; // mulberry32: deterministic, fast, good enough for grain
+  const random = mulberry32();
   let at = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < channels; c++) {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = Math.imul(state ^ (state >>> 15), 1 | state);
-        t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-        const grain = ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
+        const grain = random() / 2 ** 32 - 0.5;
         const value = 128 + 90 * xs[c]![x]! * ys[c]![y]! + 2 * noise * grain;
         pixels[at++] = value < 0 ? 0 : value > 255 ? 255 : value;
       }
     }
   }
   return sharp(pixels, { raw: { width, height, channels } }).jpeg({ quality }).toBuffer();
+}
+
+/** mulberry32: deterministic, fast, good enough for grain; one unsigned 32-bit value a call. */
+function mulberry32(seed = 0x9e3779b9): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Bytes per pixel of uniform RGB noise as a q100 4:4:4 baseline JPEG (measured: 2.92). */
+const noiseJpegBytesPerPixel = 2.9;
+const noiseJpegs = new Map<number, Promise<Buffer>>();
+
+/**
+ * A real JPEG of at least about `targetBytes` that is all entropy-coded pixels: a square of
+ * seeded uniform RGB noise at quality 100 without chroma subsampling, which compresses least
+ * (about 2.9 bytes a pixel, so 100 MiB is a 6000 x 6000 picture, 36 MP, within the default
+ * MAX_IMAGE_PIXELS). Nothing for a metadata stripper to drop: what it stores is what was sent.
+ * The same bytes on every run; made once per run for each size (100 MiB: a few seconds).
+ */
+export function noiseJpeg(targetBytes: number): Promise<Buffer> {
+  let made = noiseJpegs.get(targetBytes);
+  if (made === undefined) {
+    const side = Math.ceil(Math.sqrt(targetBytes / noiseJpegBytesPerPixel));
+    const pixels = Buffer.alloc(side * side * 3);
+    const random = mulberry32();
+    for (let at = 0; at < pixels.length; at++) pixels[at] = random() >>> 24;
+    made = sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .toBuffer();
+    noiseJpegs.set(targetBytes, made);
+  }
+  return made;
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 /** The parts of a V8 .cpuprofile (written by `node --cpu-prof`) that self time needs. */
@@ -62,6 +62,25 @@ export function summariseCpuProfile(file: string, top: number): string {
     ...ranked(selfByFunction).map(([name, micros]) => `  ${share(micros)}  ${name}`),
   ];
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The summary of the main thread's profile of the newest process profiled into `dir`. --cpu-prof
+ * writes one file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>, each thread at its own
+ * time): the main thread's is thread 0 of the newest process.
+ */
+export function newestProfileSummary(dir: string, label: string): string {
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .sort();
+  const pid = files.at(-1)?.split('.')[3];
+  const newest =
+    files.find((name) => name.split('.')[3] === pid && name.split('.')[4] === '0') ?? files.at(-1);
+  if (newest === undefined) return '';
+  return (
+    `\nCPU profile of ${label}: ${path.join(dir, newest)}\n` +
+    summariseCpuProfile(path.join(dir, newest), 20)
+  );
 }
 
 // `node bench/profile-summary.ts file.cpuprofile [top]` summarises a profile taken elsewhere.

@@ -9,6 +9,7 @@ import {
   cameraJpeg,
   imageBody,
   jpegOfSize,
+  noiseJpeg,
   type CameraPicture,
   readFixture,
   withPhoneMetadata,
@@ -28,10 +29,13 @@ import {
   watchRss,
   type ServerProcess,
 } from './processes.ts';
-import { summariseCpuProfile } from './profile-summary.ts';
+import { newestProfileSummary } from './profile-summary.ts';
+import { fixed, table } from './table.ts';
+import { runTusScenario, tusRows, tusRowsOf } from './tus.ts';
 import {
   gcsStorage,
   localStorage,
+  storedByService,
   verifyStored,
   type BenchStorage,
   type Verification,
@@ -82,6 +86,20 @@ interface Scenario {
   readonly env?: Readonly<Record<string, string>>;
   /** A scenario that differs from this one only in making variants: their cost. */
   readonly sameButVariants?: string;
+  /**
+   * The image goes through tus in chunks of this size (bench/tus.ts), against one raw POST of
+   * it, @tus/server and a bare ceiling; `imageBytes` is the size of a JPEG of noise, and the
+   * uploads are `requestsPerConnection` times `connections` (uploads at a time).
+   */
+  readonly tus?: {
+    readonly chunkBytes: number;
+    readonly targets?: {
+      readonly from: string;
+      readonly minTusVsRaw: number;
+      readonly minTusVsPeer: number;
+      readonly maxRssGrowthMiB: number;
+    };
+  };
   /** Informational targets for image-ingest, and where they come from; none in smoke runs. */
   readonly targets?: {
     readonly from: string;
@@ -208,6 +226,14 @@ function defaultScenarios(smoke: boolean): Scenario[] {
         connections: 2,
         load: { requestsPerConnection: 1 },
       },
+      {
+        key: 't',
+        title: '(t) 8 MiB JPEG through tus in 1 MiB chunks',
+        imageBytes: 8 * MiB,
+        tus: { chunkBytes: MiB },
+        connections: 1,
+        load: { requestsPerConnection: 2 },
+      },
     ];
   }
   return [
@@ -333,6 +359,17 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       connections: 16,
       load: { requestsPerConnection: 1 },
     },
+    {
+      key: 't',
+      title: '(t) 100 MiB JPEG through tus in 5 MiB chunks, against one raw POST',
+      imageBytes: 100 * MiB,
+      tus: {
+        chunkBytes: 5 * MiB,
+        targets: { from: 'issue 11', minTusVsRaw: 0.7, minTusVsPeer: 1, maxRssGrowthMiB: 64 },
+      },
+      connections: 1,
+      load: { requestsPerConnection: 5 },
+    },
   ];
 }
 
@@ -417,7 +454,7 @@ interface Refusal {
  * image-ingest makes variants: until then it answers their uploads 201 without them, and the
  * bench, rightly, exits non-zero. Run them with `--smoke --scenarios v,vn,vb`.
  */
-const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk,v,vn,vb';
+const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t';
 
 const { values: args } = parseArgs({
   options: {
@@ -440,9 +477,10 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb), and
+  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t), and
                           ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
+                          (in t: image-ingest's tus and raw rows, @tus/server, the tus ceiling)
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
   --duration SECONDS      load duration of the time-based scenarios (a, d, e, m, r)
   --requests N            requests per connection of the count-based scenarios (b, c, mb)
@@ -860,7 +898,7 @@ async function runOne(
   } finally {
     await process_?.stop();
     await storage?.dispose();
-    if (profiling) printProfile();
+    if (profiling) process.stdout.write(newestProfileSummary(profileDir, serverLabels.service));
   }
 }
 
@@ -923,22 +961,6 @@ async function measureFloor(
   }
 }
 
-function printProfile(): void {
-  // --cpu-prof writes one file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>, each thread
-  // at its own time): the main thread's is thread 0 of the newest process.
-  const files = readdirSync(profileDir)
-    .filter((name) => name.endsWith('.cpuprofile'))
-    .sort();
-  const pid = files.at(-1)?.split('.')[3];
-  const newest =
-    files.find((name) => name.split('.')[3] === pid && name.split('.')[4] === '0') ?? files.at(-1);
-  if (newest === undefined) return;
-  process.stdout.write(`\nCPU profile of image-ingest: ${path.join(profileDir, newest)}\n`);
-  process.stdout.write(summariseCpuProfile(path.join(profileDir, newest), 20));
-}
-
-const fixed = (value: number, digits = 1): string =>
-  Number.isFinite(value) ? value.toFixed(digits) : '-';
 const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`;
 
@@ -961,21 +983,6 @@ const styleNames: Record<InputStyle, string> = {
   multipart: 'multipart/form-data',
   raw: 'raw image/jpeg',
 };
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]): string =>
-    row
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-      )
-      .join('  ');
-  return [
-    line(rows[0]!),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.slice(1).map(line),
-  ].join('\n');
-}
 
 function report(
   scenario: Scenario,
@@ -1159,14 +1166,6 @@ function decodingShare(decoded: readonly RunResult[], structure: readonly RunRes
   return `decoding, CPU per request (this run minus the structure-only run): ${parts.join('; ')}`;
 }
 
-/** What image-ingest stores for a JPEG by default: the service's own stripper, from dist/. */
-async function storedByService(jpeg: Buffer): Promise<Buffer> {
-  const { stripImage } = (await import(
-    new URL('../dist/images/strip/index.js', import.meta.url).href
-  )) as typeof import('../src/images/strip/index.ts');
-  return stripImage(jpeg, 'image/jpeg');
-}
-
 /** image-ingest with IMAGE_METADATA=strip against the same load with keep. */
 function strippingCost(stripped: readonly RunResult[], kept: readonly RunResult[]): string {
   const on = measured(stripped.find((r) => r.server === 'service'));
@@ -1227,12 +1226,48 @@ function variantsCost(withVariants: readonly RunResult[], without: readonly RunR
 let failed = false;
 process.stdout.write(
   `image-ingest bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
-    `${fixed(os.totalmem() / 1024 ** 3)} GiB RAM; storage: ${storages.join(', ')}` +
+    `${fixed(os.totalmem() / 1024 ** 3)} GiB RAM; load average ${os
+      .loadavg()
+      .map((l) => fixed(l, 2))
+      .join(' ')}; ` +
+    `storage: ${storages.join(', ')}` +
     `${args.smoke ? '; SMOKE run (small sizes, no targets)' : ''}\n`,
 );
 const resultsByScenario = new Map<string, RunResult[]>();
 try {
   for (const scenario of chosen) {
+    if (scenario.tus !== undefined) {
+      const image = await noiseJpeg(scenario.imageBytes);
+      const tusFailed = await runTusScenario(
+        {
+          root,
+          tempRoot,
+          emulatorEndpoint,
+          extraEnv,
+          nodeArgs: args['node-arg'] ?? [],
+          profileDir: args.profile ? profileDir : undefined,
+        },
+        {
+          key: scenario.key,
+          title: scenario.title,
+          image,
+          imageLabel: 'a JPEG of noise (q100, 4:4:4, bench/bodies.ts noiseJpeg)',
+          chunkBytes: scenario.tus.chunkBytes,
+          uploads:
+            scenario.connections *
+            ('seconds' in scenario.load ? 1 : scenario.load.requestsPerConnection),
+          concurrency: scenario.connections,
+          warmUps: args.smoke ? 1 : 3,
+          ...(args.smoke || scenario.tus.targets === undefined
+            ? {}
+            : { targets: scenario.tus.targets }),
+        },
+        storages,
+        tusRows.filter((row) => servers.some((server) => tusRowsOf[server].includes(row))),
+      );
+      failed ||= tusFailed;
+      continue;
+    }
     const jpeg =
       scenario.camera === undefined
         ? jpegOfSize(scenario.imageBytes)

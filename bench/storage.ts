@@ -21,6 +21,13 @@ export interface BenchStorage {
   read(name: string): Promise<Buffer | undefined>;
   /** Anything a failed or aborted write left behind (the local driver's temp files). */
   leftovers(): Promise<string[]>;
+  /**
+   * The bytes in the staging area of resumable and direct uploads (`<UPLOAD_DIR>/.staging/`,
+   * objects under `staging/`): pieces of uploads not yet published, and what a half-made one
+   * left in `.incoming`. The records stay (GET /v1/uploads/{id} answers from them until the
+   * sweep); a published upload's pieces are removed. listNames leaves the staging area out.
+   */
+  stagedBytes(): Promise<string[]>;
   dispose(): Promise<void>;
 }
 
@@ -30,7 +37,8 @@ export async function localStorage(root: string, label: string): Promise<BenchSt
   return {
     driver: 'local',
     env: { STORAGE_DRIVER: 'local', UPLOAD_DIR: dir },
-    listNames: async () => (await fs.readdir(dir)).filter((name) => name !== '.incoming').sort(),
+    // `.incoming` (temp files) and `.staging` are not objects.
+    listNames: async () => (await fs.readdir(dir)).filter((name) => !name.startsWith('.')).sort(),
     sha256Of: async (name) => {
       const hash = createHash('sha256');
       let bytes = 0;
@@ -45,9 +53,21 @@ export async function localStorage(root: string, label: string): Promise<BenchSt
     },
     read: (name) => fs.readFile(path.join(dir, name)),
     leftovers: async () => await fs.readdir(incoming).catch(() => []),
+    stagedBytes: async () => {
+      const staging = path.join(dir, '.staging');
+      const entries = await fs.readdir(staging, { recursive: true }).catch(() => []);
+      // <area>/<id>/piece.<name>, and whatever is in <area>/.incoming/.
+      return entries.filter((entry) => {
+        const parts = entry.split(path.sep);
+        return parts.length === 3 && (parts[1] === '.incoming' || parts[2]!.startsWith('piece.'));
+      });
+    },
     dispose: () => fs.rm(dir, { recursive: true, force: true }),
   };
 }
+
+/** STAGING_PREFIX as the service has it by default. */
+const stagingPrefix = 'staging/';
 
 export async function gcsStorage(endpoint: string, label: string): Promise<BenchStorage> {
   const client = new Storage({ apiEndpoint: endpoint, projectId: 'bench-project' });
@@ -64,7 +84,17 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
     },
     listNames: async () => {
       const [files] = await bucket.getFiles();
-      return files.map((file) => file.name).sort();
+      return files
+        .map((file) => file.name)
+        .filter((name) => !name.startsWith(stagingPrefix))
+        .sort();
+    },
+    stagedBytes: async () => {
+      const [files] = await bucket.getFiles({ prefix: stagingPrefix });
+      return files
+        .map((file) => file.name)
+        .filter((name) => !name.endsWith('/upload.json'))
+        .sort();
     },
     read: async (name) => {
       const response = await fetch(
@@ -97,6 +127,14 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
       await bucket.delete();
     },
   };
+}
+
+/** What image-ingest stores for a JPEG by default: the service's own stripper, from dist/. */
+export async function storedByService(jpeg: Buffer): Promise<Buffer> {
+  const { stripImage } = (await import(
+    new URL('../dist/images/strip/index.js', import.meta.url).href
+  )) as typeof import('../src/images/strip/index.ts');
+  return stripImage(jpeg, 'image/jpeg');
 }
 
 export interface Verification {
