@@ -4,7 +4,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', '.tools/', 'node_modules/', 'uploads/'] },
+  {
+    ignores: [
+      'dist/',
+      'clients/typescript/dist/',
+      'coverage/',
+      '.tools/',
+      'node_modules/',
+      'uploads/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
