@@ -21,6 +21,7 @@ import { compatRouter } from './routes/compat.js';
 import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
+import { openApiRouter } from './routes/openapi.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 
 export interface AppDeps {
@@ -86,6 +87,7 @@ export function createApp(
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
+    openApiRouter(config),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {

@@ -1,0 +1,120 @@
+import * as z from 'zod';
+import { errorCatalogue, type ErrorCode } from '../../errors.js';
+import type { ImageDescription } from '../../ingest/image-record.js';
+
+/**
+ * The shapes the API answers and takes, once: the routes type their bodies with them (a drift
+ * fails typecheck) and the OpenAPI document (document.ts) converts them with z.toJSONSchema.
+ * Each `id` becomes a component under #/components/schemas.
+ */
+
+const count = z.int().nonnegative();
+
+export const placeholderSchema = z
+  .object({
+    thumbhash: z.string().describe('ThumbHash, base64: keeps the aspect ratio and alpha.'),
+    blurhash: z.string().describe('BlurHash, 4 x 3 components (3 x 4 for a portrait image).'),
+    color: z
+      .string()
+      .regex(/^#[0-9a-f]{6}$/)
+      .describe('The average colour, weighted by alpha.'),
+  })
+  .meta({ id: 'Placeholder', description: 'What a page shows while the image loads.' });
+
+export const variantSchema = z
+  .object({
+    url: z.url(),
+    width: count,
+    height: count,
+    frames: count.optional().describe('Frames of an animated variant; absent for a still one.'),
+    bytes: count,
+    contentType: z.string(),
+  })
+  .meta({ id: 'Variant', description: 'A resized copy of the image (IMAGE_VARIANTS).' });
+
+export const imageSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string().describe('`<id>.<extension>`, the stored object’s name.'),
+    url: z.url().describe('Where the stored image is served.'),
+    contentType: z.string().describe('The type sniffed from the bytes.'),
+    extension: z.string(),
+    bytes: count,
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    width: count.describe('As displayed (EXIF orientation already applied).'),
+    height: count,
+    frames: count.optional().describe('Frames of an animation; absent for a still image.'),
+    orientation: z.int().min(1).max(8).describe('The EXIF orientation the stored image carries.'),
+    createdAt: z.iso.datetime(),
+    variants: z.record(z.string(), variantSchema).optional(),
+    placeholder: placeholderSchema.optional(),
+  })
+  .meta({ id: 'Image', description: 'A stored image, as GET /v1/images/{id} describes it.' });
+
+export const createdImageSchema = imageSchema
+  .extend({
+    deleteToken: z
+      .string()
+      .optional()
+      .describe(
+        'Handed out once, to an anonymous uploader: send it as Delete-Token to delete the image.',
+      ),
+  })
+  .meta({ id: 'CreatedImage', description: 'The answer to an accepted upload.' });
+
+export const compatFilesSchema = z
+  .object({
+    url: z.array(z.url()),
+    images: z.array(createdImageSchema),
+  })
+  .meta({
+    id: 'CompatFiles',
+    description: 'The answer to several `files[]` parts: their URLs and their descriptions.',
+  });
+
+export const imageJsonRequestSchema = z
+  .object({
+    data: z.string().describe('The image as a base64 data URI: data:<type>;base64,<payload>.'),
+  })
+  .loose()
+  .meta({
+    id: 'ImageJsonRequest',
+    description: 'Other members are ignored; the type is taken from the bytes, not the label.',
+  });
+
+const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]];
+
+/** The error body for the given codes; every error the service renders has this shape. */
+export function errorBodySchema(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+  return z.object({
+    error: z.object({
+      code: z.enum(codes),
+      message: z.string().describe('Safe to show; the code is what programs should read.'),
+    }),
+  });
+}
+
+export const errorSchema = errorBodySchema(errorCodes).meta({
+  id: 'Error',
+  description: 'Every failure: a stable code from the error catalogue and a message.',
+});
+
+export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const readySchema = z
+  .object({ status: z.enum(['ready', 'draining', 'store_unreachable']) })
+  .meta({ id: 'Readiness' });
+
+export type ErrorBody = z.infer<typeof errorSchema>;
+export type CreatedImageBody = z.infer<typeof createdImageSchema>;
+export type CompatFilesBody = z.infer<typeof compatFilesSchema>;
+export type HealthBody = z.infer<typeof healthSchema>;
+export type ReadyBody = z.infer<typeof readySchema>;
+
+/** True when each type can stand for the other. */
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+/** Fails typecheck when the Image schema and describeImage's ImageDescription drift apart. */
+export type ImageSchemaMatchesCode = Assert<
+  SameShape<z.infer<typeof imageSchema>, ImageDescription>
+>;
