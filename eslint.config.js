@@ -8,6 +8,7 @@ export default tseslint.config(
     ignores: [
       'dist/',
       'clients/typescript/dist/',
+      'clients/typescript/scripts/*.d.mts',
       'coverage/',
       '.tools/',
       'node_modules/',

@@ -13,4 +13,4 @@ export {
 export { ImageIngestError, isImageIngestError, type ClientErrorCode } from './errors.js';
 export type { UploadInput } from './input.js';
 export type { TusModule } from './tus.js';
-export type { CreatedImage, ErrorCode, Image } from './types.js';
+export type { CreatedImage, ErrorCode, Image, ImageVariant, Placeholder } from './types.js';

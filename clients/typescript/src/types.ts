@@ -1,66 +1,13 @@
-/**
- * The service's shapes. PROVISIONAL: written by hand until the OpenAPI document lands; then
- * these become aliases of the generated src/schema.d.ts.
- */
-export interface ImageVariant {
-  readonly url: string;
-  readonly width: number;
-  readonly height: number;
-  readonly bytes: number;
-  readonly contentType: string;
-  readonly frames?: number;
-}
+/** The service's shapes, from the types generated out of its OpenAPI document (schema.d.ts). */
+import type { components } from './schema.js';
 
-export interface Image {
-  readonly id: string;
-  readonly name: string;
-  readonly url: string;
-  readonly contentType: string;
-  readonly extension: string;
-  readonly bytes: number;
-  readonly sha256: string;
-  readonly width: number;
-  readonly height: number;
-  readonly frames?: number;
-  readonly orientation: number;
-  readonly createdAt: string;
-  readonly variants?: Readonly<Record<string, ImageVariant>>;
-  readonly placeholder?: {
-    readonly thumbhash: string;
-    readonly blurhash: string;
-    readonly color: string;
-  };
-}
+type Schemas = components['schemas'];
 
-export type CreatedImage = Image & { readonly deleteToken?: string };
-
-export type ErrorCode =
-  | 'bad_request'
-  | 'invalid_json'
-  | 'invalid_data_uri'
-  | 'invalid_base64'
-  | 'empty_image'
-  | 'invalid_idempotency_key'
-  | 'unauthorized'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'unsupported_image_type'
-  | 'missing_data'
-  | 'undecodable_image'
-  | 'too_many_pixels'
-  | 'idempotency_key_reused'
-  | 'rate_limited'
-  | 'internal_error'
-  | 'not_implemented'
-  | 'storage_unavailable'
-  | 'server_busy'
-  | 'forbidden'
-  | 'invalid_multipart'
-  | 'too_many_files'
-  | 'unexpected_file_field'
-  | 'too_many_parts'
-  | 'too_many_fields'
-  | 'field_too_large'
-  | 'missing_file';
+/** A stored image, as GET /v1/images/{id} describes it. */
+export type Image = Schemas['Image'];
+/** The answer to an accepted upload: the image, and its deleteToken when anonymous. */
+export type CreatedImage = Schemas['CreatedImage'];
+export type ImageVariant = Schemas['Variant'];
+export type Placeholder = Schemas['Placeholder'];
+/** Every code of the service's error catalogue. */
+export type ErrorCode = Schemas['Error']['error']['code'];

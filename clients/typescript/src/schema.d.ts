@@ -1,0 +1,1712 @@
+// Generated from the OpenAPI document by clients/typescript/scripts/generate-types.mjs
+// (openapi-typescript). Do not edit: run `npm run build:client` and commit the result.
+
+export interface paths {
+    "/v1/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image
+         * @description The body is the image in one of three forms, chosen by Content-Type: JSON with a base64 data URI, a multipart form with one `file` (or `image`) part, or the bytes themselves. The type is sniffed from the bytes; labels are ignored. With an Idempotency-Key, a retry answers the first upload again instead of storing a second copy.
+         */
+        post: operations["createImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe a stored image */
+        get: operations["getImage"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a stored image and its variants
+         * @description Allowed to the authenticated caller that uploaded it, or to whoever presents the delete token its upload answered with (an anonymous upload).
+         */
+        delete: operations["deleteImage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/upload/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload an image as JSON (open-event-server alias) */
+        post: operations["compatUploadImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/upload/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload one `file` or several `files[]` (open-event-server alias)
+         * @description All or nothing: when one part is refused, the images already stored by the request are deleted. One `file` part answers its description; `files[]` parts answer a list.
+         */
+        post: operations["compatUploadFiles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stored image or variant (local driver)
+         * @description Served with its sniffed type, immutable caching and a sandboxing CSP.
+         */
+        get: operations["getStoredFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness
+         * @description Answers as long as the process serves HTTP; never looks at the store.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Whether to send uploads here: the store answers, and the process is not draining.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This OpenAPI document */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API reference page (Redoc) */
+        get: operations["getReferencePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/redoc.standalone.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Redoc bundle the reference page loads */
+        get: operations["getReferencePageScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description What a page shows while the image loads. */
+        Placeholder: {
+            /** @description ThumbHash, base64: keeps the aspect ratio and alpha. */
+            thumbhash: string;
+            /** @description BlurHash, 4 x 3 components (3 x 4 for a portrait image). */
+            blurhash: string;
+            /** @description The average colour, weighted by alpha. */
+            color: string;
+        };
+        /** @description A resized copy of the image (IMAGE_VARIANTS). */
+        Variant: {
+            /** Format: uri */
+            url: string;
+            width: number;
+            height: number;
+            /** @description Frames of an animated variant; absent for a still one. */
+            frames?: number;
+            bytes: number;
+            contentType: string;
+        };
+        /** @description A stored image, as GET /v1/images/{id} describes it. */
+        Image: {
+            /** Format: uuid */
+            id: string;
+            /** @description `<id>.<extension>`, the stored object’s name. */
+            name: string;
+            /**
+             * Format: uri
+             * @description Where the stored image is served.
+             */
+            url: string;
+            /** @description The type sniffed from the bytes. */
+            contentType: string;
+            extension: string;
+            bytes: number;
+            sha256: string;
+            /** @description As displayed (EXIF orientation already applied). */
+            width: number;
+            height: number;
+            /** @description Frames of an animation; absent for a still image. */
+            frames?: number;
+            /** @description The EXIF orientation the stored image carries. */
+            orientation: number;
+            /** Format: date-time */
+            createdAt: string;
+            variants?: {
+                [key: string]: components["schemas"]["Variant"];
+            };
+            placeholder?: components["schemas"]["Placeholder"];
+        };
+        /** @description The answer to an accepted upload. */
+        CreatedImage: {
+            /** Format: uuid */
+            id: string;
+            /** @description `<id>.<extension>`, the stored object’s name. */
+            name: string;
+            /**
+             * Format: uri
+             * @description Where the stored image is served.
+             */
+            url: string;
+            /** @description The type sniffed from the bytes. */
+            contentType: string;
+            extension: string;
+            bytes: number;
+            sha256: string;
+            /** @description As displayed (EXIF orientation already applied). */
+            width: number;
+            height: number;
+            /** @description Frames of an animation; absent for a still image. */
+            frames?: number;
+            /** @description The EXIF orientation the stored image carries. */
+            orientation: number;
+            /** Format: date-time */
+            createdAt: string;
+            variants?: {
+                [key: string]: components["schemas"]["Variant"];
+            };
+            placeholder?: components["schemas"]["Placeholder"];
+            /** @description Handed out once, to an anonymous uploader: send it as Delete-Token to delete the image. */
+            deleteToken?: string;
+        };
+        /** @description The answer to several `files[]` parts: their URLs and their descriptions. */
+        CompatFiles: {
+            url: string[];
+            images: components["schemas"]["CreatedImage"][];
+        };
+        /** @description Other members are ignored; the type is taken from the bytes, not the label. */
+        ImageJsonRequest: {
+            /** @description The image as a base64 data URI: data:<type>;base64,<payload>. */
+            data: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Every failure: a stable code from the error catalogue and a message. */
+        Error: {
+            error: {
+                /** @enum {string} */
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file";
+                /** @description Safe to show; the code is what programs should read. */
+                message: string;
+            };
+        };
+        Health: {
+            /** @constant */
+            status: "ok";
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready" | "draining" | "store_unreachable";
+        };
+    };
+    responses: never;
+    parameters: {
+        /**
+         * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+         * @example upload-2026-12-01-0001
+         */
+        IdempotencyKey: string;
+        /** @description The deleteToken an anonymous upload answered with. */
+        DeleteToken: string;
+    };
+    requestBodies: never;
+    headers: {
+        /** @description The stored image’s URL. */
+        Location: string;
+        /**
+         * @description Seconds to wait before trying again.
+         * @example 5
+         */
+        "Retry-After": string;
+        /**
+         * @description The caller’s quota in this window (IETF RateLimit header fields draft).
+         * @example limit=60, remaining=59, reset=60
+         */
+        RateLimit: string;
+        /**
+         * @description The quota: requests per window of seconds.
+         * @example 60;w=60
+         */
+        "RateLimit-Policy": string;
+        /**
+         * @description The Bearer challenge.
+         * @example Bearer realm="image-ingest"
+         */
+        "WWW-Authenticate": string;
+        /**
+         * @description Never cached.
+         * @example no-store
+         */
+        "Cache-Control-No-Store": string;
+        /** @description The request’s id (the caller’s own X-Request-Id when sane), as logged. */
+        "X-Request-Id": string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    createImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageJsonRequest"];
+                "multipart/form-data": {
+                    file: string;
+                };
+                "image/*": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored. Location is the image’s URL. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedImage"];
+                };
+            };
+            /**
+             * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_json`: The request body is not valid JSON.
+             *
+             *     `invalid_data_uri`: The "data" field is not a base64 data URI (data:<type>;base64,<payload>).
+             *
+             *     `invalid_base64`: The data URI payload is not valid base64.
+             *
+             *     `invalid_multipart`: The request body is not a complete multipart/form-data body.
+             *
+             *     `too_many_files`: The form holds more file parts than allowed.
+             *
+             *     `unexpected_file_field`: The form holds a file part under a name this endpoint does not take.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `payload_too_large`: The image is larger than the allowed maximum.
+             *
+             *     `too_many_parts`: The form holds more parts than allowed.
+             *
+             *     `too_many_fields`: The form holds more text fields than allowed.
+             *
+             *     `field_too_large`: A text field of the form is larger than allowed.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large" | "too_many_parts" | "too_many_fields" | "field_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             *
+             *     `missing_data`: The request body must be a JSON object with a string field "data".
+             *
+             *     `missing_file`: The form holds no file part named "file" (or "image").
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "missing_data" | "missing_file";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The image’s id, as its upload answered it.
+                 * @example 3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image’s description, read back from the store. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Image"];
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `storage_unavailable`: The image store is unavailable; try again later. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The deleteToken an anonymous upload answered with. */
+                "Delete-Token"?: components["parameters"]["DeleteToken"];
+            };
+            path: {
+                /**
+                 * @description The image’s id, as its upload answered it.
+                 * @example 3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `forbidden`: You may not delete this image. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "forbidden";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `storage_unavailable`: The image store is unavailable; try again later. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    compatUploadImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageJsonRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedImage"];
+                };
+            };
+            /**
+             * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_json`: The request body is not valid JSON.
+             *
+             *     `invalid_data_uri`: The "data" field is not a base64 data URI (data:<type>;base64,<payload>).
+             *
+             *     `invalid_base64`: The data URI payload is not valid base64.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_json" | "invalid_data_uri" | "invalid_base64";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The image is larger than the allowed maximum. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             *
+             *     `missing_data`: The request body must be a JSON object with a string field "data".
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "missing_data";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    compatUploadFiles: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file?: string;
+                    "files[]"?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": [
+                     *         "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png"
+                     *       ],
+                     *       "images": [
+                     *         {
+                     *           "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *           "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *           "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *           "contentType": "image/png",
+                     *           "extension": "png",
+                     *           "bytes": 90,
+                     *           "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *           "width": 1,
+                     *           "height": 1,
+                     *           "orientation": 1,
+                     *           "createdAt": "2026-12-01T12:00:00.000Z",
+                     *           "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedImage"] | components["schemas"]["CompatFiles"];
+                };
+            };
+            /**
+             * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_multipart`: The request body is not a complete multipart/form-data body.
+             *
+             *     `too_many_files`: The form holds more file parts than allowed.
+             *
+             *     `unexpected_file_field`: The form holds a file part under a name this endpoint does not take.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `payload_too_large`: The image is larger than the allowed maximum.
+             *
+             *     `too_many_parts`: The form holds more parts than allowed.
+             *
+             *     `too_many_fields`: The form holds more text fields than allowed.
+             *
+             *     `field_too_large`: A text field of the form is larger than allowed.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large" | "too_many_parts" | "too_many_fields" | "field_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             *
+             *     `missing_file`: The form holds no file part named "file" (or "image").
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "missing_file";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getStoredFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `name` (or a variant’s file name) from an image’s description. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored bytes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Immutable: a name is never reused for other bytes. */
+                    "Cache-Control"?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Draining, or the store did not answer in time (then with Retry-After). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "store_unreachable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The text exposition format. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1, built from the same schemas the service answers with. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getReferencePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page that renders /openapi.json. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getReferencePageScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redoc’s standalone bundle, served from node_modules. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+}
