@@ -46,5 +46,10 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The upload page runs in the browser.
+    files: ['public/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
   prettier,
 );

@@ -22,6 +22,7 @@ import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
 import { openApiRouter } from './routes/openapi.js';
+import { uploadPageRouter } from './routes/upload-page.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 
 export interface AppDeps {
@@ -88,6 +89,7 @@ export function createApp(
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
     openApiRouter(config),
+    uploadPageRouter(config),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
   for (const router of routers) {

@@ -16,6 +16,7 @@ import { imagesPaths } from './paths/images.js';
 import { localFilePaths } from './paths/local-files.js';
 import { probePaths } from './paths/probes.js';
 import { referencePaths } from './paths/reference.js';
+import { uploadPagePaths } from './paths/upload-page.js';
 
 /** What of the configuration the document depends on. */
 export interface DocumentOptions {
@@ -47,6 +48,7 @@ function piecesFor(options: DocumentOptions): PathPiece[] {
     ...(options.localFiles ? [localFilePaths] : []),
     probePaths,
     referencePaths,
+    uploadPagePaths,
   ];
 }
 
@@ -141,6 +143,7 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
         : []),
       { name: 'operations', description: 'Probes and metrics.' },
       { name: 'reference', description: 'This document and its page.' },
+      { name: 'upload page', description: 'The upload page at / and the files it loads.' },
     ],
     paths,
     components: {
