@@ -47,6 +47,39 @@ describe('GCS_CHUNK_BYTES', () => {
   });
 });
 
+describe('staging (STAGING_PREFIX, UPLOAD_EXPIRES_SECONDS, SWEEP_INTERVAL_SECONDS)', () => {
+  it('defaults to staging/, 24 hours and 10 minutes', () => {
+    expect(loadConfig(gcs).staging).toEqual({
+      prefix: 'staging/',
+      uploadExpiresSeconds: 86_400,
+      sweepIntervalSeconds: 600,
+    });
+  });
+
+  it('takes a nested prefix and a sweep turned off', () => {
+    const config = loadConfig({
+      ...gcs,
+      STAGING_PREFIX: 'private/staging/',
+      SWEEP_INTERVAL_SECONDS: '0',
+    });
+    expect(config.staging).toMatchObject({ prefix: 'private/staging/', sweepIntervalSeconds: 0 });
+  });
+
+  it.each(['staging', '/staging/', '0abc/', 'a//', 'Staging/', '../x/', 'a/../'])(
+    'refuses the prefix %s, naming STAGING_PREFIX',
+    (value) => {
+      expect(() => loadConfig({ ...gcs, STAGING_PREFIX: value })).toThrow(/STAGING_PREFIX/);
+    },
+  );
+
+  it.each(['0', '-5', 'a day', String(31 * 86_400)])(
+    'refuses an expiry of %s, naming UPLOAD_EXPIRES_SECONDS',
+    (value) => {
+      expect(() => loadConfig({ UPLOAD_EXPIRES_SECONDS: value })).toThrow(/UPLOAD_EXPIRES_SECONDS/);
+    },
+  );
+});
+
 describe('multipart limits', () => {
   it('defaults to 20 fields of 16 KiB in at most 50 parts', () => {
     expect(loadConfig({}).multipart).toMatchObject({

@@ -91,6 +91,21 @@ export interface Config {
   readonly variants: VariantsConfig;
   /** IMAGE_METADATA: whether a stored original keeps its EXIF/XMP/ICC (`keep`) or not. */
   readonly imageMetadata: MetadataMode;
+  /** Where unfinished uploads wait (tus under `<prefix>tus/`), and for how long. */
+  readonly staging: StagingConfig;
+}
+
+export interface StagingConfig {
+  /**
+   * STAGING_PREFIX: the GCS object prefix of staged uploads (`staging/`); the local driver
+   * uses `<UPLOAD_DIR>/.staging/`. Never a public name: nothing under it matches
+   * objectNamePattern, so no route serves it.
+   */
+  readonly prefix: string;
+  /** UPLOAD_EXPIRES_SECONDS: how long an unfinished tus upload may wait for its next byte. */
+  readonly uploadExpiresSeconds: number;
+  /** SWEEP_INTERVAL_SECONDS: how often expired staged uploads are removed; 0 turns it off. */
+  readonly sweepIntervalSeconds: number;
 }
 
 export interface VariantsConfig {
@@ -357,6 +372,28 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     multipart: loadMultipartConfig(env, maxImageBytes),
     variants: loadVariantsConfig(env),
     imageMetadata,
+    staging: loadStagingConfig(env),
+  };
+}
+
+function loadStagingConfig(env: Env): StagingConfig {
+  const prefix = read(env, 'STAGING_PREFIX') ?? 'staging/';
+  // Object names of images start with a hex digit; a prefix ending in "/" keeps staged names
+  // apart from them and from each other.
+  const dotSegment = /(?:^|\/)\.{1,2}\//;
+  if (
+    !/^[a-z][a-z0-9._-]{0,62}\/(?:[a-z0-9._-]{1,63}\/)*$/.test(prefix) ||
+    dotSegment.test(prefix)
+  ) {
+    throw new ConfigError(
+      'STAGING_PREFIX',
+      `must be folder names of a-z, 0-9, ".", "_", "-", each ending in "/", starting with a letter, got "${prefix}"`,
+    );
+  }
+  return {
+    prefix,
+    uploadExpiresSeconds: readInteger(env, 'UPLOAD_EXPIRES_SECONDS', 86_400, 1, 30 * 86_400),
+    sweepIntervalSeconds: readInteger(env, 'SWEEP_INTERVAL_SECONDS', 600, 0, 86_400),
   };
 }
 

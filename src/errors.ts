@@ -84,6 +84,52 @@ export const errorCatalogue = {
     status: 422,
     message: 'The form holds no file part named "file" (or "image").',
   },
+  // tus resumable uploads (src/uploads/, src/http/routes/tus-uploads.ts).
+  tus_version_unsupported: {
+    status: 412,
+    message: 'This server speaks tus 1.0.0; send Tus-Resumable: 1.0.0.',
+  },
+  invalid_upload_length: {
+    status: 400,
+    message: 'Upload-Length must be a whole number of bytes (or send Upload-Defer-Length: 1).',
+  },
+  invalid_upload_offset: {
+    status: 400,
+    message: 'Upload-Offset must be a whole number of bytes.',
+  },
+  invalid_upload_metadata: {
+    status: 400,
+    message: 'Upload-Metadata must be comma-separated "key base64value" pairs.',
+  },
+  invalid_upload_checksum: {
+    status: 400,
+    message: 'Upload-Checksum must be "<algorithm> <base64 digest>" with sha1, sha256 or md5.',
+  },
+  invalid_upload_content_type: {
+    status: 415,
+    message: 'A PATCH body must be sent as application/offset+octet-stream.',
+  },
+  upload_offset_mismatch: {
+    status: 409,
+    message: 'Upload-Offset does not match the bytes the upload holds; ask with HEAD and resume.',
+  },
+  upload_too_large: {
+    status: 413,
+    message: "The chunk goes past the upload's length or the largest image allowed.",
+  },
+  too_many_upload_pieces: {
+    status: 400,
+    message: 'The upload was sent in too many small chunks; send larger chunks.',
+  },
+  upload_checksum_mismatch: {
+    status: 460,
+    message: 'The chunk does not match its Upload-Checksum; it was discarded.',
+  },
+  upload_expired: { status: 410, message: 'The upload expired; start a new one.' },
+  upload_rejected: {
+    status: 410,
+    message: 'The upload was refused and terminated; GET /v1/uploads/{id} tells why.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -9,6 +9,7 @@ import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
+import { sweepPeriodically } from './uploads/sweep.js';
 
 async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -44,6 +45,20 @@ async function main(): Promise<void> {
     );
   }
 
+  const { sweepIntervalSeconds } = config.staging;
+  const stopSweeping =
+    store.staging === undefined || sweepIntervalSeconds === 0
+      ? () => undefined
+      : sweepPeriodically(
+          store.staging.area('tus'),
+          sweepIntervalSeconds * 1000,
+          (result) => {
+            if (result.removed > 0 || result.failed > 0)
+              logger.info(result, 'swept staged uploads');
+          },
+          (error) => logger.warn({ err: error }, 'sweeping staged uploads failed'),
+        );
+
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -55,6 +70,7 @@ async function main(): Promise<void> {
 
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
+    stopSweeping();
     void shutDownGracefully({
       server,
       lifecycle,

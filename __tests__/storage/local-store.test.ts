@@ -159,7 +159,7 @@ describe('LocalStore', () => {
       await expect(
         store.put('../escape.png', Buffer.from('x'), { contentType: 'image/png', metadata: {} }),
       ).rejects.toThrow(/unsafe object name/);
-      expect(await readdir(directory)).toEqual(['.incoming', '.meta']);
+      expect(await readdir(directory)).toEqual(['.incoming', '.meta', '.staging']);
       expect(await localLeftovers(directory)).toEqual([]);
     });
   });

@@ -23,6 +23,7 @@ import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-im
 import { uploadsRouter } from './routes/uploads.js';
 import { openApiRouter } from './routes/openapi.js';
 import { uploadPageRouter } from './routes/upload-page.js';
+import { tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 
 export interface AppDeps {
@@ -75,6 +76,7 @@ export function createApp(
   );
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
+  app.use(tusResumable());
   app.use(
     guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>
       logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
@@ -92,6 +94,12 @@ export function createApp(
     uploadPageRouter(config),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));
+  if (store.staging !== undefined) {
+    // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
+    // so the routes of /v1/uploads/direct and the like must come first.
+    const staging = store.staging.area('tus');
+    routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
+  }
   for (const router of routers) {
     app.use(router.routes());
     // Not `throw: true`: the thrown 405 would lose the Allow header the router sets only

@@ -19,11 +19,13 @@ import {
 import { ImageBytes } from './image-bytes.js';
 import {
   deleteTokenSha256,
+  describeImage,
   fromStoredObject,
   newDeleteToken,
   sha256Metadata,
   toObjectMetadata,
   variantUrlsOf,
+  type ImageDescription,
   type ImageRecord,
 } from './image-record.js';
 import type { ExpectedImageBytes, ImageSource } from './image-source.js';
@@ -78,6 +80,16 @@ export interface IngestedImage {
   readonly deleteToken: string | undefined;
   /** The URL of each variant, by name; undefined when there are none. */
   readonly variantUrls?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The 201 body: the image's description, and the delete token of an anonymous upload. */
+export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
+
+export function createdImage(image: IngestedImage): CreatedImage {
+  return {
+    ...describeImage(image.record, image.url, image.variantUrls),
+    ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
+  };
 }
 
 export const defaultImageValidation: ImageValidationOptions = {

@@ -27,6 +27,7 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     publicBaseUrl: config.publicBaseUrl,
     apiEndpoint: storage.apiEndpoint,
     chunkBytes: storage.chunkBytes,
+    stagingPrefix: config.staging.prefix,
     retry: {
       deadlineMs: config.storeTimeoutMs,
       attemptTimeoutMs: config.storeAttemptTimeoutMs,

@@ -11,6 +11,8 @@ import {
   type StoredObjectInfo,
 } from './object-store.js';
 import { isWrongObjectError, writeResumable } from './gcs-resumable.js';
+import { GcsStaging } from './staging/gcs-staging.js';
+import type { StagingAreas, UploadStaging } from './staging/upload-staging.js';
 import {
   DeadlineExceededError,
   defaultRetryPolicy,
@@ -30,6 +32,8 @@ export interface GcsStoreOptions {
   readonly cleanupDeadlineMs?: number | undefined;
   /** Size of one request of a streamed (resumable) upload; a multiple of 256 KiB. */
   readonly chunkBytes?: number | undefined;
+  /** STAGING_PREFIX: where unfinished uploads wait, private (`staging/`). */
+  readonly stagingPrefix?: string | undefined;
 }
 
 const defaultChunkBytes = 4 * 1024 * 1024;
@@ -55,12 +59,20 @@ export class GcsStore implements ObjectStore {
   private readonly policy: RetryPolicy;
   private readonly listeners = new Set<StoreListener>();
   private readonly cleanups = new Set<Promise<void>>();
+  /** `<STAGING_PREFIX><area>/`: objects there never match objectNamePattern. */
+  readonly staging: StagingAreas;
 
   constructor(
     private readonly bucket: Bucket,
     private readonly options: GcsStoreOptions = {},
   ) {
     this.policy = { ...defaultRetryPolicy, ...options.retry };
+    const prefix = options.stagingPrefix ?? 'staging/';
+    const areas = {
+      tus: new GcsStaging(bucket, `${prefix}tus/`, this.policy),
+      direct: new GcsStaging(bucket, `${prefix}direct/`, this.policy),
+    };
+    this.staging = { area: (name): UploadStaging => areas[name] };
   }
 
   async put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
@@ -299,7 +311,7 @@ async function holdsBytes(file: File, size: number, md5: string): Promise<boolea
 }
 
 /** The HTTP status or network code of a failure (gaxios puts an HTTP status in `status`). */
-function statusOf(error: unknown): unknown {
+export function statusOf(error: unknown): unknown {
   if (typeof error !== 'object' || error === null) return undefined;
   if ('code' in error && error.code !== undefined) return error.code;
   return 'status' in error ? error.status : undefined;

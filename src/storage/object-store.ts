@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { StagingAreas } from './staging/upload-staging.js';
 
 /**
  * The one interface the pipeline writes through. Drivers get their dependencies through their
@@ -65,6 +66,11 @@ export interface ObjectStore {
   checkReady(timeoutMs: number): Promise<boolean>;
   /** Registers a listener for metrics; returns a function that removes it. */
   observe?(listener: StoreListener): () => void;
+  /**
+   * Where unfinished uploads wait (tus, direct), private, beside the published objects; a
+   * store without it serves no resumable uploads.
+   */
+  readonly staging?: StagingAreas | undefined;
   /** Waits (up to `timeoutMs`) for background clean-ups to finish, e.g. before exit. */
   settle?(timeoutMs: number): Promise<void>;
 }

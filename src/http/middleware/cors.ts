@@ -15,10 +15,39 @@ export function corsForOrigins(allowedOrigins: readonly string[]): Middleware {
       return allowed.has(origin) ? origin : '';
     },
     credentials: false,
-    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
-    // Delete-Token: an anonymous uploader deletes its image from the browser with it.
-    allowHeaders: ['Authorization', 'Content-Type', 'Delete-Token'],
-    exposeHeaders: ['Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    // Delete-Token: an anonymous uploader deletes its image from the browser with it. The
+    // others are tus's (tus-js-client, Uppy).
+    allowHeaders: [
+      'Authorization',
+      'Content-Type',
+      'Delete-Token',
+      'Tus-Resumable',
+      'Upload-Length',
+      'Upload-Offset',
+      'Upload-Metadata',
+      'Upload-Defer-Length',
+      'Upload-Checksum',
+      'X-HTTP-Method-Override',
+      'X-Requested-With',
+    ],
+    exposeHeaders: [
+      'Location',
+      'Retry-After',
+      'RateLimit',
+      'RateLimit-Policy',
+      'Upload-Offset',
+      'Upload-Length',
+      'Upload-Defer-Length',
+      'Upload-Expires',
+      'Tus-Resumable',
+      'Tus-Version',
+      'Tus-Extension',
+      'Tus-Max-Size',
+      'Tus-Checksum-Algorithm',
+      'Image-Location',
+      'Image-Id',
+    ],
     maxAge: 600,
     keepHeadersOnError: true,
   });

@@ -30,7 +30,9 @@ export function guardApi(
       await next();
       return;
     }
-    const chain = ctx.method === 'POST' ? [...steps, slots] : steps;
+    // A tus PATCH carries an upload's bytes as a POST does, so it takes a slot too.
+    const carriesUpload = ctx.method === 'POST' || ctx.method === 'PATCH';
+    const chain = carriesUpload ? [...steps, slots] : steps;
     const run = async (index: number): Promise<void> => {
       const step = chain[index];
       if (step === undefined) {

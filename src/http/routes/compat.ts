@@ -2,17 +2,16 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError } from '../../errors.js';
 import { chunkSource } from '../../ingest/image-source.js';
-import { ingestImage, type IngestedImage } from '../../ingest/ingest-image.js';
+import {
+  createdImage,
+  ingestImage,
+  type CreatedImage,
+  type IngestedImage,
+} from '../../ingest/ingest-image.js';
 import { readMultipart } from '../../ingest/multipart.js';
 import { deleteStoredImage } from '../../ingest/find-image.js';
 import { imageSourceOf, isJsonMediaType, multipartBodyOf } from '../image-body.js';
-import {
-  clientGoneSignal,
-  createdImage,
-  ingestContextOf,
-  type CreatedImage,
-  type ImagesRouteDeps,
-} from './images.js';
+import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
 
 /**
  * Compatibility routes for open-event-server's event-management frontend, which calls these two

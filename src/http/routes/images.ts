@@ -5,8 +5,7 @@ import type { Config } from '../../config.js';
 import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
-import { describeImage, type ImageDescription } from '../../ingest/image-record.js';
-import { ingestImage, type IngestContext, type IngestedImage } from '../../ingest/ingest-image.js';
+import { createdImage, ingestImage, type IngestContext } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { imageSourceOf } from '../image-body.js';
 
@@ -16,16 +15,6 @@ export interface ImagesRouteDeps {
   readonly heldImageBuffers: HeldImageBuffers;
   /** One per app (IMAGE_VARIANT_CONCURRENCY): originals whose variants are made at once. */
   readonly variantLimit: ConcurrencyLimit;
-}
-
-/** The 201 body: the image's description, and the delete token of an anonymous upload. */
-export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
-
-export function createdImage(image: IngestedImage): CreatedImage {
-  return {
-    ...describeImage(image.record, image.url, image.variantUrls),
-    ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
-  };
 }
 
 /** An AbortSignal that fires when the client goes away before the response is sent. */

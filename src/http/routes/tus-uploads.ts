@@ -1,0 +1,198 @@
+import Router, { type RouterMiddleware } from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { AppError } from '../../errors.js';
+import { checksumAlgorithms, parseUploadChecksum } from '../../uploads/checksum.js';
+import {
+  parseDeferLength,
+  parseUploadLength,
+  parseUploadMetadata,
+  parseUploadOffset,
+  tusContentType,
+  tusExtensions,
+  tusVersion,
+} from '../../uploads/tus-headers.js';
+import { TusUploads } from '../../uploads/tus-uploads.js';
+import type { UploadRecord } from '../../uploads/upload-record.js';
+import type { UploadStaging } from '../../storage/staging/upload-staging.js';
+import { ownerOf, type CallerState } from '../middleware/auth.js';
+import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
+
+/**
+ * tus 1.0 resumable uploads at /v1/uploads (core, creation, creation-with-upload,
+ * creation-defer-length, termination, expiration, checksum), plus GET /v1/uploads/{id} (JSON,
+ * not part of tus) for the finished image or the reason it was refused. The protocol lives in
+ * src/uploads/; this file turns headers into its requests and its records into headers.
+ */
+
+/** Only ids the service makes: `/v1/uploads/direct` and the like belong to other routes. */
+const tusPath =
+  /^\/v1\/uploads(?:\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/;
+const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Before auth, so that a 401 or 429 carries it too: Tus-Resumable on every tus answer but
+ * OPTIONS, and 412 (with Tus-Version) for a client that speaks another version.
+ */
+export function tusResumable(): Middleware {
+  return async (ctx, next) => {
+    if (!tusPath.test(ctx.path) || ctx.method === 'OPTIONS') {
+      await next();
+      return;
+    }
+    ctx.set('Tus-Resumable', tusVersion);
+    if (ctx.method !== 'GET' && ctx.get('Tus-Resumable') !== tusVersion) {
+      throw new AppError('tus_version_unsupported', { headers: { 'Tus-Version': tusVersion } });
+    }
+    await next();
+  };
+}
+
+/**
+ * Answers only for ids the service makes. A path such as /v1/uploads/direct stops here as a
+ * 404 (@koa/router cannot hand it on), so app.ts registers this router after the others.
+ */
+const onlyUploadIds: RouterMiddleware<CallerState> = async (ctx, next) => {
+  if (uploadIdPattern.test(ctx.params.id ?? '')) await next();
+};
+
+export interface TusUploadsRouteDeps extends ImagesRouteDeps {
+  readonly staging: UploadStaging;
+}
+
+export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState> {
+  const { config } = deps;
+  const uploads = new TusUploads({
+    staging: deps.staging,
+    maxImageBytes: config.maxImageBytes,
+    expiresSeconds: config.staging.uploadExpiresSeconds,
+  });
+  const router = new Router<CallerState>();
+  const ownerOfCall = (ctx: Context): string | undefined =>
+    ownerOf((ctx.state as Partial<CallerState>).caller);
+
+  const describeServer = (ctx: Context): void => {
+    ctx.set({
+      'Tus-Version': tusVersion,
+      'Tus-Extension': tusExtensions.join(','),
+      'Tus-Max-Size': String(config.maxImageBytes),
+      'Tus-Checksum-Algorithm': checksumAlgorithms.join(','),
+    });
+    ctx.status = 204;
+  };
+  router.options('/v1/uploads', describeServer);
+  router.options('/v1/uploads/:id', onlyUploadIds, describeServer);
+
+  router.post('/v1/uploads', async (ctx) => {
+    const deferred = parseDeferLength(ctx.get('Upload-Defer-Length') || undefined);
+    const length = parseUploadLength(ctx.get('Upload-Length') || undefined);
+    if ((length === undefined) === !deferred) throw new AppError('invalid_upload_length');
+    const hints = parseUploadMetadata(ctx.get('Upload-Metadata') || undefined);
+    const declaredBytes = declaredBodyBytes(ctx);
+    const withUpload = declaredBytes !== 0;
+    // Everything about the first chunk is checked before an upload is created for it.
+    if (withUpload) assertTusBody(ctx);
+    const checksum = parseUploadChecksum(ctx.get('Upload-Checksum') || undefined);
+    if (withUpload && length !== undefined && (declaredBytes ?? 0) > length) {
+      throw new AppError('upload_too_large');
+    }
+    const owner = ownerOfCall(ctx);
+    let record = await uploads.create({ owner, length, hints });
+    ctx.set('Location', uploadUrl(ctx, record.id));
+    if (withUpload) {
+      record = await uploads.patch(
+        record.id,
+        owner,
+        { offset: 0, length: undefined, declaredBytes, checksum, body: ctx.req },
+        ingestContextOf(ctx, deps, clientGoneSignal(ctx)),
+      );
+    }
+    setUploadHeaders(ctx, record);
+    ctx.status = 201;
+    // Not Koa's default "Created": tus answers carry no body.
+    ctx.body = '';
+  });
+
+  // Registered before GET, which @koa/router also matches for HEAD.
+  router.head('/v1/uploads/:id', onlyUploadIds, async (ctx) => {
+    const record = await uploads.head(ctx.params.id ?? '', ownerOfCall(ctx));
+    ctx.set('Cache-Control', 'no-store');
+    setUploadHeaders(ctx, record);
+    ctx.status = 200;
+    ctx.body = '';
+  });
+
+  router.patch('/v1/uploads/:id', onlyUploadIds, async (ctx) => {
+    assertTusBody(ctx);
+    const request = {
+      offset: parseUploadOffset(ctx.get('Upload-Offset') || undefined),
+      length: parseUploadLength(ctx.get('Upload-Length') || undefined),
+      declaredBytes: declaredBodyBytes(ctx),
+      checksum: parseUploadChecksum(ctx.get('Upload-Checksum') || undefined),
+      body: ctx.req,
+    };
+    const record = await uploads.patch(
+      ctx.params.id ?? '',
+      ownerOfCall(ctx),
+      request,
+      ingestContextOf(ctx, deps, clientGoneSignal(ctx)),
+    );
+    setUploadHeaders(ctx, record);
+    ctx.status = 204;
+  });
+
+  router.delete('/v1/uploads/:id', onlyUploadIds, async (ctx) => {
+    await uploads.terminate(ctx.params.id ?? '', ownerOfCall(ctx));
+    ctx.status = 204;
+  });
+
+  router.get('/v1/uploads/:id', onlyUploadIds, async (ctx) => {
+    const record = await uploads.status(ctx.params.id ?? '', ownerOfCall(ctx));
+    ctx.set('Cache-Control', 'no-store');
+    if (record.state === 'rejected') throw new AppError(record.error ?? 'internal_error');
+    if (record.state === 'done' && record.image !== null) {
+      ctx.body = record.image;
+      return;
+    }
+    ctx.status = 202;
+    ctx.body = {
+      id: record.id,
+      state: record.state,
+      offset: record.offset,
+      length: record.length,
+      expiresAt: record.expiresAt,
+    };
+  });
+
+  return router;
+}
+
+/** The absolute URL of an upload, from the request (Host, or X-Forwarded-* behind our proxies). */
+function uploadUrl(ctx: Context, id: string): string {
+  return `${ctx.protocol}://${ctx.host}/v1/uploads/${id}`;
+}
+
+function setUploadHeaders(ctx: Context, record: UploadRecord): void {
+  ctx.set('Upload-Offset', String(record.offset));
+  if (record.length === null) ctx.set('Upload-Defer-Length', '1');
+  else ctx.set('Upload-Length', String(record.length));
+  if (record.state === 'receiving') {
+    ctx.set('Upload-Expires', new Date(record.expiresAt).toUTCString());
+  }
+  if (record.state === 'done' && record.image !== null) {
+    ctx.set('Image-Location', record.image.url);
+    ctx.set('Image-Id', record.image.id);
+  }
+}
+
+function assertTusBody(ctx: Context): void {
+  const type = ctx.get('Content-Type').split(';')[0]?.trim().toLowerCase();
+  if (type !== tusContentType) throw new AppError('invalid_upload_content_type');
+  if (ctx.get('Content-Encoding') !== '') throw new AppError('invalid_upload_content_type');
+}
+
+/** Content-Length when declared (Node has already refused a malformed one), else undefined. */
+function declaredBodyBytes(ctx: Context): number | undefined {
+  const raw = ctx.get('Content-Length');
+  if (raw !== '') return Number(raw);
+  return ctx.get('Transfer-Encoding') === '' ? 0 : undefined;
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { isErrno } from '../../files.js';
+import {
+  StagingError,
+  assertStagedNames,
+  drainBody,
+  stagedIdPattern,
+  type PieceOptions,
+  type StagedPiece,
+  type UploadStaging,
+  type VersionedRecord,
+} from './upload-staging.js';
+
+/**
+ * Staged uploads as folders, `<root>/<id>/`, on the upload folder's disk. The record is a
+ * series of files `record.<n>`: a new version is written to a temp file, flushed, and linked
+ * to the next number, and link() fails if that number exists, so of two writers (two
+ * processes on this disk included) that read version n, one wins and the other sees a
+ * conflict. The newest number is the record; older ones are removed once superseded.
+ *
+ * A new upload's folder is made complete (its first record inside) under `.incoming/` and
+ * renamed into place, so the sweep never sees a folder whose record is not written yet.
+ * Pieces are files, flushed before their length is reported.
+ */
+export class LocalStaging implements UploadStaging {
+  private readonly incoming: string;
+
+  constructor(private readonly root: string) {
+    this.incoming = path.join(root, '.incoming');
+  }
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.incoming, { recursive: true });
+  }
+
+  async create(id: string, record: unknown): Promise<void> {
+    assertStagedNames(id);
+    const temp = path.join(this.incoming, randomUUID());
+    try {
+      await fs.mkdir(temp, { recursive: true });
+      await writeFlushed(path.join(temp, 'record.1'), JSON.stringify(record));
+      await fs.rename(temp, this.folderOf(id));
+    } catch (error) {
+      await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+      if (isErrno(error, 'EEXIST') || isErrno(error, 'ENOTEMPTY')) {
+        throw new StagingError('exists', `staged upload ${id} exists`, { cause: error });
+      }
+      throw unavailable(error, `cannot create staged upload ${id}`);
+    }
+  }
+
+  async read(id: string): Promise<VersionedRecord | undefined> {
+    assertStagedNames(id);
+    // A newer version may replace the newest one between readdir and readFile: look again.
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const version = await this.newestVersion(id);
+      if (version === undefined) return undefined;
+      try {
+        const text = await fs.readFile(this.recordFile(id, version), 'utf8');
+        return { record: JSON.parse(text) as unknown, version: String(version) };
+      } catch (error) {
+        if (!isErrno(error, 'ENOENT')) throw unavailable(error, `cannot read staged upload ${id}`);
+      }
+    }
+    throw new StagingError('unavailable', `staged upload ${id} keeps changing`);
+  }
+
+  async replace(id: string, record: unknown, version: string): Promise<void> {
+    assertStagedNames(id);
+    const current = Number(version);
+    const temp = path.join(this.incoming, `${randomUUID()}.record`);
+    try {
+      await writeFlushed(temp, JSON.stringify(record));
+      await fs.link(temp, this.recordFile(id, current + 1));
+    } catch (error) {
+      if (isErrno(error, 'EEXIST') || isErrno(error, 'ENOENT')) {
+        throw new StagingError('conflict', `staged upload ${id} changed`, { cause: error });
+      }
+      throw unavailable(error, `cannot write staged upload ${id}`);
+    } finally {
+      await fs.unlink(temp).catch(() => undefined);
+    }
+    await syncFolder(this.folderOf(id));
+    await fs.unlink(this.recordFile(id, current)).catch(() => undefined);
+  }
+
+  async writePiece(
+    id: string,
+    pieceName: string,
+    body: Readable,
+    options: PieceOptions,
+  ): Promise<number> {
+    assertStagedNames(id, pieceName);
+    const file = path.join(this.folderOf(id), `piece.${pieceName}`);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'wx');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) {
+        throw new StagingError('conflict', `staged upload ${id} is gone`, { cause: error });
+      }
+      throw unavailable(error, `cannot write a piece of ${id}`);
+    }
+    try {
+      const { bytes } = await drainBody(body, options, async (chunk) => {
+        await handle.write(chunk);
+      });
+      // Flushed before the length is reported: an acknowledged byte survives a crash.
+      await handle.sync();
+      return bytes;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await fs.unlink(file).catch(() => undefined);
+      throw unavailable(error, `cannot write a piece of ${id}`);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  readPieces(id: string, pieces: readonly StagedPiece[]): Readable {
+    assertStagedNames(id);
+    for (const piece of pieces) assertStagedNames(id, piece.name);
+    const folder = this.folderOf(id);
+    return Readable.from(
+      (async function* () {
+        for (const piece of pieces) {
+          const handle = await fs.open(path.join(folder, `piece.${piece.name}`), 'r');
+          try {
+            // A piece may hold more than its recorded size only if a writer died past its
+            // commit; what the record says is what counts.
+            yield* handle.createReadStream({ start: 0, end: piece.size - 1, autoClose: false });
+          } finally {
+            await handle.close();
+          }
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  async removePiece(id: string, piece: StagedPiece): Promise<void> {
+    assertStagedNames(id, piece.name);
+    await fs.unlink(path.join(this.folderOf(id), `piece.${piece.name}`)).catch((error: unknown) => {
+      if (!isErrno(error, 'ENOENT')) throw unavailable(error, `cannot remove a piece of ${id}`);
+    });
+  }
+
+  async removeAll(id: string): Promise<void> {
+    assertStagedNames(id);
+    try {
+      await fs.rm(this.folderOf(id), { recursive: true, force: true });
+    } catch (error) {
+      throw unavailable(error, `cannot remove staged upload ${id}`);
+    }
+  }
+
+  async *listIds(): AsyncIterable<string> {
+    const directory = await fs.opendir(this.root);
+    for await (const entry of directory) {
+      if (entry.isDirectory() && stagedIdPattern.test(entry.name)) yield entry.name;
+    }
+  }
+
+  private async newestVersion(id: string): Promise<number | undefined> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(this.folderOf(id));
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw unavailable(error, `cannot read staged upload ${id}`);
+    }
+    let newest: number | undefined;
+    for (const entry of entries) {
+      const match = /^record\.([0-9]+)$/.exec(entry);
+      if (match === null) continue;
+      const version = Number(match[1]);
+      if (newest === undefined || version > newest) newest = version;
+    }
+    return newest;
+  }
+
+  private folderOf(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  private recordFile(id: string, version: number): string {
+    return path.join(this.folderOf(id), `record.${version}`);
+  }
+}
+
+async function writeFlushed(file: string, text: string): Promise<void> {
+  await fs.writeFile(file, text, { flag: 'wx', flush: true });
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await fs.open(folder, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a folder; the link itself is then as durable as it gets.
+  } finally {
+    await handle.close();
+  }
+}
+
+function unavailable(error: unknown, message: string): unknown {
+  if (error instanceof StagingError) return error;
+  return new StagingError('unavailable', message, { cause: error });
+}

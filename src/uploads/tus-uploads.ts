@@ -1,0 +1,344 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AppError, isAppError, storageUnavailable } from '../errors.js';
+import { chunkSource } from '../ingest/image-source.js';
+import { createdImage, ingestImage, type IngestContext } from '../ingest/ingest-image.js';
+import {
+  isStagingError,
+  stagedIdPattern,
+  type UploadStaging,
+} from '../storage/staging/upload-staging.js';
+import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
+import type { UploadHints } from './tus-headers.js';
+import {
+  isExpired,
+  parseUploadRecord,
+  type UploadPiece,
+  type UploadRecord,
+} from './upload-record.js';
+
+export interface TusUploadsOptions {
+  readonly staging: UploadStaging;
+  /** MAX_IMAGE_BYTES: the largest Upload-Length, and the bound on a deferred upload. */
+  readonly maxImageBytes: number;
+  /** UPLOAD_EXPIRES_SECONDS, counted from the last committed byte. */
+  readonly expiresSeconds: number;
+  readonly now?: (() => Date) | undefined;
+}
+
+export interface CreateRequest {
+  readonly owner: string | undefined;
+  /** undefined: Upload-Defer-Length: 1. */
+  readonly length: number | undefined;
+  readonly hints: UploadHints;
+}
+
+export interface PatchRequest {
+  readonly offset: number;
+  /** Upload-Length sent with a PATCH, which sets a deferred length. */
+  readonly length: number | undefined;
+  /** Content-Length, when the client declared one. */
+  readonly declaredBytes: number | undefined;
+  readonly checksum: UploadChecksum | undefined;
+  readonly body: Readable;
+}
+
+/**
+ * Everything the pipeline needs besides the bytes (store, limits, validation, variants), as
+ * the HTTP layer builds it for POST /v1/images; owner, key and signal are set here.
+ */
+export type BaseIngestContext = Omit<IngestContext, 'owner' | 'scope' | 'idempotencyKey'>;
+
+/**
+ * Pieces one upload may be sent in: each is an entry in the record, which every PATCH
+ * rewrites, so a client sending one-byte chunks must not grow it without bound.
+ */
+export const maxUploadPieces = 1000;
+
+/**
+ * The tus 1.0 protocol over the staging area, as named steps; knows neither Koa nor GCS.
+ * Every step reads the record, checks it, and commits the next state with compare-and-swap,
+ * so two instances serving one upload agree: of two PATCHes at one offset one commits and the
+ * other answers 409, its piece removed. When the last byte arrives the staged bytes run
+ * through the one pipeline (ingestImage) before the record says "done".
+ */
+export class TusUploads {
+  private readonly staging: UploadStaging;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: TusUploadsOptions) {
+    this.staging = options.staging;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** creation (and creation-defer-length): a new record, no bytes yet. */
+  async create({ owner, length, hints }: CreateRequest): Promise<UploadRecord> {
+    if (length !== undefined) this.checkLength(length, 0);
+    const now = this.now();
+    const record: UploadRecord = {
+      id: randomUUID(),
+      owner: owner ?? null,
+      length: length ?? null,
+      offset: 0,
+      pieces: [],
+      filename: hints.filename,
+      filetype: hints.filetype,
+      secret: randomBytes(18).toString('base64url'),
+      createdAt: now.toISOString(),
+      expiresAt: this.expiry(),
+      state: 'receiving',
+      image: null,
+      error: null,
+    };
+    await this.staged(() => this.staging.create(record.id, record));
+    return record;
+  }
+
+  /** HEAD: the upload's offset; a finished one reads as complete, a refused one as gone. */
+  async head(id: string, owner: string | undefined): Promise<UploadRecord> {
+    const { record } = await this.readOwn(id, owner);
+    this.assertLive(record);
+    return record;
+  }
+
+  /** GET /v1/uploads/{id}: the record in any state (the route answers by state). */
+  async status(id: string, owner: string | undefined): Promise<UploadRecord> {
+    const { record } = await this.readOwn(id, owner);
+    if (record.state === 'receiving' && isExpired(record, this.now())) {
+      throw new AppError('upload_expired');
+    }
+    return record;
+  }
+
+  /** termination: the record and every piece go. */
+  async terminate(id: string, owner: string | undefined): Promise<void> {
+    await this.readOwn(id, owner);
+    await this.staged(() => this.staging.removeAll(id));
+  }
+
+  /**
+   * PATCH: check the offset, write the piece, verify its checksum, commit the new offset, and,
+   * once the last byte is in, finish. Answers the record as committed.
+   */
+  async patch(
+    id: string,
+    owner: string | undefined,
+    request: PatchRequest,
+    ingestContext: BaseIngestContext,
+  ): Promise<UploadRecord> {
+    const { record, version } = await this.readOwn(id, owner);
+    if (record.state === 'done' && request.offset === record.offset) return record;
+    this.assertLive(record);
+    if (request.offset !== record.offset) throw new AppError('upload_offset_mismatch');
+    const length = this.lengthAfter(record, request.length);
+    const room = (length ?? this.options.maxImageBytes) - record.offset;
+    if (request.declaredBytes !== undefined && request.declaredBytes > room) {
+      throw new AppError('upload_too_large');
+    }
+    const piece = await this.writePiece(record, request, room);
+    const offset = record.offset + (piece?.size ?? 0);
+    const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
+    if (length !== null && offset === length) {
+      return this.finish({ ...record, length }, version, pieces, piece, ingestContext);
+    }
+    if (piece === undefined && length === record.length) return record;
+    const next: UploadRecord = { ...record, length, offset, pieces, expiresAt: this.expiry() };
+    await this.commit(next, version, piece);
+    return next;
+  }
+
+  /**
+   * The last byte is in: the pipeline reads the committed pieces and the last one. Only once
+   * it stored the image does the record say "done", so a store outage here (503) leaves the
+   * upload where it was, the last piece removed, and a retried PATCH finishes it; the image id
+   * comes from the upload's own key, so a finish retried after a crash finds the same image
+   * rather than storing a second one. A refused image ends the upload ("rejected", pieces
+   * removed) and the client gets the pipeline's error.
+   */
+  private async finish(
+    record: UploadRecord & { readonly length: number },
+    version: string,
+    pieces: readonly UploadPiece[],
+    lastPiece: UploadPiece | undefined,
+    base: BaseIngestContext,
+  ): Promise<UploadRecord> {
+    const staging = this.staging;
+    const bytes = staging.readPieces(record.id, pieces);
+    const source = chunkSource(
+      stagedBytes(bytes),
+      { filename: record.filename ?? undefined, declaredType: record.filetype ?? undefined },
+      { atLeast: record.length, atMost: record.length },
+      () => bytes.destroy(),
+    );
+    const context: IngestContext = {
+      ...base,
+      // The client may go away now: the image is finished all the same, for its next HEAD.
+      signal: undefined,
+      owner: record.owner ?? undefined,
+      scope: record.owner ?? '',
+      idempotencyKey: `tus:${record.id}:${record.secret}`,
+    };
+    let done: UploadRecord;
+    try {
+      const image = await ingestImage(source, context);
+      done = {
+        ...record,
+        offset: record.length,
+        pieces: [],
+        state: 'done',
+        image: createdImage(image),
+        expiresAt: this.expiry(),
+      };
+    } catch (error) {
+      if (!isAppError(error) || error.status >= 500) {
+        if (lastPiece !== undefined) await this.removePieces(record.id, [lastPiece]);
+        throw error;
+      }
+      const rejected: UploadRecord = {
+        ...record,
+        offset: record.length,
+        pieces: [],
+        state: 'rejected',
+        error: error.code,
+        expiresAt: this.expiry(),
+      };
+      await this.commit(rejected, version, lastPiece);
+      await this.removePieces(record.id, pieces);
+      throw error;
+    }
+    try {
+      await this.commit(done, version, undefined);
+    } catch (error) {
+      // Another instance finished the same bytes at the same moment: same key, same image.
+      const now = await this.staging.read(record.id).catch(() => undefined);
+      const current = now === undefined ? undefined : parseUploadRecord(now.record, record.id);
+      if (current?.state !== 'done') {
+        if (lastPiece !== undefined) await this.removePieces(record.id, [lastPiece]);
+        throw error;
+      }
+      done = current;
+    }
+    await this.removePieces(record.id, pieces);
+    return done;
+  }
+
+  private async writePiece(
+    record: UploadRecord,
+    request: PatchRequest,
+    room: number,
+  ): Promise<UploadPiece | undefined> {
+    if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
+    const piece = { name: `${record.offset}-${randomBytes(8).toString('hex')}`, offset: record.offset };
+    const checked = new ChecksumPassThrough(request.checksum);
+    // Not pipeline(): a refused body must stay open so that its answer can still be sent
+    // (renderErrors drains it). A cut body fails the pass-through, which the staging driver
+    // takes as the end of what arrived.
+    const { body } = request;
+    const cut = (error?: Error): void => {
+      if (!body.readableEnded) checked.destroy(error ?? new Error('the body was cut'));
+    };
+    body.once('error', cut);
+    body.once('close', () => cut());
+    body.pipe(checked);
+    let size: number;
+    try {
+      size = await this.staging.writePiece(record.id, piece.name, checked, { maxBytes: room });
+    } catch (error) {
+      await this.removePieces(record.id, [{ ...piece, size: 0 }]);
+      if (isStagingError(error, 'too_large')) throw new AppError('upload_too_large', { cause: error });
+      if (isStagingError(error, 'conflict')) throw new AppError('not_found', { cause: error });
+      throw storageUnavailable(error);
+    }
+    if (!checked.matches()) {
+      await this.removePieces(record.id, [{ ...piece, size }]);
+      throw new AppError('upload_checksum_mismatch');
+    }
+    if (size === 0) {
+      await this.removePieces(record.id, [{ ...piece, size }]);
+      return undefined;
+    }
+    return { ...piece, size };
+  }
+
+  /** Commits the next state at the version read; another writer first means 409. */
+  private async commit(
+    next: UploadRecord,
+    version: string,
+    piece: UploadPiece | undefined,
+  ): Promise<void> {
+    try {
+      await this.staging.replace(next.id, next, version);
+    } catch (error) {
+      if (piece !== undefined) await this.removePieces(next.id, [piece]);
+      if (isStagingError(error, 'conflict')) {
+        throw new AppError('upload_offset_mismatch', { cause: error });
+      }
+      throw storageUnavailable(error);
+    }
+  }
+
+  private async removePieces(id: string, pieces: readonly UploadPiece[]): Promise<void> {
+    // Best effort: what stays behind is the sweep's (and the bucket lifecycle rule's).
+    await Promise.all(pieces.map((piece) => this.staging.removePiece(id, piece).catch(() => {})));
+  }
+
+  /** The upload, if this caller may see it: another caller's upload is as missing as a forged id. */
+  private async readOwn(
+    id: string,
+    owner: string | undefined,
+  ): Promise<{ record: UploadRecord; version: string }> {
+    if (!stagedIdPattern.test(id)) throw new AppError('not_found');
+    const found = await this.staged(() => this.staging.read(id));
+    if (found === undefined) throw new AppError('not_found');
+    const record = parseUploadRecord(found.record, id);
+    if (record.owner !== (owner ?? null)) throw new AppError('not_found');
+    return { record, version: found.version };
+  }
+
+  private assertLive(record: UploadRecord): void {
+    if (record.state === 'rejected') throw new AppError('upload_rejected');
+    if (record.state === 'receiving' && isExpired(record, this.now())) {
+      throw new AppError('upload_expired');
+    }
+  }
+
+  /** The length after this PATCH: a deferred one may be set once, never changed. */
+  private lengthAfter(record: UploadRecord, requested: number | undefined): number | null {
+    if (requested === undefined) return record.length;
+    if (record.length !== null) {
+      if (requested !== record.length) throw new AppError('invalid_upload_length');
+      return record.length;
+    }
+    this.checkLength(requested, record.offset);
+    return requested;
+  }
+
+  private checkLength(length: number, offset: number): void {
+    if (length > this.options.maxImageBytes) throw new AppError('payload_too_large');
+    if (length === 0) throw new AppError('empty_image');
+    if (length < offset) throw new AppError('invalid_upload_length');
+  }
+
+  private expiry(): string {
+    return new Date(this.now().getTime() + this.options.expiresSeconds * 1000).toISOString();
+  }
+
+  private async staged<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (isStagingError(error, 'exists')) throw error;
+      if (isStagingError(error)) throw storageUnavailable(error);
+      throw error;
+    }
+  }
+}
+
+/** The staged bytes for the pipeline; a staging failure there is the store's (503). */
+async function* stagedBytes(bytes: Readable): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of bytes) yield chunk as Buffer;
+  } catch (error) {
+    throw storageUnavailable(error);
+  }
+}

@@ -1,0 +1,56 @@
+import type { ErrorCode } from '../errors.js';
+import { errorCatalogue } from '../errors.js';
+import type { CreatedImage } from '../ingest/ingest-image.js';
+
+/**
+ * The state of one tus upload, kept as JSON in the staging area (never in one process's
+ * memory), so a PATCH can land on any instance. Replaced only with compare-and-swap.
+ */
+export interface UploadRecord {
+  readonly id: string;
+  /** The caller who created it (ownerOf); null for an anonymous upload. */
+  readonly owner: string | null;
+  /** Upload-Length; null while deferred (Upload-Defer-Length: 1). */
+  readonly length: number | null;
+  /** Bytes committed: the sum of the pieces' sizes. */
+  readonly offset: number;
+  readonly pieces: readonly UploadPiece[];
+  /** Upload-Metadata hints; logged at most, never a name or a type. */
+  readonly filename: string | null;
+  readonly filetype: string | null;
+  /** Random, never shown: the finished image's idempotency key is derived from it. */
+  readonly secret: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly state: 'receiving' | 'done' | 'rejected';
+  /** state done: the image's JSON, as POST /v1/images answers it. */
+  readonly image: CreatedImage | null;
+  /** state rejected: the pipeline's error code. */
+  readonly error: ErrorCode | null;
+}
+
+export interface UploadPiece {
+  readonly name: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** A record read back from staging; anything else there is not ours and fails loudly. */
+export function parseUploadRecord(value: unknown, id: string): UploadRecord {
+  const record = value as Partial<UploadRecord> | null;
+  const valid =
+    typeof record === 'object' &&
+    record !== null &&
+    record.id === id &&
+    typeof record.offset === 'number' &&
+    Array.isArray(record.pieces) &&
+    typeof record.expiresAt === 'string' &&
+    (record.state === 'receiving' || record.state === 'done' || record.state === 'rejected') &&
+    (record.error === null || (typeof record.error === 'string' && record.error in errorCatalogue));
+  if (!valid) throw new Error(`the staged record of upload ${id} is not one this service wrote`);
+  return record as UploadRecord;
+}
+
+export function isExpired(record: UploadRecord, now: Date): boolean {
+  return Date.parse(record.expiresAt) <= now.getTime();
+}
