@@ -30,6 +30,7 @@ interface TusUploadOptions {
   metadata: Record<string, string>;
   chunkSize?: number;
   uploadSize?: number;
+  uploadLengthDeferred?: boolean;
   retryDelays: number[];
   storeFingerprintForResuming: boolean;
   removeFingerprintOnSuccess: boolean;
@@ -107,7 +108,8 @@ export async function uploadWithTus(transfer: TusTransfer): Promise<string> {
       headers: transfer.headers,
       metadata: { filename: input.name, filetype: input.type },
       chunkSize: transfer.chunkSize,
-      ...(input.size === undefined ? {} : { uploadSize: input.size }),
+      // A stream's length is told with its last PATCH (the creation-defer-length extension).
+      ...(input.size === undefined ? { uploadLengthDeferred: true } : { uploadSize: input.size }),
       retryDelays: [...transfer.retryDelays],
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: true,
