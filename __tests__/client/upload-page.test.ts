@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import type { Locator, Page } from 'playwright-core';
 import { close, useCleanups, startHarness, type Harness } from '../http/harness.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
 import { fixture, fixturesDirectory } from '../support/requests.js';
+import { allowTusOutsideDocument } from './tus-outside-document.js';
 
 /**
  * The upload page at `/` in headless Chromium, over the real service: it uses the typed
@@ -220,4 +224,59 @@ describe('with variants and placeholders', () => {
       await page.screenshot({ path: 'docs/upload-page.png', fullPage: true });
     }
   });
+});
+
+describe('through tus', () => {
+  allowTusOutsideDocument();
+
+  it('a large file goes through tus, survives the network going away halfway, and finishes', async () => {
+    // Noise does not compress: a PNG of some 9.7 MB, above the client's 8 MiB tus threshold.
+    const directory = await mkdtemp(path.join(tmpdir(), 'page-large-'));
+    defer(() => rm(directory, { recursive: true, force: true }));
+    const file = path.join(directory, 'noise.png');
+    await sharp({
+      create: {
+        width: 1800,
+        height: 1800,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 64 },
+      },
+    })
+      .png({ compressionLevel: 0 })
+      .toFile(file);
+
+    const { page, harness } = await openPage();
+    const failed: string[] = [];
+    page.on('requestfailed', (request) => failed.push(`${request.method()} ${request.url()}`));
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    const network = (offline: boolean) =>
+      cdp.send('Network.emulateNetworkConditions', {
+        offline,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: 3 * 1024 * 1024,
+      });
+    await network(false);
+    await page.setInputFiles('#file-input', file);
+    const card = item(page, 'noise.png');
+    const progress = () => propertyOf<number>(card.locator('progress'), 'value');
+    await eventually(async () => expect(await progress()).toBeGreaterThanOrEqual(25), 30_000);
+
+    await network(true);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await textOf(card.locator('.status'))).not.toBe('Uploaded.');
+    await network(false);
+
+    await eventually(
+      async () => expect(await textOf(card.locator('.status'))).toBe('Uploaded.'),
+      60_000,
+    );
+    expect(await progress()).toBe(100);
+    expect(failed.some((request) => / http:\/\/127\.0\.0\.1:\d+\/v1\/uploads/.test(request))).toBe(
+      true,
+    );
+    expect(await harness.storedNames()).toHaveLength(1);
+  }, 120_000);
 });

@@ -42,7 +42,8 @@ export interface UploadOptions extends ClientOptions {
   /**
    * How the bytes travel: `json` (a base64 data URI; needs the bytes whole), `multipart`
    * (a form part, streamed), `tus` (resumable, chunked), or `auto` (default): tus above
-   * `tusThresholdBytes` when the server offers it, multipart otherwise.
+   * `tusThresholdBytes` (and for a stream, whose size is unknown) when the server offers it,
+   * multipart otherwise.
    */
   readonly via?: UploadVia | undefined;
   /** Size above which `auto` goes through tus (default 8 MiB). */
