@@ -202,6 +202,39 @@ describe('retries', () => {
     expect(error).toMatchObject({ code: 'server_busy', status: 503, retryAfter: 1 });
   });
 
+  it('an answer lost after the image was stored: the retry gets the same image, one object', async () => {
+    const { harness, port } = await service();
+    // A proxy that passes the first request whole, then cuts the connection as the answer
+    // starts: the service has stored the image, the client sees only a network failure.
+    let connections = 0;
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(port, '127.0.0.1');
+      client.pipe(upstream);
+      client.on('error', () => undefined);
+      upstream.on('error', () => undefined);
+      if ((connections += 1) === 1) {
+        upstream.once('data', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      } else {
+        upstream.pipe(client);
+      }
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address();
+    const proxyPort = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const image = await uploadImage(Buffer.from(photo), {
+        baseUrl: `http://127.0.0.1:${proxyPort}`,
+      });
+      expect(connections).toBe(2);
+      expect(await harness.storedNames()).toEqual([`${image.id}.jpg`]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('the same Idempotency-Key sent twice stores one object under one id', async () => {
     const { baseUrl, harness } = await service();
     const first = await uploadImage(Buffer.from(photo), { baseUrl, idempotencyKey: 'order-77' });
