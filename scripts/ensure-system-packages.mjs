@@ -1,6 +1,7 @@
 // The browser, Redis and client tests use real programs from Debian's packages: headless
 // Chromium (CORS and browser uploads, driven by playwright-core), redis-server (shared rate
-// limits), curl and Python's requests (real multipart clients), exiftool (metadata stripping). Installs them once where
+// limits), curl and Python's requests (real multipart clients), exiftool (metadata stripping),
+// python3-venv (the venv schemathesis is installed into). Installs them once where
 // apt-get can (root on Debian, as on our machines and CI); elsewhere it names the command to
 // run and stops, so the suite never silently skips those tests.
 import { execFileSync } from 'node:child_process';
@@ -15,6 +16,8 @@ const needed = [
   { package: 'python3-requests', command: ['python3', '-c', 'import requests'] },
   // exiftool reads stored images back: no location or personal tag may survive stripping.
   { package: 'libimage-exiftool-perl', binary: '/usr/bin/exiftool' },
+  // venv with pip, for the pinned Python tools (scripts/ensure-python-tools.mjs: schemathesis).
+  { package: 'python3-venv', command: ['python3', '-c', 'import ensurepip, venv'] },
 ];
 
 function isPresent(item) {

@@ -16,6 +16,7 @@ const document = buildOpenApiDocument({
   authRequired: true,
   rateLimited: true,
   localFiles: true,
+  staging: true,
 });
 
 const outIndex = process.argv.indexOf('--out');

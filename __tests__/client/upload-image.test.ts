@@ -12,7 +12,6 @@ import {
   type UploadProgress,
 } from '../../clients/typescript/src/index.js';
 import { useLoggedApps } from '../http/harness.js';
-import { allowTusOutsideDocument } from './tus-outside-document.js';
 import { fixture, jsonBody, sha256 } from '../support/requests.js';
 
 /**
@@ -65,9 +64,6 @@ function trickle(bytes: Buffer, pieceBytes: number, pauseMs: number): Readable {
 }
 
 describe.each(['json', 'multipart', 'auto'] as const)('uploadImage via %s', (via) => {
-  // auto sends a stream, of unknown size, through tus.
-  allowTusOutsideDocument();
-
   it.each(Object.keys(inputs))('stores a %s and answers its typed description', async (kind) => {
     const { baseUrl, harness } = await service();
     const image = await uploadImage(inputs[kind]!(), { baseUrl, via });
@@ -293,8 +289,6 @@ describe('typed errors', () => {
 });
 
 describe('via tus', () => {
-  allowTusOutsideDocument();
-
   it.each(Object.keys(inputs))('stores a %s through /v1/uploads', async (kind) => {
     const { baseUrl, harness } = await service();
     const seen: UploadProgress[] = [];

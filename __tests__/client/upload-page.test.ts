@@ -9,7 +9,6 @@ import type { Locator, Page } from 'playwright-core';
 import { close, useCleanups, startHarness, type Harness } from '../http/harness.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
 import { fixture, fixturesDirectory } from '../support/requests.js';
-import { allowTusOutsideDocument } from './tus-outside-document.js';
 
 /**
  * The upload page at `/` in headless Chromium, over the real service: it uses the typed
@@ -227,8 +226,6 @@ describe('with variants and placeholders', () => {
 });
 
 describe('through tus', () => {
-  allowTusOutsideDocument();
-
   it('a large file goes through tus, survives the network going away halfway, and finishes', async () => {
     // Noise does not compress: a PNG of some 9.7 MB, above the client's 8 MiB tus threshold.
     const directory = await mkdtemp(path.join(tmpdir(), 'page-large-'));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
 import type Router from '@koa/router';
 import request from 'supertest';
+import { AppError } from '../../src/errors.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { referencePageCsp } from '../../src/http/routes/openapi.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
@@ -9,6 +10,8 @@ import { takeViolations } from '../support/openapi-conformance.js';
 import { makeApp, type AppUnderTest } from '../security/helpers.js';
 
 type Json = Record<string, unknown>;
+
+const apiKey = 'k_openapi_0123456789abcdef';
 
 /** Every route the app's routers serve, as `METHOD /openapi/{path}`. */
 function servedOperations(subject: AppUnderTest): string[] {
@@ -18,7 +21,10 @@ function servedOperations(subject: AppUnderTest): string[] {
     for (const layer of router?.stack ?? []) {
       const path = String(layer.path).replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       // The router answers HEAD for every GET itself.
-      for (const method of layer.methods.filter((m) => m !== 'HEAD')) {
+      const methods = layer.methods.includes('GET')
+        ? layer.methods.filter((m) => m !== 'HEAD')
+        : layer.methods;
+      for (const method of methods) {
         operations.add(`${method} ${path}`);
       }
     }
@@ -36,7 +42,7 @@ function documentedOperations(document: Json): string[] {
 describe('the OpenAPI document', () => {
   let subject: AppUnderTest;
   beforeAll(async () => {
-    subject = await makeApp('local', { API_KEYS: 'k_openapi_0123456789abcdef', RATE_LIMIT: '60' });
+    subject = await makeApp('local', { API_KEYS: apiKey, RATE_LIMIT: '60' });
   });
   afterAll(() => subject.cleanup());
 
@@ -101,6 +107,28 @@ describe('the OpenAPI document', () => {
       subject.app.middleware.splice(1, 1);
     }
     expect(takeViolations()).toEqual([expect.stringMatching(/GET \/healthz .*-> 200: body/)]);
+  });
+
+  it('fails a route that answers a catalogue code it did not declare', async () => {
+    // 422 is declared for POST /v1/upload/image (missing_data, ...), but not missing_file.
+    // Thrown where a route would throw it: after renderErrors and guardApi, before the routers.
+    const routers = subject.app.middleware.findIndex((middleware) => 'router' in middleware);
+    subject.app.middleware.splice(routers, 0, async (ctx, next) => {
+      if (ctx.path === '/v1/upload/image') throw new AppError('missing_file');
+      await next();
+    });
+    try {
+      const response = await request(subject.app.callback())
+        .post('/v1/upload/image')
+        .set('Authorization', `Bearer ${apiKey}`)
+        .send({ data: '' });
+      expect(response.status).toBe(422);
+    } finally {
+      subject.app.middleware.splice(routers, 1);
+    }
+    expect(takeViolations()).toEqual([
+      expect.stringMatching(/POST \/v1\/upload\/image .*-> 422: body .*must be equal to one of/),
+    ]);
   });
 });
 

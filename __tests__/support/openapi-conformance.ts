@@ -17,6 +17,7 @@ const document = buildOpenApiDocument({
   authRequired: true,
   rateLimited: true,
   localFiles: true,
+  staging: true,
 }) as Json & { paths: Record<string, Record<string, Json>> };
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
@@ -61,19 +62,40 @@ function resolve(value: Json): Json {
   return target as Json;
 }
 
+const templates = Object.keys(document.paths).map((path) => ({
+  path,
+  pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+}));
+
+function documentedPathOf(requestPath: string): string | undefined {
+  return templates.find(({ pattern }) => pattern.test(requestPath))?.path;
+}
+
 /** What is wrong with this response, by the document; empty when nothing is. */
 export function conformanceProblems(ctx: Context): string[] {
-  const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute;
-  // No route matched (a 404 for an unknown path, a CORS preflight): no operation to check.
+  // Answered before any route ran (401, 429, 412 from middleware): found by its path instead.
+  const matched = (ctx as Context & { _matchedRoute?: string })._matchedRoute;
+  const route = matched ?? documentedPathOf(ctx.path);
+  // No operation has this path (an unknown path's 404): nothing to check.
   if (route === undefined) return [];
   // The client went away: nothing was answered (renderErrors only logs it).
   const socket = ctx.res.socket ?? ctx.req.socket;
   if (ctx.res.destroyed || socket?.destroyed === true) return [];
   const path = openApiPath(route);
-  const method = ctx.method === 'HEAD' ? 'get' : ctx.method.toLowerCase();
+  const methods = document.paths[path];
+  // The router answers HEAD for a GET route unless a HEAD route of its own exists.
+  const method =
+    ctx.method === 'HEAD' && methods?.head === undefined ? 'get' : ctx.method.toLowerCase();
   const where = `${ctx.method} ${ctx.path} (${path}) -> ${ctx.status}`;
-  const operation = document.paths[path]?.[method];
-  if (operation === undefined) return [`${where}: operation not in the document`];
+  const operation = methods?.[method];
+  if (operation === undefined) {
+    // A method the path does not take (405, 501), or a CORS preflight (or the router's own
+    // OPTIONS answer) on a path without an OPTIONS operation: not an operation's answer.
+    // A method no route takes, answered by middleware (tus's 412 comes before the router's 405).
+    if (ctx.status === 405 || ctx.status === 501 || ctx.method === 'OPTIONS') return [];
+    if (matched === undefined) return [];
+    return [`${where}: operation not in the document`];
+  }
   const responses = operation.responses as Record<string, Json>;
   const response = responses[String(ctx.status)];
   if (response === undefined) return [`${where}: status not declared`];
@@ -89,7 +111,8 @@ export function conformanceProblems(ctx: Context): string[] {
   const bodiless = ctx.method === 'HEAD' || ctx.status === 204 || ctx.status === 304;
   if (bodiless) return problems;
   if (content === undefined) {
-    if (ctx.body !== undefined && ctx.body !== null) problems.push(`${where}: undeclared body`);
+    const empty = ctx.body === undefined || ctx.body === null || ctx.body === '';
+    if (!empty) problems.push(`${where}: undeclared body`);
     return problems;
   }
   const actualType = ctx.response.type;

@@ -90,7 +90,7 @@ export function createApp(
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
-    openApiRouter(config),
+    openApiRouter(config, { staging: store.staging !== undefined }),
     uploadPageRouter(config),
   ];
   if (store instanceof LocalStore) routers.push(uploadsRouter(store));

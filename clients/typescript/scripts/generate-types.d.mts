@@ -4,5 +4,6 @@ export declare const fullDocumentOptions: {
   readonly authRequired: boolean;
   readonly rateLimited: boolean;
   readonly localFiles: boolean;
+  readonly staging: boolean;
 };
 export declare function schemaTypesOf(document: unknown): Promise<string>;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AppError, isAppError, type ErrorCode } from '../../errors.js';
 import { closeLingering, type LingerBounds } from '../lingering-close.js';
 import { logLevelOf } from '../log-levels.js';
+import type { ErrorBody } from '../openapi/schemas.js';
 
 /** Statuses that Koa, the router or Node may raise themselves, in our catalogue's terms. */
 const codeForFrameworkStatus: Record<number, ErrorCode> = {
@@ -75,7 +76,9 @@ export function renderErrors(logger: Logger, linger: LingerBounds): Middleware {
       }
       ctx.status = appError.status;
       ctx.set(appError.headers);
-      ctx.body = { error: { code: appError.code, message: appError.message } };
+      ctx.body = {
+        error: { code: appError.code, message: appError.message },
+      } satisfies ErrorBody;
       if (!ctx.req.complete) closeLingering(ctx.res, linger);
     }
   };

@@ -16,6 +16,7 @@ import { imagesPaths } from './paths/images.js';
 import { localFilePaths } from './paths/local-files.js';
 import { probePaths } from './paths/probes.js';
 import { referencePaths } from './paths/reference.js';
+import { tusPaths } from './paths/tus.js';
 import { uploadPagePaths } from './paths/upload-page.js';
 
 /** What of the configuration the document depends on. */
@@ -28,14 +29,21 @@ export interface DocumentOptions {
   readonly rateLimited: boolean;
   /** Whether the local driver serves /uploads/{name}. */
   readonly localFiles: boolean;
+  /** Whether the store has a staging area, for tus uploads. */
+  readonly staging: boolean;
 }
 
-export function documentOptionsOf(config: Config, serverUrl: string): DocumentOptions {
+export function documentOptionsOf(
+  config: Config,
+  serverUrl: string,
+  { staging }: { readonly staging: boolean },
+): DocumentOptions {
   return {
     serverUrl,
     authRequired: !config.security.auth.anonymous,
     rateLimited: config.security.rateLimitPerMinute > 0,
     localFiles: config.storage.driver === 'local',
+    staging,
   };
 }
 
@@ -45,6 +53,7 @@ function piecesFor(options: DocumentOptions): PathPiece[] {
     imagesPaths,
     imageByIdPaths,
     compatPaths,
+    ...(options.staging ? [tusPaths] : []),
     ...(options.localFiles ? [localFilePaths] : []),
     probePaths,
     referencePaths,
@@ -137,6 +146,9 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
     servers: [{ url: options.serverUrl }],
     tags: [
       { name: 'images', description: 'Upload, describe and delete images.' },
+      ...(options.staging
+        ? [{ name: 'uploads', description: 'Resumable uploads (tus 1.0).' }]
+        : []),
       { name: 'compatibility', description: 'Aliases for open-event-server’s frontend.' },
       ...(options.localFiles
         ? [{ name: 'files', description: 'Stored files (local driver).' }]

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { errorCatalogue, type ErrorCode } from '../../errors.js';
-import type { ImageDescription } from '../../ingest/image-record.js';
+import type { Placeholder } from '../../images/placeholder.js';
+import type { ImageDescription, VariantDescription } from '../../ingest/image-record.js';
+import type { CreatedImage } from '../../ingest/ingest-image.js';
 
 /**
  * The shapes the API answers and takes, once: the routes type their bodies with them (a drift
@@ -72,6 +74,16 @@ export const compatFilesSchema = z
     description: 'The answer to several `files[]` parts: their URLs and their descriptions.',
   });
 
+export const uploadProgressSchema = z
+  .object({
+    id: z.string(),
+    state: z.literal('receiving'),
+    offset: count,
+    length: count.nullable().describe('null while the length is deferred.'),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: 'UploadProgress', description: 'A tus upload that is still receiving.' });
+
 export const imageJsonRequestSchema = z
   .object({
     data: z.string().describe('The image as a base64 data URI: data:<type>;base64,<payload>.'),
@@ -111,10 +123,21 @@ export type CompatFilesBody = z.infer<typeof compatFilesSchema>;
 export type HealthBody = z.infer<typeof healthSchema>;
 export type ReadyBody = z.infer<typeof readySchema>;
 
-/** True when each type can stand for the other. */
-type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** True when each type can stand for the other, and both name the same members (optional ones too). */
+type SameShape<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
 type Assert<T extends true> = T;
-/** Fails typecheck when the Image schema and describeImage's ImageDescription drift apart. */
-export type ImageSchemaMatchesCode = Assert<
-  SameShape<z.infer<typeof imageSchema>, ImageDescription>
->;
+/** Fail typecheck when the schemas and the types describeImage and createdImage build drift apart. */
+export type SchemasMatchCode = [
+  Assert<SameShape<z.infer<typeof imageSchema>, ImageDescription>>,
+  Assert<SameShape<z.infer<typeof createdImageSchema>, CreatedImage>>,
+  Assert<SameShape<z.infer<typeof variantSchema>, VariantDescription>>,
+  Assert<SameShape<z.infer<typeof placeholderSchema>, Placeholder>>,
+];

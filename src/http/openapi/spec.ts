@@ -97,6 +97,18 @@ export function errorResponses(
   return responses;
 }
 
+/** A path segment such as `{id}`: any string, so that what the route refuses is described too. */
+export function pathParameter(name: string, description: string, example?: string): JsonSchema {
+  return {
+    name,
+    in: 'path',
+    required: true,
+    description,
+    schema: { type: 'string' },
+    ...(example === undefined ? {} : { example }),
+  };
+}
+
 /** A response that is never cached. */
 export const noStoreHeaders = {
   'Cache-Control': { $ref: '#/components/headers/Cache-Control-No-Store' },

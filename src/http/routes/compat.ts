@@ -11,6 +11,7 @@ import {
 import { readMultipart } from '../../ingest/multipart.js';
 import { deleteStoredImage } from '../../ingest/find-image.js';
 import { imageSourceOf, isJsonMediaType, multipartBodyOf } from '../image-body.js';
+import type { CompatFilesBody } from '../openapi/schemas.js';
 import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
 
 /**
@@ -53,7 +54,10 @@ export function compatRouter(deps: ImagesRouteDeps): Router {
     const single = images.length === 1 && images[0]!.field === 'file';
     ctx.body = single
       ? images[0]!.created
-      : { url: images.map((image) => image.created.url), images: images.map((i) => i.created) };
+      : ({
+          url: images.map((image) => image.created.url),
+          images: images.map((i) => i.created),
+        } satisfies CompatFilesBody);
   });
 
   return router;

@@ -65,13 +65,13 @@ const referencePage = `<!doctype html>
  * serves from this host); with GCS that variable names the bucket's public URL instead, so
  * the request's own origin is used.
  */
-export function openApiRouter(config: Config): Router {
+export function openApiRouter(config: Config, served: { readonly staging: boolean }): Router {
   const router = new Router();
   const documents = new Map<string, string>();
   const documentFor = (serverUrl: string): string => {
     let document = documents.get(serverUrl);
     if (document === undefined) {
-      document = JSON.stringify(buildOpenApiDocument(documentOptionsOf(config, serverUrl)));
+      document = JSON.stringify(buildOpenApiDocument(documentOptionsOf(config, serverUrl, served)));
       // Origins come from Host headers: keep only a few.
       if (documents.size >= 16) documents.clear();
       documents.set(serverUrl, document);

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Lifecycle } from '../../lifecycle.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import type { ReadyBody } from '../openapi/schemas.js';
 
 export interface ReadyRouteDeps {
   readonly store: ObjectStore;
@@ -21,16 +22,16 @@ export function readyRouter({ store, lifecycle, timeoutMs }: ReadyRouteDeps): Ro
     ctx.set('Cache-Control', 'no-store');
     if (lifecycle.draining) {
       ctx.status = 503;
-      ctx.body = { status: 'draining' };
+      ctx.body = { status: 'draining' } satisfies ReadyBody;
       return;
     }
     if (!(await store.checkReady(timeoutMs))) {
       ctx.status = 503;
       ctx.set('Retry-After', '5');
-      ctx.body = { status: 'store_unreachable' };
+      ctx.body = { status: 'store_unreachable' } satisfies ReadyBody;
       return;
     }
-    ctx.body = { status: 'ready' };
+    ctx.body = { status: 'ready' } satisfies ReadyBody;
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import { exampleCreatedImage } from '../examples.js';
 import { jsonContent, type PathPiece } from '../spec.js';
 import {
+  createdImageLinks,
   jsonBodyErrors,
   jsonImageBody,
   multipartErrors,
@@ -22,6 +23,7 @@ export const compatPaths: PathPiece = {
         '200': {
           description: 'Stored.',
           content: jsonContent('CreatedImage', exampleCreatedImage),
+          links: createdImageLinks,
         },
       },
       errors: [...pipelineErrors, ...jsonBodyErrors],

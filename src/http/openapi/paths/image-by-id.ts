@@ -1,14 +1,11 @@
 import { exampleImage } from '../examples.js';
-import { jsonContent, noStoreHeaders, type PathPiece } from '../spec.js';
+import { jsonContent, noStoreHeaders, pathParameter, type PathPiece } from '../spec.js';
 
-const idParameter = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  description: 'The image’s id, as its upload answered it.',
-  schema: { type: 'string' },
-  example: exampleImage.id,
-};
+const idParameter = pathParameter(
+  'id',
+  'The image’s id, as its upload answered it.',
+  exampleImage.id,
+);
 
 export const imageByIdPaths: PathPiece = {
   '/v1/images/{id}': {

@@ -50,6 +50,15 @@ export const multipartImageBody = {
   encoding: { file: { contentType: 'image/*, application/octet-stream' } },
 };
 
+/** What a client (and schemathesis's stateful phase) can do next with the id it was given. */
+export const createdImageLinks = {
+  GetImage: { operationId: 'getImage', parameters: { id: '$response.body#/id' } },
+  DeleteImage: {
+    operationId: 'deleteImage',
+    parameters: { id: '$response.body#/id', 'header.Delete-Token': '$response.body#/deleteToken' },
+  },
+};
+
 const binary = { schema: { type: 'string', contentMediaType: 'application/octet-stream' } };
 
 export const imagesPaths: PathPiece = {
@@ -79,6 +88,7 @@ export const imagesPaths: PathPiece = {
           description: 'Stored. Location is the image’s URL.',
           headers: { Location: { $ref: '#/components/headers/Location' } },
           content: jsonContent('CreatedImage', exampleCreatedImage),
+          links: createdImageLinks,
         },
       },
       errors: [...pipelineErrors, ...jsonBodyErrors, ...multipartErrors],

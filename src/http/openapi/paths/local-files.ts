@@ -1,4 +1,4 @@
-import type { PathPiece } from '../spec.js';
+import { pathParameter, type PathPiece } from '../spec.js';
 
 /** GET /uploads/{name}: only when the local driver stores the images (src/http/routes/uploads.ts). */
 export const localFilePaths: PathPiece = {
@@ -9,13 +9,7 @@ export const localFilePaths: PathPiece = {
       description: 'Served with its sniffed type, immutable caching and a sandboxing CSP.',
       tags: ['files'],
       parameters: [
-        {
-          name: 'name',
-          in: 'path',
-          required: true,
-          description: 'The `name` (or a variant’s file name) from an image’s description.',
-          schema: { type: 'string' },
-        },
+        pathParameter('name', 'The `name` (or a variant’s file name) from an image’s description.'),
       ],
       responses: {
         '200': {

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHttpServer } from '../../src/http/server.js';
+import { makeApp, type AppUnderTest } from '../security/helpers.js';
+
+/**
+ * schemathesis (PyPI, pinned; scripts/ensure-python-tools.mjs installs it into .tools/) reads the
+ * served /openapi.json and sends what it generates from it, examples and fuzzed cases, to a real
+ * server on the local driver: no answer may be a 5xx, and every answer must have a declared
+ * status, Content-Type and body schema. The conformance check of the test support runs too.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const schemathesis = path.join(root, '.tools/venv-schemathesis/bin/schemathesis');
+
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      // It keeps a cache of what it found (.schemathesis/) in its working directory.
+      cwd,
+      env: {
+        ...process.env,
+        SCHEMATHESIS_TELEMETRY: 'false',
+        SCHEMATHESIS_HOOKS: path.join(root, '__tests__/http/schemathesis_hooks.py'),
+        NO_COLOR: '1',
+      },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('schemathesis against the served document', () => {
+  let subject: AppUnderTest;
+  let server: Server;
+  let baseUrl: string;
+  let workDir: string;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(path.join(tmpdir(), 'schemathesis-'));
+    subject = await makeApp('local');
+    server = createHttpServer(subject.app, subject.config.security);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await subject.cleanup();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('finds no server error and no answer outside the document', async () => {
+    const { code, output } = await run(
+      schemathesis,
+      [
+        '--config-file',
+        path.join(root, '__tests__/http/schemathesis.toml'),
+        '--no-color',
+        'run',
+        `${baseUrl}/openapi.json`,
+        '--url',
+        baseUrl,
+        '--checks',
+        'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
+        '--max-examples',
+        '20',
+        // The whole run, on a shared 2-core machine; fuzzing repeats until it is spent.
+        '--max-time',
+        '30',
+        '--workers',
+        '2',
+        '--seed',
+        '1',
+      ],
+      workDir,
+    );
+    if (code !== 0) throw new Error(`schemathesis failed (exit ${code}):\n${output}`);
+    expect(output).toMatch(/Tested: 1\d/);
+  }, 90_000);
+});
