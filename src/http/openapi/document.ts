@@ -155,7 +155,7 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
         : []),
       { name: 'operations', description: 'Probes and metrics.' },
       { name: 'reference', description: 'This document and its page.' },
-      { name: 'upload page', description: 'The upload page at / and the files it loads.' },
+      { name: 'page', description: 'The upload page at / and the files it loads.' },
     ],
     paths,
     components: {

@@ -11,7 +11,7 @@ function pageFile(
     get: {
       operationId,
       summary,
-      tags: ['upload page'],
+      tags: ['page'],
       responses: {
         '200': { description: summary, content: { [mediaType]: { schema: { type: 'string' } } } },
       },
@@ -64,7 +64,7 @@ export const uploadPagePaths: PathPiece = {
     get: {
       operationId: 'getUploadPageSettings',
       summary: 'What the upload page needs to know: whether to ask for a key, the size limit',
-      tags: ['upload page'],
+      tags: ['page'],
       responses: {
         '200': {
           description: 'The settings, public by nature (no secret, no credential).',
