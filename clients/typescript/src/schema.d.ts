@@ -3346,6 +3346,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example index.js */
                 file: string;
             };
             cookie?: never;

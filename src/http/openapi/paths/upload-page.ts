@@ -50,6 +50,7 @@ export const uploadPagePaths: PathPiece = {
           in: 'path',
           required: true,
           schema: { type: 'string', pattern: '^[a-z][a-z-]*\\.js$' },
+          example: 'index.js',
         },
       ],
     },
