@@ -183,6 +183,29 @@ describe('the upload page', () => {
     await harness.expectNothingStored();
   });
 
+  it('opens the file picker from the keyboard: Enter or Space on the focused drop zone', async () => {
+    const { page } = await openPage();
+    await page.locator('#drop-zone').focus();
+    for (const key of ['Enter', ' ']) {
+      const [chooser] = await Promise.all([
+        page.waitForEvent('filechooser'),
+        page.keyboard.press(key),
+      ]);
+      expect(chooser.isMultiple()).toBe(true);
+    }
+  });
+
+  it('says the size limit in megabytes for an image over MAX_IMAGE_BYTES; nothing stored', async () => {
+    const { page, harness } = await openPage({ MAX_IMAGE_BYTES: String(512 * 1024) });
+    await page.setInputFiles('#file-input', path.join(fixturesDirectory, 'large.jpg'));
+    await eventually(async () =>
+      expect(await textOf(item(page, 'large.jpg').locator('.status'))).toBe(
+        'The image is larger than the limit of 0.5 MB.',
+      ),
+    );
+    await harness.expectNothingStored();
+  });
+
   it('asks for an API key when the service needs one, and uses it', async () => {
     const { page, harness } = await openPage({ API_KEYS: 'page-test-key-0123456789abcdef' });
     expect(await page.locator('#key-form').isVisible()).toBe(true);
