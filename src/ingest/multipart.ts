@@ -381,10 +381,6 @@ class MultipartReader implements MultipartBody {
     // Not stream.pipeline: on failure it would destroy the request, and with it the socket
     // the error response has to go out on. The HTTP layer decides the request's fate.
     body.pipe(parser);
-    // Kept after #detach: a client that cuts the connection later (its upload aborted
-    // halfway) still makes the body emit 'error', uncaught without a listener. The request's
-    // own abort signal is what tells the pipeline.
-    body.on('error', () => undefined);
     const stopWatching = finished(body, { writable: false }, (error) => {
       if (error !== undefined && error !== null) this.#fail(fromBody(error));
     });
