@@ -113,6 +113,9 @@ elements.fileInput.addEventListener('change', () => {
   elements.fileInput.value = '';
 });
 
+// Handlers are attached: tests (and anything else that drives the page) may start.
+document.documentElement.dataset.ready = 'true';
+
 // --- The queue: one upload at a time, in the order given -----------------------------------
 
 const waiting = [];
