@@ -4,7 +4,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', '.tools/', 'node_modules/', 'uploads/'] },
+  {
+    ignores: [
+      'dist/',
+      'clients/typescript/dist/',
+      'clients/typescript/scripts/*.d.mts',
+      'coverage/',
+      '.tools/',
+      'node_modules/',
+      'uploads/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -35,6 +45,11 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // The upload page runs in the browser.
+    files: ['public/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   prettier,
 );

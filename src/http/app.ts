@@ -22,6 +22,7 @@ import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
 import { openApiRouter } from './routes/openapi.js';
+import { uploadPageRouter } from './routes/upload-page.js';
 import { tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
@@ -95,6 +96,7 @@ export function createApp(
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
     openApiRouter(config, { staging: store.staging !== undefined }),
+    uploadPageRouter(config),
   ];
   if (directStaging !== undefined) {
     routers.push(

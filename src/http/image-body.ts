@@ -68,7 +68,12 @@ export async function imageSourceOf(
 export function multipartBodyOf(ctx: Context, maxBytes: number): Readable {
   refuseCompressedBodies(ctx);
   refuseDeclaredLength(ctx.request.length, maxBytes);
-  return Readable.from(limitBody(ctx.req, maxBytes), { objectMode: false });
+  const body = Readable.from(limitBody(ctx.req, maxBytes), { objectMode: false });
+  // The parser stops listening once it is done or has failed; a client that cuts the
+  // connection after that (an upload aborted halfway) still makes this stream emit 'error',
+  // uncaught without a listener. The request's abort signal is what tells the pipeline.
+  body.on('error', () => undefined);
+  return body;
 }
 
 /** application/json, or any application/*+json. */

@@ -17,6 +17,7 @@ import { localFilePaths } from './paths/local-files.js';
 import { probePaths } from './paths/probes.js';
 import { referencePaths } from './paths/reference.js';
 import { tusPaths } from './paths/tus.js';
+import { uploadPagePaths } from './paths/upload-page.js';
 
 /** What of the configuration the document depends on. */
 export interface DocumentOptions {
@@ -56,6 +57,7 @@ function piecesFor(options: DocumentOptions): PathPiece[] {
     ...(options.localFiles ? [localFilePaths] : []),
     probePaths,
     referencePaths,
+    uploadPagePaths,
   ];
 }
 
@@ -153,6 +155,7 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
         : []),
       { name: 'operations', description: 'Probes and metrics.' },
       { name: 'reference', description: 'This document and its page.' },
+      { name: 'page', description: 'The upload page at / and the files it loads.' },
     ],
     paths,
     components: {

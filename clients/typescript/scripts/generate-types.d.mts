@@ -1,0 +1,9 @@
+export declare const schemaTypesFile: string;
+export declare const fullDocumentOptions: {
+  readonly serverUrl: string;
+  readonly authRequired: boolean;
+  readonly rateLimited: boolean;
+  readonly localFiles: boolean;
+  readonly staging: boolean;
+};
+export declare function schemaTypesOf(document: unknown): Promise<string>;

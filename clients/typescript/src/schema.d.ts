@@ -1,0 +1,3500 @@
+// Generated from the OpenAPI document by clients/typescript/scripts/generate-types.mjs
+// (openapi-typescript). Do not edit: run `npm run build:client` and commit the result.
+
+export interface paths {
+    "/v1/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image
+         * @description The body is the image in one of three forms, chosen by Content-Type: JSON with a base64 data URI, a multipart form with one `file` (or `image`) part, or the bytes themselves. The type is sniffed from the bytes; labels are ignored. With an Idempotency-Key, a retry answers the first upload again instead of storing a second copy.
+         */
+        post: operations["createImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe a stored image */
+        get: operations["getImage"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a stored image and its variants
+         * @description Allowed to the authenticated caller that uploaded it, or to whoever presents the delete token its upload answered with (an anonymous upload).
+         */
+        delete: operations["deleteImage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/upload/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload an image as JSON (open-event-server alias) */
+        post: operations["compatUploadImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/upload/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload one `file` or several `files[]` (open-event-server alias)
+         * @description All or nothing: when one part is refused, the images already stored by the request are deleted. One `file` part answers its description; `files[]` parts answer a list.
+         */
+        post: operations["compatUploadFiles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a resumable (tus) upload
+         * @description Upload-Length (or Upload-Defer-Length: 1) declares the size; a body, if any, is the first chunk (creation-with-upload). The Location is the upload’s URL for HEAD, PATCH and DELETE.
+         */
+        post: operations["createUpload"];
+        delete?: never;
+        /** What this tus server supports */
+        options: operations["describeTusServer"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The image a tus upload made, or how far it is
+         * @description Not part of tus. 200 with the stored image once finished; 202 while receiving; a refused upload answers the pipeline’s error, as POST /v1/images would have.
+         */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        /** Terminate a tus upload */
+        delete: operations["terminateUpload"];
+        /** What this tus server supports */
+        options: operations["describeTusUpload"];
+        /** How much of a tus upload the server holds */
+        head: operations["getUploadOffset"];
+        /**
+         * Send the next chunk of a tus upload
+         * @description Upload-Offset must equal the bytes the upload holds (HEAD tells). The chunk that completes the upload stores the image, as POST /v1/images does.
+         */
+        patch: operations["appendToUpload"];
+        trace?: never;
+    };
+    "/uploads/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stored image or variant (local driver)
+         * @description Served with its sniffed type, immutable caching and a sandboxing CSP.
+         */
+        get: operations["getStoredFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness
+         * @description Answers as long as the process serves HTTP; never looks at the store.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Whether to send uploads here: the store answers, and the process is not draining.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This OpenAPI document */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API reference page (Redoc) */
+        get: operations["getReferencePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/redoc.standalone.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Redoc bundle the reference page loads */
+        get: operations["getReferencePageScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The upload page (HTML) */
+        get: operations["getUploadPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/page/page.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The upload page’s script */
+        get: operations["getUploadPageScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/page/page.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The upload page’s style */
+        get: operations["getUploadPageStyle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/page/client/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A module of the typed client’s browser build */
+        get: operations["getUploadPageClientModule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/page/tus.min.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** tus-js-client’s browser bundle */
+        get: operations["getUploadPageTusBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/page/settings.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the upload page needs to know: whether to ask for a key, the size limit */
+        get: operations["getUploadPageSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description What a page shows while the image loads. */
+        Placeholder: {
+            /** @description ThumbHash, base64: keeps the aspect ratio and alpha. */
+            thumbhash: string;
+            /** @description BlurHash, 4 x 3 components (3 x 4 for a portrait image). */
+            blurhash: string;
+            /** @description The average colour, weighted by alpha. */
+            color: string;
+        };
+        /** @description A resized copy of the image (IMAGE_VARIANTS). */
+        Variant: {
+            /** Format: uri */
+            url: string;
+            width: number;
+            height: number;
+            /** @description Frames of an animated variant; absent for a still one. */
+            frames?: number;
+            bytes: number;
+            contentType: string;
+        };
+        /** @description A stored image, as GET /v1/images/{id} describes it. */
+        Image: {
+            /** Format: uuid */
+            id: string;
+            /** @description `<id>.<extension>`, the stored object’s name. */
+            name: string;
+            /**
+             * Format: uri
+             * @description Where the stored image is served.
+             */
+            url: string;
+            /** @description The type sniffed from the bytes. */
+            contentType: string;
+            extension: string;
+            bytes: number;
+            sha256: string;
+            /** @description As displayed (EXIF orientation already applied). */
+            width: number;
+            height: number;
+            /** @description Frames of an animation; absent for a still image. */
+            frames?: number;
+            /** @description The EXIF orientation the stored image carries. */
+            orientation: number;
+            /** Format: date-time */
+            createdAt: string;
+            variants?: {
+                [key: string]: components["schemas"]["Variant"];
+            };
+            placeholder?: components["schemas"]["Placeholder"];
+        };
+        /** @description The answer to an accepted upload. */
+        CreatedImage: {
+            /** Format: uuid */
+            id: string;
+            /** @description `<id>.<extension>`, the stored object’s name. */
+            name: string;
+            /**
+             * Format: uri
+             * @description Where the stored image is served.
+             */
+            url: string;
+            /** @description The type sniffed from the bytes. */
+            contentType: string;
+            extension: string;
+            bytes: number;
+            sha256: string;
+            /** @description As displayed (EXIF orientation already applied). */
+            width: number;
+            height: number;
+            /** @description Frames of an animation; absent for a still image. */
+            frames?: number;
+            /** @description The EXIF orientation the stored image carries. */
+            orientation: number;
+            /** Format: date-time */
+            createdAt: string;
+            variants?: {
+                [key: string]: components["schemas"]["Variant"];
+            };
+            placeholder?: components["schemas"]["Placeholder"];
+            /** @description Handed out once, to an anonymous uploader: send it as Delete-Token to delete the image. */
+            deleteToken?: string;
+        };
+        /** @description The answer to several `files[]` parts: their URLs and their descriptions. */
+        CompatFiles: {
+            url: string[];
+            images: components["schemas"]["CreatedImage"][];
+        };
+        /** @description A tus upload that is still receiving. */
+        UploadProgress: {
+            id: string;
+            /** @constant */
+            state: "receiving";
+            offset: number;
+            /** @description null while the length is deferred. */
+            length: number | null;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        /** @description Other members are ignored; the type is taken from the bytes, not the label. */
+        ImageJsonRequest: {
+            /** @description The image as a base64 data URI: data:<type>;base64,<payload>. */
+            data: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Every failure: a stable code from the error catalogue and a message. */
+        Error: {
+            error: {
+                /** @enum {string} */
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "upload_rejected";
+                /** @description Safe to show; the code is what programs should read. */
+                message: string;
+            };
+        };
+        Health: {
+            /** @constant */
+            status: "ok";
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready" | "draining" | "store_unreachable";
+        };
+    };
+    responses: never;
+    parameters: {
+        /**
+         * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+         * @example upload-2026-12-01-0001
+         */
+        IdempotencyKey: string;
+        /** @description The deleteToken an anonymous upload answered with. */
+        DeleteToken: string;
+    };
+    requestBodies: never;
+    headers: {
+        /** @description The stored image’s URL. */
+        Location: string;
+        /**
+         * @description Seconds to wait before trying again.
+         * @example 5
+         */
+        "Retry-After": string;
+        /**
+         * @description The caller’s quota in this window (IETF RateLimit header fields draft).
+         * @example limit=60, remaining=59, reset=60
+         */
+        RateLimit: string;
+        /**
+         * @description The quota: requests per window of seconds.
+         * @example 60;w=60
+         */
+        "RateLimit-Policy": string;
+        /**
+         * @description The Bearer challenge.
+         * @example Bearer realm="image-ingest"
+         */
+        "WWW-Authenticate": string;
+        /**
+         * @description Never cached.
+         * @example no-store
+         */
+        "Cache-Control-No-Store": string;
+        /** @description The request’s id (the caller’s own X-Request-Id when sane), as logged. */
+        "X-Request-Id": string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    createImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageJsonRequest"];
+                "multipart/form-data": {
+                    file: string;
+                };
+                "image/*": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored. Location is the image’s URL. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedImage"];
+                };
+            };
+            /**
+             * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_json`: The request body is not valid JSON.
+             *
+             *     `invalid_data_uri`: The "data" field is not a base64 data URI (data:<type>;base64,<payload>).
+             *
+             *     `invalid_base64`: The data URI payload is not valid base64.
+             *
+             *     `invalid_multipart`: The request body is not a complete multipart/form-data body.
+             *
+             *     `too_many_files`: The form holds more file parts than allowed.
+             *
+             *     `unexpected_file_field`: The form holds a file part under a name this endpoint does not take.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `payload_too_large`: The image is larger than the allowed maximum.
+             *
+             *     `too_many_parts`: The form holds more parts than allowed.
+             *
+             *     `too_many_fields`: The form holds more text fields than allowed.
+             *
+             *     `field_too_large`: A text field of the form is larger than allowed.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large" | "too_many_parts" | "too_many_fields" | "field_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             *
+             *     `missing_data`: The request body must be a JSON object with a string field "data".
+             *
+             *     `missing_file`: The form holds no file part named "file" (or "image").
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "missing_data" | "missing_file";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The image’s id, as its upload answered it.
+                 * @example 3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image’s description, read back from the store. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Image"];
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `storage_unavailable`: The image store is unavailable; try again later. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The deleteToken an anonymous upload answered with. */
+                "Delete-Token"?: components["parameters"]["DeleteToken"];
+            };
+            path: {
+                /**
+                 * @description The image’s id, as its upload answered it.
+                 * @example 3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `forbidden`: You may not delete this image. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "forbidden";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `storage_unavailable`: The image store is unavailable; try again later. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    compatUploadImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageJsonRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedImage"];
+                };
+            };
+            /**
+             * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_json`: The request body is not valid JSON.
+             *
+             *     `invalid_data_uri`: The "data" field is not a base64 data URI (data:<type>;base64,<payload>).
+             *
+             *     `invalid_base64`: The data URI payload is not valid base64.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_json" | "invalid_data_uri" | "invalid_base64";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The image is larger than the allowed maximum. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             *
+             *     `missing_data`: The request body must be a JSON object with a string field "data".
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "missing_data";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    compatUploadFiles: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file?: string;
+                    "files[]"?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": [
+                     *         "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png"
+                     *       ],
+                     *       "images": [
+                     *         {
+                     *           "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *           "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *           "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *           "contentType": "image/png",
+                     *           "extension": "png",
+                     *           "bytes": 90,
+                     *           "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *           "width": 1,
+                     *           "height": 1,
+                     *           "orientation": 1,
+                     *           "createdAt": "2026-12-01T12:00:00.000Z",
+                     *           "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedImage"] | components["schemas"]["CompatFiles"];
+                };
+            };
+            /**
+             * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_multipart`: The request body is not a complete multipart/form-data body.
+             *
+             *     `too_many_files`: The form holds more file parts than allowed.
+             *
+             *     `unexpected_file_field`: The form holds a file part under a name this endpoint does not take.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `payload_too_large`: The image is larger than the allowed maximum.
+             *
+             *     `too_many_parts`: The form holds more parts than allowed.
+             *
+             *     `too_many_fields`: The form holds more text fields than allowed.
+             *
+             *     `field_too_large`: A text field of the form is larger than allowed.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large" | "too_many_parts" | "too_many_fields" | "field_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             *
+             *     `missing_file`: The form holds no file part named "file" (or "image").
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "missing_file";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version the client speaks. */
+                "Tus-Resumable": "1.0.0";
+                /** @description The whole upload’s size in bytes. */
+                "Upload-Length"?: string;
+                /** @description 1: the size is sent with a later PATCH. */
+                "Upload-Defer-Length"?: "1";
+                /** @description Comma-separated `key base64value` pairs (filename, filetype: hints only). */
+                "Upload-Metadata"?: string;
+                /** @description `<sha1|sha256|md5> <base64 digest>` of this chunk. */
+                "Upload-Checksum"?: string;
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    Location: components["headers"]["Location"];
+                    /** @description 1.0.0, on every tus answer but OPTIONS. */
+                    "Tus-Resumable"?: string;
+                    /** @description The bytes the upload holds. */
+                    "Upload-Offset"?: string;
+                    /** @description Its declared length (absent while deferred). */
+                    "Upload-Length"?: string;
+                    /** @description 1 while the length is still unknown. */
+                    "Upload-Defer-Length"?: string;
+                    /** @description When an unfinished upload is swept (HTTP date). */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the stored image’s URL. */
+                    "Image-Location"?: string;
+                    /** @description Once finished: the stored image’s id. */
+                    "Image-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `invalid_upload_metadata`: Upload-Metadata must be comma-separated "key base64value" pairs.
+             *
+             *     `invalid_upload_offset`: Upload-Offset must be a whole number of bytes.
+             *
+             *     `invalid_upload_length`: Upload-Length must be a whole number of bytes (or send Upload-Defer-Length: 1).
+             *
+             *     `invalid_upload_checksum`: Upload-Checksum must be "<algorithm> <base64 digest>" with sha1, sha256 or md5.
+             *
+             *     `too_many_upload_pieces`: The upload was sent in too many small chunks; send larger chunks.
+             *
+             *     `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_upload_metadata" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_offset_mismatch`: Upload-Offset does not match the bytes the upload holds; ask with HEAD and resume. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_offset_mismatch";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `upload_expired`: The upload expired; start a new one.
+             *
+             *     `upload_rejected`: The upload was refused and terminated; GET /v1/uploads/{id} tells why.
+             */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_expired" | "upload_rejected";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `tus_version_unsupported`: This server speaks tus 1.0.0; send Tus-Resumable: 1.0.0. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "tus_version_unsupported";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `upload_too_large`: The chunk goes past the upload's length or the largest image allowed.
+             *
+             *     `payload_too_large`: The image is larger than the allowed maximum.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_too_large" | "payload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `invalid_upload_content_type`: A PATCH body must be sent as application/offset+octet-stream.
+             *
+             *     `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_upload_content_type" | "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_checksum_mismatch`: The chunk does not match its Upload-Checksum; it was discarded. */
+            460: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_checksum_mismatch";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeTusServer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tus version, extensions, largest upload and checksum algorithms. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description 1.0.0 */
+                    "Tus-Version"?: string;
+                    /** @description The extensions, comma-separated. */
+                    "Tus-Extension"?: string;
+                    /** @description MAX_IMAGE_BYTES. */
+                    "Tus-Max-Size"?: string;
+                    /** @description sha1,sha256,md5 */
+                    "Tus-Checksum-Algorithm"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload’s id, the last segment of the Location its creation answered. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Finished: the stored image. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    /** @description 1.0.0, on every tus answer but OPTIONS. */
+                    "Tus-Resumable"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedImage"];
+                };
+            };
+            /** @description Still receiving. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    /** @description 1.0.0, on every tus answer but OPTIONS. */
+                    "Tus-Resumable"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadProgress"];
+                };
+            };
+            /**
+             * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_idempotency_key" | "empty_image";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_expired`: The upload expired; start a new one. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_expired";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The image is larger than the allowed maximum. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `storage_unavailable`: The image store is unavailable; try again later. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    terminateUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version the client speaks. */
+                "Tus-Resumable": "1.0.0";
+            };
+            path: {
+                /** @description The upload’s id, the last segment of the Location its creation answered. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Terminated. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description 1.0.0, on every tus answer but OPTIONS. */
+                    "Tus-Resumable"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_expired`: The upload expired; start a new one. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_expired";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `tus_version_unsupported`: This server speaks tus 1.0.0; send Tus-Resumable: 1.0.0. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "tus_version_unsupported";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeTusUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload’s id, the last segment of the Location its creation answered. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not an upload id this service makes: the router’s own answer. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The methods the path takes. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The tus version, extensions, largest upload and checksum algorithms. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description 1.0.0 */
+                    "Tus-Version"?: string;
+                    /** @description The extensions, comma-separated. */
+                    "Tus-Extension"?: string;
+                    /** @description MAX_IMAGE_BYTES. */
+                    "Tus-Max-Size"?: string;
+                    /** @description sha1,sha256,md5 */
+                    "Tus-Checksum-Algorithm"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUploadOffset: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version the client speaks. */
+                "Tus-Resumable": "1.0.0";
+            };
+            path: {
+                /** @description The upload’s id, the last segment of the Location its creation answered. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its offset and length. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    /** @description 1.0.0, on every tus answer but OPTIONS. */
+                    "Tus-Resumable"?: string;
+                    /** @description The bytes the upload holds. */
+                    "Upload-Offset"?: string;
+                    /** @description Its declared length (absent while deferred). */
+                    "Upload-Length"?: string;
+                    /** @description 1 while the length is still unknown. */
+                    "Upload-Defer-Length"?: string;
+                    /** @description When an unfinished upload is swept (HTTP date). */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the stored image’s URL. */
+                    "Image-Location"?: string;
+                    /** @description Once finished: the stored image’s id. */
+                    "Image-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `upload_expired`: The upload expired; start a new one.
+             *
+             *     `upload_rejected`: The upload was refused and terminated; GET /v1/uploads/{id} tells why.
+             */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_expired" | "upload_rejected";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `tus_version_unsupported`: This server speaks tus 1.0.0; send Tus-Resumable: 1.0.0. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "tus_version_unsupported";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    appendToUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version the client speaks. */
+                "Tus-Resumable": "1.0.0";
+                /** @description Where this chunk starts. */
+                "Upload-Offset": string;
+                /** @description The size, once, for an upload created deferred. */
+                "Upload-Length"?: string;
+                /** @description `<sha1|sha256|md5> <base64 digest>` of this chunk. */
+                "Upload-Checksum"?: string;
+            };
+            path: {
+                /** @description The upload’s id, the last segment of the Location its creation answered. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Taken. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description 1.0.0, on every tus answer but OPTIONS. */
+                    "Tus-Resumable"?: string;
+                    /** @description The bytes the upload holds. */
+                    "Upload-Offset"?: string;
+                    /** @description Its declared length (absent while deferred). */
+                    "Upload-Length"?: string;
+                    /** @description 1 while the length is still unknown. */
+                    "Upload-Defer-Length"?: string;
+                    /** @description When an unfinished upload is swept (HTTP date). */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the stored image’s URL. */
+                    "Image-Location"?: string;
+                    /** @description Once finished: the stored image’s id. */
+                    "Image-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `invalid_upload_offset`: Upload-Offset must be a whole number of bytes.
+             *
+             *     `invalid_upload_length`: Upload-Length must be a whole number of bytes (or send Upload-Defer-Length: 1).
+             *
+             *     `invalid_upload_checksum`: Upload-Checksum must be "<algorithm> <base64 digest>" with sha1, sha256 or md5.
+             *
+             *     `too_many_upload_pieces`: The upload was sent in too many small chunks; send larger chunks.
+             *
+             *     `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_offset_mismatch`: Upload-Offset does not match the bytes the upload holds; ask with HEAD and resume. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_offset_mismatch";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `upload_expired`: The upload expired; start a new one.
+             *
+             *     `upload_rejected`: The upload was refused and terminated; GET /v1/uploads/{id} tells why.
+             */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_expired" | "upload_rejected";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `tus_version_unsupported`: This server speaks tus 1.0.0; send Tus-Resumable: 1.0.0. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "tus_version_unsupported";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `upload_too_large`: The chunk goes past the upload's length or the largest image allowed.
+             *
+             *     `payload_too_large`: The image is larger than the allowed maximum.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_too_large" | "payload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `invalid_upload_content_type`: A PATCH body must be sent as application/offset+octet-stream.
+             *
+             *     `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_upload_content_type" | "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_checksum_mismatch`: The chunk does not match its Upload-Checksum; it was discarded. */
+            460: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_checksum_mismatch";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getStoredFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `name` (or a variant’s file name) from an image’s description. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored bytes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Immutable: a name is never reused for other bytes. */
+                    "Cache-Control"?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Draining, or the store did not answer in time (then with Retry-After). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "store_unreachable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The text exposition format. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1, built from the same schemas the service answers with. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getReferencePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page that renders /openapi.json. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getReferencePageScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redoc’s standalone bundle, served from node_modules. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUploadPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload page (HTML) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUploadPageScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload page’s script */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUploadPageStyle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload page’s style */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUploadPageClientModule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example index.js */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A module of the typed client’s browser build */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUploadPageTusBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description tus-js-client’s browser bundle */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUploadPageSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings, public by nature (no secret, no credential). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Whether /v1/ needs an API key or token. */
+                        authRequired: boolean;
+                        maxImageBytes: number;
+                        allowedTypes: string[];
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+}
