@@ -9,8 +9,8 @@ import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
 import { describeImage, newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
 import { chunkSource } from '../../ingest/image-source.js';
 import { ingestImage } from '../../ingest/ingest-image.js';
+import { uploadIdPattern } from '../../storage/staging/upload-staging.js';
 import {
-  directUploadIdPattern,
   type DirectStaging,
   type DirectUploadMethod,
   type DirectUploadRecord,
@@ -85,19 +85,16 @@ function createRequestOf(body: unknown, maxImageBytes: number): CreateRequest {
   return { size, declaredType: type === undefined || type === '' ? null : type, method };
 }
 
-/** Passes at most `limit` bytes; one more fails the stream with `code`. Counts what passed. */
+/** Passes at most `limit` bytes; one more fails the stream with upload_too_large. Counts what passed. */
 export class ByteLimit extends Transform {
   bytes = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly code: 'upload_too_large' = 'upload_too_large',
-  ) {
+  constructor(private readonly limit: number) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.limit) callback(new AppError(this.code));
+    if (this.bytes > this.limit) callback(new AppError('upload_too_large'));
     else callback(null, chunk);
   }
 }
@@ -135,7 +132,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
 
   /** The record of `id` if the caller created it: a forged id and another's look the same. */
   const recordFor = async (ctx: Context, id: string): Promise<DirectUploadRecord> => {
-    if (!directUploadIdPattern.test(id)) throw new AppError('not_found');
+    if (!uploadIdPattern.test(id)) throw new AppError('not_found');
     const record = await fromStaging(staging.loadRecord(id));
     const owner = ownerOf((ctx.state as CallerState).caller) ?? null;
     if (record === undefined || record.owner !== owner) throw new AppError('not_found');
