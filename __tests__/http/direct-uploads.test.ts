@@ -305,20 +305,27 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     expect((await complete(created, keyB)).status).toBe(404);
   });
 
-  it('sweeps uploads past their expiry, with their bytes, and keeps fresh ones', async () => {
+  it('sweeps uploads one expiry past completeBy, with their bytes, never one being completed', async () => {
     const { harness, base } = await start();
     const photo = fixture('photo.jpg');
-    const { created: abandoned } = await create(base, { size: photo.length });
-    expect(await curlPut(abandoned, 'photo.jpg')).toBe(200);
-    const { created: fresh } = await create(base, { size: 10 });
+    const { created: completing } = await create(base, { size: photo.length });
+    expect(await curlPut(completing, 'photo.jpg')).toBe(200);
+    const { created: abandoned } = await create(base, { size: 10 });
     const expiresSeconds = harness.config.staging.directExpiresSeconds;
-    expect(await sweepDirectUploads(harness.directStaging, { expiresSeconds })).toBe(0);
+    const sweep = (now?: Date): ReturnType<typeof sweepDirectUploads> =>
+      sweepDirectUploads(harness.directStaging, { expiresSeconds, now });
+    expect(await sweep()).toEqual({ checked: 0, removed: 0, failed: 0 });
+    // Just past completeBy: a complete admitted a moment before may still be reading.
+    const pastCompleteBy = new Date(Date.now() + 2 * expiresSeconds * 1000 + 1000);
+    const [swept, completed] = await Promise.all([sweep(pastCompleteBy), complete(completing)]);
+    expect(swept).toEqual({ checked: 2, removed: 0, failed: 0 });
+    expect(completed.status).toBe(201);
     expect((await stagedNames(harness)).length).toBeGreaterThan(0);
-    const later = new Date(Date.now() + 2 * expiresSeconds * 1000 + 1000);
-    expect(await sweepDirectUploads(harness.directStaging, { expiresSeconds, now: later })).toBe(2);
+    const later = new Date(Date.now() + 3 * expiresSeconds * 1000 + 1000);
+    expect(await sweep(later)).toEqual({ checked: 2, removed: 2, failed: 0 });
     expect(await stagedNames(harness)).toEqual([]);
+    expect((await complete(completing)).status).toBe(404);
     expect((await complete(abandoned)).status).toBe(404);
-    expect((await complete(fresh)).status).toBe(404);
   });
 });
 
