@@ -7,8 +7,6 @@ import { AppError, isAppError, storageUnavailable } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
 import { describeImage, newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
-import { chunkSource } from '../../ingest/image-source.js';
-import { ingestImage } from '../../ingest/ingest-image.js';
 import { uploadIdPattern } from '../../storage/staging/upload-staging.js';
 import {
   type DirectStaging,
@@ -16,6 +14,7 @@ import {
   type DirectUploadRecord,
 } from '../../storage/direct/direct-staging.js';
 import { LocalDirectStaging } from '../../storage/direct/local-direct-staging.js';
+import { completeStagedUpload, isRefusal } from '../../uploads/complete-staged-upload.js';
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import { createdImage } from '../../ingest/ingest-image.js';
@@ -215,25 +214,21 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
       await fromStaging(staging.remove(record.id));
       throw new AppError(staged.size > record.size ? 'upload_too_large' : 'upload_size_mismatch');
     }
-    const bytes = limited(staging.openStaged(record.id, staged, signal), record.size);
-    const source = chunkSource(
-      bytes,
-      { declaredType: record.declaredType ?? undefined },
-      { atLeast: record.size, atMost: record.size },
-      (reason) => bytes.destroy(reason),
-    );
     let image;
     try {
-      image = await ingestImage(source, context);
+      image = await completeStagedUpload(
+        {
+          bytes: limited(staging.openStaged(record.id, staged, signal), record.size),
+          size: record.size,
+          hints: { declaredType: record.declaredType ?? undefined },
+        },
+        context,
+      );
     } catch (error) {
       // Refused bytes (not an image, not allowed, broken): nothing of this upload stays.
       // A store outage leaves it for a retry.
-      if (isAppError(error) && error.status < 500) {
-        await staging.remove(record.id).catch(() => undefined);
-      }
+      if (isRefusal(error)) await staging.remove(record.id).catch(() => undefined);
       throw error;
-    } finally {
-      bytes.destroy();
     }
     // The record stays until the sweep, so that a retried complete answers this same image.
     await staging.removeStaged(record.id).catch(() => undefined);
