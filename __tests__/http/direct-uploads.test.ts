@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +6,9 @@ import { promisify } from 'node:util';
 import type { DirectUploadCreated } from '../../src/http/routes/direct-uploads.js';
 import { sweepDirectUploads } from '../../src/uploads/direct-sweep.js';
 import { drivers, fixture, fixturesDirectory, type Driver } from '../support/requests.js';
+import { emulatorEndpoint } from '../support/gcs.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
+import { startToxiproxy, type RunningToxiproxy } from '../support/toxiproxy.js';
 import { listen, useCleanups, useHarnesses, type Harness } from './harness.js';
 
 /**
@@ -416,5 +418,55 @@ describe('the local driver’s upload URLs', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
       'upload_size_mismatch',
     );
+  });
+});
+
+describe('direct uploads with the gcs driver, the staged read cut off', () => {
+  const harnessFor = useHarnesses();
+  const defer = useCleanups();
+  let toxiproxy: RunningToxiproxy;
+
+  beforeAll(async () => {
+    toxiproxy = await startToxiproxy();
+  });
+
+  afterAll(async () => {
+    await toxiproxy?.stop();
+  });
+
+  it('answers 503 when the staged bytes break off mid-read, keeps the upload, completes on retry', async () => {
+    const proxy = await toxiproxy.createProxy('direct-read', new URL(emulatorEndpoint()).host);
+    // Direct staging goes through the proxy; publishing goes straight to the emulator.
+    const harness = await harnessFor(
+      'gcs',
+      {},
+      { storageClient: signingClient(account, proxy.endpoint) },
+    );
+    const base = await serve(harness, defer);
+    const large = fixture('large.jpg');
+    const created = (await (
+      await fetch(`${base}/v1/uploads/direct`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ size: large.length }),
+      })
+    ).json()) as DirectUploadCreated;
+    // Straight to the emulator, which routes path-style URLs by its own host name only.
+    const direct = new URL(created.url);
+    direct.host = new URL(emulatorEndpoint()).host;
+    const put = await fetch(direct, { method: 'PUT', headers: created.headers, body: large });
+    expect(put.status).toBe(200);
+    // The record and the metadata fit; the download of the bytes does not.
+    await proxy.addToxic('cut', {
+      type: 'limit_data',
+      stream: 'downstream',
+      attributes: { bytes: 200_000 },
+    });
+    const cut = await answerOf(await fetch(created.completeUrl, { method: 'POST' }));
+    expect(cut.status).toBe(503);
+    expect(cut.body).toMatchObject({ error: { code: 'storage_unavailable' } });
+    await proxy.removeAllToxics();
+    const retried = await answerOf(await fetch(created.completeUrl, { method: 'POST' }));
+    expect(retried.status).toBe(201);
   });
 });
