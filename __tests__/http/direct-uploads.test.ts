@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,8 +8,7 @@ import { sweepDirectUploads } from '../../src/uploads/direct-sweep.js';
 import { drivers, fixture, fixturesDirectory, type Driver } from '../support/requests.js';
 import { emulatorEndpoint } from '../support/gcs.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
-import { startToxiproxy, type RunningToxiproxy } from '../support/toxiproxy.js';
-import { listen, useCleanups, useHarnesses, type Harness } from './harness.js';
+import { listen, useCleanups, useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
 
 /**
  * Direct uploads end to end, on both drivers: POST /v1/uploads/direct, the bytes sent to the
@@ -424,18 +423,10 @@ describe('the local driver’s upload URLs', () => {
 describe('direct uploads with the gcs driver, the staged read cut off', () => {
   const harnessFor = useHarnesses();
   const defer = useCleanups();
-  let toxiproxy: RunningToxiproxy;
-
-  beforeAll(async () => {
-    toxiproxy = await startToxiproxy();
-  });
-
-  afterAll(async () => {
-    await toxiproxy?.stop();
-  });
+  const emulatorProxy = useEmulatorProxies();
 
   it('answers 503 when the staged bytes break off mid-read, keeps the upload, completes on retry', async () => {
-    const proxy = await toxiproxy.createProxy('direct-read', new URL(emulatorEndpoint()).host);
+    const proxy = await emulatorProxy();
     // Direct staging goes through the proxy; publishing goes straight to the emulator.
     const harness = await harnessFor(
       'gcs',

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,12 +7,11 @@ import { Readable } from 'node:stream';
 import type { DirectStaging, DirectUploadRecord } from '../../src/storage/direct/direct-staging.js';
 import { GcsDirectStaging } from '../../src/storage/direct/gcs-direct-staging.js';
 import { LocalDirectStaging } from '../../src/storage/direct/local-direct-staging.js';
-import { useCleanups } from '../http/harness.js';
+import { useCleanups, useEmulatorProxies } from '../http/harness.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { drivers, type Driver } from '../support/requests.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
-import { startToxiproxy, type RunningToxiproxy } from '../support/toxiproxy.js';
 
 /**
  * One contract for both direct-upload staging drivers: a record is written once and read back
@@ -152,15 +151,7 @@ describe('direct upload staging, a local signed PUT', () => {
 
 describe('direct upload staging, gcs driver on the wire', () => {
   const defer = useCleanups();
-  let toxiproxy: RunningToxiproxy;
-
-  beforeAll(async () => {
-    toxiproxy = await startToxiproxy();
-  });
-
-  afterAll(async () => {
-    await toxiproxy?.stop();
-  });
+  const emulatorProxy = useEmulatorProxies();
 
   it('opens a resumable session for exactly the declared size (X-Upload-Content-Length)', async () => {
     const proxy = await startRecordingProxy(emulatorEndpoint());
@@ -181,7 +172,7 @@ describe('direct upload staging, gcs driver on the wire', () => {
   });
 
   it('gives up on a store that never answers within its deadline', async () => {
-    const proxy = await toxiproxy.createProxy('direct-hang', new URL(emulatorEndpoint()).host);
+    const proxy = await emulatorProxy();
     const { name } = await createTestBucket();
     const staging = new GcsDirectStaging(signingClient(account, proxy.endpoint).bucket(name), {
       prefix: 'staging/',
