@@ -11,7 +11,7 @@ import { createMetrics } from './metrics.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { createDirectStaging } from './storage/direct/create-direct-staging.js';
 import { sweepDirectUploads } from './uploads/direct-sweep.js';
-import { sweepPeriodically } from './uploads/sweep.js';
+import { sweepPeriodically, sweepUploads, type SweepResult } from './uploads/sweep.js';
 
 async function main(): Promise<void> {
   const logger = await createLogger({
@@ -35,17 +35,6 @@ async function main(): Promise<void> {
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
   const directStaging = await createDirectStaging(config);
-  if (config.staging.sweepIntervalSeconds > 0) {
-    const sweep = setInterval(() => {
-      sweepDirectUploads(directStaging, { expiresSeconds: config.staging.directExpiresSeconds })
-        .then((removed) => {
-          if (removed > 0) logger.info({ removed }, 'abandoned direct uploads removed');
-        })
-        .catch((error: unknown) => logger.warn({ err: error }, 'sweep of direct uploads failed'));
-    }, config.staging.sweepIntervalSeconds * 1000);
-    // The sweep never keeps the process alive at shutdown.
-    sweep.unref();
-  }
   const lifecycle = new Lifecycle();
   const rateLimitStore = await connectRateLimitStore(config, logger);
   const app = createApp(config, {
@@ -63,19 +52,32 @@ async function main(): Promise<void> {
     );
   }
 
-  const { sweepIntervalSeconds } = config.staging;
-  const stopSweeping =
-    store.staging === undefined || sweepIntervalSeconds === 0
-      ? () => undefined
-      : sweepPeriodically(
-          store.staging.area('tus'),
-          sweepIntervalSeconds * 1000,
-          (result) => {
-            if (result.removed > 0 || result.failed > 0)
-              logger.info(result, 'swept staged uploads');
-          },
-          (error) => logger.warn({ err: error }, 'sweeping staged uploads failed'),
+  const { sweepIntervalSeconds, directExpiresSeconds } = config.staging;
+  const sweeps: { readonly what: string; readonly sweep: () => Promise<SweepResult> }[] = [
+    {
+      what: 'direct uploads',
+      sweep: () => sweepDirectUploads(directStaging, { expiresSeconds: directExpiresSeconds }),
+    },
+  ];
+  const tusStaging = store.staging?.area('tus');
+  if (tusStaging !== undefined) {
+    sweeps.push({ what: 'tus uploads', sweep: () => sweepUploads(tusStaging) });
+  }
+  const stopSweeps =
+    sweepIntervalSeconds === 0
+      ? []
+      : sweeps.map(({ what, sweep }) =>
+          sweepPeriodically(
+            sweep,
+            sweepIntervalSeconds * 1000,
+            (result) => {
+              if (result.removed > 0 || result.failed > 0)
+                logger.info({ ...result, what }, 'swept staged uploads');
+            },
+            (error) => logger.warn({ err: error, what }, 'sweeping staged uploads failed'),
+          ),
         );
+  const stopSweeping = (): void => stopSweeps.forEach((stop) => stop());
 
   server.listen(config.port, config.host, () => {
     const address = server.address();

@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import type { DirectUploadCreated } from '../../src/http/routes/direct-uploads.js';
 import { sweepDirectUploads } from '../../src/uploads/direct-sweep.js';
 import { drivers, fixture, fixturesDirectory, type Driver } from '../support/requests.js';
+import { emulatorEndpoint } from '../support/gcs.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
-import { listen, useCleanups, useHarnesses, type Harness } from './harness.js';
+import { listen, useCleanups, useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
 
 /**
  * Direct uploads end to end, on both drivers: POST /v1/uploads/direct, the bytes sent to the
@@ -305,20 +306,27 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     expect((await complete(created, keyB)).status).toBe(404);
   });
 
-  it('sweeps uploads past their expiry, with their bytes, and keeps fresh ones', async () => {
+  it('sweeps uploads one expiry past completeBy, with their bytes, never one being completed', async () => {
     const { harness, base } = await start();
     const photo = fixture('photo.jpg');
-    const { created: abandoned } = await create(base, { size: photo.length });
-    expect(await curlPut(abandoned, 'photo.jpg')).toBe(200);
-    const { created: fresh } = await create(base, { size: 10 });
+    const { created: completing } = await create(base, { size: photo.length });
+    expect(await curlPut(completing, 'photo.jpg')).toBe(200);
+    const { created: abandoned } = await create(base, { size: 10 });
     const expiresSeconds = harness.config.staging.directExpiresSeconds;
-    expect(await sweepDirectUploads(harness.directStaging, { expiresSeconds })).toBe(0);
+    const sweep = (now?: Date): ReturnType<typeof sweepDirectUploads> =>
+      sweepDirectUploads(harness.directStaging, { expiresSeconds, now });
+    expect(await sweep()).toEqual({ checked: 0, removed: 0, failed: 0 });
+    // Just past completeBy: a complete admitted a moment before may still be reading.
+    const pastCompleteBy = new Date(Date.now() + 2 * expiresSeconds * 1000 + 1000);
+    const [swept, completed] = await Promise.all([sweep(pastCompleteBy), complete(completing)]);
+    expect(swept).toEqual({ checked: 2, removed: 0, failed: 0 });
+    expect(completed.status).toBe(201);
     expect((await stagedNames(harness)).length).toBeGreaterThan(0);
-    const later = new Date(Date.now() + 2 * expiresSeconds * 1000 + 1000);
-    expect(await sweepDirectUploads(harness.directStaging, { expiresSeconds, now: later })).toBe(2);
+    const later = new Date(Date.now() + 3 * expiresSeconds * 1000 + 1000);
+    expect(await sweep(later)).toEqual({ checked: 2, removed: 2, failed: 0 });
     expect(await stagedNames(harness)).toEqual([]);
+    expect((await complete(completing)).status).toBe(404);
     expect((await complete(abandoned)).status).toBe(404);
-    expect((await complete(fresh)).status).toBe(404);
   });
 });
 
@@ -409,5 +417,47 @@ describe('the local driver’s upload URLs', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
       'upload_size_mismatch',
     );
+  });
+});
+
+describe('direct uploads with the gcs driver, the staged read cut off', () => {
+  const harnessFor = useHarnesses();
+  const defer = useCleanups();
+  const emulatorProxy = useEmulatorProxies();
+
+  it('answers 503 when the staged bytes break off mid-read, keeps the upload, completes on retry', async () => {
+    const proxy = await emulatorProxy();
+    // Direct staging goes through the proxy; publishing goes straight to the emulator.
+    const harness = await harnessFor(
+      'gcs',
+      {},
+      { storageClient: signingClient(account, proxy.endpoint) },
+    );
+    const base = await serve(harness, defer);
+    const large = fixture('large.jpg');
+    const created = (await (
+      await fetch(`${base}/v1/uploads/direct`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ size: large.length }),
+      })
+    ).json()) as DirectUploadCreated;
+    // Straight to the emulator, which routes path-style URLs by its own host name only.
+    const direct = new URL(created.url);
+    direct.host = new URL(emulatorEndpoint()).host;
+    const put = await fetch(direct, { method: 'PUT', headers: created.headers, body: large });
+    expect(put.status).toBe(200);
+    // The record and the metadata fit; the download of the bytes does not.
+    await proxy.addToxic('cut', {
+      type: 'limit_data',
+      stream: 'downstream',
+      attributes: { bytes: 200_000 },
+    });
+    const cut = await answerOf(await fetch(created.completeUrl, { method: 'POST' }));
+    expect(cut.status).toBe(503);
+    expect(cut.body).toMatchObject({ error: { code: 'storage_unavailable' } });
+    await proxy.removeAllToxics();
+    const retried = await answerOf(await fetch(created.completeUrl, { method: 'POST' }));
+    expect(retried.status).toBe(201);
   });
 });

@@ -7,8 +7,9 @@ import { Readable } from 'node:stream';
 import type { DirectStaging, DirectUploadRecord } from '../../src/storage/direct/direct-staging.js';
 import { GcsDirectStaging } from '../../src/storage/direct/gcs-direct-staging.js';
 import { LocalDirectStaging } from '../../src/storage/direct/local-direct-staging.js';
-import { useCleanups } from '../http/harness.js';
-import { createTestBucket, listObjectNames } from '../support/gcs.js';
+import { useCleanups, useEmulatorProxies } from '../http/harness.js';
+import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { drivers, type Driver } from '../support/requests.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
 
@@ -54,7 +55,9 @@ describe.each(drivers)('direct upload staging, %s driver', (driver: Driver) => {
       await staging.init();
       return {
         staging,
-        stage: (id, bytes) => staging.writeWhole(id, Readable.from([Buffer.from(bytes)])),
+        stage: async (id, bytes) => {
+          await staging.writeWhole(id, Readable.from([Buffer.from(bytes)]), bytes.length);
+        },
         leftovers: async () => (await readdir(staging.folder)).sort(),
       };
     }
@@ -124,5 +127,68 @@ describe('direct upload staging, gcs driver without signing credentials', () => 
       }),
     ).rejects.toThrow();
     expect(await listObjectNames(bucket)).toEqual([]);
+  });
+});
+
+describe('direct upload staging, a local signed PUT', () => {
+  const defer = useCleanups();
+
+  it('never shows a short PUT body as the staged object', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'direct-staging-'));
+    defer(() => rm(directory, { recursive: true, force: true }));
+    const staging = new LocalDirectStaging(directory);
+    await staging.init();
+    const id = '0f8a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
+    await staging.create(recordOf(id), { origin: undefined, serviceOrigin: 'http://127.0.0.1:1' });
+    // A body that ended early: a complete running now must not see three bytes of five.
+    expect(await staging.writeWhole(id, Readable.from([Buffer.from('hel')]), 5)).toBe(3);
+    expect(await staging.stagedObject(id)).toBeUndefined();
+    expect(await readdir(staging.folder)).toEqual([`${id}.json`]);
+    expect(await staging.writeWhole(id, Readable.from([Buffer.from('hello')]), 5)).toBe(5);
+    expect((await staging.stagedObject(id))?.size).toBe(5);
+  });
+});
+
+describe('direct upload staging, gcs driver on the wire', () => {
+  const defer = useCleanups();
+  const emulatorProxy = useEmulatorProxies();
+
+  it('opens a resumable session for exactly the declared size (X-Upload-Content-Length)', async () => {
+    const proxy = await startRecordingProxy(emulatorEndpoint());
+    defer(() => proxy.stop());
+    const { name } = await createTestBucket();
+    const staging = new GcsDirectStaging(signingClient(account, proxy.endpoint).bucket(name), {
+      prefix: 'staging/',
+    });
+    const record = {
+      ...recordOf('2f8a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b'),
+      method: 'resumable' as const,
+    };
+    await staging.create(record, { origin: undefined, serviceOrigin: 'http://127.0.0.1:1' });
+    const opened = proxy.requests.filter((request) => request.url.includes('uploadType=resumable'));
+    expect(opened).toHaveLength(1);
+    // GCS refuses a session whose bytes add up to any other total; the emulator does not check.
+    expect(opened[0]!.headers['x-upload-content-length']).toBe(String(record.size));
+  });
+
+  it('gives up on a store that never answers within its deadline', async () => {
+    const proxy = await emulatorProxy();
+    const { name } = await createTestBucket();
+    const staging = new GcsDirectStaging(signingClient(account, proxy.endpoint).bucket(name), {
+      prefix: 'staging/',
+      retry: { deadlineMs: 1500, attemptTimeoutMs: 400 },
+    });
+    const id = '3f8a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
+    await proxy.addToxic('hang', {
+      type: 'timeout',
+      stream: 'downstream',
+      attributes: { timeout: 0 },
+    });
+    const started = Date.now();
+    await expect(staging.loadRecord(id)).rejects.toThrow();
+    await expect(staging.stagedObject(id)).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await proxy.removeAllToxics();
+    expect(await staging.loadRecord(id)).toBeUndefined();
   });
 });

@@ -44,11 +44,12 @@ export async function sweepUploads(
 }
 
 /**
- * Sweeps every `intervalMs` (one sweep at a time, the timer never keeping the process alive);
- * returns the function that stops it, called on shutdown.
+ * Runs `sweep` every `intervalMs` (one run at a time: a tick that finds the last one still
+ * running is skipped; the timer never keeps the process alive); returns the function that
+ * stops it, called on shutdown. Every sweep (tus, direct) runs through this one timer.
  */
 export function sweepPeriodically(
-  staging: UploadStaging,
+  sweep: () => Promise<SweepResult>,
   intervalMs: number,
   onSwept: (result: SweepResult) => void,
   onError: (error: unknown) => void,
@@ -57,7 +58,7 @@ export function sweepPeriodically(
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    sweepUploads(staging)
+    sweep()
       .then(onSwept, onError)
       .finally(() => (running = false));
   }, intervalMs);

@@ -7,15 +7,14 @@ import { AppError, isAppError, storageUnavailable } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
 import { describeImage, newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
-import { chunkSource } from '../../ingest/image-source.js';
-import { ingestImage } from '../../ingest/ingest-image.js';
+import { uploadIdPattern } from '../../storage/staging/upload-staging.js';
 import {
-  directUploadIdPattern,
   type DirectStaging,
   type DirectUploadMethod,
   type DirectUploadRecord,
 } from '../../storage/direct/direct-staging.js';
 import { LocalDirectStaging } from '../../storage/direct/local-direct-staging.js';
+import { completeStagedUpload, isRefusal } from '../../uploads/complete-staged-upload.js';
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import { createdImage } from '../../ingest/ingest-image.js';
@@ -85,19 +84,16 @@ function createRequestOf(body: unknown, maxImageBytes: number): CreateRequest {
   return { size, declaredType: type === undefined || type === '' ? null : type, method };
 }
 
-/** Passes at most `limit` bytes; one more fails the stream with `code`. Counts what passed. */
+/** Passes at most `limit` bytes; one more fails the stream with upload_too_large. Counts what passed. */
 export class ByteLimit extends Transform {
   bytes = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly code: 'upload_too_large' = 'upload_too_large',
-  ) {
+  constructor(private readonly limit: number) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.limit) callback(new AppError(this.code));
+    if (this.bytes > this.limit) callback(new AppError('upload_too_large'));
     else callback(null, chunk);
   }
 }
@@ -135,7 +131,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
 
   /** The record of `id` if the caller created it: a forged id and another's look the same. */
   const recordFor = async (ctx: Context, id: string): Promise<DirectUploadRecord> => {
-    if (!directUploadIdPattern.test(id)) throw new AppError('not_found');
+    if (!uploadIdPattern.test(id)) throw new AppError('not_found');
     const record = await fromStaging(staging.loadRecord(id));
     const owner = ownerOf((ctx.state as CallerState).caller) ?? null;
     if (record === undefined || record.owner !== owner) throw new AppError('not_found');
@@ -218,25 +214,21 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
       await fromStaging(staging.remove(record.id));
       throw new AppError(staged.size > record.size ? 'upload_too_large' : 'upload_size_mismatch');
     }
-    const bytes = limited(staging.openStaged(record.id, staged, signal), record.size);
-    const source = chunkSource(
-      bytes,
-      { declaredType: record.declaredType ?? undefined },
-      { atLeast: record.size, atMost: record.size },
-      (reason) => bytes.destroy(reason),
-    );
     let image;
     try {
-      image = await ingestImage(source, context);
+      image = await completeStagedUpload(
+        {
+          bytes: limited(staging.openStaged(record.id, staged, signal), record.size),
+          size: record.size,
+          hints: { declaredType: record.declaredType ?? undefined },
+        },
+        context,
+      );
     } catch (error) {
       // Refused bytes (not an image, not allowed, broken): nothing of this upload stays.
       // A store outage leaves it for a retry.
-      if (isAppError(error) && error.status < 500) {
-        await staging.remove(record.id).catch(() => undefined);
-      }
+      if (isRefusal(error)) await staging.remove(record.id).catch(() => undefined);
       throw error;
-    } finally {
-      bytes.destroy();
     }
     // The record stays until the sweep, so that a retried complete answers this same image.
     await staging.removeStaged(record.id).catch(() => undefined);

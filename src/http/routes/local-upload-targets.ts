@@ -74,13 +74,12 @@ export function localUploadTargets(router: Router<CallerState>, staging: LocalDi
     ctx.set('Cache-Control', 'no-store');
     if (fields.method === 'put') {
       checkDeclaredLength(ctx, record.size);
-      const body = limited(ctx.req, record.size);
-      await fromStaging(staging.writeWhole(id, body));
-      if (body.bytes !== record.size) {
-        await staging.removeStaged(id);
-        throw new AppError('upload_size_mismatch');
-      }
-      ctx.body = { id, size: body.bytes };
+      const written = await fromStaging(
+        staging.writeWhole(id, limited(ctx.req, record.size), record.size),
+      );
+      // A short body was never renamed into place: nothing of it stays.
+      if (written !== record.size) throw new AppError('upload_size_mismatch');
+      ctx.body = { id, size: written };
       return;
     }
     await receiveChunk(ctx, staging, record);

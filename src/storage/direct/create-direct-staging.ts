@@ -22,5 +22,6 @@ export async function createDirectStaging(
   const gcs = client ?? (await storageClient(storage));
   return new GcsDirectStaging(gcs.bucket(storage.stagingBucket ?? storage.bucket), {
     prefix: staging.prefix,
+    retry: { deadlineMs: config.storeTimeoutMs, attemptTimeoutMs: config.storeAttemptTimeoutMs },
   });
 }

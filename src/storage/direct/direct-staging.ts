@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { uploadIdPattern } from '../staging/upload-staging.js';
 
 /**
  * Where a direct upload's bytes wait, unverified, until `POST /v1/uploads/:id/complete` reads
@@ -77,10 +78,6 @@ export interface DirectStaging {
   list(): AsyncIterable<StagedUpload>;
 }
 
-/** Ids are UUIDs the service made; nothing else names a staged file or object. */
-export const directUploadIdPattern =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** A record read back from the store, checked field by field (it came from outside memory). */
 export function parseDirectUploadRecord(text: string): DirectUploadRecord | undefined {
   let value: unknown;
@@ -94,7 +91,7 @@ export function parseDirectUploadRecord(text: string): DirectUploadRecord | unde
   const isString = (key: string): boolean => typeof record[key] === 'string';
   const isDate = (key: string): boolean =>
     isString(key) && !Number.isNaN(Date.parse(record[key] as string));
-  if (!isString('id') || !directUploadIdPattern.test(record.id as string)) return undefined;
+  if (!isString('id') || !uploadIdPattern.test(record.id as string)) return undefined;
   if (record.owner !== null && !isString('owner')) return undefined;
   if (record.declaredType !== null && !isString('declaredType')) return undefined;
   if (!Number.isSafeInteger(record.size) || (record.size as number) < 1) return undefined;

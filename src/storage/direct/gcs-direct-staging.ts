@@ -1,5 +1,7 @@
 import type { Bucket, File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
+import { isTransient, statusOf } from '../gcs-store.js';
+import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
 import {
   parseDirectUploadRecord,
   type DirectStaging,
@@ -13,6 +15,8 @@ import {
 export interface GcsDirectStagingOptions {
   /** STAGING_PREFIX; direct uploads live under `<prefix>direct/`. */
   readonly prefix: string;
+  /** Deadline, per-attempt timeout and backoff of every call (STORE_TIMEOUT_MS, ...). */
+  readonly retry?: Partial<RetryPolicy> | undefined;
 }
 
 /**
@@ -20,16 +24,22 @@ export interface GcsDirectStagingOptions {
  * (through a V4 signed PUT URL or a resumable session the service opened), and
  * `<prefix>direct/<id>.json` its record. Signing needs credentials that can sign: a service
  * account key, or IAM signBlob on Cloud Run (docs/operations.md).
+ *
+ * The client's own retries are off (create-store.ts): every call here runs in the store's
+ * bounded retry loop, each attempt cut at its timeout, so a hanging call cannot hold the
+ * request (and its upload slot) past STORE_TIMEOUT_MS.
  */
 export class GcsDirectStaging implements DirectStaging {
   readonly driver = 'gcs';
   private readonly folder: string;
+  private readonly policy: RetryPolicy;
 
   constructor(
     private readonly bucket: Bucket,
     options: GcsDirectStagingOptions,
   ) {
     this.folder = `${options.prefix}direct/`;
+    this.policy = { ...defaultRetryPolicy, ...options.retry };
   }
 
   /** The staged object's name: the only object a direct upload's URL can write. */
@@ -42,48 +52,63 @@ export class GcsDirectStaging implements DirectStaging {
   }
 
   async create(record: DirectUploadRecord, options: TargetOptions): Promise<DirectUploadTarget> {
-    await this.bucket.file(this.recordName(record.id)).save(JSON.stringify(record), {
-      resumable: false,
-      contentType: 'application/json',
-      preconditionOpts: { ifGenerationMatch: 0 },
+    const recordFile = this.bucket.file(this.recordName(record.id));
+    const text = JSON.stringify(record);
+    await this.retrying(async (attempt) => {
+      try {
+        await recordFile.save(text, {
+          resumable: false,
+          contentType: 'application/json',
+          preconditionOpts: { ifGenerationMatch: 0 },
+        });
+      } catch (error) {
+        // Ids are fresh UUIDs: a 412 on a retry is our own first attempt, which reached the bucket.
+        if (attempt > 0 && statusOf(error) === 412) return;
+        throw error;
+      }
     });
     const file = this.bucket.file(this.objectName(record.id));
     try {
-      if (record.method === 'put') return await signedPutTarget(file, record);
-      const [url] = await file.createResumableUpload({
-        ...(options.origin === undefined ? {} : { origin: options.origin }),
-        metadata: { ...stagedObjectHeaders },
-      });
+      if (record.method === 'put') return await this.retrying(() => signedPutTarget(file, record));
+      const [url] = await this.retrying(() =>
+        file.createResumableUpload({
+          ...(options.origin === undefined ? {} : { origin: options.origin }),
+          // X-Upload-Content-Length: GCS refuses a session whose bytes add up to any other
+          // total, as the signed PUT's x-goog-content-length-range does for a PUT.
+          metadata: { ...stagedObjectHeaders, contentLength: record.size },
+        }),
+      );
       return { url, headers: {} };
     } catch (error) {
       // No URL, no upload: the record would only wait for the sweep.
-      await this.bucket
-        .file(this.recordName(record.id))
-        .delete({ ignoreNotFound: true })
-        .catch(() => undefined);
+      await this.deleteIfThere(this.recordName(record.id)).catch(() => undefined);
       throw error;
     }
   }
 
   async loadRecord(id: string): Promise<DirectUploadRecord | undefined> {
-    try {
-      const [bytes] = await this.bucket.file(this.recordName(id)).download();
-      const record = parseDirectUploadRecord(bytes.toString('utf8'));
-      return record?.id === id ? record : undefined;
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    return this.retrying(async () => {
+      try {
+        const [bytes] = await this.bucket.file(this.recordName(id)).download();
+        const record = parseDirectUploadRecord(bytes.toString('utf8'));
+        return record?.id === id ? record : undefined;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    });
   }
 
   async stagedObject(id: string): Promise<StagedObject | undefined> {
-    try {
-      const [metadata] = await this.bucket.file(this.objectName(id)).getMetadata();
-      return { size: Number(metadata.size), generation: String(metadata.generation) };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    return this.retrying(async () => {
+      try {
+        const [metadata] = await this.bucket.file(this.objectName(id)).getMetadata();
+        return { size: Number(metadata.size), generation: String(metadata.generation) };
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    });
   }
 
   openStaged(id: string, object: StagedObject, signal?: AbortSignal): Readable {
@@ -99,25 +124,41 @@ export class GcsDirectStaging implements DirectStaging {
   }
 
   async removeStaged(id: string): Promise<void> {
-    await this.bucket.file(this.objectName(id)).delete({ ignoreNotFound: true });
+    await this.deleteIfThere(this.objectName(id));
   }
 
   async remove(id: string): Promise<void> {
     await this.removeStaged(id);
-    await this.bucket.file(this.recordName(id)).delete({ ignoreNotFound: true });
+    await this.deleteIfThere(this.recordName(id));
   }
 
   async *list(): AsyncIterable<StagedUpload> {
-    const seen = new Map<string, Date>();
-    const [files] = await this.bucket.getFiles({ prefix: this.folder });
-    for (const file of files) {
+    // Page by page (names sort, so an upload's object and record are listed together): a
+    // staging area of any size is never held in memory.
+    let current: StagedUpload | undefined;
+    for await (const entry of this.bucket.getFilesStream({ prefix: this.folder })) {
+      const file = entry as File;
       const id = file.name.slice(this.folder.length).replace(/\.json$/, '');
       const created = new Date(String(file.metadata.timeCreated ?? ''));
       if (Number.isNaN(created.valueOf())) continue;
-      const earlier = seen.get(id);
-      if (earlier === undefined || created < earlier) seen.set(id, created);
+      if (current?.id === id) {
+        if (created < current.createdAt) current = { id, createdAt: created };
+        continue;
+      }
+      if (current !== undefined) yield current;
+      current = { id, createdAt: created };
     }
-    for (const [id, createdAt] of seen) yield { id, createdAt };
+    if (current !== undefined) yield current;
+  }
+
+  private async deleteIfThere(name: string): Promise<void> {
+    await this.retrying(() => this.bucket.file(name).delete({ ignoreNotFound: true }));
+  }
+
+  private retrying<T>(attempt: (attemptNumber: number) => Promise<T>): Promise<T> {
+    return withRetries((_signal, attemptNumber) => attempt(attemptNumber), this.policy, {
+      isRetryable: isTransient,
+    });
   }
 }
 
@@ -166,7 +207,3 @@ export const stagedObjectHeaders = {
   contentType: 'application/octet-stream',
   contentDisposition: 'attachment',
 } as const;
-
-function statusOf(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-}

@@ -5,8 +5,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isErrno } from '../../files.js';
+import { uploadIdPattern } from '../staging/upload-staging.js';
 import {
-  directUploadIdPattern,
   parseDirectUploadRecord,
   type DirectStaging,
   type DirectUploadMethod,
@@ -112,7 +112,7 @@ export class LocalDirectStaging implements DirectStaging {
   }
 
   async loadRecord(id: string): Promise<DirectUploadRecord | undefined> {
-    if (!directUploadIdPattern.test(id)) return undefined;
+    if (!uploadIdPattern.test(id)) return undefined;
     try {
       const record = parseDirectUploadRecord(await fs.readFile(this.recordPath(id), 'utf8'));
       return record?.id === id ? record : undefined;
@@ -134,12 +134,19 @@ export class LocalDirectStaging implements DirectStaging {
     return createReadStream(this.dataPath(id), signal === undefined ? {} : { signal });
   }
 
-  /** Writes a whole upload (a signed PUT): to a temp file, flushed, then renamed into place. */
-  async writeWhole(id: string, body: Readable): Promise<void> {
+  /**
+   * Writes a whole upload (a signed PUT): to a temp file, flushed, then renamed into place only
+   * if it holds exactly `size` bytes, so a short body is never seen by a concurrent complete
+   * (which would take the wrong size as a refused upload and remove it). Answers the bytes the
+   * body held.
+   */
+  async writeWhole(id: string, body: Readable, size: number): Promise<number> {
     const temp = path.join(this.folder, `${id}.put-${randomUUID()}`);
     try {
       await pipeline(body, createWriteStream(temp, { flags: 'wx', flush: true }));
-      await fs.rename(temp, this.dataPath(id));
+      const written = (await fs.stat(temp)).size;
+      if (written === size) await fs.rename(temp, this.dataPath(id));
+      return written;
     } finally {
       await fs.rm(temp, { force: true });
     }
@@ -192,7 +199,7 @@ export class LocalDirectStaging implements DirectStaging {
     const seen = new Map<string, Date>();
     for (const entry of await fs.readdir(this.folder)) {
       const id = entry.slice(0, 36);
-      if (!directUploadIdPattern.test(id)) continue;
+      if (!uploadIdPattern.test(id)) continue;
       const stats = await fs.stat(path.join(this.folder, entry)).catch(() => undefined);
       if (stats === undefined) continue;
       const earlier = seen.get(id);
@@ -216,7 +223,7 @@ export class LocalDirectStaging implements DirectStaging {
 
   private checked(id: string): string {
     // Ids come from URLs: only a UUID may become part of a path.
-    if (!directUploadIdPattern.test(id)) throw new Error(`not a direct upload id: ${id}`);
+    if (!uploadIdPattern.test(id)) throw new Error(`not a direct upload id: ${id}`);
     return id;
   }
 }

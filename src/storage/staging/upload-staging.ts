@@ -87,6 +87,9 @@ export function isStagingError(error: unknown, kind?: StagingErrorKind): error i
 /** Upload ids: lower-case UUIDs the service created. */
 export const stagedIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Every upload id, tus and direct: lower-case UUIDs the service created. */
+export const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Piece names: the offset the piece starts at and a random suffix, made by the service. */
 export const pieceNamePattern = /^[0-9]{1,15}-[0-9a-f]{8,32}$/;
 
