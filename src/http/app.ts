@@ -94,7 +94,10 @@ export function createApp(
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
-    openApiRouter(config, { staging: store.staging !== undefined }),
+    openApiRouter(config, {
+      staging: store.staging !== undefined,
+      directUploads: directStaging !== undefined,
+    }),
   ];
   if (directStaging !== undefined) {
     routers.push(
