@@ -9,21 +9,29 @@ process.env.TEST_DRIVERS = 'local';
 /** Suites that need one of those tools whatever the driver, and what they need. */
 const needTools = {
   'http/client-disconnect': 'fake-gcs-server',
+  'http/direct-uploads': 'curl',
+  'http/direct-uploads-browser': 'Chromium',
   'http/early-answers': 'toxiproxy',
   'http/failures': 'fake-gcs-server, toxiproxy',
   'http/idempotency': 'fake-gcs-server',
   'http/image-by-id': 'Chromium, toxiproxy',
   'http/log-levels': 'fake-gcs-server',
   'http/observability': 'fake-gcs-server',
+  'http/openapi-browser': 'Chromium',
   'http/privacy': 'exiftool',
   'http/ready': 'fake-gcs-server',
   'http/real-clients': 'Chromium, curl, Python requests',
+  'http/schemathesis': 'Python schemathesis (.tools/venv-schemathesis)',
   'images/strip/strip': 'exiftool',
   'security/cors-browser': 'Chromium',
   'security/rate-limit-redis': 'redis-server',
   shutdown: 'fake-gcs-server and a build',
   'storage/gcs-faults': 'fake-gcs-server, toxiproxy',
   'storage/gcs-store': 'fake-gcs-server',
+  'uploads/tus-browser': 'Chromium',
+  'uploads/tus-faults': 'fake-gcs-server, toxiproxy',
+  'uploads/tus-instances': 'fake-gcs-server, toxiproxy',
+  'uploads/tus-processes': 'toxiproxy and a build',
 };
 
 /** @type {import('jest').Config} */

@@ -17,6 +17,7 @@ const document = buildOpenApiDocument({
   rateLimited: true,
   localFiles: true,
   staging: true,
+  directUploads: true,
 });
 
 const outIndex = process.argv.indexOf('--out');

@@ -18,6 +18,7 @@ const document = buildOpenApiDocument({
   rateLimited: true,
   localFiles: true,
   staging: true,
+  directUploads: true,
 }) as Json & { paths: Record<string, Record<string, Json>> };
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.

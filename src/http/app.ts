@@ -95,7 +95,10 @@ export function createApp(
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
     imageByIdRouter({ config, store }),
-    openApiRouter(config, { staging: store.staging !== undefined }),
+    openApiRouter(config, {
+      staging: store.staging !== undefined,
+      directUploads: directStaging !== undefined,
+    }),
     uploadPageRouter(config),
   ];
   if (directStaging !== undefined) {

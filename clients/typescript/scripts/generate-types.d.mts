@@ -5,5 +5,6 @@ export declare const fullDocumentOptions: {
   readonly rateLimited: boolean;
   readonly localFiles: boolean;
   readonly staging: boolean;
+  readonly directUploads: boolean;
 };
 export declare function schemaTypesOf(document: unknown): Promise<string>;

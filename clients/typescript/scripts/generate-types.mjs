@@ -10,13 +10,14 @@ import openapiTS, { astToString } from 'openapi-typescript';
 const clientRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const schemaTypesFile = path.join(clientRoot, 'src/schema.d.ts');
 
-/** Every optional part on (auth, rate limits, local files, tus): the client knows every answer. */
+/** Every optional part on (auth, rate limits, local files, tus, direct uploads): the client knows every answer. */
 export const fullDocumentOptions = {
   serverUrl: 'http://localhost:3000',
   authRequired: true,
   rateLimited: true,
   localFiles: true,
   staging: true,
+  directUploads: true,
 };
 
 const header =

@@ -80,6 +80,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/uploads/direct": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a URL to send an image’s bytes to
+         * @description The bytes then skip this service’s request body: PUT them to `url` with exactly `headers` (`put`: one PUT of the whole image; `resumable`: a session taking chunks with Content-Range, 308 with Range until the last, then 200, as GCS and UpChunk do), then POST `completeUrl`. With GCS the URL is the bucket’s (a V4 signed URL or a resumable session); with the local driver it is PUT /v1/uploads/direct/{id} here.
+         */
+        post: operations["createDirectUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store a direct upload’s bytes as an image
+         * @description No body. Reads the staged bytes through the same pipeline as POST /v1/images and answers as it does; a retry answers the same image again, never a second one. Refused bytes leave nothing behind. 409 while the bytes have not all arrived; 410 after twice the expiry. Only its creator sees an upload: another’s is a 404.
+         */
+        post: operations["completeDirectUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/direct/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Send a direct upload’s bytes (local driver)
+         * @description The `url` POST /v1/uploads/direct answered, as it stands: the signature is the credential (no Authorization). `method=put`: the whole image in one body. `method=resumable`: chunks with `Content-Range: bytes <first>-<last>/<total>` (`bytes *\/<total>` asks what has arrived); 308 with `Range: bytes=0-<n>` until the last byte, then 200. The bytes wait unverified, never served, until completed.
+         */
+        put: operations["sendDirectUpload"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/uploads": {
         parameters: {
             query?: never;
@@ -467,11 +527,58 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description What POST /v1/uploads/direct takes (at most 4 KiB); other members are ignored. */
+        DirectUploadRequest: {
+            /** @description The image’s exact size in bytes, at most MAX_IMAGE_BYTES (413 above). */
+            size: number;
+            /** @description A hint for the pipeline, never trusted: the bytes decide the type. */
+            type?: string;
+            /**
+             * @description `put` (the default): one PUT to a signed URL; `resumable`: a chunked session.
+             * @enum {string}
+             */
+            method?: "put" | "resumable";
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Where and how to send the bytes, then complete. */
+        DirectUpload: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            method: "put" | "resumable";
+            /**
+             * Format: uri
+             * @description Where the bytes go: a signed URL or a resumable session URI.
+             */
+            url: string;
+            /** @description Send exactly these with the PUT (signed ones among them). */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @description The URL may be started until then.
+             */
+            expiresAt: string;
+            /**
+             * Format: uri
+             * @description POST here once the bytes have arrived.
+             */
+            completeUrl: string;
+        };
+        /** @description The local driver took the whole upload. */
+        DirectUploadReceived: {
+            /** Format: uuid */
+            id: string;
+            /** @description The bytes the upload now holds: all of them. */
+            size: number;
+        };
         /** @description Every failure: a stable code from the error catalogue and a message. */
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "upload_rejected";
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "upload_rejected";
                 /** @description Safe to show; the code is what programs should read. */
                 message: string;
             };
@@ -1552,6 +1659,676 @@ export interface operations {
             };
         };
     };
+    createDirectUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description Created: where and how to send the bytes. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6d412bc9-424e-4ad4-b68c-2964b40eee84",
+                     *       "method": "put",
+                     *       "url": "https://storage.googleapis.com/images-bucket/staging/direct/6d412bc9-424e-4ad4-b68c-2964b40eee84?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=600&X-Goog-Signature=3f9a0c",
+                     *       "headers": {
+                     *         "Content-Type": "application/octet-stream",
+                     *         "Content-Disposition": "attachment",
+                     *         "x-goog-content-length-range": "1598,1598"
+                     *       },
+                     *       "expiresAt": "2026-12-01T23:20:00.000Z",
+                     *       "completeUrl": "https://api.example.com/v1/uploads/6d412bc9-424e-4ad4-b68c-2964b40eee84/complete"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DirectUpload"];
+                };
+            };
+            /**
+             * @description `invalid_json`: The request body is not valid JSON.
+             *
+             *     `invalid_upload_request`: The body must be {"size": <bytes, a whole number>, "type"?: "<image type>", "method"?: "put" | "resumable"}.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_upload_request";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `request_too_large`: The request body is larger than this endpoint takes.
+             *
+             *     `payload_too_large`: The image is larger than the allowed maximum.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "request_too_large" | "payload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `json_required`: Send this request as JSON (application/json). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "json_required";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    completeDirectUpload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
+                 * @example upload-2026-12-01-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The `id` POST /v1/uploads/direct answered (its `completeUrl` holds it).
+                 * @example 6d412bc9-424e-4ad4-b68c-2964b40eee84
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stored. Location is the image’s URL. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedImage"];
+                };
+            };
+            /**
+             * @description `upload_size_mismatch`: The bytes sent are not the size declared for this upload.
+             *
+             *     `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+             *
+             *     `empty_image`: The image is empty (zero bytes).
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_size_mismatch" | "invalid_idempotency_key" | "empty_image";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_incomplete`: The bytes of this upload have not all arrived yet; send them to its URL first. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_incomplete";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_expired`: The upload expired; start a new one. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_expired";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed.
+             *
+             *     `payload_too_large`: The image is larger than the allowed maximum.
+             */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_too_large" | "payload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `unsupported_media_type`: Send the image as JSON (application/json), as a form (multipart/form-data), or as its own bytes (image/* or application/octet-stream).
+             *
+             *     `unsupported_image_type`: The bytes are not an image of an allowed type.
+             */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type" | "unsupported_image_type";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             *
+             *     `idempotency_key_reused`: This Idempotency-Key was already used for a different image; use a new key.
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels" | "idempotency_key_reused";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendDirectUpload: {
+        parameters: {
+            query: {
+                /** @description As signed. */
+                method: "put" | "resumable";
+                /** @description Unix seconds, as signed. */
+                expires: string;
+                /** @description The declared size, as signed. */
+                size: string;
+                /** @description HMAC-SHA256 over id, method, expiry and size. */
+                signature: string;
+            };
+            header?: {
+                /** @description (resumable) `bytes <first>-<last>/<total>` or `bytes *\/<total>`. */
+                "Content-Range"?: string;
+            };
+            path: {
+                /**
+                 * @description The `id` POST /v1/uploads/direct answered (its `completeUrl` holds it).
+                 * @example 6d412bc9-424e-4ad4-b68c-2964b40eee84
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The upload holds all its bytes: POST its completeUrl next. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6d412bc9-424e-4ad4-b68c-2964b40eee84",
+                     *       "size": 1598
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DirectUploadReceived"];
+                };
+            };
+            /** @description (resumable) Not whole yet: Range tells what has arrived (absent: nothing yet). */
+            308: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    /**
+                     * @description The bytes received, `bytes=0-<last>`.
+                     * @example bytes=0-262143
+                     */
+                    Range?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `upload_size_mismatch`: The bytes sent are not the size declared for this upload.
+             *
+             *     `invalid_content_range`: Content-Range must be "bytes <first>-<last>/<total or *>", continuing the bytes received.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_size_mismatch" | "invalid_content_range";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `invalid_signature`: The upload URL is not valid. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_signature";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_expired`: The upload expired; start a new one. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_expired";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     createUpload: {
         parameters: {
             query?: never;
@@ -1740,7 +2517,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `upload_too_large`: The chunk goes past the upload's length or the largest image allowed.
+             * @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed.
              *
              *     `payload_too_large`: The image is larger than the allowed maximum.
              */
@@ -2753,7 +3530,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `upload_too_large`: The chunk goes past the upload's length or the largest image allowed.
+             * @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed.
              *
              *     `payload_too_large`: The image is larger than the allowed maximum.
              */

@@ -11,6 +11,7 @@ import {
 } from './spec.js';
 import './schemas.js';
 import { compatPaths } from './paths/compat.js';
+import { directUploadPaths, localDirectUploadPaths } from './paths/direct.js';
 import { imageByIdPaths } from './paths/image-by-id.js';
 import { imagesPaths } from './paths/images.js';
 import { localFilePaths } from './paths/local-files.js';
@@ -31,12 +32,14 @@ export interface DocumentOptions {
   readonly localFiles: boolean;
   /** Whether the store has a staging area, for tus uploads. */
   readonly staging: boolean;
+  /** Whether the app takes direct uploads (it was given a direct staging area). */
+  readonly directUploads: boolean;
 }
 
 export function documentOptionsOf(
   config: Config,
   serverUrl: string,
-  { staging }: { readonly staging: boolean },
+  { staging, directUploads }: { readonly staging: boolean; readonly directUploads: boolean },
 ): DocumentOptions {
   return {
     serverUrl,
@@ -44,6 +47,7 @@ export function documentOptionsOf(
     rateLimited: config.security.rateLimitPerMinute > 0,
     localFiles: config.storage.driver === 'local',
     staging,
+    directUploads,
   };
 }
 
@@ -53,6 +57,10 @@ function piecesFor(options: DocumentOptions): PathPiece[] {
     imagesPaths,
     imageByIdPaths,
     compatPaths,
+    // Before tus: a request answered before routing is matched to the first path that fits,
+    // and /v1/uploads/{id} would take /v1/uploads/direct.
+    ...(options.directUploads ? [directUploadPaths] : []),
+    ...(options.directUploads && options.localFiles ? [localDirectUploadPaths] : []),
     ...(options.staging ? [tusPaths] : []),
     ...(options.localFiles ? [localFilePaths] : []),
     probePaths,
@@ -90,7 +98,7 @@ function renderOperation(operation: Operation, options: DocumentOptions): JsonSc
     ]),
   );
   const security =
-    guard === undefined
+    guard === undefined || guard === 'signed'
       ? []
       : options.authRequired
         ? [{ bearerAuth: [] }]
@@ -146,8 +154,18 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
     servers: [{ url: options.serverUrl }],
     tags: [
       { name: 'images', description: 'Upload, describe and delete images.' },
-      ...(options.staging
-        ? [{ name: 'uploads', description: 'Resumable uploads (tus 1.0).' }]
+      ...(options.staging || options.directUploads
+        ? [
+            {
+              name: 'uploads',
+              description: [
+                ...(options.staging ? ['Resumable uploads (tus 1.0).'] : []),
+                ...(options.directUploads
+                  ? ['Direct uploads: the bytes go to a signed URL, then are completed here.']
+                  : []),
+              ].join(' '),
+            },
+          ]
         : []),
       { name: 'compatibility', description: 'Aliases for open-event-server’s frontend.' },
       ...(options.localFiles

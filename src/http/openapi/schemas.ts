@@ -94,6 +94,45 @@ export const imageJsonRequestSchema = z
     description: 'Other members are ignored; the type is taken from the bytes, not the label.',
   });
 
+export const directUploadRequestSchema = z
+  .object({
+    size: z
+      .int()
+      .min(1)
+      .describe('The image’s exact size in bytes, at most MAX_IMAGE_BYTES (413 above).'),
+    type: z
+      .string()
+      .max(255)
+      .optional()
+      .describe('A hint for the pipeline, never trusted: the bytes decide the type.'),
+    method: z
+      .enum(['put', 'resumable'])
+      .optional()
+      .describe('`put` (the default): one PUT to a signed URL; `resumable`: a chunked session.'),
+  })
+  .loose()
+  .meta({
+    id: 'DirectUploadRequest',
+    description: 'What POST /v1/uploads/direct takes (at most 4 KiB); other members are ignored.',
+  });
+
+export const directUploadCreatedSchema = z
+  .object({
+    id: z.uuid(),
+    method: z.enum(['put', 'resumable']),
+    url: z.url().describe('Where the bytes go: a signed URL or a resumable session URI.'),
+    headers: z
+      .record(z.string(), z.string())
+      .describe('Send exactly these with the PUT (signed ones among them).'),
+    expiresAt: z.iso.datetime().describe('The URL may be started until then.'),
+    completeUrl: z.url().describe('POST here once the bytes have arrived.'),
+  })
+  .meta({ id: 'DirectUpload', description: 'Where and how to send the bytes, then complete.' });
+
+export const directUploadReceivedSchema = z
+  .object({ id: z.uuid(), size: count.describe('The bytes the upload now holds: all of them.') })
+  .meta({ id: 'DirectUploadReceived', description: 'The local driver took the whole upload.' });
+
 const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]];
 
 /** The error body for the given codes; every error the service renders has this shape. */
@@ -120,6 +159,10 @@ export const readySchema = z
 export type ErrorBody = z.infer<typeof errorSchema>;
 export type CreatedImageBody = z.infer<typeof createdImageSchema>;
 export type CompatFilesBody = z.infer<typeof compatFilesSchema>;
+/** The members POST /v1/uploads/direct reads (its body is checked member by member). */
+export type DirectUploadRequestMember = keyof typeof directUploadRequestSchema.shape;
+export type DirectUploadCreatedBody = z.infer<typeof directUploadCreatedSchema>;
+export type DirectUploadReceivedBody = z.infer<typeof directUploadReceivedSchema>;
 export type HealthBody = z.infer<typeof healthSchema>;
 export type ReadyBody = z.infer<typeof readySchema>;
 

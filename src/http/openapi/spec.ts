@@ -15,8 +15,11 @@ export interface Operation {
   readonly summary: string;
   readonly description?: string;
   readonly tags: readonly string[];
-  /** `api`: behind guardApi (auth, rate limit); `upload`: also an upload slot (POST). */
-  readonly guard?: 'api' | 'upload';
+  /**
+   * `api`: behind guardApi (auth, rate limit); `upload`: also an upload slot (POST);
+   * `signed`: authorised by the URL's own signature, an upload slot only (no bearer).
+   */
+  readonly guard?: 'api' | 'upload' | 'signed';
   readonly parameters?: readonly JsonSchema[];
   readonly requestBody?: JsonSchema;
   /** Successful (and other non-error) responses, by status. */
@@ -26,7 +29,7 @@ export interface Operation {
 }
 
 export type PathItem = Partial<
-  Record<'get' | 'post' | 'delete' | 'head' | 'patch' | 'options', Operation>
+  Record<'get' | 'post' | 'delete' | 'head' | 'patch' | 'put' | 'options', Operation>
 >;
 
 /** What a route group contributes: its paths, in OpenAPI's `{param}` form. */
@@ -36,6 +39,7 @@ export type PathPiece = Readonly<Record<string, PathItem>>;
 export const guardErrors = {
   api: ['unauthorized', 'rate_limited'],
   upload: ['unauthorized', 'rate_limited', 'server_busy'],
+  signed: ['server_busy'],
 } as const satisfies Record<string, readonly ErrorCode[]>;
 
 /** renderErrors turns anything unknown into this. */
@@ -48,7 +52,7 @@ const rateLimitHeaders = {
 
 /** The headers any response behind guardApi may carry. */
 export function guardedHeaders(guard: Operation['guard']): Record<string, JsonSchema> {
-  return guard === undefined ? {} : rateLimitHeaders;
+  return guard === undefined || guard === 'signed' ? {} : rateLimitHeaders;
 }
 
 function toSchema(schema: z.ZodType): JsonSchema {

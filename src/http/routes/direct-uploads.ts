@@ -15,6 +15,7 @@ import {
 } from '../../storage/direct/direct-staging.js';
 import { LocalDirectStaging } from '../../storage/direct/local-direct-staging.js';
 import { completeStagedUpload, isRefusal } from '../../uploads/complete-staged-upload.js';
+import type { DirectUploadCreatedBody, DirectUploadRequestMember } from '../openapi/schemas.js';
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import { createdImage } from '../../ingest/ingest-image.js';
@@ -25,14 +26,7 @@ export interface DirectUploadsRouteDeps extends ImagesRouteDeps {
 }
 
 /** The 201 body of POST /v1/uploads/direct. */
-export interface DirectUploadCreated {
-  readonly id: string;
-  readonly method: DirectUploadMethod;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly expiresAt: string;
-  readonly completeUrl: string;
-}
+export type DirectUploadCreated = DirectUploadCreatedBody;
 
 /** The request is a few numbers and words: anything larger is not one. */
 const createBodyLimit = '4kb';
@@ -72,7 +66,11 @@ function createRequestOf(body: unknown, maxImageBytes: number): CreateRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AppError('invalid_upload_request');
   }
-  const { size, type, method = 'put' } = body as Record<string, unknown>;
+  const {
+    size,
+    type,
+    method = 'put',
+  } = body as { readonly [member in DirectUploadRequestMember]?: unknown };
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
     throw new AppError('invalid_upload_request');
   }

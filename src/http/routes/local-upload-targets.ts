@@ -8,6 +8,7 @@ import {
   type SignedUploadUrl,
 } from '../../storage/direct/local-direct-staging.js';
 import type { CallerState } from '../middleware/auth.js';
+import type { DirectUploadReceivedBody } from '../openapi/schemas.js';
 import { fromStaging, limited } from './direct-uploads.js';
 
 // "bytes a-b/total", "bytes a-b/*" or "bytes */total", as the GCS resumable protocol has it.
@@ -79,7 +80,7 @@ export function localUploadTargets(router: Router<CallerState>, staging: LocalDi
       );
       // A short body was never renamed into place: nothing of it stays.
       if (written !== record.size) throw new AppError('upload_size_mismatch');
-      ctx.body = { id, size: written };
+      ctx.body = { id, size: written } satisfies DirectUploadReceivedBody;
       return;
     }
     await receiveChunk(ctx, staging, record);
@@ -106,7 +107,7 @@ async function receiveChunk(
   const answer = (bytes: number): void => {
     if (bytes === record.size) {
       ctx.status = 200;
-      ctx.body = { id: record.id, size: bytes };
+      ctx.body = { id: record.id, size: bytes } satisfies DirectUploadReceivedBody;
       return;
     }
     // In this order: Koa makes a null body a 204.

@@ -65,7 +65,10 @@ const referencePage = `<!doctype html>
  * serves from this host); with GCS that variable names the bucket's public URL instead, so
  * the request's own origin is used.
  */
-export function openApiRouter(config: Config, served: { readonly staging: boolean }): Router {
+export function openApiRouter(
+  config: Config,
+  served: { readonly staging: boolean; readonly directUploads: boolean },
+): Router {
   const router = new Router();
   const documents = new Map<string, string>();
   const documentFor = (serverUrl: string): string => {

@@ -59,6 +59,14 @@ export const createdImageLinks = {
   },
 };
 
+/** The 201 of every door that stores an image as POST /v1/images does. */
+export const createdImageResponse = {
+  description: 'Stored. Location is the image’s URL.',
+  headers: { Location: { $ref: '#/components/headers/Location' } },
+  content: jsonContent('CreatedImage', exampleCreatedImage),
+  links: createdImageLinks,
+};
+
 const binary = { schema: { type: 'string', contentMediaType: 'application/octet-stream' } };
 
 export const imagesPaths: PathPiece = {
@@ -84,12 +92,7 @@ export const imagesPaths: PathPiece = {
         },
       },
       responses: {
-        '201': {
-          description: 'Stored. Location is the image’s URL.',
-          headers: { Location: { $ref: '#/components/headers/Location' } },
-          content: jsonContent('CreatedImage', exampleCreatedImage),
-          links: createdImageLinks,
-        },
+        '201': createdImageResponse,
       },
       errors: [...pipelineErrors, ...jsonBodyErrors, ...multipartErrors],
     },
