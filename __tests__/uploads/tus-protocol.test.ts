@@ -176,6 +176,29 @@ describe.each(drivers)('tus protocol (%s)', (driver) => {
     expect(second.headers['image-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('X-HTTP-Method-Override: a POST is taken as the method it names', async () => {
+    const harness = await harnessFor(driver);
+    const server = await serve(harness);
+    const at = await create(server, 1000);
+    const override = (method: string): Record<string, string> => ({
+      'X-HTTP-Method-Override': method,
+    });
+    const patched = await server.call(
+      'POST',
+      at,
+      { ...patchHeaders(0), ...override('PATCH') },
+      Buffer.alloc(100),
+    );
+    expect(patched.status).toBe(204);
+    expect(patched.headers['upload-offset']).toBe('100');
+    const head = await server.call('POST', at, override('HEAD'));
+    expectHeadStatus(head, 200);
+    expect(head.headers['upload-offset']).toBe('100');
+    expect((await server.call('POST', at, override('DELETE'))).status).toBe(204);
+    expectHeadStatus(await server.call('HEAD', at), 404);
+    expect(await stagedIds(harness)).toEqual([]);
+  });
+
   it('termination: DELETE answers 204, then the upload is gone', async () => {
     const harness = await harnessFor(driver);
     const server = await serve(harness);
