@@ -8,6 +8,7 @@ import {
   patchHeaders,
   serveTus,
   stagedIds,
+  stagedPieceCount,
   tusStaging,
   uploadPath,
   type TusResponse,
@@ -197,6 +198,27 @@ describe.each(drivers)('tus protocol (%s)', (driver) => {
     expect((await server.call('POST', at, override('DELETE'))).status).toBe(204);
     expectHeadStatus(await server.call('HEAD', at), 404);
     expect(await stagedIds(harness)).toEqual([]);
+  });
+
+  it('one limit, one error: MAX_IMAGE_BYTES is payload_too_large, Upload-Length upload_too_large', async () => {
+    const harness = await harnessFor(driver, { MAX_IMAGE_BYTES: '1000' });
+    const server = await serve(harness);
+    const created = await server.call('POST', '/v1/uploads', { 'Upload-Defer-Length': '1' });
+    const deferred = uploadPath(created.headers.location);
+    expectErrorResponse(
+      await server.call('PATCH', deferred, patchHeaders(0), Buffer.alloc(1001)),
+      'payload_too_large',
+    );
+    expectErrorResponse(
+      await server.call('PATCH', deferred, { ...patchHeaders(0), 'Upload-Length': '1001' }, Buffer.alloc(10)),
+      'payload_too_large',
+    );
+    const declared = await create(server, 500);
+    expectErrorResponse(
+      await server.call('PATCH', declared, patchHeaders(0), Buffer.alloc(501)),
+      'upload_too_large',
+    );
+    expect(await stagedPieceCount(harness, deferred.split('/').pop() ?? '')).toBe(0);
   });
 
   it('termination: DELETE answers 204, then the upload is gone', async () => {
