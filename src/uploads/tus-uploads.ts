@@ -162,9 +162,9 @@ export class TusUploads {
   /**
    * The last byte is in: the pipeline reads the committed pieces and the last one. Only once
    * it stored the image does the record say "done", so a store outage here (503) leaves the
-   * upload where it was (the caller discards the last piece), and a retried PATCH finishes it; the image id
-   * comes from the upload's own key, so a finish retried after a crash finds the same image
-   * rather than storing a second one. A refused image ends the upload ("rejected", pieces
+   * upload where it was (the caller discards the last piece), and a retried PATCH finishes it;
+   * the image id comes from the upload's own key, so a finish retried after a crash finds the
+   * same image rather than storing a second one. A refused image ends the upload ("rejected", pieces
    * removed) and the client gets the pipeline's error.
    */
   private async finish(
