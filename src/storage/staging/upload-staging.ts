@@ -84,9 +84,6 @@ export function isStagingError(error: unknown, kind?: StagingErrorKind): error i
   );
 }
 
-/** Upload ids: lower-case UUIDs the service created. */
-export const stagedIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** Every upload id, tus and direct: lower-case UUIDs the service created. */
 export const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -94,7 +91,7 @@ export const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 export const pieceNamePattern = /^[0-9]{1,15}-[0-9a-f]{8,32}$/;
 
 export function assertStagedNames(id: string, pieceName?: string): void {
-  if (!stagedIdPattern.test(id)) throw new Error(`refusing unsafe staged id ${id}`);
+  if (!uploadIdPattern.test(id)) throw new Error(`refusing unsafe staged id ${id}`);
   if (pieceName !== undefined && !pieceNamePattern.test(pieceName)) {
     throw new Error(`refusing unsafe piece name ${pieceName}`);
   }
