@@ -11,46 +11,13 @@ import {
   readMultipart,
   readSingleImagePart,
   type MultipartLimits,
-  type SingleImageLimits,
 } from '../../src/ingest/multipart.js';
-import {
-  curlFormBody,
-  fixture,
-  fixturesDirectory,
-  formDataBody,
-  multipartBody,
-  multipartFile,
-  type BuiltBody,
-} from '../support/requests.js';
+import { fixture, formDataBody, multipartBody, multipartFile } from '../support/requests.js';
 import { cutOffsets, expectAppError, oneBytePieces, splitAt } from './helpers.js';
-
-const limits: SingleImageLimits = {
-  maxFileBytes: 64 * 1024,
-  maxFields: 5,
-  maxFieldBytes: 64,
-  maxParts: 8,
-};
+import { collect, failureOf, limits, Pieces, readImage } from './multipart-reading.js';
 
 const jpeg = fixture('photo.jpg');
 const png = fixture('photo.png');
-
-/** A request stream that hands the body over in these pieces, and counts what was read. */
-class Pieces extends Readable {
-  pulled = 0;
-  readonly #pieces: Buffer[];
-
-  constructor(pieces: readonly Buffer[]) {
-    // A small buffer ahead, so that `pulled` says what the parser asked for.
-    super({ highWaterMark: 1024 });
-    this.#pieces = [...pieces];
-  }
-
-  override _read(): void {
-    const piece = this.#pieces.shift();
-    if (piece !== undefined) this.pulled += piece.length;
-    this.push(piece ?? null);
-  }
-}
 
 /** A body made on demand, never held whole: `count` pieces from `piece(index)`, then `tail`. */
 class Generated extends Readable {
@@ -72,42 +39,6 @@ class Generated extends Readable {
     if (chunk !== undefined) this.pulled += chunk.length;
     this.push(chunk ?? null);
   }
-}
-
-async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
-  const received: Buffer[] = [];
-  for await (const chunk of chunks) received.push(chunk);
-  return Buffer.concat(received);
-}
-
-/** Reads the single image to its end; returns its bytes, hints and the fields. */
-async function readImage(built: BuiltBody, pieces?: readonly Buffer[], imageLimits = limits) {
-  const part = await readSingleImagePart(
-    new Pieces(pieces ?? [built.body]),
-    built.contentType,
-    imageLimits,
-  );
-  const bytes = await collect(part.chunks);
-  return { bytes, hints: part.hints, fields: await part.fields };
-}
-
-/** What reading the single image threw, and the bytes it had yielded before. */
-async function failureOf(
-  body: Readable,
-  contentType: string,
-  imageLimits = limits,
-  signal?: AbortSignal,
-): Promise<{ error: unknown; bytes: Buffer; stage: 'header' | 'chunks' }> {
-  const received: Buffer[] = [];
-  let stage: 'header' | 'chunks' = 'header';
-  try {
-    const part = await readSingleImagePart(body, contentType, imageLimits, signal);
-    stage = 'chunks';
-    for await (const chunk of part.chunks) received.push(chunk);
-  } catch (error) {
-    return { error, bytes: Buffer.concat(received), stage };
-  }
-  throw new Error('expected reading the form to fail');
 }
 
 describe('readSingleImagePart: one image', () => {
@@ -277,32 +208,6 @@ describe('readSingleImagePart: bodies made by real clients', () => {
     const read = await readImage(await formDataBody(form));
     expect(read.bytes.equals(png)).toBe(true);
     expect(read.hints.filename).toBe('фото 写真.png');
-  });
-
-  it('reads what curl -F sends', async () => {
-    const built = await curlFormBody([
-      'title=from curl',
-      `file=@${fixturesDirectory}/photo.jpg;type=image/jpeg`,
-    ]);
-    expect(built.contentType).toMatch(/^multipart\/form-data; boundary=/);
-    const read = await readImage(built, oneBytePieces(built.body));
-    expect(read.bytes.equals(jpeg)).toBe(true);
-    expect(read.hints).toEqual({
-      field: 'file',
-      filename: 'photo.jpg',
-      declaredType: 'image/jpeg',
-    });
-    expect(read.fields).toEqual([{ name: 'title', value: 'from curl' }]);
-  });
-
-  it('tells curl -F "file=<photo" (a text field, not a file) apart in missing_file', async () => {
-    const built = await curlFormBody([`file=<${fixturesDirectory}/text.txt`]);
-    const { error } = await failureOf(new Pieces([built.body]), built.contentType, {
-      ...limits,
-      maxFieldBytes: 1024,
-    });
-    expectAppError(error, 'missing_file');
-    expect((error as Error).message).toMatch(/text field/);
   });
 });
 
