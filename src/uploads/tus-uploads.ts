@@ -1,10 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError, isAppError, storageUnavailable } from '../errors.js';
-import { chunkSource } from '../ingest/image-source.js';
+import { AppError, storageUnavailable } from '../errors.js';
 import {
   createdImage,
-  ingestImage,
   type CreatedImage,
   type IngestContext,
 } from '../ingest/ingest-image.js';
@@ -15,6 +13,7 @@ import {
   type UploadStaging,
 } from '../storage/staging/upload-staging.js';
 import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
+import { completeStagedUpload, isRefusal } from './complete-staged-upload.js';
 import type { UploadHints } from './tus-headers.js';
 import {
   isExpired,
@@ -173,14 +172,11 @@ export class TusUploads {
     pieces: readonly UploadPiece[],
     base: BaseIngestContext,
   ): Promise<UploadRecord> {
-    const staging = this.staging;
-    const bytes = staging.readPieces(record.id, pieces);
-    const source = chunkSource(
-      stagedBytes(bytes),
-      { filename: record.filename ?? undefined, declaredType: record.filetype ?? undefined },
-      { atLeast: record.length, atMost: record.length },
-      () => bytes.destroy(),
-    );
+    const staged = {
+      bytes: this.staging.readPieces(record.id, pieces),
+      size: record.length,
+      hints: { filename: record.filename ?? undefined, declaredType: record.filetype ?? undefined },
+    };
     const context: IngestContext = {
       ...base,
       // The client may go away now: the image is finished all the same, for its next HEAD.
@@ -191,7 +187,7 @@ export class TusUploads {
     };
     let done: UploadRecord;
     try {
-      const image = await ingestImage(source, context);
+      const image = await completeStagedUpload(staged, context);
       done = {
         ...record,
         offset: record.length,
@@ -203,7 +199,7 @@ export class TusUploads {
         expiresAt: this.expiry(),
       };
     } catch (error) {
-      if (!isAppError(error) || error.status >= 500) throw error;
+      if (!isRefusal(error)) throw error;
       const rejected: UploadRecord = {
         ...record,
         offset: record.length,
@@ -369,13 +365,4 @@ function idempotencyKeyOf(record: UploadRecord): string {
  */
 function tooLarge(length: number | null, cause?: unknown): AppError {
   return new AppError(length === null ? 'payload_too_large' : 'upload_too_large', { cause });
-}
-
-/** The staged bytes for the pipeline; a staging failure there is the store's (503). */
-async function* stagedBytes(bytes: Readable): AsyncIterable<Buffer> {
-  try {
-    for await (const chunk of bytes) yield chunk as Buffer;
-  } catch (error) {
-    throw storageUnavailable(error);
-  }
 }
