@@ -433,7 +433,8 @@ describe.each(drivers)('POST /v1/images with the %s driver', (driver) => {
 
 describe.each(drivers)('routing with the %s driver', (driver) => {
   it.each([
-    ['GET', '/'],
+    // `/` is the upload page (__tests__/client/upload-page.test.ts).
+    ['GET', '/index.html'],
     ['GET', '/nope'],
     ['POST', '/v1/nope'],
     ['GET', '/v1/images/abc'],

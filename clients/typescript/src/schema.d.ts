@@ -2002,7 +2002,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed.
+             * @description `upload_too_large`: The bytes sent go past the upload's declared length.
              *
              *     `payload_too_large`: The image is larger than the allowed maximum.
              */
@@ -2271,7 +2271,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed. */
+            /** @description `upload_too_large`: The bytes sent go past the upload's declared length. */
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2517,7 +2517,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed.
+             * @description `upload_too_large`: The bytes sent go past the upload's declared length.
              *
              *     `payload_too_large`: The image is larger than the allowed maximum.
              */
@@ -3530,7 +3530,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `upload_too_large`: The bytes sent go past the upload's declared length or the largest image allowed.
+             * @description `upload_too_large`: The bytes sent go past the upload's declared length.
              *
              *     `payload_too_large`: The image is larger than the allowed maximum.
              */
