@@ -141,7 +141,7 @@ export const errorCatalogue = {
   },
   upload_too_large: {
     status: 413,
-    message: "The bytes sent go past the upload's declared length or the largest image allowed.",
+    message: "The bytes sent go past the upload's declared length.",
   },
   too_many_upload_pieces: {
     status: 400,

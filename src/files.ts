@@ -7,9 +7,9 @@ import path from 'node:path';
 export const staleTempFileMs = 60 * 60 * 1000;
 
 /**
- * Removes the files in `directory` (those whose names match `pattern`, if given) that a
- * crashed process left behind. Only old ones: a young file may belong to another instance
- * that shares the folder and is still writing it.
+ * Removes the files and folders in `directory` (those whose names match `pattern`, if given)
+ * that a crashed process left behind. Only old ones: a young one may belong to another
+ * instance that shares the folder and is still writing it.
  */
 export async function removeStaleTempFiles(directory: string, pattern?: RegExp): Promise<void> {
   const now = Date.now();
@@ -17,8 +17,9 @@ export async function removeStaleTempFiles(directory: string, pattern?: RegExp):
     if (pattern !== undefined && !pattern.test(entry)) continue;
     const file = path.join(directory, entry);
     const stats = await fs.stat(file).catch(() => undefined);
-    if (stats !== undefined && stats.isFile() && now - stats.mtimeMs > staleTempFileMs) {
-      await fs.rm(file, { force: true });
+    if (stats === undefined || now - stats.mtimeMs <= staleTempFileMs) continue;
+    if (stats.isFile() || stats.isDirectory()) {
+      await fs.rm(file, { recursive: true, force: true });
     }
   }
 }

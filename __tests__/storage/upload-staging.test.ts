@@ -1,10 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { isStagingError, type UploadStaging } from '../../src/storage/staging/upload-staging.js';
 import { gcsPieceBytes } from '../../src/storage/staging/gcs-staging.js';
-import { useHarnesses } from '../http/harness.js';
+import { LocalStaging } from '../../src/storage/staging/local-staging.js';
+import { staleTempFileMs } from '../../src/files.js';
+import { useCleanups, useHarnesses } from '../http/harness.js';
 import { drivers } from '../support/requests.js';
 import { stagedPieceCount } from '../uploads/tus-client.js';
 import { chunkedStream, rejectionOf } from './object-store-contract.js';
@@ -43,6 +48,22 @@ describe.each(drivers)('upload staging (%s)', (driver) => {
       [1, 2, 3, 4].map((n) => staging.replace(id, { n }, version)),
     );
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('refuses a writer whose version was superseded twice (ABA)', async () => {
+    const staging = await stagingOf();
+    const id = randomUUID();
+    await staging.create(id, { n: 1 });
+    const a = (await staging.read(id))!;
+    await staging.replace(id, { n: 2 }, a.version);
+    const b = (await staging.read(id))!;
+    await staging.replace(id, { n: 3 }, b.version);
+    const late = await rejectionOf(staging.replace(id, { n: 'a' }, a.version));
+    expect(isStagingError(late, 'conflict')).toBe(true);
+    const now = (await staging.read(id))!;
+    expect(now.record).toEqual({ n: 3 });
+    await staging.replace(id, { n: 4 }, now.version);
+    expect((await staging.read(id))?.record).toEqual({ n: 4 });
   });
 
   it('writes pieces, reads them back in order, and removes everything', async () => {
@@ -119,5 +140,29 @@ describe.each(drivers)('upload staging (%s)', (driver) => {
     await expect(
       staging.writePiece(randomUUID(), '../x', chunkedStream(Buffer.alloc(1)), { maxBytes: 1 }),
     ).rejects.toThrow(/unsafe/);
+  });
+});
+
+describe('local staging at start-up', () => {
+  const defer = useCleanups();
+
+  it('removes the temp folders and records a crash left, and only old ones', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'local-staging-'));
+    defer(() => rm(root, { recursive: true, force: true }));
+    await new LocalStaging(root).init();
+    const incoming = path.join(root, '.incoming');
+    const folder = path.join(incoming, randomUUID());
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'record.1'), '{}');
+    const record = path.join(incoming, `${randomUUID()}.record`);
+    await writeFile(record, '{}');
+    const young = `${randomUUID()}.record`;
+    await writeFile(path.join(incoming, young), '{}');
+    const crashed = new Date(Date.now() - 2 * staleTempFileMs);
+    await utimes(folder, crashed, crashed);
+    await utimes(record, crashed, crashed);
+
+    await new LocalStaging(root).init();
+    expect(await readdir(incoming)).toEqual([young]);
   });
 });

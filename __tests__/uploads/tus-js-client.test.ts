@@ -79,4 +79,38 @@ describe.each(drivers)('tus-js-client in Node (%s)', (driver) => {
     expect(await stagedIds(harness)).toEqual([uploadId]);
     expect(await stagedPieceCount(harness, uploadId ?? '')).toBe(0);
   });
+
+  it('overridePatchMethod: every chunk goes as POST with X-HTTP-Method-Override: PATCH', async () => {
+    const harness = await harnessFor(driver);
+    const server = await serveTus(harness);
+    defer(() => server.close());
+    const photo = fixture('photo.png');
+    const methods: string[] = [];
+    let imageId: string | undefined;
+    let url = '';
+    await new Promise<void>((resolve, reject) => {
+      const upload = new tus.Upload(photo, {
+        endpoint: `${server.origin}/v1/uploads`,
+        chunkSize: Math.ceil(photo.length / 3),
+        retryDelays: [],
+        overridePatchMethod: true,
+        onBeforeRequest: (request) => {
+          methods.push(`${request.getMethod()} ${request.getHeader('X-HTTP-Method-Override') ?? ''}`);
+        },
+        onAfterResponse: (_request, response) => {
+          imageId = response.getHeader('Image-Id') ?? imageId;
+        },
+        onSuccess: () => {
+          url = upload.url ?? '';
+          resolve();
+        },
+        onError: reject,
+      });
+      upload.start();
+    });
+    expect(methods).toEqual(['POST ', 'POST PATCH', 'POST PATCH', 'POST PATCH']);
+    const result = await server.call('GET', uploadPath(url));
+    expect(result.status).toBe(200);
+    expect((result.body as Record<string, unknown>).id).toBe(imageId);
+  });
 });

@@ -8,6 +8,7 @@ import {
   patchHeaders,
   serveTus,
   stagedIds,
+  stagedPieceCount,
   tusStaging,
   uploadPath,
   type TusResponse,
@@ -174,6 +175,50 @@ describe.each(drivers)('tus protocol (%s)', (driver) => {
     );
     expect(second.status).toBe(204);
     expect(second.headers['image-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('X-HTTP-Method-Override: a POST is taken as the method it names', async () => {
+    const harness = await harnessFor(driver);
+    const server = await serve(harness);
+    const at = await create(server, 1000);
+    const override = (method: string): Record<string, string> => ({
+      'X-HTTP-Method-Override': method,
+    });
+    const patched = await server.call(
+      'POST',
+      at,
+      { ...patchHeaders(0), ...override('PATCH') },
+      Buffer.alloc(100),
+    );
+    expect(patched.status).toBe(204);
+    expect(patched.headers['upload-offset']).toBe('100');
+    const head = await server.call('POST', at, override('HEAD'));
+    expectHeadStatus(head, 200);
+    expect(head.headers['upload-offset']).toBe('100');
+    expect((await server.call('POST', at, override('DELETE'))).status).toBe(204);
+    expectHeadStatus(await server.call('HEAD', at), 404);
+    expect(await stagedIds(harness)).toEqual([]);
+  });
+
+  it('one limit, one error: MAX_IMAGE_BYTES is payload_too_large, Upload-Length upload_too_large', async () => {
+    const harness = await harnessFor(driver, { MAX_IMAGE_BYTES: '1000' });
+    const server = await serve(harness);
+    const created = await server.call('POST', '/v1/uploads', { 'Upload-Defer-Length': '1' });
+    const deferred = uploadPath(created.headers.location);
+    expectErrorResponse(
+      await server.call('PATCH', deferred, patchHeaders(0), Buffer.alloc(1001)),
+      'payload_too_large',
+    );
+    expectErrorResponse(
+      await server.call('PATCH', deferred, { ...patchHeaders(0), 'Upload-Length': '1001' }, Buffer.alloc(10)),
+      'payload_too_large',
+    );
+    const declared = await create(server, 500);
+    expectErrorResponse(
+      await server.call('PATCH', declared, patchHeaders(0), Buffer.alloc(501)),
+      'upload_too_large',
+    );
+    expect(await stagedPieceCount(harness, deferred.split('/').pop() ?? '')).toBe(0);
   });
 
   it('termination: DELETE answers 204, then the upload is gone', async () => {

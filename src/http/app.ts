@@ -22,7 +22,7 @@ import { imageByIdRouter } from './routes/image-by-id.js';
 import { sharedHeldImageBuffers, type HeldImageBuffers } from '../ingest/held-image-buffers.js';
 import { uploadsRouter } from './routes/uploads.js';
 import { openApiRouter } from './routes/openapi.js';
-import { tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
+import { tusMethodOverride, tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
@@ -80,6 +80,7 @@ export function createApp(
   );
   app.use(securityHeaders());
   app.use(corsForOrigins(config.security.corsOrigins));
+  app.use(tusMethodOverride());
   app.use(tusResumable());
   app.use(
     guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>

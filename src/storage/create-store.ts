@@ -20,6 +20,8 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     apiEndpoint: storage.apiEndpoint,
     chunkBytes: storage.chunkBytes,
     stagingPrefix: config.staging.prefix,
+    stagingBucket:
+      storage.stagingBucket === undefined ? undefined : client.bucket(storage.stagingBucket),
     retry: {
       deadlineMs: config.storeTimeoutMs,
       attemptTimeoutMs: config.storeAttemptTimeoutMs,

@@ -34,6 +34,11 @@ export interface GcsStoreOptions {
   readonly chunkBytes?: number | undefined;
   /** STAGING_PREFIX: where unfinished uploads wait, private (`staging/`). */
   readonly stagingPrefix?: string | undefined;
+  /**
+   * GCS_STAGING_BUCKET: a private bucket for unfinished uploads; unset, they wait in the
+   * images bucket under the prefix.
+   */
+  readonly stagingBucket?: Bucket | undefined;
 }
 
 const defaultChunkBytes = 4 * 1024 * 1024;
@@ -59,7 +64,10 @@ export class GcsStore implements ObjectStore {
   private readonly policy: RetryPolicy;
   private readonly listeners = new Set<StoreListener>();
   private readonly cleanups = new Set<Promise<void>>();
-  /** `<STAGING_PREFIX><area>/`: objects there never match objectNamePattern. */
+  /**
+   * `<STAGING_PREFIX><area>/` in the staging bucket (the images bucket if none): objects there
+   * never match objectNamePattern.
+   */
   readonly staging: StagingAreas;
 
   constructor(
@@ -69,7 +77,7 @@ export class GcsStore implements ObjectStore {
     this.policy = { ...defaultRetryPolicy, ...options.retry };
     const prefix = options.stagingPrefix ?? 'staging/';
     const areas = {
-      tus: new GcsStaging(bucket, `${prefix}tus/`, this.policy),
+      tus: new GcsStaging(options.stagingBucket ?? bucket, `${prefix}tus/`, this.policy),
     };
     this.staging = { area: (name): UploadStaging => areas[name] };
   }

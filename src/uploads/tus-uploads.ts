@@ -2,10 +2,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import { chunkSource } from '../ingest/image-source.js';
-import { createdImage, ingestImage, type IngestContext } from '../ingest/ingest-image.js';
+import {
+  createdImage,
+  ingestImage,
+  type CreatedImage,
+  type IngestContext,
+} from '../ingest/ingest-image.js';
+import { newDeleteToken } from '../ingest/image-record.js';
 import {
   isStagingError,
-  stagedIdPattern,
+  uploadIdPattern,
   type UploadStaging,
 } from '../storage/staging/upload-staging.js';
 import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
@@ -133,33 +139,38 @@ export class TusUploads {
     const length = this.lengthAfter(record, request.length);
     const room = (length ?? this.options.maxImageBytes) - record.offset;
     if (request.declaredBytes !== undefined && request.declaredBytes > room) {
-      throw new AppError('upload_too_large');
+      throw tooLarge(length);
     }
-    const piece = await this.writePiece(record, request, room);
+    const piece = await this.writePiece(record, request, length, room);
     const offset = record.offset + (piece?.size ?? 0);
     const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
-    if (length !== null && offset === length) {
-      return this.finish({ ...record, length }, version, pieces, piece, ingestContext);
+    try {
+      if (length !== null && offset === length) {
+        return await this.finish({ ...record, length }, version, pieces, ingestContext);
+      }
+      if (piece === undefined && length === record.length) return record;
+      const next: UploadRecord = { ...record, length, offset, pieces, expiresAt: this.expiry() };
+      await this.commit(next, version);
+      return next;
+    } catch (error) {
+      // Not committed, so no record names the new piece (a refused image's went with the rest).
+      if (piece !== undefined) await this.discardPieces(record.id, [piece]);
+      throw error;
     }
-    if (piece === undefined && length === record.length) return record;
-    const next: UploadRecord = { ...record, length, offset, pieces, expiresAt: this.expiry() };
-    await this.commit(next, version, piece);
-    return next;
   }
 
   /**
    * The last byte is in: the pipeline reads the committed pieces and the last one. Only once
    * it stored the image does the record say "done", so a store outage here (503) leaves the
-   * upload where it was, the last piece removed, and a retried PATCH finishes it; the image id
-   * comes from the upload's own key, so a finish retried after a crash finds the same image
-   * rather than storing a second one. A refused image ends the upload ("rejected", pieces
+   * upload where it was (the caller discards the last piece), and a retried PATCH finishes it;
+   * the image id comes from the upload's own key, so a finish retried after a crash finds the
+   * same image rather than storing a second one. A refused image ends the upload ("rejected", pieces
    * removed) and the client gets the pipeline's error.
    */
   private async finish(
     record: UploadRecord & { readonly length: number },
     version: string,
     pieces: readonly UploadPiece[],
-    lastPiece: UploadPiece | undefined,
     base: BaseIngestContext,
   ): Promise<UploadRecord> {
     const staging = this.staging;
@@ -176,7 +187,7 @@ export class TusUploads {
       signal: undefined,
       owner: record.owner ?? undefined,
       scope: record.owner ?? '',
-      idempotencyKey: `tus:${record.id}:${record.secret}`,
+      idempotencyKey: idempotencyKeyOf(record),
     };
     let done: UploadRecord;
     try {
@@ -186,14 +197,13 @@ export class TusUploads {
         offset: record.length,
         pieces: [],
         state: 'done',
-        image: createdImage(image),
+        // Without the delete token: finishedImage derives it again, so the record holds no
+        // secret that works on the image itself.
+        image: createdImage({ ...image, deleteToken: undefined }),
         expiresAt: this.expiry(),
       };
     } catch (error) {
-      if (!isAppError(error) || error.status >= 500) {
-        if (lastPiece !== undefined) await this.removePieces(record.id, [lastPiece]);
-        throw error;
-      }
+      if (!isAppError(error) || error.status >= 500) throw error;
       const rejected: UploadRecord = {
         ...record,
         offset: record.length,
@@ -202,20 +212,17 @@ export class TusUploads {
         error: error.code,
         expiresAt: this.expiry(),
       };
-      await this.commit(rejected, version, lastPiece);
+      await this.commit(rejected, version);
       await this.removeEveryPiece(record.id);
       throw error;
     }
     try {
-      await this.commit(done, version, undefined);
+      await this.commit(done, version);
     } catch (error) {
       // Another instance finished the same bytes at the same moment: same key, same image.
       const now = await this.staging.read(record.id).catch(() => undefined);
       const current = now === undefined ? undefined : parseUploadRecord(now.record, record.id);
-      if (current?.state !== 'done') {
-        if (lastPiece !== undefined) await this.removePieces(record.id, [lastPiece]);
-        throw error;
-      }
+      if (current?.state !== 'done') throw error;
       done = current;
     }
     await this.removeEveryPiece(record.id);
@@ -225,6 +232,7 @@ export class TusUploads {
   private async writePiece(
     record: UploadRecord,
     request: PatchRequest,
+    length: number | null,
     room: number,
   ): Promise<UploadPiece | undefined> {
     if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
@@ -244,32 +252,27 @@ export class TusUploads {
     try {
       size = await this.staging.writePiece(record.id, piece.name, checked, { maxBytes: room });
     } catch (error) {
-      await this.removePieces(record.id, [{ ...piece, size: 0 }]);
-      if (isStagingError(error, 'too_large')) throw new AppError('upload_too_large', { cause: error });
+      await this.discardPieces(record.id, [{ ...piece, size: 0 }]);
+      if (isStagingError(error, 'too_large')) throw tooLarge(length, error);
       if (isStagingError(error, 'conflict')) throw new AppError('not_found', { cause: error });
       throw storageUnavailable(error);
     }
     if (!checked.matches()) {
-      await this.removePieces(record.id, [{ ...piece, size }]);
+      await this.discardPieces(record.id, [{ ...piece, size }]);
       throw new AppError('upload_checksum_mismatch');
     }
     if (size === 0) {
-      await this.removePieces(record.id, [{ ...piece, size }]);
+      await this.discardPieces(record.id, [{ ...piece, size }]);
       return undefined;
     }
     return { ...piece, size };
   }
 
   /** Commits the next state at the version read; another writer first means 409. */
-  private async commit(
-    next: UploadRecord,
-    version: string,
-    piece: UploadPiece | undefined,
-  ): Promise<void> {
+  private async commit(next: UploadRecord, version: string): Promise<void> {
     try {
       await this.staging.replace(next.id, next, version);
     } catch (error) {
-      if (piece !== undefined) await this.removePieces(next.id, [piece]);
       if (isStagingError(error, 'conflict')) {
         throw new AppError('upload_offset_mismatch', { cause: error });
       }
@@ -285,7 +288,8 @@ export class TusUploads {
     await this.staging.removePieces(id).catch(() => {});
   }
 
-  private async removePieces(id: string, pieces: readonly UploadPiece[]): Promise<void> {
+  /** Removes the pieces named (a refused or uncommitted write), where removeEveryPiece removes all. */
+  private async discardPieces(id: string, pieces: readonly UploadPiece[]): Promise<void> {
     // Best effort: what stays behind is the sweep's (and the bucket lifecycle rule's).
     await Promise.all(pieces.map((piece) => this.staging.removePiece(id, piece).catch(() => {})));
   }
@@ -295,7 +299,7 @@ export class TusUploads {
     id: string,
     owner: string | undefined,
   ): Promise<{ record: UploadRecord; version: string }> {
-    if (!stagedIdPattern.test(id)) throw new AppError('not_found');
+    if (!uploadIdPattern.test(id)) throw new AppError('not_found');
     const found = await this.staged(() => this.staging.read(id));
     if (found === undefined) throw new AppError('not_found');
     const record = parseUploadRecord(found.record, id);
@@ -322,7 +326,7 @@ export class TusUploads {
   }
 
   private checkLength(length: number, offset: number): void {
-    if (length > this.options.maxImageBytes) throw new AppError('payload_too_large');
+    if (length > this.options.maxImageBytes) throw tooLarge(null);
     if (length === 0) throw new AppError('empty_image');
     if (length < offset) throw new AppError('invalid_upload_length');
   }
@@ -340,6 +344,31 @@ export class TusUploads {
       throw error;
     }
   }
+}
+
+/**
+ * The image of a finished upload, as POST /v1/images answered it: an anonymous upload's delete
+ * token is derived again from the upload's key, as the pipeline made it, never read from the
+ * record.
+ */
+export function finishedImage(
+  record: UploadRecord & { readonly image: CreatedImage },
+): CreatedImage {
+  const { deleteToken: _stored, ...image } = record.image;
+  if (record.owner !== null) return image;
+  return { ...image, deleteToken: newDeleteToken(image.id, idempotencyKeyOf(record)) };
+}
+
+function idempotencyKeyOf(record: UploadRecord): string {
+  return `tus:${record.id}:${record.secret}`;
+}
+
+/**
+ * One limit, one error: past MAX_IMAGE_BYTES (a deferred upload has no other bound) is the
+ * pipeline's payload_too_large; past the upload's own Upload-Length is upload_too_large.
+ */
+function tooLarge(length: number | null, cause?: unknown): AppError {
+  return new AppError(length === null ? 'payload_too_large' : 'upload_too_large', { cause });
 }
 
 /** The staged bytes for the pipeline; a staging failure there is the store's (503). */

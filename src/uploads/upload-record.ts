@@ -23,7 +23,10 @@ export interface UploadRecord {
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly state: 'receiving' | 'done' | 'rejected';
-  /** state done: the image's JSON, as POST /v1/images answers it. */
+  /**
+   * state done: the image's JSON, as POST /v1/images answers it but without the delete token
+   * (finishedImage derives it again; records written before may still hold one).
+   */
   readonly image: CreatedImage | null;
   /** state rejected: the pipeline's error code. */
   readonly error: ErrorCode | null;

@@ -1,5 +1,6 @@
 import Router, { type RouterMiddleware } from '@koa/router';
 import type { Context, Middleware } from 'koa';
+import { METHODS } from 'node:http';
 import { AppError } from '../../errors.js';
 import { checksumAlgorithms, parseUploadChecksum } from '../../uploads/checksum.js';
 import {
@@ -11,9 +12,9 @@ import {
   tusExtensions,
   tusVersion,
 } from '../../uploads/tus-headers.js';
-import { TusUploads } from '../../uploads/tus-uploads.js';
+import { TusUploads, finishedImage } from '../../uploads/tus-uploads.js';
 import type { UploadRecord } from '../../uploads/upload-record.js';
-import type { UploadStaging } from '../../storage/staging/upload-staging.js';
+import { uploadIdPattern, type UploadStaging } from '../../storage/staging/upload-staging.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
 
@@ -25,9 +26,23 @@ import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './image
  */
 
 /** Only ids the service makes: `/v1/uploads/direct` and the like belong to other routes. */
-const tusPath =
-  /^\/v1\/uploads(?:\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/;
-const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const tusPath = new RegExp(`^/v1/uploads(?:/${uploadIdPattern.source.slice(1, -1)})?$`);
+
+/**
+ * tus 1.0 core: X-HTTP-Method-Override MUST be taken as the request's method (for clients
+ * whose environment cannot send PATCH or DELETE). Only on a POST to a tus path, and only a
+ * method HTTP knows (what the router does not take answers 405 as ever). Before tusResumable
+ * and guardApi, so the request is checked, authorised and counted as what it is.
+ */
+export function tusMethodOverride(): Middleware {
+  return async (ctx, next) => {
+    const override = ctx.get('X-HTTP-Method-Override').trim().toUpperCase();
+    if (ctx.method === 'POST' && METHODS.includes(override) && tusPath.test(ctx.path)) {
+      ctx.method = override;
+    }
+    await next();
+  };
+}
 
 /**
  * Before auth, so that a 401 or 429 carries it too: Tus-Resumable on every tus answer but
@@ -150,7 +165,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     ctx.set('Cache-Control', 'no-store');
     if (record.state === 'rejected') throw new AppError(record.error ?? 'internal_error');
     if (record.state === 'done' && record.image !== null) {
-      ctx.body = record.image;
+      ctx.body = finishedImage({ ...record, image: record.image });
       return;
     }
     ctx.status = 202;

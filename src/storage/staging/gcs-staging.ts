@@ -6,7 +6,7 @@ import {
   StagingError,
   assertStagedNames,
   drainBody,
-  stagedIdPattern,
+  uploadIdPattern,
   type PieceOptions,
   type StagedPiece,
   type UploadStaging,
@@ -147,7 +147,9 @@ export class GcsStaging implements UploadStaging {
       (async function* () {
         for (const file of partFiles) {
           try {
-            yield* file.createReadStream({ validation: false });
+            // Checked against the part's CRC32C: with IMAGE_METADATA=keep these bytes are
+            // published as they are, so a part damaged in transit must fail, not be stored.
+            yield* file.createReadStream({ validation: 'crc32c' });
           } catch (error) {
             throw toStagingError(error, `reading a piece of ${id} failed`);
           }
@@ -186,7 +188,7 @@ export class GcsStaging implements UploadStaging {
       const name = (entry as File).name.slice(this.prefix.length);
       const id = name.slice(0, name.indexOf('/'));
       // Objects of one id are listed together (names sort by prefix).
-      if (id === last || !stagedIdPattern.test(id)) continue;
+      if (id === last || !uploadIdPattern.test(id)) continue;
       last = id;
       yield id;
     }

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { isErrno } from '../../files.js';
+import { isErrno, removeStaleTempFiles } from '../../files.js';
 import {
   StagingError,
   assertStagedNames,
   drainBody,
-  stagedIdPattern,
+  uploadIdPattern,
   type PieceOptions,
   type StagedPiece,
   type UploadStaging,
@@ -21,7 +21,9 @@ import {
  * series of files `record.<n>`: a new version is written to a temp file, flushed, and linked
  * to the next number, and link() fails if that number exists, so of two writers (two
  * processes on this disk included) that read version n, one wins and the other sees a
- * conflict. The newest number is the record; older ones are removed once superseded.
+ * conflict. The newest number is the record. A superseded number is never freed, only
+ * emptied (an empty file renamed over it): were it removed, a writer that read version n
+ * long ago could link n+1 after others had committed n+1 and n+2 and removed n+1 (ABA).
  *
  * A new upload's folder is made complete (its first record inside) under `.incoming/` and
  * renamed into place, so the sweep never sees a folder whose record is not written yet.
@@ -36,6 +38,8 @@ export class LocalStaging implements UploadStaging {
 
   async init(): Promise<void> {
     await fs.mkdir(this.incoming, { recursive: true });
+    // A crash mid-create or mid-replace leaves a folder or a `.record` file here.
+    await removeStaleTempFiles(this.incoming);
   }
 
   async create(id: string, record: unknown): Promise<void> {
@@ -62,6 +66,8 @@ export class LocalStaging implements UploadStaging {
       if (version === undefined) return undefined;
       try {
         const text = await fs.readFile(this.recordFile(id, version), 'utf8');
+        // Emptied: superseded between readdir and readFile.
+        if (text === '') continue;
         return { record: JSON.parse(text) as unknown, version: String(version) };
       } catch (error) {
         if (!isErrno(error, 'ENOENT')) throw unavailable(error, `cannot read staged upload ${id}`);
@@ -86,7 +92,7 @@ export class LocalStaging implements UploadStaging {
       await fs.unlink(temp).catch(() => undefined);
     }
     await syncFolder(this.folderOf(id));
-    await fs.unlink(this.recordFile(id, current)).catch(() => undefined);
+    await this.empty(this.recordFile(id, current));
   }
 
   async writePiece(
@@ -189,7 +195,7 @@ export class LocalStaging implements UploadStaging {
   async *listIds(): AsyncIterable<string> {
     const directory = await fs.opendir(this.root);
     for await (const entry of directory) {
-      if (entry.isDirectory() && stagedIdPattern.test(entry.name)) yield entry.name;
+      if (entry.isDirectory() && uploadIdPattern.test(entry.name)) yield entry.name;
     }
   }
 
@@ -209,6 +215,19 @@ export class LocalStaging implements UploadStaging {
       if (newest === undefined || version > newest) newest = version;
     }
     return newest;
+  }
+
+  /** Keeps a superseded version's number taken (see the class comment); best effort. */
+  private async empty(file: string): Promise<void> {
+    const temp = path.join(this.incoming, `${randomUUID()}.record`);
+    try {
+      await writeFlushed(temp, '');
+      await fs.rename(temp, file);
+    } catch {
+      // The upload was removed meanwhile, or the disk refused: the record stays readable as
+      // an older version, never the newest.
+      await fs.unlink(temp).catch(() => undefined);
+    }
   }
 
   private folderOf(id: string): string {

@@ -84,14 +84,14 @@ export function isStagingError(error: unknown, kind?: StagingErrorKind): error i
   );
 }
 
-/** Upload ids: lower-case UUIDs the service created. */
-export const stagedIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Upload ids, tus and direct alike: lower-case UUIDs the service created. */
+export const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Piece names: the offset the piece starts at and a random suffix, made by the service. */
 export const pieceNamePattern = /^[0-9]{1,15}-[0-9a-f]{8,32}$/;
 
 export function assertStagedNames(id: string, pieceName?: string): void {
-  if (!stagedIdPattern.test(id)) throw new Error(`refusing unsafe staged id ${id}`);
+  if (!uploadIdPattern.test(id)) throw new Error(`refusing unsafe staged id ${id}`);
   if (pieceName !== undefined && !pieceNamePattern.test(pieceName)) {
     throw new Error(`refusing unsafe piece name ${pieceName}`);
   }
