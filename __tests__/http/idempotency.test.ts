@@ -9,7 +9,7 @@ import type Koa from 'koa';
 import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
-import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
+import { createTestBucket, emulatorEnv, listObjectNames } from '../support/gcs.js';
 import { localObjectNames } from '../support/local-upload-dir.js';
 
 /**
@@ -55,13 +55,7 @@ const drivers: Driver[] = [
     name: 'gcs',
     async setUp(env = {}) {
       const bucket = await createTestBucket();
-      const config = loadConfig({
-        STORAGE_DRIVER: 'gcs',
-        GCS_BUCKET: bucket.name,
-        GCS_PROJECT_ID: 'test-project',
-        GCS_API_ENDPOINT: emulatorEndpoint(),
-        ...env,
-      });
+      const config = loadConfig({ ...emulatorEnv(bucket), ...env });
       return {
         newApp: async () =>
           createApp(config, {
@@ -214,6 +208,37 @@ describe.each(drivers)('Idempotency-Key on the $name driver', (driver) => {
         'invalid_idempotency_key',
       );
       expect(await storedNames()).toEqual([]);
+    },
+  );
+});
+
+describe('Idempotency-Key against a GCS object without sha256 metadata', () => {
+  it.each([
+    ['held', '10485760'],
+    ['streamed', '65536'],
+  ])(
+    'compares a %s repeat by MD5, computed only then: the same image is recognised, another refused',
+    async (_mode, threshold) => {
+      const bucket = await createTestBucket();
+      const config = loadConfig({ ...emulatorEnv(bucket), STREAMING_THRESHOLD_BYTES: threshold });
+      const app = createApp(config, {
+        store: await createStore(config),
+        logger: pino({ level: 'silent' }),
+      });
+      const key = randomUUID();
+      const first = await post(app, body('image/jpeg', large), key);
+      expect(first.status).toBe(201);
+      const { name } = first.body as Created;
+      // As an object stored before the pipeline wrote sha256 (GCS keeps its MD5 regardless).
+      await bucket.file(name).setMetadata({ metadata: { sha256: null } });
+      const same = await post(app, body('image/jpeg', large), key);
+      const other = await post(app, body('image/jpeg', largeVariant), key);
+      // Recognised by MD5; its facts are unreadable without the sha256, so: retry later.
+      expect(same.status).toBe(503);
+      expect(same.headers['retry-after']).toBe('1');
+      expect(other.status).toBe(422);
+      expect((other.body as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
+      expect(await listObjectNames(bucket)).toEqual([name]);
     },
   );
 });

@@ -20,6 +20,16 @@ export async function createTestBucket(endpoint = emulatorEndpoint()): Promise<B
   return bucket;
 }
 
+/** The environment of a service on `bucket` in the emulator. */
+export function emulatorEnv(bucket: Bucket): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 'gcs',
+    GCS_BUCKET: bucket.name,
+    GCS_PROJECT_ID: 'test-project',
+    GCS_API_ENDPOINT: emulatorEndpoint(),
+  };
+}
+
 export async function listObjectNames(bucket: Bucket): Promise<string[]> {
   const [files] = await bucket.getFiles();
   return files.map((file) => file.name).sort();

@@ -16,17 +16,25 @@ import { StreamingFingerprint, fingerprintOf, type ImageFingerprint } from './fi
 export class BodyReader {
   private finished = false;
   private streaming = false;
-  private readonly fingerprint: StreamingFingerprint;
+  /** Made at the first fingerprinted chunk, so `alsoMd5` can still change it before. */
+  private fingerprint: StreamingFingerprint | undefined;
+  private withMd5 = false;
   private stripper: MetadataStripper | undefined;
   private stripperEnded = false;
 
   constructor(
     private readonly source: ImageSource,
     readonly image: ImageBytes,
-    private readonly withMd5: boolean,
     private readonly buffers: HeldImageBuffers,
-  ) {
-    this.fingerprint = new StreamingFingerprint(withMd5);
+  ) {}
+
+  /**
+   * The fingerprint also carries an MD5: for an idempotent replay whose earlier object has no
+   * sha256 to compare. Only before anything was fingerprinted, which is when that is known.
+   */
+  alsoMd5(): void {
+    if (this.fingerprint !== undefined) throw new Error('the fingerprint has already started');
+    this.withMd5 = true;
   }
 
   /** True once the body has ended, complete and well-formed. */
@@ -76,12 +84,12 @@ export class BodyReader {
     }
     if (!this.streaming) this.startStreaming();
     while ((await this.nextChunks()) !== undefined);
-    return this.fingerprint.digest();
+    return this.streamFingerprint().digest();
   }
 
   /** The fingerprint of a streamed image, once it has been read to its end. */
   streamedFingerprint(): ImageFingerprint {
-    return this.fingerprint.digest();
+    return this.streamFingerprint().digest();
   }
 
   private async readMore(): Promise<boolean> {
@@ -98,7 +106,13 @@ export class BodyReader {
   }
 
   private take(chunks: Buffer[]): Buffer[] {
-    for (const chunk of chunks) this.fingerprint.update(chunk);
+    const fingerprint = this.streamFingerprint();
+    for (const chunk of chunks) fingerprint.update(chunk);
     return chunks;
+  }
+
+  private streamFingerprint(): StreamingFingerprint {
+    this.fingerprint ??= new StreamingFingerprint(this.withMd5);
+    return this.fingerprint;
   }
 }

@@ -65,10 +65,18 @@ export interface UploadFingerprint {
   readonly md5: string | undefined;
 }
 
+/**
+ * Whether the earlier object carries no sha256 (one stored before the pipeline set it, or a
+ * streamed GCS object before its metadata update): only then does the replay check need MD5.
+ */
+export function lacksSha256(earlier: EarlierObject): boolean {
+  const storedSha256 = earlier.info.metadata.sha256;
+  return storedSha256 === undefined || storedSha256 === '';
+}
+
 /** Whether the stored object is exactly this upload: same name, size and hash. */
 export function isSameUpload(earlier: EarlierObject, upload: UploadFingerprint): boolean {
   if (earlier.name !== upload.name || earlier.info.size !== upload.bytes) return false;
-  const storedSha256 = earlier.info.metadata.sha256;
-  if (storedSha256 !== undefined && storedSha256 !== '') return storedSha256 === upload.sha256;
+  if (!lacksSha256(earlier)) return earlier.info.metadata.sha256 === upload.sha256;
   return earlier.info.md5 !== undefined && earlier.info.md5 === upload.md5;
 }

@@ -14,6 +14,7 @@ import {
   findEarlierObject,
   idFromIdempotencyKey,
   isSameUpload,
+  lacksSha256,
   type EarlierObject,
 } from './idempotency.js';
 import { ImageBytes } from './image-bytes.js';
@@ -148,7 +149,6 @@ class Upload {
   writeFailed = false;
   private readonly body: BodyReader;
   private readonly validation: ImageValidationOptions;
-  /** MD5 only serves to recognise a replayed idempotent upload: computed only then. */
   private readonly idempotent: boolean;
   private heldFingerprint: ImageFingerprint | undefined;
   private storeStream: ValidatedStream | undefined;
@@ -163,7 +163,7 @@ class Upload {
     private readonly context: IngestContext,
   ) {
     this.idempotent = context.idempotencyKey !== undefined;
-    this.body = new BodyReader(source, image, this.idempotent, context.heldImageBuffers);
+    this.body = new BodyReader(source, image, context.heldImageBuffers);
     this.validation = context.validation ?? defaultImageValidation;
   }
 
@@ -177,7 +177,11 @@ class Upload {
     const target = this.targetFor(type);
     if (this.idempotent) {
       const earlier = await this.findEarlier(target, this.context.limits.allowedTypes);
-      if (earlier !== undefined) return this.replay(target, earlier);
+      if (earlier !== undefined) {
+        // MD5 only for an earlier object without a sha256 to compare; known before any hashing.
+        if (lacksSha256(earlier)) this.body.alsoMd5();
+        return this.replay(target, earlier);
+      }
     }
     return this.body.ended ? this.storeHeld(target) : this.storeStreamed(target);
   }
@@ -220,7 +224,7 @@ class Upload {
   private async storeHeld(target: Target): Promise<IngestedImage> {
     const image = this.image.heldImage();
     // A slab's hash runs on the worker thread while the event loop walks the container.
-    const fingerprinting = fingerprintOf(image, this.idempotent, this.context.heldImageBuffers);
+    const fingerprinting = fingerprintOf(image, false, this.context.heldImageBuffers);
     let facts: ImageFacts;
     try {
       // Already in memory: sharp reads it from there, there is nothing to spool.
@@ -389,6 +393,11 @@ class Upload {
   private async replay(target: Target, earlier: EarlierObject | undefined): Promise<IngestedImage> {
     // Only the hash of the whole image can say "same upload".
     const upload = { name: target.name, ...(await this.wholeFingerprint()) };
+    if (earlier !== undefined && lacksSha256(earlier) && upload.md5 === undefined) {
+      // Found only after this body was hashed without MD5: a concurrent first upload whose
+      // sha256 is not written yet (a streamed GCS object gets it after its last chunk).
+      throw new AppError('storage_unavailable', { headers: { 'Retry-After': '1' } });
+    }
     if (earlier === undefined || !isSameUpload(earlier, upload)) {
       throw new AppError('idempotency_key_reused');
     }

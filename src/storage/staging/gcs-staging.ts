@@ -105,30 +105,26 @@ export class GcsStaging implements UploadStaging {
     options: PieceOptions,
   ): Promise<number> {
     assertStagedNames(id, pieceName);
-    let held: Buffer[] = [];
+    // One buffer per piece part, filled in place: memory is one part, never a part and a copy.
+    const held = Buffer.allocUnsafe(Math.min(this.pieceBytes, options.maxBytes));
     let heldBytes = 0;
     let part = 0;
     const flush = async (): Promise<void> => {
       if (heldBytes === 0) return;
-      const bytes = Buffer.concat(held, heldBytes);
-      held = [];
+      // writePart has sent the bytes when it returns; the buffer is then refilled.
+      await this.writePart(this.partFile(id, pieceName, part), held.subarray(0, heldBytes));
       heldBytes = 0;
-      await this.writePart(this.partFile(id, pieceName, part), bytes);
       part += 1;
     };
     try {
       const { bytes } = await drainBody(body, options, async (chunk) => {
         let rest = chunk;
-        while (heldBytes + rest.length >= this.pieceBytes) {
-          const take = this.pieceBytes - heldBytes;
-          held.push(rest.subarray(0, take));
+        while (rest.length > 0) {
+          const take = Math.min(held.length - heldBytes, rest.length);
+          rest.copy(held, heldBytes, 0, take);
           heldBytes += take;
           rest = rest.subarray(take);
-          await flush();
-        }
-        if (rest.length > 0) {
-          held.push(rest);
-          heldBytes += rest.length;
+          if (heldBytes === held.length) await flush();
         }
       });
       await flush();
