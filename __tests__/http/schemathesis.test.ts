@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -88,6 +88,9 @@ describe('schemathesis against the served document', () => {
       ],
       workDir,
     );
+    // SCHEMATHESIS_REPORT=<file> keeps its whole report (quoted in closing notes).
+    const report = process.env.SCHEMATHESIS_REPORT;
+    if (report !== undefined) await writeFile(report, output);
     if (code !== 0) throw new Error(`schemathesis failed (exit ${code}):\n${output}`);
     // Every operation schemathesis took from the document (direct uploads too) was reached.
     const total = /Selected: \d+\/(\d+)/.exec(output)?.[1];
