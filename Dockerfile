@@ -29,6 +29,9 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The upload page at / : its static files and the typed client it runs, as built above.
+COPY --from=build /app/public ./public
+COPY --from=build /app/clients/typescript/dist ./clients/typescript/dist
 RUN mkdir -p /data/uploads && chown node:node /data/uploads
 VOLUME ["/data/uploads"]
 # The base image's unprivileged `node` user, by number so that runAsNonRoot checks can see it.
