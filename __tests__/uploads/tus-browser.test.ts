@@ -5,7 +5,7 @@ import path from 'node:path';
 import { launchChromium, type Chromium } from '../support/browser.js';
 import { close, useCleanups, useHarnesses } from '../http/harness.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
-import { serveTus, stagedPieceCount, uploadPath } from './tus-client.js';
+import { useTusServers, stagedPieceCount, uploadPath } from './tus-client.js';
 
 /**
  * tus-js-client's browser bundle in headless Chromium, on a page from another origin than the
@@ -15,6 +15,7 @@ import { serveTus, stagedPieceCount, uploadPath } from './tus-client.js';
 
 const harnessFor = useHarnesses();
 const defer = useCleanups();
+const serveTusFor = useTusServers();
 
 const tusBundle = readFileSync(path.resolve('node_modules/tus-js-client/dist/tus.min.js'));
 
@@ -119,8 +120,7 @@ async function uploadFromPage(
 describe.each(drivers)('tus-js-client in headless Chromium, cross-origin (%s)', (driver) => {
   it('uploads a photo in several PATCHes; the page reads Image-Location; GET /v1/uploads/{id} gives the image', async () => {
     const harness = await harnessFor(driver, { CORS_ORIGINS: pageOrigin });
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const photo = fixture('large.jpg');
     const chunkSize = 256 * 1024;
 
@@ -149,8 +149,7 @@ describe.each(drivers)('tus-js-client in headless Chromium, cross-origin (%s)', 
 
   it('an SVG ends refused: onError fires, HEAD answers 410 or 404, nothing is published', async () => {
     const harness = await harnessFor(driver, { CORS_ORIGINS: pageOrigin });
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const svg = fixture('script.svg');
 
     const seen = await uploadFromPage(

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { close, listen, type Harness } from '../http/harness.js';
+import { close, listen, useCleanups, type Harness } from '../http/harness.js';
 import type { UploadStaging } from '../../src/storage/staging/upload-staging.js';
 
 /** One answer of the service, headers lower-cased, the body parsed when it is JSON. */
@@ -20,6 +20,16 @@ export interface TusServer {
     body?: Buffer,
   ): Promise<TusResponse>;
   close(): Promise<void>;
+}
+
+/** serveTus for the tests of one file: each listener is closed after its test. */
+export function useTusServers(): (harness: Harness) => Promise<TusServer> {
+  const defer = useCleanups();
+  return async (harness) => {
+    const server = await serveTus(harness);
+    defer(() => server.close());
+    return server;
+  };
 }
 
 export async function serveTus(harness: Harness): Promise<TusServer> {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tus from 'tus-js-client';
-import { useCleanups, useEmulatorProxies, useHarnesses, type Harness } from '../http/harness.js';
+import { useEmulatorProxies, useHarnesses, type Harness } from '../http/harness.js';
 import { fixture, sha256 } from '../support/requests.js';
-import { serveTus, stagedIds, stagedPieceCount, uploadPath, type TusServer } from './tus-client.js';
+import { useTusServers, stagedIds, stagedPieceCount, uploadPath, type TusServer } from './tus-client.js';
 
 /**
  * tus on the GCS path with Shopify's toxiproxy between the service and the emulator: a store
@@ -11,7 +11,7 @@ import { serveTus, stagedIds, stagedPieceCount, uploadPath, type TusServer } fro
  */
 
 const harnessFor = useHarnesses();
-const defer = useCleanups();
+const serveTusFor = useTusServers();
 const emulatorProxy = useEmulatorProxies();
 
 const chunkSize = 256 * 1024;
@@ -72,8 +72,7 @@ describe('tus on GCS behind a fault proxy', () => {
       STORE_TIMEOUT_MS: '2000',
       STORE_ATTEMPT_TIMEOUT_MS: '1800',
     });
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const photo = fixture('large.jpg');
     // Slow writes towards the bucket, so that a piece's write is still on the wire when cut.
     await proxy.addToxic('slow', { type: 'bandwidth', stream: 'upstream', attributes: { rate: 256 } });
@@ -131,8 +130,7 @@ describe('tus on GCS behind a fault proxy', () => {
       GCS_API_ENDPOINT: proxy.endpoint,
       ...fastStoreFailure,
     });
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const photo = fixture('large.jpg');
     const lastOffset = Math.floor((photo.length - 1) / chunkSize) * chunkSize;
 

@@ -5,12 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expectErrorResponse } from '../http/expect-error.js';
-import { useCleanups, useHarnesses } from '../http/harness.js';
+import { useHarnesses } from '../http/harness.js';
 import { drivers } from '../support/requests.js';
 import { sweepUploads } from '../../src/uploads/sweep.js';
 import {
   patchHeaders,
-  serveTus,
+  useTusServers,
   stagedIds,
   stagedPieceCount,
   tusStaging,
@@ -19,7 +19,7 @@ import {
 } from './tus-client.js';
 
 const harnessFor = useHarnesses();
-const defer = useCleanups();
+const serveTusFor = useTusServers();
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -39,8 +39,7 @@ async function create(server: TusServer, length: number): Promise<string> {
 describe.each(drivers)('tus hostile input (%s)', (driver) => {
   it('a chunked PATCH past Upload-Length answers 413 and keeps none of it', async () => {
     const harness = await harnessFor(driver);
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const at = await create(server, 1000);
     const response = await fetch(`${server.origin}${at}`, {
       method: 'PATCH',
@@ -59,8 +58,7 @@ describe.each(drivers)('tus hostile input (%s)', (driver) => {
 
   it('a PATCH cut mid-body keeps the bytes that arrived, and the client resumes from there', async () => {
     const harness = await harnessFor(driver);
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const at = await create(server, 200_000);
     const { port } = new URL(server.origin);
     const socket = connect(Number(port), '127.0.0.1');
@@ -88,8 +86,7 @@ describe.each(drivers)('tus hostile input (%s)', (driver) => {
 
   it(`${abandoned} uploads created and abandoned are all swept, and memory stays flat`, async () => {
     const harness = await harnessFor(driver, { UPLOAD_EXPIRES_SECONDS: '1', RATE_LIMIT: '0' });
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const createMany = async (count: number): Promise<void> => {
       let next = 0;
       await Promise.all(

@@ -6,33 +6,30 @@ import type { ObjectStore } from '../../src/storage/object-store.js';
 import { expectErrorResponse } from '../http/expect-error.js';
 import {
   silentLogger,
-  useCleanups,
   useEmulatorProxies,
   useHarnesses,
   type Harness,
 } from '../http/harness.js';
 import { emulatorEndpoint } from '../support/gcs.js';
 import { fixture, sha256 } from '../support/requests.js';
-import { patchHeaders, serveTus, stagedPieceCount, uploadPath, type TusServer } from './tus-client.js';
+import { patchHeaders, useTusServers, stagedPieceCount, uploadPath, type TusServer } from './tus-client.js';
 
 const harnessFor = useHarnesses();
 const emulatorProxy = useEmulatorProxies();
-const defer = useCleanups();
+const serveTusFor = useTusServers();
 
 /** A second instance of the service over the same bucket: its own store, app and listener. */
 async function secondInstance(harness: Harness): Promise<TusServer> {
   const store = await createStore(harness.config);
   const app = createApp(harness.config, { store, logger: silentLogger });
-  const server = await serveTus({ ...harness, store, callback: app.callback() });
-  defer(() => server.close());
+  const server = await serveTusFor({ ...harness, store, callback: app.callback() });
   return server;
 }
 
 describe('tus across instances (gcs)', () => {
   it('PATCHes of one upload land on either of two instances', async () => {
     const harness = await harnessFor('gcs');
-    const first = await serveTus(harness);
-    defer(() => first.close());
+    const first = await serveTusFor(harness);
     const second = await secondInstance(harness);
     const photo = fixture('large.jpg');
     const created = await first.call('POST', '/v1/uploads', { 'Upload-Length': String(photo.length) });
@@ -51,8 +48,7 @@ describe('tus across instances (gcs)', () => {
 
   it('of two PATCHes at one offset on two instances, one commits and the other answers 409', async () => {
     const harness = await harnessFor('gcs');
-    const first = await serveTus(harness);
-    defer(() => first.close());
+    const first = await serveTusFor(harness);
     const second = await secondInstance(harness);
     const created = await first.call('POST', '/v1/uploads', { 'Upload-Length': '100000' });
     const at = uploadPath(created.headers.location);
@@ -90,8 +86,7 @@ describe('tus across instances (gcs)', () => {
       staging: { value: direct.staging },
     }) as ObjectStore;
     const app = createApp(harness.config, { store, logger: silentLogger });
-    const server = await serveTus({ ...harness, store, callback: app.callback() });
-    defer(() => server.close());
+    const server = await serveTusFor({ ...harness, store, callback: app.callback() });
 
     const photo = fixture('photo.jpg');
     const created = await server.call('POST', '/v1/uploads', { 'Upload-Length': String(photo.length) });
@@ -124,8 +119,7 @@ describe('tus across instances (gcs)', () => {
       STORE_TIMEOUT_MS: '2000',
       STORE_ATTEMPT_TIMEOUT_MS: '500',
     });
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const photo = fixture('large.jpg');
     const created = await server.call('POST', '/v1/uploads', {
       'Upload-Length': String(photo.length),

@@ -1,18 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tus from 'tus-js-client';
-import { useCleanups, useHarnesses } from '../http/harness.js';
+import { useHarnesses } from '../http/harness.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
-import { serveTus, stagedIds, stagedPieceCount, uploadPath } from './tus-client.js';
+import { useTusServers, stagedIds, stagedPieceCount, uploadPath } from './tus-client.js';
 
 const harnessFor = useHarnesses();
-const defer = useCleanups();
+const serveTusFor = useTusServers();
 
 describe.each(drivers)('tus-js-client in Node (%s)', (driver) => {
   it('uploads in several PATCHes, is interrupted, and resumes with a new Upload from the stored URL', async () => {
     // Streamed past 256 KiB: the pipeline's streaming path (on GCS a resumable upload) runs too.
     const harness = await harnessFor(driver, { STREAMING_THRESHOLD_BYTES: '262144' });
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const photo = fixture('large.jpg');
     const chunkSize = 128 * 1024;
     const endpoint = `${server.origin}/v1/uploads`;
@@ -82,8 +81,7 @@ describe.each(drivers)('tus-js-client in Node (%s)', (driver) => {
 
   it('overridePatchMethod: every chunk goes as POST with X-HTTP-Method-Override: PATCH', async () => {
     const harness = await harnessFor(driver);
-    const server = await serveTus(harness);
-    defer(() => server.close());
+    const server = await serveTusFor(harness);
     const photo = fixture('photo.png');
     const methods: string[] = [];
     let imageId: string | undefined;

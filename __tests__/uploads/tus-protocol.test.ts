@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { expectErrorResponse } from '../http/expect-error.js';
-import { useCleanups, useHarnesses, type Harness } from '../http/harness.js';
+import { useHarnesses } from '../http/harness.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { sweepUploads } from '../../src/uploads/sweep.js';
 import {
   patchHeaders,
-  serveTus,
+  useTusServers,
   stagedIds,
   stagedPieceCount,
   tusStaging,
@@ -16,13 +16,8 @@ import {
 } from './tus-client.js';
 
 const harnessFor = useHarnesses();
-const defer = useCleanups();
 
-async function serve(harness: Harness): Promise<TusServer> {
-  const server = await serveTus(harness);
-  defer(() => server.close());
-  return server;
-}
+const serve = useTusServers();
 
 /** HEAD answers carry no body: the status and the tus header tell. */
 function expectHeadStatus(response: TusResponse, status: number): void {

@@ -1,18 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { useCleanups, useHarnesses, type Harness } from '../http/harness.js';
+import { useHarnesses, type Harness } from '../http/harness.js';
 import { createTestBucket, listObjectNames } from '../support/gcs.js';
 import { drivers, fixture } from '../support/requests.js';
-import { patchHeaders, serveTus, uploadPath, type TusServer } from './tus-client.js';
+import { patchHeaders, useTusServers, uploadPath, type TusServer } from './tus-client.js';
 
 const harnessFor = useHarnesses();
-const defer = useCleanups();
+const serveTusFor = useTusServers();
 
 /** A listening harness, closed after the test, and a new upload of `length` bytes on it. */
 async function serveUpload(harness: Harness, length: number): Promise<{ server: TusServer; at: string }> {
-  const server = await serveTus(harness);
-  defer(() => server.close());
+  const server = await serveTusFor(harness);
   const response = await server.call('POST', '/v1/uploads', { 'Upload-Length': String(length) });
   expect(response.status).toBe(201);
   return { server, at: uploadPath(response.headers.location) };
