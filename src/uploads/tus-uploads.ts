@@ -58,7 +58,7 @@ export type BaseIngestContext = Omit<IngestContext, 'owner' | 'scope' | 'idempot
  * Pieces one upload may be sent in: each is an entry in the record, which every PATCH
  * rewrites, so a client sending one-byte chunks must not grow it without bound.
  */
-export const maxUploadPieces = 1000;
+const maxUploadPieces = 1000;
 
 /**
  * The tus 1.0 protocol over the staging area, as named steps; knows neither Koa nor GCS.

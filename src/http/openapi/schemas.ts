@@ -157,7 +157,6 @@ export const readySchema = z
   .meta({ id: 'Readiness' });
 
 export type ErrorBody = z.infer<typeof errorSchema>;
-export type CreatedImageBody = z.infer<typeof createdImageSchema>;
 export type CompatFilesBody = z.infer<typeof compatFilesSchema>;
 /** The members POST /v1/uploads/direct reads (its body is checked member by member). */
 export type DirectUploadRequestMember = keyof typeof directUploadRequestSchema.shape;

@@ -6,7 +6,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
-import { describeImage, newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
+import { newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
 import { uploadIdPattern } from '../../storage/staging/upload-staging.js';
 import {
   type DirectStaging,
@@ -83,7 +83,7 @@ function createRequestOf(body: unknown, maxImageBytes: number): CreateRequest {
 }
 
 /** Passes at most `limit` bytes; one more fails the stream with upload_too_large. Counts what passed. */
-export class ByteLimit extends Transform {
+class ByteLimit extends Transform {
   bytes = 0;
   constructor(private readonly limit: number) {
     super();
@@ -195,16 +195,13 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
       const { store } = deps;
       ctx.status = 201;
       ctx.set('Location', store.publicUrl(earlier.name));
-      ctx.body = {
-        ...describeImage(
-          earlier,
-          store.publicUrl(earlier.name),
-          variantUrlsOf(earlier, (name) => store.publicUrl(name)),
-        ),
-        ...(record.owner === null
-          ? { deleteToken: newDeleteToken(imageId, context.idempotencyKey) }
-          : {}),
-      };
+      ctx.body = createdImage({
+        record: earlier,
+        url: store.publicUrl(earlier.name),
+        deleteToken:
+          record.owner === null ? newDeleteToken(imageId, context.idempotencyKey) : undefined,
+        variantUrls: variantUrlsOf(earlier, (name) => store.publicUrl(name)),
+      });
       return;
     }
     if (staged.size !== record.size) {

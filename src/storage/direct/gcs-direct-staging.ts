@@ -203,7 +203,7 @@ export async function signedPutTarget(
  * its name. As a download it renders nothing. GCS_STAGING_BUCKET, a private bucket, keeps
  * staged objects unreadable altogether.
  */
-export const stagedObjectHeaders = {
+const stagedObjectHeaders = {
   contentType: 'application/octet-stream',
   contentDisposition: 'attachment',
 } as const;

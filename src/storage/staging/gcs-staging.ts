@@ -202,13 +202,7 @@ export class GcsStaging implements UploadStaging {
   }
 
   private async remove(file: File): Promise<void> {
-    await this.retrying(`delete ${file.name}`, async () => {
-      try {
-        await file.delete();
-      } catch (error) {
-        if (statusOf(error) !== 404) throw error;
-      }
-    });
+    await this.retrying(`delete ${file.name}`, () => file.delete({ ignoreNotFound: true }));
   }
 
   private async writePart(file: File, bytes: Buffer): Promise<void> {

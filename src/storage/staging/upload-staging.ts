@@ -88,7 +88,7 @@ export function isStagingError(error: unknown, kind?: StagingErrorKind): error i
 export const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Piece names: the offset the piece starts at and a random suffix, made by the service. */
-export const pieceNamePattern = /^[0-9]{1,15}-[0-9a-f]{8,32}$/;
+const pieceNamePattern = /^[0-9]{1,15}-[0-9a-f]{8,32}$/;
 
 export function assertStagedNames(id: string, pieceName?: string): void {
   if (!uploadIdPattern.test(id)) throw new Error(`refusing unsafe staged id ${id}`);
