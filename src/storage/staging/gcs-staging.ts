@@ -4,6 +4,7 @@ import { isTransient, statusOf } from '../gcs-store.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
 import {
   StagingError,
+  asStagingError,
   assertStagedNames,
   drainBody,
   uploadIdPattern,
@@ -131,7 +132,7 @@ export class GcsStaging implements UploadStaging {
       return bytes;
     } catch (error) {
       await this.removeParts(id, pieceName).catch(() => undefined);
-      throw toStagingError(error, `writing a piece of ${id} failed`);
+      throw asStagingError(error, `writing a piece of ${id} failed`);
     }
   }
 
@@ -151,7 +152,7 @@ export class GcsStaging implements UploadStaging {
             // published as they are, so a part damaged in transit must fail, not be stored.
             yield* file.createReadStream({ validation: 'crc32c' });
           } catch (error) {
-            throw toStagingError(error, `reading a piece of ${id} failed`);
+            throw asStagingError(error, `reading a piece of ${id} failed`);
           }
         }
       })(),
@@ -237,7 +238,7 @@ export class GcsStaging implements UploadStaging {
     try {
       return await withRetries(attempt, this.policy, { isRetryable: isTransient });
     } catch (error) {
-      throw toStagingError(error, `staging: ${what} failed`);
+      throw asStagingError(error, `staging: ${what} failed`);
     }
   }
 
@@ -257,17 +258,4 @@ async function saveOnce(file: File, text: string, ifGenerationMatch: number): Pr
     metadata: { cacheControl: 'no-store' },
     preconditionOpts: { ifGenerationMatch },
   });
-}
-
-function toStagingError(error: unknown, message: string): StagingError {
-  if (error instanceof StagingError) return error;
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    'name' in error &&
-    error.name === 'StagingError'
-  ) {
-    return error as StagingError;
-  }
-  return new StagingError('unavailable', message, { cause: error });
 }

@@ -7,6 +7,7 @@ import { finished } from 'node:stream/promises';
 import { isErrno, removeStaleTempFiles } from '../../files.js';
 import {
   StagingError,
+  asStagingError,
   assertStagedNames,
   drainBody,
   uploadIdPattern,
@@ -54,7 +55,7 @@ export class LocalStaging implements UploadStaging {
       if (isErrno(error, 'EEXIST') || isErrno(error, 'ENOTEMPTY')) {
         throw new StagingError('exists', `staged upload ${id} exists`, { cause: error });
       }
-      throw unavailable(error, `cannot create staged upload ${id}`);
+      throw asStagingError(error, `cannot create staged upload ${id}`);
     }
   }
 
@@ -70,7 +71,8 @@ export class LocalStaging implements UploadStaging {
         if (text === '') continue;
         return { record: JSON.parse(text) as unknown, version: String(version) };
       } catch (error) {
-        if (!isErrno(error, 'ENOENT')) throw unavailable(error, `cannot read staged upload ${id}`);
+        if (!isErrno(error, 'ENOENT'))
+          throw asStagingError(error, `cannot read staged upload ${id}`);
       }
     }
     throw new StagingError('unavailable', `staged upload ${id} keeps changing`);
@@ -87,7 +89,7 @@ export class LocalStaging implements UploadStaging {
       if (isErrno(error, 'EEXIST') || isErrno(error, 'ENOENT')) {
         throw new StagingError('conflict', `staged upload ${id} changed`, { cause: error });
       }
-      throw unavailable(error, `cannot write staged upload ${id}`);
+      throw asStagingError(error, `cannot write staged upload ${id}`);
     } finally {
       await fs.unlink(temp).catch(() => undefined);
     }
@@ -110,7 +112,7 @@ export class LocalStaging implements UploadStaging {
       if (isErrno(error, 'ENOENT')) {
         throw new StagingError('conflict', `staged upload ${id} is gone`, { cause: error });
       }
-      throw unavailable(error, `cannot write a piece of ${id}`);
+      throw asStagingError(error, `cannot write a piece of ${id}`);
     }
     // The stream owns the handle: it flushes it (fsync) before it closes it, after the last
     // write. Chunks queue in it (and go to disk together, writev) while the socket is read on.
@@ -134,7 +136,7 @@ export class LocalStaging implements UploadStaging {
       await finished(out).catch(() => undefined);
       await flushing.check().catch(() => undefined);
       await fs.unlink(file).catch(() => undefined);
-      throw unavailable(error, `cannot write a piece of ${id}`);
+      throw asStagingError(error, `cannot write a piece of ${id}`);
     }
   }
 
@@ -162,7 +164,7 @@ export class LocalStaging implements UploadStaging {
   async removePiece(id: string, piece: StagedPiece): Promise<void> {
     assertStagedNames(id, piece.name);
     await fs.unlink(path.join(this.folderOf(id), `piece.${piece.name}`)).catch((error: unknown) => {
-      if (!isErrno(error, 'ENOENT')) throw unavailable(error, `cannot remove a piece of ${id}`);
+      if (!isErrno(error, 'ENOENT')) throw asStagingError(error, `cannot remove a piece of ${id}`);
     });
   }
 
@@ -171,13 +173,14 @@ export class LocalStaging implements UploadStaging {
     const folder = this.folderOf(id);
     const entries = await fs.readdir(folder).catch((error: unknown) => {
       if (isErrno(error, 'ENOENT')) return [];
-      throw unavailable(error, `cannot read staged upload ${id}`);
+      throw asStagingError(error, `cannot read staged upload ${id}`);
     });
     const pieces = entries.filter((entry) => entry.startsWith('piece.'));
     await Promise.all(
       pieces.map((entry) =>
         fs.unlink(path.join(folder, entry)).catch((error: unknown) => {
-          if (!isErrno(error, 'ENOENT')) throw unavailable(error, `cannot remove a piece of ${id}`);
+          if (!isErrno(error, 'ENOENT'))
+            throw asStagingError(error, `cannot remove a piece of ${id}`);
         }),
       ),
     );
@@ -188,7 +191,7 @@ export class LocalStaging implements UploadStaging {
     try {
       await fs.rm(this.folderOf(id), { recursive: true, force: true });
     } catch (error) {
-      throw unavailable(error, `cannot remove staged upload ${id}`);
+      throw asStagingError(error, `cannot remove staged upload ${id}`);
     }
   }
 
@@ -205,7 +208,7 @@ export class LocalStaging implements UploadStaging {
       entries = await fs.readdir(this.folderOf(id));
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
-      throw unavailable(error, `cannot read staged upload ${id}`);
+      throw asStagingError(error, `cannot read staged upload ${id}`);
     }
     let newest: number | undefined;
     for (const entry of entries) {
@@ -286,9 +289,4 @@ class Flushing {
     await this.running;
     if (this.failure !== undefined) throw this.failure.error;
   }
-}
-
-function unavailable(error: unknown, message: string): unknown {
-  if (error instanceof StagingError) return error;
-  return new StagingError('unavailable', message, { cause: error });
 }

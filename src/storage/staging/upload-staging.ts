@@ -84,6 +84,11 @@ export function isStagingError(error: unknown, kind?: StagingErrorKind): error i
   );
 }
 
+/** A failure as the staging's own: a StagingError stays what it is, anything else is `unavailable`. */
+export function asStagingError(error: unknown, message: string): StagingError {
+  return isStagingError(error) ? error : new StagingError('unavailable', message, { cause: error });
+}
+
 /** Every upload id, tus and direct: lower-case UUIDs the service created. */
 export const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
