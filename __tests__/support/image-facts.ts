@@ -7,8 +7,8 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ImageMimeType } from '../../src/images/image-types.js';
-import { stripImage } from '../../src/images/strip/index.js';
-import type { ImageFacts } from '../../src/ingest/container-walker.js';
+import { stripImage } from '../../src/images/formats/index.js';
+import type { ImageFacts } from '../../src/images/formats/index.js';
 
 /**
  * What libvips reports of an image, independently of the service's own walker: the size as
