@@ -23,6 +23,7 @@ const needTools = {
   'http/real-clients': 'Chromium, curl, Python requests',
   'http/schemathesis': 'Python schemathesis (.tools/venv-schemathesis)',
   'images/strip/strip': 'exiftool',
+  'images/formats/heic-libheif': 'heif-convert (libheif-examples), exiftool',
   'ingest/multipart-curl': 'curl',
   'security/cors-browser': 'Chromium',
   'security/rate-limit-redis': 'redis-server',

@@ -58,8 +58,14 @@ export interface HeifMeta {
   readonly idat: Box | undefined;
 }
 
-/** The boxes between `start` and `end` of `buffer`, at most `max` of them. */
-export function children(buffer: Buffer, start: number, end: number, max = Infinity): Box[] {
+/** The boxes between `start` and `end` of `buffer`, at most `max` of them (`what` they are). */
+export function children(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  max = Infinity,
+  what = 'boxes in a box',
+): Box[] {
   const found: Box[] = [];
   let at = start;
   while (at + 8 <= end) {
@@ -69,7 +75,7 @@ export function children(buffer: Buffer, start: number, end: number, max = Infin
     if (size !== 0 && size < 8) throw undecodable(`box ${type} has an impossible size`);
     if (boxEnd > end) throw undecodable(`box ${type} overruns its parent`);
     found.push({ type, start: at + 8, end: boxEnd });
-    if (found.length > max) throw undecodable(`a box holds more than ${max} boxes`);
+    if (found.length > max) throw undecodable(`the file has more than ${max} ${what}`);
     at = boxEnd;
   }
   if (at !== end) throw undecodable('a box is cut off');
@@ -115,7 +121,7 @@ class Reader {
 
 export function readMeta(buffer: Buffer): HeifMeta {
   if (buffer.length < 4) throw undecodable('the meta box is cut off');
-  const boxes = children(buffer, 4, buffer.length, maxProperties); // meta is a FullBox
+  const boxes = children(buffer, 4, buffer.length, maxProperties, 'boxes in meta'); // a FullBox
   const one = (type: string): Box | undefined => {
     const found = boxes.filter((box) => box.type === type);
     if (found.length > 1) throw undecodable(`the meta box holds two ${type} boxes`);
@@ -142,9 +148,11 @@ export function readMeta(buffer: Buffer): HeifMeta {
   let properties: Box[] = [];
   let associations = new Map<number, Box[]>();
   if (iprp !== undefined) {
-    const inside = children(buffer, iprp.start, iprp.end, maxProperties);
+    const inside = children(buffer, iprp.start, iprp.end, maxProperties, 'boxes in iprp');
     const ipco = inside.find((box) => box.type === 'ipco');
-    if (ipco !== undefined) properties = children(buffer, ipco.start, ipco.end, maxProperties);
+    if (ipco !== undefined) {
+      properties = children(buffer, ipco.start, ipco.end, maxProperties, 'properties');
+    }
     associations = readAssociations(
       buffer,
       inside.filter((box) => box.type === 'ipma'),
@@ -183,7 +191,7 @@ function readItems(buffer: Buffer, iinf: Box | undefined): Map<number, Item> {
     if (count > maxItems) throw undecodable(`the file declares more than ${maxItems} items`);
     return reader.at;
   });
-  for (const infe of children(buffer, entriesAt, iinf.end, maxItems)) {
+  for (const infe of children(buffer, entriesAt, iinf.end, maxItems, 'items')) {
     if (infe.type !== 'infe') continue;
     const item = readVersioned(buffer, infe, 'infe', (reader, version): Item | undefined => {
       // Versions 0 and 1 predate item types: such an item is nothing an image is made of.
@@ -258,7 +266,7 @@ function readReferences(
     at: reader.at,
   }));
   const idBytes = version === 0 ? 2 : 4;
-  for (const box of children(buffer, at, iref.end, maxItems)) {
+  for (const box of children(buffer, at, iref.end, maxItems, 'reference lists')) {
     const reader = new Reader(buffer, box.start, box.end, 'iref');
     const from = reader.uint(idBytes);
     const count = reader.uint(2);
