@@ -19,6 +19,7 @@ const needTools = {
   'http/observability': 'fake-gcs-server',
   'http/openapi-browser': 'Chromium',
   'http/privacy': 'exiftool',
+  'http/heic-structure': 'exiftool',
   'http/ready': 'fake-gcs-server',
   'http/real-clients': 'Chromium, curl, Python requests',
   'http/schemathesis': 'Python schemathesis (.tools/venv-schemathesis)',
