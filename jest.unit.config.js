@@ -23,7 +23,7 @@ const needTools = {
   'http/ready': 'fake-gcs-server',
   'http/real-clients': 'Chromium, curl, Python requests',
   'http/schemathesis': 'Python schemathesis (.tools/venv-schemathesis)',
-  'images/strip/strip': 'exiftool',
+  'images/formats/strip': 'exiftool',
   'images/formats/heic-libheif': 'heif-convert (libheif-examples), exiftool',
   'ingest/multipart-curl': 'curl',
   'security/cors-browser': 'Chromium',

@@ -28,7 +28,7 @@ export async function factsBySharp(image: Buffer): Promise<ImageFacts> {
 /**
  * The bytes the service stores for `image` by default (IMAGE_METADATA=strip): the image less
  * its location and personal metadata. The stripper itself is proven on its own (exiftool,
- * pixel equality: __tests__/images/strip); HTTP tests compare what was stored with this.
+ * pixel equality: __tests__/images/formats/strip.test.ts); HTTP tests compare what was stored with this.
  */
 export async function storedFormOf(image: Buffer): Promise<Buffer> {
   const type = (await fileTypeFromBuffer(image))?.mime as ImageMimeType | undefined;

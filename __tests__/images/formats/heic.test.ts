@@ -155,6 +155,32 @@ describe('stripping HEIC', () => {
     expect(walk(input, 'image/heic', false)).toMatchObject({ output: input });
   });
 
+  it('blanks a top-level box after meta that holds no item data (a motion photo video)', () => {
+    const video = Buffer.concat([
+      Buffer.of(0, 0, 0, 32),
+      Buffer.from('mpvdGPS Paris SN-0123456789!'),
+    ]);
+    const input = Buffer.concat([heic('made-grid-mdat-first.heic'), video]);
+    expect(walk(input, 'image/heic', false)).toMatchObject({ output: input });
+    const result = walk(input, 'image/heic', true);
+    if (!('output' in result)) throw new Error(result.message);
+    const blank = Buffer.concat([Buffer.of(0, 0, 0, 32), Buffer.from('free'), Buffer.alloc(24)]);
+    expect(result.output.subarray(-32)).toEqual(blank);
+    expect(result.output.subarray(0, -32)).toEqual(input.subarray(0, -32));
+    expect(result).toMatchObject({ facts: { width: 100, height: 120 } });
+  });
+
+  it('refuses to strip a box that comes before the meta box and is not image data', () => {
+    const input = heic('made-grid-irot-thumbnail-gps.heic');
+    const ftypEnd = input.readUInt32BE(0);
+    const uuid = Buffer.concat([Buffer.of(0, 0, 0, 16), Buffer.from('uuidGPS Pari')]);
+    const moved = Buffer.concat([input.subarray(0, ftypEnd), uuid, input.subarray(ftypEnd)]);
+    expect(walk(moved, 'image/heic', true)).toMatchObject({
+      code: 'undecodable_image',
+      message: expect.stringContaining('uuid box cannot be stripped') as unknown,
+    });
+  });
+
   it('has a lossless route for HEIC and HEIF', () => {
     expect(createMetadataStripper('image/heic')).toBeDefined();
     expect(createMetadataStripper('image/heif')).toBeDefined();

@@ -9,7 +9,10 @@ const maxMetaBoxBytes = 1024 * 1024;
 const retiredItemType = 'zero';
 
 /** Item types that are made from other items (`dimg` references) rather than coded. */
-const derivedTypes = new Set(['grid', 'iden', 'iovl']);
+const derivedTypes = new Set(['grid', 'iden', 'iovl', 'tmap']);
+
+/** Top-level boxes an image is made of; `free` and `skip` hold nothing by definition. */
+const imageBoxes = new Set(['ftyp', 'meta', 'mdat', 'free', 'skip']);
 
 /** The coded item type each HEIF brand's images must have; any for plain HEIF. */
 const codedTypeOf: Partial<Record<ImageMimeType, string>> = {
@@ -41,14 +44,19 @@ interface Range {
  * Removing the items from iinf/iloc/iref and padding meta with a `free` box would leave no
  * trace of them, but needs three tables rewritten; every offset and size here stays as it was,
  * so the image data and its iloc entries cannot go wrong. HEIF turns by `irot`/`imir`, never by
- * EXIF Orientation, so no EXIF is written back. Metadata stored before the meta box, or by
- * reference to another item (construction method 2), cannot be emptied in one pass and is
- * refused when stripping.
+ * EXIF Orientation, so no EXIF is written back. Any other top-level box but `free` and `skip`
+ * (a Samsung motion photo's video, a track, a `uuid` box) may carry a location of its own: after
+ * the meta box, one that holds no item's data becomes a `free` box of zeros, its size kept.
+ * Metadata stored before the meta box, such a box before it, or metadata stored by reference
+ * to another item (construction method 2) cannot be emptied in one pass and is refused when
+ * stripping.
  */
 export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar {
   let first = true;
   let meta: HeifMeta | undefined;
   let ranges: Range[] = [];
+  /** Where item data lies in the file, once the meta box has said. */
+  let itemData: Range[] = [];
   for (;;) {
     const header = yield { kind: first ? 'read' : 'readOrEnd', bytes: 8 };
     if (header === undefined) break;
@@ -65,8 +73,28 @@ export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar 
       size = Number(large.readBigUInt64BE(0));
       head = Buffer.concat([header, large]);
     }
-    yield { kind: 'emit', bytes: head };
+    if (size !== 0 && size < head.length) {
+      throw undecodable(`box ${boxType} has an impossible size`);
+    }
     const at = context.position();
+    const body = size - head.length;
+    if (context.stripping && !imageBoxes.has(boxType)) {
+      // Anything else at the top (a motion photo's video, a track, a uuid box) may carry its
+      // own location: once the meta box has said where the items lie, a box that holds none
+      // of their data becomes a free box of zeros, its size kept. Before it, nothing can tell.
+      if (meta === undefined || size === 0) {
+        throw undecodable(`a ${boxType} box cannot be stripped in one pass where it lies`);
+      }
+      if (!itemData.some((range) => range.end > at && range.start < at + body)) {
+        yield {
+          kind: 'emit',
+          bytes: Buffer.concat([head.subarray(0, 4), Buffer.from('free'), head.subarray(8)]),
+        };
+        yield { kind: 'drop', bytes: body, zero: true };
+        continue;
+      }
+    }
+    yield { kind: 'emit', bytes: head };
     if (size === 0) {
       if (boxType === 'meta') throw undecodable('the meta box has no size');
       const last = ranges.reduce((end, range) => Math.max(end, range.end), at);
@@ -74,8 +102,6 @@ export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar 
       yield { kind: 'passToEnd' };
       break;
     }
-    if (size < head.length) throw undecodable(`box ${boxType} has an impossible size`);
-    const body = size - head.length;
     if (boxType !== 'meta') {
       yield* passZeroing(at, body, ranges);
       continue;
@@ -85,6 +111,7 @@ export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar 
     const bytes = (yield { kind: 'read', bytes: body })!;
     meta = readMeta(bytes);
     describePrimary(meta, type, context);
+    itemData = itemDataRanges(meta);
     if (context.stripping) {
       ranges = retireMetadataItems(meta);
       if (ranges.some((range) => range.start < at + body)) {
@@ -114,6 +141,18 @@ function* passZeroing(at: number, bytes: number, ranges: readonly Range[]): Gram
     position = Math.max(position, stop);
   }
   if (end > position) yield { kind: 'pass', bytes: end - position };
+}
+
+/** The file ranges of every item's data (an extent of length 0 runs to the end of the file). */
+function itemDataRanges(meta: HeifMeta): Range[] {
+  const found: Range[] = [];
+  for (const location of meta.locations.values()) {
+    if (location.method !== 0) continue;
+    for (const { offset, length } of location.extents) {
+      found.push({ start: offset, end: length === 0 ? Number.POSITIVE_INFINITY : offset + length });
+    }
+  }
+  return found;
 }
 
 /** The end of the last byte of item data at a file offset (an extent of length 0 runs to EOF). */
