@@ -74,6 +74,20 @@ describe.each(drivers)('HEIC in structure mode on the %s driver', (driver) => {
     await harness.expectNothingStored();
   });
 
+  it('stores it without variants or a placeholder when they are on: nothing here decodes HEVC', async () => {
+    const harness = await harnessFor(driver, {
+      ...structure(false),
+      IMAGE_VARIANTS: 'thumbnail:32x32:cover',
+      IMAGE_PLACEHOLDERS: 'on',
+    });
+    const response = await send(harness, '/v1/images', doors.raw!(sent));
+    expect(response.status).toBe(201);
+    const answer = response.body as Record<string, unknown>;
+    expect(answer.variants).toBeUndefined();
+    expect(answer.placeholder).toBeUndefined();
+    expect(await harness.storedNames()).toEqual([answer.name]);
+  });
+
   it('answers 415 in decode mode, where nothing here decodes HEVC', async () => {
     const harness = await harnessFor(driver);
     const response = await send(harness, '/v1/images', doors.raw!(sent));
