@@ -297,6 +297,25 @@ execFileSync('heif-enc', [
 ]);
 console.log('made-heif-enc-phone.heic');
 
+// heif-enc with an alpha channel (an auxiliary `auxl` image) and a thumbnail (`-t 32`, which
+// heif-enc 1.15 writes as a 1x1 grid of a padded 64x64 tile).
+{
+  const width = 80;
+  const height = 60;
+  const pixels = Buffer.alloc(width * height * 4);
+  for (let at = 0; at < width * height; at += 1) {
+    pixels.writeUInt32BE(((at * 2654435761) >>> 8) | 0xff, at * 4);
+    pixels[at * 4 + 3] = at % width < width / 2 ? 255 : 96;
+  }
+  const input = path.join(work, 'alpha.png');
+  await sharp(pixels, { raw: { width, height, channels: 4 } })
+    .png()
+    .toFile(input);
+  const output = path.join(out, 'made-heif-enc-alpha-thumbnail.heic');
+  execFileSync('heif-enc', ['-q', '90', '-t', '32', '-o', output, input]);
+  console.log('made-heif-enc-alpha-thumbnail.heic');
+}
+
 // Hostile: each is otherwise the grid above.
 const tileIds = [10, 11, 12, 13];
 write(

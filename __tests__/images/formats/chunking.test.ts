@@ -32,6 +32,7 @@ const cases: [string, ImageMimeType][] = [
   ['heic/made-grid-mdat-first.heic', 'image/heic'],
   ['heic/made-grid-mdat-first-gps.heic', 'image/heic'],
   ['heic/made-heif-enc-phone.heic', 'image/heic'],
+  ['heic/made-heif-enc-alpha-thumbnail.heic', 'image/heic'],
   ['heic/hostile-iloc-past-end.heic', 'image/heic'],
   ['heic/hostile-iref-loop.heic', 'image/heic'],
   ['heic/hostile-200mp-grid.heic', 'image/heic'],

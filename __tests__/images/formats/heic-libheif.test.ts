@@ -50,6 +50,7 @@ const fixtures = [
   'made-grid-irot-thumbnail-gps.heic',
   'made-grid-mdat-first.heic',
   'made-heif-enc-phone.heic',
+  'made-heif-enc-alpha-thumbnail.heic',
 ];
 
 describe.each(fixtures)('%s against libheif', (name) => {

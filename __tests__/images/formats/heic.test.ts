@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { isAppError } from '../../../src/errors.js';
 import {
   ContainerWalker,
@@ -84,6 +85,11 @@ const made: [string, ImageFacts][] = [
   ['made-grid-mdat-first.heic', { width: 100, height: 120, frames: undefined, orientation: 1 }],
   ['made-grid-mdat-first-gps.heic', { width: 100, height: 120, frames: undefined, orientation: 1 }],
   ['made-heif-enc-phone.heic', { width: 64, height: 48, frames: undefined, orientation: 1 }],
+  // heif-enc: an alpha image (auxl) and a thumbnail that is a 1x1 grid of another size
+  [
+    'made-heif-enc-alpha-thumbnail.heic',
+    { width: 80, height: 60, frames: undefined, orientation: 1 },
+  ],
 ];
 
 describe.each(made)('%s', (name, facts) => {
@@ -210,6 +216,29 @@ describe('hostile HEIC', () => {
     // The whole meta box and nothing of mdat: the limit is applied from the headers alone.
     expect(() => walker.write(input.subarray(0, metaEnd))).toThrow(
       expect.objectContaining({ code: 'too_many_pixels' }),
+    );
+  });
+
+  it('always ends on damaged files, with facts or a refusal that names the fault', () => {
+    const files = made.map(([name]) => heic(name));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...files),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.boolean(),
+        (file, damage, strip) => {
+          const damaged = Buffer.from(file);
+          for (const [at, value] of damage) damaged[at % damaged.length] = value;
+          // walk() rethrows anything that is not an AppError; the driver would turn a
+          // RangeError into "cannot be read": every read here is bounds-checked first.
+          const result = walk(damaged, 'image/heic', strip);
+          if ('message' in result) expect(result.message).not.toMatch(/cannot be read/);
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 
