@@ -239,4 +239,22 @@ describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () 
     const all = 'image/jpeg,image/png,image/gif,image/webp,image/avif';
     expect(loadConfig({ ALLOWED_TYPES: all }).imageMetadata).toBe('strip');
   });
+
+  it('allows HEIC and HEIF by default where the validation mode can verify them', () => {
+    const structure = loadConfig({ IMAGE_VALIDATION: 'structure' }).allowedTypes;
+    expect(structure).toEqual(expect.arrayContaining(['image/heic', 'image/heif', 'image/jpeg']));
+    expect(
+      loadConfig({ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/heic' }).imageMetadata,
+    ).toBe('strip');
+    // Without a HEVC decoder, decode mode cannot verify them: left out of the defaults, and
+    // named when asked for.
+    expect(loadConfig({}).allowedTypes).not.toContain('image/heic');
+    expect(() => loadConfig({ ALLOWED_TYPES: 'image/heic' })).toThrow(
+      expect.objectContaining({ variable: 'IMAGE_VALIDATION' }),
+    );
+    // Image sequences: no mode verifies their tracks.
+    expect(() =>
+      loadConfig({ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/heic-sequence' }),
+    ).toThrow(expect.objectContaining({ variable: 'ALLOWED_TYPES' }));
+  });
 });

@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import multer, { type File } from '@koa/multer';
 import sharp from 'sharp';
 import type { ImageMimeType } from '../src/images/image-types.ts';
-import type { ImageFacts } from '../src/ingest/container-walker.ts';
+import type { ImageFacts } from '../src/images/formats/index.ts';
 import type { ImageDescription } from '../src/ingest/image-record.ts';
 
 /**

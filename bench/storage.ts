@@ -132,8 +132,8 @@ export async function gcsStorage(endpoint: string, label: string): Promise<Bench
 /** What image-ingest stores for a JPEG by default: the service's own stripper, from dist/. */
 export async function storedByService(jpeg: Buffer): Promise<Buffer> {
   const { stripImage } = (await import(
-    new URL('../dist/images/strip/index.js', import.meta.url).href
-  )) as typeof import('../src/images/strip/index.ts');
+    new URL('../dist/images/formats/index.js', import.meta.url).href
+  )) as typeof import('../src/images/formats/index.ts');
   return stripImage(jpeg, 'image/jpeg');
 }
 

@@ -66,8 +66,8 @@ type Case = Valid | Invalid;
 // The service stores an image less its location and personal metadata (IMAGE_METADATA=strip,
 // the default): what it answers and stores is what its own stripper (from dist/) makes of it.
 const { stripImage } = (await import(
-  new URL('../dist/images/strip/index.js', import.meta.url).href
-)) as typeof import('../src/images/strip/index.ts');
+  new URL('../dist/images/formats/index.js', import.meta.url).href
+)) as typeof import('../src/images/formats/index.ts');
 
 const valid = (label: string, type: string, file: string): Valid => {
   const bytes = fixture(file);

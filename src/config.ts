@@ -245,9 +245,14 @@ function readUrl(env: Env, name: string): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
-function readAllowedTypes(env: Env): readonly ImageMimeType[] {
+function readAllowedTypes(
+  env: Env,
+  verifiable: readonly ImageMimeType[],
+): readonly ImageMimeType[] {
   const raw = read(env, 'ALLOWED_TYPES');
-  if (raw === undefined) return defaultAllowedTypes;
+  // The defaults the validation mode can verify: HEIC is one of them in `structure` mode, and
+  // in `decode` mode only where a HEVC decoder is there to decode it.
+  if (raw === undefined) return defaultAllowedTypes.filter((type) => verifiable.includes(type));
   const types = raw
     .split(',')
     .map((type) => type.trim().toLowerCase())
@@ -324,9 +329,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   const security = loadSecurityConfig(env);
-  const allowedTypes = readAllowedTypes(env);
   const verifiable =
     security.imageValidation === 'decode' ? decodeCheckedTypes : structureCheckedTypes;
+  const allowedTypes = readAllowedTypes(env, verifiable);
   const unverifiable = allowedTypes.filter((type) => !verifiable.includes(type));
   if (unverifiable.length > 0) {
     // Name the setting to change: the mode if the other one could verify them, else the list.

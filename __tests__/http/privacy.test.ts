@@ -15,7 +15,7 @@ import { send, useHarnesses, type Harness } from './harness.js';
  * A phone photo is published without where it was taken, with what, or by whom: whichever
  * door it comes through, held or streamed, on both drivers. What displays it stays (the
  * orientation, the ICC profile), and so does every pixel. The stripper's own cases are in
- * __tests__/images/strip; these prove the upload path applies it.
+ * __tests__/images/formats/strip.test.ts; these prove the upload path applies it.
  */
 
 const harnessFor = useHarnesses();

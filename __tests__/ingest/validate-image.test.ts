@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import sharp from 'sharp';
 import type { ImageValidationMode } from '../../src/config.js';
 import type { ImageMimeType } from '../../src/images/image-types.js';
-import { ContainerWalker } from '../../src/ingest/container-walker.js';
+import { ContainerWalker } from '../../src/images/formats/index.js';
 import { ImageValidator, validateImage } from '../../src/ingest/validate-image.js';
 import { factsBySharp } from '../support/image-facts.js';
 

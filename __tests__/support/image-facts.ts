@@ -7,8 +7,8 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ImageMimeType } from '../../src/images/image-types.js';
-import { stripImage } from '../../src/images/strip/index.js';
-import type { ImageFacts } from '../../src/ingest/container-walker.js';
+import { stripImage } from '../../src/images/formats/index.js';
+import type { ImageFacts } from '../../src/images/formats/index.js';
 
 /**
  * What libvips reports of an image, independently of the service's own walker: the size as
@@ -28,7 +28,7 @@ export async function factsBySharp(image: Buffer): Promise<ImageFacts> {
 /**
  * The bytes the service stores for `image` by default (IMAGE_METADATA=strip): the image less
  * its location and personal metadata. The stripper itself is proven on its own (exiftool,
- * pixel equality: __tests__/images/strip); HTTP tests compare what was stored with this.
+ * pixel equality: __tests__/images/formats/strip.test.ts); HTTP tests compare what was stored with this.
  */
 export async function storedFormOf(image: Buffer): Promise<Buffer> {
   const type = (await fileTypeFromBuffer(image))?.mime as ImageMimeType | undefined;

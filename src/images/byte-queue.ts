@@ -1,8 +1,8 @@
 /**
  * The bytes of an image that have arrived and are not consumed yet, kept as the chunks came:
- * the container walker and the metadata strippers both read their formats through one, so
- * that reading a header across chunk boundaries, passing bulk data as it arrives and finding
- * the end of JPEG scan data work the same way for both.
+ * the driver of the format grammars (src/images/formats/walker.ts) reads through one, so that
+ * reading a header across chunk boundaries, passing bulk data as it arrives and finding the end
+ * of JPEG scan data are written once.
  */
 export class ByteQueue {
   private readonly chunks: Buffer[] = [];

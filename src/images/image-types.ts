@@ -1,7 +1,7 @@
 /**
  * What this service knows about each image type: the extension its objects get, and which of
- * the two validation modes can verify it. Config, the sniffer, the walker and the file route
- * all read these facts from here.
+ * the two validation modes can verify it. Config, the sniffer, the format grammars
+ * (src/images/formats/) and the file route all read these facts from here.
  */
 
 export const knownImageTypes = {
@@ -12,6 +12,10 @@ export const knownImageTypes = {
   'image/avif': 'avif',
   'image/heic': 'heic',
   'image/heif': 'heif',
+  // HEIF image sequences and bursts (a `moov` track): named so that a refusal says what they
+  // are; no grammar here checks a track, so no mode can verify them.
+  'image/heic-sequence': 'heics',
+  'image/heif-sequence': 'heifs',
   'image/jxl': 'jxl',
   'image/bmp': 'bmp',
   'image/tiff': 'tif',
@@ -36,12 +40,18 @@ export function isKnownImageType(type: string): type is ImageMimeType {
   return type in knownImageTypes;
 }
 
+/**
+ * Allowed when ALLOWED_TYPES is unset, as far as the validation mode can verify them (HEIC and
+ * HEIF: by their structure, or by decoding once a HEVC decoder is there).
+ */
 export const defaultAllowedTypes: readonly ImageMimeType[] = [
   'image/jpeg',
   'image/png',
   'image/gif',
   'image/webp',
   'image/avif',
+  'image/heic',
+  'image/heif',
 ];
 
 /** Types that sharp's bundled libvips decodes (HEIC needs HEVC, which it does not ship). */
@@ -54,7 +64,7 @@ export const decodeCheckedTypes: readonly ImageMimeType[] = [
   'image/tiff',
 ];
 
-/** Types whose container the walker (src/ingest/container-walker.ts) can check without decoding. */
+/** Types whose container a grammar in src/images/formats/ describes: checked without decoding. */
 export const structureCheckedTypes: readonly ImageMimeType[] = [
   'image/jpeg',
   'image/png',
@@ -66,11 +76,11 @@ export const structureCheckedTypes: readonly ImageMimeType[] = [
 ];
 
 /**
- * Types whose location and personal metadata src/images/strip/ removes without re-encoding, as
- * the bytes stream past. HEIC/HEIF share AVIF's container, but nothing here can decode them to
- * prove the pixels unchanged; TIFF keeps its metadata in the IFDs that also point at the pixel
- * strips (no stripping without rewriting offsets); BMP carries no such metadata; JPEG XL has
- * no walker.
+ * Types whose location and personal metadata src/images/formats/ removes without re-encoding,
+ * as the bytes stream past. HEIC and HEIF share AVIF's container and its rule (Exif and XMP
+ * items emptied; the image data, `ispe`, `irot`, `imir`, `clap` and `colr` untouched). TIFF
+ * keeps its metadata in the IFDs that also point at the pixel strips (no stripping without
+ * rewriting offsets); BMP carries no such metadata; JPEG XL has no grammar.
  */
 export const losslesslyStrippableTypes: readonly ImageMimeType[] = [
   'image/jpeg',
@@ -78,4 +88,6 @@ export const losslesslyStrippableTypes: readonly ImageMimeType[] = [
   'image/webp',
   'image/gif',
   'image/avif',
+  'image/heic',
+  'image/heif',
 ];

@@ -1,4 +1,4 @@
-import type { MetadataStripper } from '../images/strip/index.js';
+import type { MetadataStripper } from '../images/formats/index.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
 import type { ImageBytes } from './image-bytes.js';
 import type { ImageSource } from './image-source.js';
@@ -9,9 +9,11 @@ import { StreamingFingerprint, fingerprintOf, type ImageFingerprint } from './fi
  * buffer; once streaming starts, every chunk is fingerprinted as it is taken, so the hash is
  * complete whoever reads the body to its end: the store's stream or an idempotent replay.
  *
- * With a metadata stripper (`stripWith`), what it hands on is the image as it will be stored:
- * the held image is replaced by its stripped bytes, and streamed chunks pass through the
- * stripper before they are fingerprinted. So the hash is always that of the stored bytes.
+ * With a walk of the image's format (`walkWith`), every byte passes through it once: it checks
+ * the structure and reads the facts, and what it hands on is the image as it will be stored
+ * (stripped of its metadata, or as it came): the held image is replaced by that, and streamed
+ * chunks pass through it before they are fingerprinted. So the hash is always that of the
+ * stored bytes.
  */
 export class BodyReader {
   private finished = false;
@@ -19,8 +21,8 @@ export class BodyReader {
   /** Made at the first fingerprinted chunk, so `alsoMd5` can still change it before. */
   private fingerprint: StreamingFingerprint | undefined;
   private withMd5 = false;
-  private stripper: MetadataStripper | undefined;
-  private stripperEnded = false;
+  private walk: MetadataStripper | undefined;
+  private walkEnded = false;
 
   constructor(
     private readonly source: ImageSource,
@@ -48,30 +50,30 @@ export class BodyReader {
   }
 
   /**
-   * From here on, the image is what `stripper` makes of it. Set once, as soon as the type is
-   * known and before anything is streamed; a body that has already ended is stripped at once.
+   * From here on, the image is what `walk` makes of it. Set once, as soon as the type is known
+   * and before anything is streamed; a body that has already ended is walked at once.
    */
-  stripWith(stripper: MetadataStripper): void {
-    this.stripper = stripper;
+  walkWith(walk: MetadataStripper): void {
+    this.walk = walk;
     if (this.finished && !this.streaming) {
-      this.image.replaceHeld([...stripper.write(this.image.heldImage()), ...stripper.end()]);
-      this.stripperEnded = true;
+      this.image.replaceHeld([...walk.write(this.image.heldImage()), ...walk.end()]);
+      this.walkEnded = true;
     }
   }
 
   /** Switches to streaming; returns the bytes held until now, fingerprinted. */
   startStreaming(): Buffer[] {
     this.streaming = true;
-    return this.take(this.strip([this.image.stopHolding()]));
+    return this.take(this.walked([this.image.stopHolding()]));
   }
 
   /** While streaming: the next chunks of the image, fingerprinted; undefined at its end. */
   async nextChunks(): Promise<Buffer[] | undefined> {
     const more = await this.readMore();
-    const chunks = this.strip(this.image.takeChunks());
-    if (!more && this.stripper !== undefined && !this.stripperEnded) {
-      this.stripperEnded = true;
-      chunks.push(...this.stripper.end());
+    const chunks = this.walked(this.image.takeChunks());
+    if (!more && this.walk !== undefined && !this.walkEnded) {
+      this.walkEnded = true;
+      chunks.push(...this.walk.end());
     }
     this.take(chunks);
     return more || chunks.length > 0 ? chunks : undefined;
@@ -99,10 +101,10 @@ export class BodyReader {
     return more;
   }
 
-  private strip(chunks: Buffer[]): Buffer[] {
-    const stripper = this.stripper;
-    if (stripper === undefined) return chunks;
-    return chunks.flatMap((chunk) => stripper.write(chunk)).filter((part) => part.length > 0);
+  private walked(chunks: Buffer[]): Buffer[] {
+    const walk = this.walk;
+    if (walk === undefined) return chunks;
+    return chunks.flatMap((chunk) => walk.write(chunk)).filter((part) => part.length > 0);
   }
 
   private take(chunks: Buffer[]): Buffer[] {

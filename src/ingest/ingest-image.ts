@@ -2,12 +2,16 @@ import type { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { ImageMimeType } from '../images/image-types.js';
-import { createMetadataStripper } from '../images/strip/index.js';
+import {
+  canStripLosslessly,
+  ContainerWalker,
+  walkableTypes,
+  type ImageFacts,
+} from '../images/formats/index.js';
 import { canMakeVariants } from '../images/variants.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
 import { DerivedImages, type IngestVariants } from './derived-images.js';
-import type { ImageFacts } from './container-walker.js';
 import { fingerprintOf, type ImageFingerprint } from './fingerprint.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
 import {
@@ -63,7 +67,7 @@ export interface IngestContext {
   readonly owner?: string | undefined;
   /**
    * IMAGE_METADATA: `strip` (the default) stores the image without its location and personal
-   * metadata (src/images/strip/), `keep` stores the bytes as they came.
+   * metadata (src/images/formats/), `keep` stores the bytes as they came.
    */
   readonly metadata?: 'strip' | 'keep' | undefined;
   /**
@@ -152,6 +156,8 @@ class Upload {
   private readonly idempotent: boolean;
   private heldFingerprint: ImageFingerprint | undefined;
   private storeStream: ValidatedStream | undefined;
+  /** The one walk of the image's container, which the body passes every byte through. */
+  private walker: ContainerWalker | undefined;
   /** The variants and placeholder made from the image, once variants are on. */
   private derivatives: DerivedImages | undefined;
   /** Variants being made and stored (streamed: inside the store's stream). */
@@ -173,7 +179,7 @@ class Upload {
       this.image.heldImage().subarray(0, sniffSampleBytes),
       this.context.limits.allowedTypes,
     );
-    this.stripMetadata(type);
+    this.walkImage(type);
     const target = this.targetFor(type);
     if (this.idempotent) {
       const earlier = await this.findEarlier(target, this.context.limits.allowedTypes);
@@ -196,14 +202,19 @@ class Upload {
   }
 
   /**
-   * From here on the body reader hands on the image as it will be stored: without location
-   * and personal metadata, unless IMAGE_METADATA=keep. Config refuses to start with an allowed
-   * type that has metadata and no lossless route, so a type without a stripper carries none.
+   * From here on every byte of the body passes once through the walk of its format, which
+   * checks its structure, reads its facts and hands on the image as it will be stored: without
+   * location and personal metadata, unless IMAGE_METADATA=keep. Config refuses to start with
+   * an allowed type that has metadata and no lossless route, so a type without one carries
+   * none; a type without a grammar is checked by decoding alone.
    */
-  private stripMetadata(type: SniffedType): void {
-    if (this.context.metadata === 'keep') return;
-    const stripper = createMetadataStripper(type.contentType);
-    if (stripper !== undefined) this.body.stripWith(stripper);
+  private walkImage(type: SniffedType): void {
+    const { contentType } = type;
+    if (!walkableTypes.includes(contentType)) return;
+    this.walker = new ContainerWalker(contentType, this.validation.maxPixels, {
+      strip: this.context.metadata !== 'keep' && canStripLosslessly(contentType),
+    });
+    this.body.walkWith(this.walker);
   }
 
   private targetFor(type: SniffedType): Target {
@@ -228,10 +239,11 @@ class Upload {
     let facts: ImageFacts;
     try {
       // Already in memory: sharp reads it from there, there is nothing to spool.
-      const validator = new ImageValidator(target.type.contentType, {
-        ...this.validation,
-        spoolDirectory: undefined,
-      });
+      const validator = new ImageValidator(
+        target.type.contentType,
+        { ...this.validation, spoolDirectory: undefined },
+        this.walker,
+      );
       await validator.write(image);
       facts = await validator.finish();
     } finally {
@@ -266,10 +278,11 @@ class Upload {
   private async storeStreamed(target: Target): Promise<IngestedImage> {
     const variants = this.makesVariants(target);
     // Variants are made from a copy: the spool file, in structure mode too.
-    const validator = new ImageValidator(target.type.contentType, {
-      ...this.validation,
-      keepCopy: variants,
-    });
+    const validator = new ImageValidator(
+      target.type.contentType,
+      { ...this.validation, keepCopy: variants },
+      this.walker,
+    );
     const stream = new ValidatedStream(
       this.body,
       validator,

@@ -1,5 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { AppError } from '../errors.js';
+import { isobmffImageType } from '../images/formats/index.js';
 import { knownImageTypes, type ImageMimeType } from '../images/image-types.js';
 
 /**
@@ -14,7 +15,9 @@ export interface SniffedType {
 }
 
 /**
- * The type comes from the bytes, never from the client's label. file-type answers undefined
+ * The type comes from the bytes, never from the client's label. An ISOBMFF file (AVIF, HEIC,
+ * HEIF) is typed by all the brands of its `ftyp` box (src/images/formats/isobmff.ts), which
+ * file-type does not read; anything else by file-type. file-type answers undefined
  * for content it cannot identify (SVG, HTML and text among them): that is a 415, as is any
  * identified type outside the allowlist.
  */
@@ -22,8 +25,8 @@ export async function sniffImageType(
   sample: Uint8Array,
   allowedTypes: readonly ImageMimeType[],
 ): Promise<SniffedType> {
-  const detected = await fileTypeFromBuffer(sample.subarray(0, sniffSampleBytes));
-  const mime: string | undefined = detected?.mime;
+  const head = sample.subarray(0, sniffSampleBytes);
+  const mime: string | undefined = isobmffImageType(head) ?? (await fileTypeFromBuffer(head))?.mime;
   if (mime === undefined || !(allowedTypes as readonly string[]).includes(mime)) {
     throw new AppError('unsupported_image_type', {
       message:

@@ -8,7 +8,7 @@ import {
   undecodable,
   walkableTypes,
   type ImageFacts,
-} from './container-walker.js';
+} from '../images/formats/index.js';
 import { SpoolFile } from './spool.js';
 
 // libvips maps a file it decodes and, with sharp's default cache, keeps up to 20 of them open
@@ -44,8 +44,9 @@ export interface KeptImage {
 
 /**
  * Proves that bytes which sniffed as an image type really are a complete image of that type,
- * fed chunk by chunk as they pass to the store. The container walk runs on every chunk, so a
- * pixel flood is refused from its header (too_many_pixels) before anything is decoded, and
+ * fed chunk by chunk as they pass to the store. The container walk runs on every chunk (the
+ * validator's own, or the one the upload's body passes through, given to the constructor), so
+ * a pixel flood is refused from its header (too_many_pixels) before anything is decoded, and
  * bytes after the end (a polyglot) or a cut-off file fail as soon as they are seen. In
  * `decode` mode the whole image is then decoded by sharp on libuv's thread pool (off the
  * event loop), strictly (failOn: 'warning', the level sharp recommends for untrusted input).
@@ -56,28 +57,38 @@ export interface KeptImage {
  * once the upload is over, whatever happened: it deletes the spool file.
  */
 export class ImageValidator {
-  /** Undefined for types without a walker (BMP, TIFF, JPEG XL), which only decode mode checks. */
+  /** Undefined for types without a grammar (BMP, TIFF, JPEG XL), which only decode mode checks. */
   private readonly walker: ContainerWalker | undefined;
+  /** The walk this validator feeds itself; undefined when the caller feeds it (or none). */
+  private readonly ownWalker: ContainerWalker | undefined;
   /** Decode mode without a spool: sharp needs the whole file (its stream input buffers it too). */
   private readonly held: Buffer[] = [];
   /** Decode mode with a spool: the file, created with the first chunk. */
   private spool: Promise<SpoolFile> | undefined;
   private disposed = false;
 
+  /**
+   * `walker`: the walk the upload's body already passes every byte through (and ends), whose
+   * facts this validator answers, so that no byte is walked twice; without one, the validator
+   * walks the bytes written to it itself.
+   */
   constructor(
     private readonly type: ImageMimeType,
     private readonly options: ImageValidationOptions,
+    walker?: ContainerWalker,
   ) {
-    this.walker = walkableTypes.includes(type)
-      ? new ContainerWalker(type, options.maxPixels)
-      : undefined;
+    this.ownWalker =
+      walker === undefined && walkableTypes.includes(type)
+        ? new ContainerWalker(type, options.maxPixels)
+        : undefined;
+    this.walker = walker ?? this.ownWalker;
     if (this.walker === undefined && options.mode === 'structure') {
       throw undecodable(`${type} can only be verified with IMAGE_VALIDATION=decode`);
     }
   }
 
   async write(chunk: Buffer): Promise<void> {
-    this.walker?.write(chunk);
+    this.ownWalker?.write(chunk);
     if (this.options.mode !== 'decode' && this.options.keepCopy !== true) return;
     const directory = this.options.spoolDirectory;
     if (directory === undefined) {
@@ -112,7 +123,7 @@ export class ImageValidator {
   }
 
   private async validate(): Promise<KeptImage> {
-    this.walker?.end();
+    this.ownWalker?.end();
     const spool = await this.spool;
     await spool?.close();
     const input = spool?.path ?? Buffer.concat(this.held);

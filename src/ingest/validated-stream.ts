@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { BodyReader } from './body-reader.js';
-import type { ImageFacts } from './container-walker.js';
+import type { ImageFacts } from '../images/formats/index.js';
 import type { ImageValidator, KeptImage } from './validate-image.js';
 
 /**

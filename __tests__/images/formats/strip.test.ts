@@ -3,8 +3,11 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { isAppError } from '../../../src/errors.js';
 import type { ImageMimeType } from '../../../src/images/image-types.js';
-import { canStripLosslessly, createMetadataStripper } from '../../../src/images/strip/index.js';
-import { ContainerWalker } from '../../../src/ingest/container-walker.js';
+import {
+  canStripLosslessly,
+  ContainerWalker,
+  createMetadataStripper,
+} from '../../../src/images/formats/index.js';
 import { validateImage } from '../../../src/ingest/validate-image.js';
 import { exiftool, identifyingTag, pixels } from '../../support/image-facts.js';
 
@@ -189,10 +192,13 @@ describe('malformed input', () => {
 
 describe('types', () => {
   it('says which types have a lossless route', () => {
-    for (const type of ['image/tiff', 'image/bmp', 'image/jxl', 'image/heic'] as const) {
+    for (const type of ['image/tiff', 'image/bmp', 'image/jxl', 'image/heic-sequence'] as const) {
       expect(canStripLosslessly(type)).toBe(false);
       expect(createMetadataStripper(type)).toBeUndefined();
     }
-    expect(canStripLosslessly('image/jpeg')).toBe(true);
+    // HEIC and HEIF share AVIF's container and its lossless route (issue 16).
+    for (const type of ['image/jpeg', 'image/avif', 'image/heic', 'image/heif'] as const) {
+      expect(canStripLosslessly(type)).toBe(true);
+    }
   });
 });

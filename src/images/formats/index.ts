@@ -1,10 +1,14 @@
 import { losslesslyStrippableTypes, type ImageMimeType } from '../image-types.js';
-import { stripIsobmff } from './avif.js';
-import { StripDriver, type StripWalk } from './driver.js';
-import { stripGif } from './gif.js';
-import { stripJpeg } from './jpeg.js';
-import { stripPng } from './png.js';
-import { stripWebp } from './webp.js';
+import { ContainerWalker } from './walker.js';
+
+/**
+ * One grammar per image format (jpeg.ts, png.ts, gif.ts, webp.ts, isobmff.ts for AVIF and
+ * HEIC), run by one driver (walker.ts). Checking the structure, reading the facts and
+ * stripping location and personal metadata are one walk over the bytes.
+ */
+export { ContainerWalker, walkableTypes, type WalkOptions } from './walker.js';
+export { tooManyPixels, undecodable, type ImageDimensions, type ImageFacts } from './grammar.js';
+export { isobmffImageType } from './isobmff.js';
 
 /**
  * Removes what can identify a person or a place from an image (GPS, camera make, model and
@@ -21,14 +25,17 @@ export interface MetadataStripper {
 }
 
 /**
- * A stripper for one image of `type`, or undefined when there is no lossless route for the
- * type (see `losslesslyStrippableTypes`). It only ever throws AppError('undecodable_image'),
- * and after a throw every later call throws it again. The buffers it hands back may share
- * memory with the chunks written to it.
+ * A walk of one image of `type` that answers it stripped, or undefined when there is no
+ * lossless route for the type (see `losslesslyStrippableTypes`). It throws AppErrors
+ * (undecodable_image; too_many_pixels past `maxPixels`), and after a throw every later call
+ * throws it again. The buffers it hands back may share memory with the chunks written to it.
  */
-export function createMetadataStripper(type: ImageMimeType): MetadataStripper | undefined {
-  const walk = walkFor(type);
-  return walk === undefined ? undefined : new StripDriver(walk);
+export function createMetadataStripper(
+  type: ImageMimeType,
+  maxPixels = Number.POSITIVE_INFINITY,
+): ContainerWalker | undefined {
+  if (!canStripLosslessly(type)) return undefined;
+  return new ContainerWalker(type, maxPixels, { strip: true });
 }
 
 /** An image held whole, stripped: the bytes the service stores for it; as is without a route. */
@@ -41,22 +48,4 @@ export function stripImage(image: Buffer, type: ImageMimeType): Buffer {
 
 export function canStripLosslessly(type: ImageMimeType): boolean {
   return losslesslyStrippableTypes.includes(type);
-}
-
-function walkFor(type: ImageMimeType): StripWalk | undefined {
-  if (!canStripLosslessly(type)) return undefined;
-  switch (type) {
-    case 'image/jpeg':
-      return stripJpeg();
-    case 'image/png':
-      return stripPng();
-    case 'image/webp':
-      return stripWebp();
-    case 'image/gif':
-      return stripGif();
-    case 'image/avif':
-      return stripIsobmff();
-    default:
-      return undefined;
-  }
 }

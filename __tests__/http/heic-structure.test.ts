@@ -1,0 +1,102 @@
+import { describe, expect, it } from '@jest/globals';
+import { ContainerWalker } from '../../src/images/formats/index.js';
+import { exiftool, identifyingTag } from '../support/image-facts.js';
+import {
+  drivers,
+  fixture,
+  jsonBody,
+  multipartFile,
+  rawBody,
+  sha256,
+  type BuiltBody,
+} from '../support/requests.js';
+import { send, useHarnesses } from './harness.js';
+
+/**
+ * A HEIC photo in the default structure checks (IMAGE_VALIDATION=structure, no HEVC decoder
+ * needed): every door stores it once, stripped of its location and personal metadata, and
+ * answers its displayed size; a hostile one is refused with nothing stored. Decoding HEIC
+ * (decode mode, variants, a display rendition) is another suite's.
+ */
+
+const harnessFor = useHarnesses();
+
+const doors: Record<string, (bytes: Buffer) => BuiltBody> = {
+  json: (bytes) => ({ contentType: 'application/json', body: Buffer.from(jsonBody(bytes)) }),
+  multipart: (bytes) => multipartFile(bytes, 'image/heic', 'IMG_0001.HEIC'),
+  raw: (bytes) => rawBody(bytes, 'application/octet-stream'),
+};
+
+const structure = (streamed: boolean): Record<string, string> => ({
+  IMAGE_VALIDATION: 'structure',
+  // The fixture is 11 KiB: past 4200 bytes it streams to the store.
+  ...(streamed ? { STREAMING_THRESHOLD_BYTES: '4200' } : {}),
+});
+
+/** What the service stores for `image`: the one walk's stripped output. */
+function strippedForm(image: Buffer): Buffer {
+  const walker = new ContainerWalker('image/heic', 100_000_000, { strip: true });
+  return Buffer.concat([...walker.write(image), ...walker.end()]);
+}
+
+describe.each(drivers)('HEIC in structure mode on the %s driver', (driver) => {
+  const sent = fixture('heic/made-grid-irot-thumbnail-gps.heic');
+
+  for (const streamed of [false, true]) {
+    it.each(Object.keys(doors))(
+      `stores a photo sent by %s${streamed ? ', streamed,' : ''} without its location, at its displayed size`,
+      async (door) => {
+        const harness = await harnessFor(driver, structure(streamed));
+        const response = await send(harness, '/v1/images', doors[door]!(sent));
+        expect(response.status).toBe(201);
+        const answer = response.body as Record<string, unknown>;
+        // A 2x2 grid of 64x64 tiles with a 120x100 output, turned a quarter: 100 x 120.
+        expect(answer).toMatchObject({ contentType: 'image/heic', width: 100, height: 120 });
+        expect(String(answer.name)).toMatch(/\.heic$/);
+        const stored = await harness.storedBytes(String(answer.name));
+        expect(stored.equals(strippedForm(sent))).toBe(true);
+        expect(answer).toMatchObject({ bytes: stored.length, sha256: sha256(stored) });
+        const tags = await exiftool(stored, 'heic');
+        expect(Object.keys(tags).filter((key) => identifyingTag.test(key))).toEqual([]);
+      },
+    );
+  }
+
+  it.each([
+    ['hostile-iref-loop.heic', 'undecodable_image'],
+    ['hostile-iloc-past-end.heic', 'undecodable_image'],
+    ['hostile-200mp-grid.heic', 'too_many_pixels'],
+  ])('refuses %s with %s and stores nothing', async (name, code) => {
+    const harness = await harnessFor(driver, structure(false));
+    const response = await send(harness, '/v1/images', doors.raw!(fixture(`heic/${name}`)));
+    expect(response.status).toBe(422);
+    expect(response.body).toMatchObject({ error: { code } });
+    await harness.expectNothingStored();
+  });
+
+  it('stores it without variants or a placeholder when they are on: nothing here decodes HEVC', async () => {
+    const harness = await harnessFor(driver, {
+      ...structure(false),
+      IMAGE_VARIANTS: 'thumbnail:32x32:cover',
+      IMAGE_PLACEHOLDERS: 'on',
+    });
+    const response = await send(harness, '/v1/images', doors.raw!(sent));
+    expect(response.status).toBe(201);
+    const answer = response.body as Record<string, unknown>;
+    expect(answer.variants).toBeUndefined();
+    expect(answer.placeholder).toBeUndefined();
+    expect(await harness.storedNames()).toEqual([answer.name]);
+  });
+
+  it('answers 415 in decode mode, where nothing here decodes HEVC', async () => {
+    const harness = await harnessFor(driver);
+    const response = await send(harness, '/v1/images', doors.raw!(sent));
+    expect(response.status).toBe(415);
+    expect(response.body).toMatchObject({
+      error: {
+        code: 'unsupported_image_type',
+        message: expect.stringContaining('image/heic') as unknown,
+      },
+    });
+  });
+});
