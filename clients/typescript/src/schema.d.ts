@@ -590,6 +590,8 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "draining" | "store_unreachable";
+            /** @enum {string} */
+            rateLimitStore?: "reachable" | "unreachable";
         };
     };
     responses: never;

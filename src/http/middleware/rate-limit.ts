@@ -6,6 +6,8 @@ import type { CallerState } from './auth.js';
 export interface RateLimitStore {
   /** Counts one request for `key` in the current window and returns the count so far. */
   hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }>;
+  /** A store outside the process (Redis): whether it answers now, for readiness. */
+  checkReady?(): Promise<boolean>;
 }
 
 /** Fixed windows per key, forgotten once they end; the map holds only callers seen this minute. */
