@@ -10,6 +10,7 @@ process.env.TEST_DRIVERS = 'local';
 const needTools = {
   'http/client-disconnect': 'fake-gcs-server',
   'http/direct-uploads': 'curl',
+  'http/stored-files-curl': 'curl',
   'http/direct-uploads-browser': 'Chromium',
   'http/early-answers': 'toxiproxy',
   'http/failures': 'fake-gcs-server, toxiproxy',

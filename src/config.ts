@@ -181,6 +181,10 @@ export interface SecurityConfig {
   readonly rateLimitPerMinute: number;
   /** Shared rate-limit counts for several instances; in memory when unset. */
   readonly redisUrl: string | undefined;
+  /** REDIS_CONNECT_TIMEOUT_MS: how long one attempt to connect to Redis may take. */
+  readonly redisConnectTimeoutMs: number;
+  /** REDIS_COMMAND_TIMEOUT_MS: how long a count waits for Redis before the instance counts alone. */
+  readonly redisCommandTimeoutMs: number;
   /** How many reverse proxies in front of the service append to X-Forwarded-For. */
   readonly trustedProxyCount: number;
   readonly maxImagePixels: number;
@@ -624,6 +628,8 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     corsOrigins: readOrigins(env),
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT', 60, 0, 1_000_000),
     redisUrl: readRedisUrl(env),
+    redisConnectTimeoutMs: readInteger(env, 'REDIS_CONNECT_TIMEOUT_MS', 2000, 1, 60_000),
+    redisCommandTimeoutMs: readInteger(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),
     trustedProxyCount: readInteger(env, 'TRUSTED_PROXY_COUNT', 0, 0, 10),
     maxImagePixels: readInteger(env, 'MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 32),
     maxConcurrentUploads: readInteger(env, 'MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),

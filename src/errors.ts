@@ -50,6 +50,10 @@ export const errorCatalogue = {
     status: 422,
     message: 'This Idempotency-Key was already used for a different image; use a new key.',
   },
+  range_not_satisfiable: {
+    status: 416,
+    message: 'The requested range is not within the file (see Content-Range for its length).',
+  },
   rate_limited: { status: 429, message: 'Too many requests; try again later.' },
   internal_error: { status: 500, message: 'An internal error occurred.' },
   not_implemented: { status: 501, message: 'The request method is not supported.' },

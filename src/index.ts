@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
   const directStaging = await createDirectStaging(config);
   const lifecycle = new Lifecycle();
-  const rateLimitStore = await connectRateLimitStore(config, logger);
+  const rateLimitStore = connectRateLimitStore(config, logger);
   const app = createApp(config, {
     store,
     logger,

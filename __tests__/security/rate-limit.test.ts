@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { addressKey, MemoryRateLimitStore } from '../../src/http/middleware/rate-limit.js';
+import { addressKey } from '../../src/http/middleware/client-address.js';
+import { MemoryRateLimitStore } from '../../src/http/middleware/rate-limit.js';
 import { drivers, fixture, jsonBody, makeApp, type AppUnderTest, type Env } from './helpers.js';
 
 /** Rate limits per caller: 429 rate_limited with Retry-After; X-Forwarded-For cannot be spoofed. */
@@ -66,6 +67,23 @@ describe.each(drivers)('rate limits on the %s driver', (driver) => {
     // A different real client behind the same proxy is not affected.
     expect((await upload({ forwardedFor: '192.0.2.11' })).status).toBe(201);
   });
+
+  it('counts anonymous IPv6 callers per /64, however many addresses they use', async () => {
+    await start({ TRUSTED_PROXY_COUNT: '1' });
+    expect((await upload({ forwardedFor: '2001:db8:1:2::a' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '2001:db8:1:2:5:6:7:8' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '2001:db8:1:2::ffff' })).status).toBe(429);
+    // The next /64 is another client.
+    expect((await upload({ forwardedFor: '2001:db8:1:3::a' })).status).toBe(201);
+  });
+
+  it('counts an IPv4-mapped IPv6 address as its IPv4 address', async () => {
+    await start({ TRUSTED_PROXY_COUNT: '1' });
+    expect((await upload({ forwardedFor: '::ffff:10.0.0.9' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '10.0.0.9' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '::ffff:10.0.0.9' })).status).toBe(429);
+    expect((await upload({ forwardedFor: '10.0.0.9' })).status).toBe(429);
+  });
 });
 
 describe('MemoryRateLimitStore', () => {
@@ -85,6 +103,11 @@ describe('MemoryRateLimitStore', () => {
     ['2001:db8:1:2:ffff:4:5:6', '2001:db8:1:2::/64'],
     ['2001:db8::1', '2001:db8:0:0::/64'],
     ['::1', '0:0:0:0::/64'],
+    ['::FFFF:0a00:0009', '10.0.0.9'],
+    ['::ffff:10.0.0.9', '10.0.0.9'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['2001:0DB8:0001:0002::1.2.3.4', '2001:db8:1:2::/64'],
+    ['unknown', 'unknown'],
   ])('counts %s as %s', (ip, key) => {
     expect(addressKey(ip)).toBe(key);
   });

@@ -138,7 +138,7 @@ describe('LocalStore', () => {
       await store.put(name, Buffer.from('hello'), { contentType: 'image/png', metadata: {} });
       const file = await store.open(name);
       expect(file?.size).toBe(5);
-      file?.stream.destroy();
+      await file?.close();
     });
 
     it.each(['.incoming', '../package.json', 'README.md', `${objectName()}`])(

@@ -6,10 +6,11 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { isStagingError, type UploadStaging } from '../../src/storage/staging/upload-staging.js';
-import { gcsPieceBytes } from '../../src/storage/staging/gcs-staging.js';
+import { GcsStaging, gcsPieceBytes } from '../../src/storage/staging/gcs-staging.js';
 import { LocalStaging } from '../../src/storage/staging/local-staging.js';
 import { staleTempFileMs } from '../../src/files.js';
 import { useCleanups, useHarnesses } from '../http/harness.js';
+import { createTestBucket } from '../support/gcs.js';
 import { drivers } from '../support/requests.js';
 import { stagedPieceCount } from '../uploads/tus-client.js';
 import { chunkedStream, rejectionOf } from './object-store-contract.js';
@@ -164,5 +165,27 @@ describe('local staging at start-up', () => {
 
     await new LocalStaging(root).init();
     expect(await readdir(incoming)).toEqual([young]);
+  });
+});
+
+describe('GCS staging on the emulator', () => {
+  it('labels pieces as direct uploads are: octet-stream, Content-Disposition: attachment', async () => {
+    const bucket = await createTestBucket();
+    const staging = new GcsStaging(bucket, 'staging/tus/', {}, 1000);
+    const id = randomUUID();
+    await staging.create(id, {});
+    // An HTML page sent as a piece, in three parts.
+    const page = Buffer.from(`<html><script>alert(1)</script>${'x'.repeat(2500)}</html>`);
+    await staging.writePiece(id, '0-aaaaaaaa', chunkedStream(page), { maxBytes: 1e9 });
+    const [files] = await bucket.getFiles({ prefix: `staging/tus/${id}/0-aaaaaaaa.` });
+    expect(files).toHaveLength(3);
+    for (const file of files) {
+      const [metadata] = await file.getMetadata();
+      expect(metadata).toMatchObject({
+        contentType: 'application/octet-stream',
+        contentDisposition: 'attachment',
+      });
+    }
+    await staging.removeAll(id);
   });
 });

@@ -91,7 +91,7 @@ export function createApp(
 
   const routers = [
     healthRouter(),
-    readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
+    readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs, rateLimitStore }),
     metricsRouter(metrics),
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),

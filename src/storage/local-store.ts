@@ -16,10 +16,19 @@ import { isErrno, removeStaleTempFiles, staleTempFileMs } from '../files.js';
 import { LocalStaging } from './staging/local-staging.js';
 import type { StagingAreas, UploadStaging } from './staging/upload-staging.js';
 
+/** A stored object opened for reading: its file handle is held until it is read or closed. */
 export interface LocalFile {
-  readonly stream: Readable;
   readonly size: number;
   readonly modified: Date;
+  /**
+   * Strong: a name is never reused for other bytes, and a file is never written in place
+   * (it is linked into place whole), so its size and time name its bytes, as nginx's do.
+   */
+  readonly etag: string;
+  /** Bytes `start` to `end` (both included), or all; the stream closes the handle when done. */
+  read(range?: { readonly start: number; readonly end: number }): Readable;
+  /** Closes the handle when the bytes are not read. */
+  close(): Promise<void>;
 }
 
 /** What a sidecar holds: the object's content type and custom metadata, as GCS keeps them. */
@@ -229,7 +238,13 @@ export class LocalStore implements ObjectStore {
         await handle.close();
         return undefined;
       }
-      return { stream: handle.createReadStream(), size: stats.size, modified: stats.mtime };
+      return {
+        size: stats.size,
+        modified: stats.mtime,
+        etag: `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
+        read: (range) => handle.createReadStream(range === undefined ? {} : range),
+        close: () => handle.close(),
+      };
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
       throw error;

@@ -197,7 +197,7 @@ export interface paths {
         };
         /**
          * A stored image or variant (local driver)
-         * @description Served with its sniffed type, immutable caching and a sandboxing CSP.
+         * @description Served with its sniffed type, immutable caching and a sandboxing CSP; with validators (`ETag`, `Last-Modified`) for conditional requests, and one byte range per request (several ranges get the whole file).
          */
         get: operations["getStoredFile"];
         put?: never;
@@ -578,7 +578,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "upload_rejected";
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "upload_rejected";
                 /** @description Safe to show; the code is what programs should read. */
                 message: string;
             };
@@ -590,6 +590,8 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "draining" | "store_unreachable";
+            /** @enum {string} */
+            rateLimitStore?: "reachable" | "unreachable";
         };
     };
     responses: never;
@@ -3689,7 +3691,16 @@ export interface operations {
     getStoredFile: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds: 304 if one matches. */
+                "If-None-Match"?: string;
+                /** @description Without If-None-Match: 304 if not modified since. */
+                "If-Modified-Since"?: string;
+                /** @description One range, `bytes=first-last`, `bytes=first-` or `bytes=-length`. */
+                Range?: string;
+                /** @description The ETag or Last-Modified the range is for; else the whole file. */
+                "If-Range"?: string;
+            };
             path: {
                 /** @description The `name` (or a variant’s file name) from an image’s description. */
                 name: string;
@@ -3704,12 +3715,41 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     /** @description Immutable: a name is never reused for other bytes. */
                     "Cache-Control"?: string;
+                    /** @description Strong: the same tag always means the same bytes. */
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    "Accept-Ranges"?: "bytes";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description The range asked for. */
+            206: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description `bytes first-last/size` */
+                    "Content-Range"?: string;
+                    /** @description Strong: the same tag always means the same bytes. */
+                    ETag?: string;
                     "Last-Modified"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "image/*": string;
                 };
+            };
+            /** @description The client’s copy is current. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Strong: the same tag always means the same bytes. */
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `not_found`: Not found. */
             404: {
@@ -3722,6 +3762,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `range_not_satisfiable`: The requested range is not within the file (see Content-Range for its length). */
+            416: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "range_not_satisfiable";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };

@@ -3,18 +3,51 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { RedisRateLimitStore } from './rate-limit-redis.js';
 
-/** The shared store when REDIS_URL is set; undefined (counts in memory) otherwise. */
-export async function connectRateLimitStore(
+/**
+ * The shared store when REDIS_URL is set; undefined (counts in memory) otherwise. Returns at
+ * once: the client connects (and reconnects) in the background, and until Redis answers the
+ * store counts in memory, so a slow or absent Redis never delays start-up.
+ */
+export function connectRateLimitStore(
   config: Config,
   logger: Logger,
-): Promise<RedisRateLimitStore | undefined> {
-  const url = config.security.redisUrl;
+): RedisRateLimitStore | undefined {
+  const { redisUrl: url, redisConnectTimeoutMs, redisCommandTimeoutMs } = config.security;
   if (url === undefined) return undefined;
-  // Fail fast while disconnected (the middleware then lets requests through) instead of
-  // queueing commands and holding every request until Redis is back.
-  const client = createClient({ url, socket: { connectTimeout: 5000 }, disableOfflineQueue: true });
+  const client = createClient({
+    url,
+    socket: {
+      connectTimeout: redisConnectTimeoutMs,
+      // node-redis gives up for good after a connect timeout by default; keep trying, as
+      // Redis may start after the service (compose, a restarted Memorystore).
+      reconnectStrategy: (retries) =>
+        Math.min(2 ** retries * 50, 2000) + Math.floor(Math.random() * 200),
+    },
+    // Fail at once while disconnected instead of queueing commands until Redis is back; the
+    // store bounds the wait for an answer (REDIS_COMMAND_TIMEOUT_MS).
+    disableOfflineQueue: true,
+  });
   // Without a listener an 'error' event would crash the process; the client reconnects itself.
-  client.on('error', (error: unknown) => logger.warn({ err: error }, 'redis connection error'));
-  await client.connect();
-  return new RedisRateLimitStore(client);
+  // While Redis is down this fires at every attempt: a warning for the first, then debug.
+  let reported = false;
+  client.on('error', (error: unknown) => {
+    logger[reported ? 'debug' : 'warn']({ err: error }, 'redis connection error');
+    reported = true;
+  });
+  client.on('ready', () => {
+    reported = false;
+  });
+  client.connect().catch((error: unknown) => {
+    // Only when the client is closed while connecting (shutdown, tests).
+    logger.debug({ err: error }, 'redis connection abandoned');
+  });
+  return new RedisRateLimitStore(client, {
+    commandTimeoutMs: redisCommandTimeoutMs,
+    onUnavailable: (error) =>
+      logger.warn(
+        { err: error },
+        'rate-limit store unavailable; this instance counts alone until Redis answers',
+      ),
+    onRecovered: () => logger.info('rate-limit store answers again; counts are shared'),
+  });
 }

@@ -1,11 +1,14 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../../errors.js';
 import type { CallerState } from './auth.js';
+import { addressKey } from './client-address.js';
 
 /** Where request counts live; in memory by default, shared (e.g. Redis) for several instances. */
 export interface RateLimitStore {
   /** Counts one request for `key` in the current window and returns the count so far. */
   hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }>;
+  /** A store outside the process (Redis): whether it answers now, for readiness. */
+  checkReady?(): Promise<boolean>;
 }
 
 /** Fixed windows per key, forgotten once they end; the map holds only callers seen this minute. */
@@ -84,27 +87,4 @@ export function rateLimit({
     await next();
     return;
   };
-}
-
-/**
- * One IPv6 client usually holds a whole /64, so addresses are counted per /64: otherwise a
- * caller could rotate through its own addresses to escape the limit.
- */
-export function addressKey(ip: string): string {
-  const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  if (!address.includes(':')) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::')
-    ? [
-        ...headGroups,
-        ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'),
-        ...tailGroups,
-      ]
-    : headGroups;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => Number.parseInt(group, 16).toString(16))
-    .join(':')}::/64`;
 }

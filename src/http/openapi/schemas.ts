@@ -153,7 +153,11 @@ export const errorSchema = errorBodySchema(errorCodes).meta({
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
 export const readySchema = z
-  .object({ status: z.enum(['ready', 'draining', 'store_unreachable']) })
+  .object({
+    status: z.enum(['ready', 'draining', 'store_unreachable']),
+    // Only with REDIS_URL. Not a reason to be unready: without Redis each instance counts alone.
+    rateLimitStore: z.enum(['reachable', 'unreachable']).optional(),
+  })
   .meta({ id: 'Readiness' });
 
 export type ErrorBody = z.infer<typeof errorSchema>;

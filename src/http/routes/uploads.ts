@@ -3,11 +3,13 @@ import { AppError } from '../../errors.js';
 import { typeOfExtensionName } from '../../images/image-types.js';
 import type { LocalStore } from '../../storage/local-store.js';
 import { immutableCacheControl } from '../../storage/object-store.js';
+import { serveStoredObject } from '../serve-stored-object.js';
 
 /**
  * Serves what the local driver stored. Only names the service itself creates are opened, and
  * only with an image type: nothing a client names can reach another path, and nothing is
- * ever served as a type a browser would run.
+ * ever served as a type a browser would run. Validators and ranges as a CDN in front, or a
+ * client resuming a download, expects them (serveStoredObject).
  */
 export function uploadsRouter(store: LocalStore): Router {
   const router = new Router();
@@ -19,15 +21,12 @@ export function uploadsRouter(store: LocalStore): Router {
     const file = contentType === undefined ? undefined : await store.open(name);
     if (file === undefined || contentType === undefined) throw new AppError('not_found');
 
-    ctx.set({
+    await serveStoredObject(ctx, file, {
       'Content-Type': contentType,
-      'Content-Length': String(file.size),
       'Cache-Control': immutableCacheControl,
-      'Last-Modified': file.modified.toUTCString(),
       'X-Content-Type-Options': 'nosniff',
       'Content-Security-Policy': "default-src 'none'; sandbox",
     });
-    ctx.body = file.stream;
   });
 
   return router;

@@ -2,6 +2,7 @@ import type { Bucket, File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import { isTransient, statusOf } from '../gcs-store.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
+import { stagedObjectHeaders } from '../staged-object-headers.js';
 import {
   parseDirectUploadRecord,
   type DirectStaging,
@@ -195,15 +196,3 @@ export async function signedPutTarget(
     },
   };
 }
-
-/**
- * How a staged object is labelled, whatever the client says it is: a bucket that grants
- * allUsers read (uniform access: bucket-wide, IAM Conditions cannot narrow allUsers) would
- * otherwise serve a staged HTML or SVG page as such from the bucket's domain to whoever has
- * its name. As a download it renders nothing. GCS_STAGING_BUCKET, a private bucket, keeps
- * staged objects unreadable altogether.
- */
-const stagedObjectHeaders = {
-  contentType: 'application/octet-stream',
-  contentDisposition: 'attachment',
-} as const;

@@ -2,6 +2,7 @@ import type { Bucket, File } from '@google-cloud/storage';
 import { Readable } from 'node:stream';
 import { isTransient, statusOf } from '../gcs-store.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
+import { stagedObjectHeaders } from '../staged-object-headers.js';
 import {
   StagingError,
   asStagingError,
@@ -212,6 +213,8 @@ export class GcsStaging implements UploadStaging {
         await file.save(bytes, {
           resumable: false,
           validation: 'crc32c',
+          // Labelled as direct uploads are: whatever the bytes are, a download, never a page.
+          metadata: stagedObjectHeaders,
           preconditionOpts: { ifGenerationMatch: 0 },
         });
       } catch (error) {
