@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Context, Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -124,7 +125,7 @@ function completionKey(record: DirectUploadRecord): string {
  */
 export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<CallerState> {
   const { config, staging } = deps;
-  const router = new Router<CallerState>();
+  const router = createRouter<CallerState>();
   const expiresSeconds = config.staging.directExpiresSeconds;
 
   /** The record of `id` if the caller created it: a forged id and another's look the same. */

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Config } from '../../config.js';
 import { AppError, storageUnavailable } from '../../errors.js';
 import { deleteStoredImage, findStoredImage } from '../../ingest/find-image.js';
@@ -42,7 +43,7 @@ async function fromStore<T>(call: Promise<T>): Promise<T> {
 
 /** GET and DELETE of one stored image by its id; both sit behind guardApi, as all of /v1/. */
 export function imageByIdRouter({ config, store }: ImageByIdRouteDeps): Router<CallerState> {
-  const router = new Router<CallerState>();
+  const router = createRouter<CallerState>();
   const find = async (id: string | undefined): Promise<ImageRecord> => {
     const record = await fromStore(findStoredImage(store, id ?? '', config.allowedTypes));
     if (record === undefined) throw new AppError('not_found');

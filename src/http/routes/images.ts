@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Context } from 'koa';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
@@ -55,7 +56,7 @@ export function ingestContextOf(
 }
 
 export function imagesRouter(deps: ImagesRouteDeps): Router {
-  const router = new Router();
+  const router = createRouter();
 
   router.post('/v1/images', async (ctx) => {
     const signal = clientGoneSignal(ctx);

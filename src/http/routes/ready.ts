@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Lifecycle } from '../../lifecycle.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { ReadyBody } from '../openapi/schemas.js';
@@ -17,7 +18,7 @@ export interface ReadyRouteDeps {
  * moves away before the listener closes. Liveness (/healthz) never looks at the store.
  */
 export function readyRouter({ store, lifecycle, timeoutMs }: ReadyRouteDeps): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     if (lifecycle.draining) {

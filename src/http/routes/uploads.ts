@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import { AppError } from '../../errors.js';
 import { typeOfExtensionName } from '../../images/image-types.js';
 import type { LocalStore } from '../../storage/local-store.js';
@@ -10,7 +11,7 @@ import { immutableCacheControl } from '../../storage/object-store.js';
  * ever served as a type a browser would run.
  */
 export function uploadsRouter(store: LocalStore): Router {
-  const router = new Router();
+  const router = createRouter();
 
   router.get('/uploads/:name', async (ctx) => {
     const name = ctx.params.name ?? '';
