@@ -170,6 +170,11 @@ export interface AuthConfig {
   readonly jwtJwksUrl: string | undefined;
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
+  /**
+   * JWT_MAX_AGE_SECONDS: a token issued (`iat`) longer ago than this is refused, and `iat` is
+   * required; 0 turns the bound off (a token without `exp` then never expires).
+   */
+  readonly jwtMaxAgeSeconds: number;
   /** True when no credentials are configured and the service runs open. */
   readonly anonymous: boolean;
 }
@@ -614,6 +619,7 @@ function loadSecurityConfig(env: Env): SecurityConfig {
       jwtJwksUrl,
       jwtIssuer,
       jwtAudience,
+      jwtMaxAgeSeconds: readInteger(env, 'JWT_MAX_AGE_SECONDS', 86_400, 0, 366 * 86_400),
       anonymous,
     },
     corsOrigins: readOrigins(env),
