@@ -14,8 +14,9 @@ import { sweepDirectUploads } from './uploads/direct-sweep.js';
 import { sweepPeriodically, sweepUploads, type SweepResult } from './uploads/sweep.js';
 
 async function main(): Promise<void> {
+  // At `info` until the configuration, LOG_LEVEL included, is read and checked.
   const logger = await createLogger({
-    level: process.env.LOG_LEVEL ?? 'info',
+    level: 'info',
     pretty: chooseLogFormat(process.env, process.stdout.isTTY),
   });
   // A .env file fills in what the environment leaves unset; it never overrides it.
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  logger.level = config.logLevel;
 
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
