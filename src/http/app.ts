@@ -12,6 +12,7 @@ import { metricsRouter } from './routes/metrics.js';
 import { LocalStore } from '../storage/local-store.js';
 import { renderErrors } from './middleware/errors.js';
 import { corsForOrigins } from './middleware/cors.js';
+import { buildOpenApiDocument, documentOptionsOf, requestHeadersOf } from './openapi/document.js';
 import { guardApi } from './middleware/guard-api.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './middleware/rate-limit.js';
 import { securityHeaders } from './middleware/security-headers.js';
@@ -80,7 +81,13 @@ export function createApp(
     }),
   );
   app.use(securityHeaders());
-  app.use(corsForOrigins(config.security.corsOrigins));
+  const documented = documentOptionsOf(config, '', {
+    staging: store.staging !== undefined,
+    directUploads: directStaging !== undefined,
+  });
+  app.use(
+    corsForOrigins(config.security.corsOrigins, requestHeadersOf(buildOpenApiDocument(documented))),
+  );
   app.use(tusMethodOverride());
   app.use(tusResumable());
   app.use(
