@@ -101,6 +101,13 @@ export interface Config {
   readonly imageMetadata: MetadataMode;
   /** Uploads received before they are verified (tus, direct-to-bucket): never public. */
   readonly staging: StagingConfig;
+  /**
+   * UPLOADER_SECRET: the HMAC key of anonymous uploads' delete tokens and of the uploader
+   * digest each image keeps (src/ingest/uploader-keys.ts). Unset: the local driver keeps a
+   * generated one in UPLOAD_DIR; GCS outside production makes one per process; GCS in
+   * production refuses to start without it.
+   */
+  readonly uploaderSecret: string | undefined;
 }
 
 export interface StagingConfig {
@@ -446,7 +453,24 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     variants: loadVariantsConfig(env),
     imageMetadata,
     staging: loadStagingConfig(env),
+    uploaderSecret: readUploaderSecret(env, storage.driver),
   };
+}
+
+function readUploaderSecret(env: Env, driver: Config['storage']['driver']): string | undefined {
+  const secret = read(env, 'UPLOADER_SECRET');
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) {
+    throw new ConfigError('UPLOADER_SECRET', 'must be at least 32 bytes long');
+  }
+  if (secret === undefined && driver === 'gcs' && isProduction(env)) {
+    // No folder every instance shares to keep a generated one in: each would make its own,
+    // and a token or an ownership would hold only on the instance that made it.
+    throw new ConfigError(
+      'UPLOADER_SECRET',
+      'is required with STORAGE_DRIVER=gcs when NODE_ENV=production (the same on every instance)',
+    );
+  }
+  return secret;
 }
 
 function loadStagingConfig(env: Env): StagingConfig {

@@ -28,6 +28,7 @@ import { tusMethodOverride, tusResumable, tusUploadsRouter } from './routes/tus-
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
+import { uploaderKeysFor, type UploaderKeys } from '../ingest/uploader-keys.js';
 
 export interface AppDeps {
   readonly store: ObjectStore;
@@ -44,6 +45,8 @@ export interface AppDeps {
   readonly variantLimit?: ConcurrencyLimit | undefined;
   /** Where direct uploads wait (createDirectStaging); without it, /v1/uploads/direct is absent. */
   readonly directStaging?: DirectStaging | undefined;
+  /** UPLOADER_SECRET's keys; by default uploaderKeysFor(config). */
+  readonly uploaderKeys?: UploaderKeys | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
@@ -58,6 +61,7 @@ export function createApp(
     heldImageBuffers = sharedHeldImageBuffers(),
     variantLimit = new Semaphore(config.variants.concurrency),
     directStaging,
+    uploaderKeys = uploaderKeysFor(config),
   }: AppDeps,
 ): Koa {
   const app = new Koa();
@@ -100,9 +104,9 @@ export function createApp(
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
     metricsRouter(metrics),
-    imagesRouter({ config, store, heldImageBuffers, variantLimit }),
-    compatRouter({ config, store, heldImageBuffers, variantLimit }),
-    imageByIdRouter({ config, store }),
+    imagesRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
+    compatRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
+    imageByIdRouter({ config, store, uploaderKeys }),
     openApiRouter(config, {
       staging: store.staging !== undefined,
       directUploads: directStaging !== undefined,
@@ -116,6 +120,7 @@ export function createApp(
         store,
         heldImageBuffers,
         variantLimit,
+        uploaderKeys,
         staging: directStaging,
       }),
     );
@@ -125,7 +130,9 @@ export function createApp(
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.
     const staging = store.staging.area('tus');
-    routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
+    routers.push(
+      tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys, staging }),
+    );
   }
   for (const router of routers) {
     app.use(router.routes());

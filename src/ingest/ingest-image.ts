@@ -18,11 +18,10 @@ import {
   type EarlierObject,
 } from './idempotency.js';
 import { ImageBytes } from './image-bytes.js';
+import { processUploaderKeys, type UploaderKeys } from './uploader-keys.js';
 import {
-  deleteTokenSha256,
   describeImage,
   fromStoredObject,
-  newDeleteToken,
   sha256Metadata,
   toObjectMetadata,
   variantUrlsOf,
@@ -61,6 +60,11 @@ export interface IngestContext {
   readonly scope?: string | undefined;
   /** The authenticated caller, recorded as the image's owner; undefined when anonymous. */
   readonly owner?: string | undefined;
+  /**
+   * UPLOADER_SECRET's keys: the owner is kept as an HMAC, an anonymous upload's delete token
+   * is one. By default this process's own (uploaderKeysFor gives the configured ones).
+   */
+  readonly uploaderKeys?: UploaderKeys | undefined;
   /**
    * IMAGE_METADATA: `strip` (the default) stores the image without its location and personal
    * metadata (src/images/strip/), `keep` stores the bytes as they came.
@@ -142,6 +146,8 @@ interface Target {
   readonly name: string;
   readonly createdAt: string;
   readonly deleteToken: string | undefined;
+  /** What the record keeps of its uploader (UploaderKeys.uploaderOf). */
+  readonly uploader: string;
 }
 
 /** One upload's steps, in the order `run` takes them. */
@@ -174,7 +180,7 @@ class Upload {
       this.context.limits.allowedTypes,
     );
     this.stripMetadata(type);
-    const target = this.targetFor(type);
+    const target = await this.targetFor(type);
     if (this.idempotent) {
       const earlier = await this.findEarlier(target, this.context.limits.allowedTypes);
       if (earlier !== undefined) {
@@ -206,8 +212,9 @@ class Upload {
     if (stripper !== undefined) this.body.stripWith(stripper);
   }
 
-  private targetFor(type: SniffedType): Target {
+  private async targetFor(type: SniffedType): Promise<Target> {
     const { idempotencyKey, scope, owner } = this.context;
+    const keys = this.context.uploaderKeys ?? processUploaderKeys();
     const id =
       idempotencyKey === undefined ? uuidv4() : idFromIdempotencyKey(idempotencyKey, scope ?? '');
     return {
@@ -216,7 +223,9 @@ class Upload {
       name: `${id}.${type.extension}`,
       createdAt: new Date().toISOString(),
       // An authenticated owner deletes as itself; only an anonymous uploader needs a secret.
-      deleteToken: owner === undefined ? newDeleteToken(id, idempotencyKey) : undefined,
+      // Derived from the id under the server's secret: a replay hands back the same one.
+      deleteToken: owner === undefined ? await keys.deleteToken(id) : undefined,
+      uploader: await keys.uploaderOf(id, owner),
     };
   }
 
@@ -440,9 +449,7 @@ class Upload {
       frames: facts.frames,
       orientation: facts.orientation,
       createdAt: target.createdAt,
-      owner: this.context.owner,
-      deleteTokenSha256:
-        target.deleteToken === undefined ? undefined : deleteTokenSha256(target.deleteToken),
+      uploader: target.uploader,
       variants: this.derivatives?.stored,
       placeholder: this.derivatives?.placeholder,
     };

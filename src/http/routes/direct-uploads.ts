@@ -7,7 +7,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
-import { newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
+import { variantUrlsOf } from '../../ingest/image-record.js';
 import { uploadIdPattern } from '../../storage/staging/upload-staging.js';
 import {
   type DirectStaging,
@@ -200,7 +200,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
         record: earlier,
         url: store.publicUrl(earlier.name),
         deleteToken:
-          record.owner === null ? newDeleteToken(imageId, context.idempotencyKey) : undefined,
+          record.owner === null ? await deps.uploaderKeys.deleteToken(imageId) : undefined,
         variantUrls: variantUrlsOf(earlier, (name) => store.publicUrl(name)),
       });
       return;

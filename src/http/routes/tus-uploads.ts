@@ -167,7 +167,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     ctx.set('Cache-Control', 'no-store');
     if (record.state === 'rejected') throw new AppError(record.error ?? 'internal_error');
     if (record.state === 'done' && record.image !== null) {
-      ctx.body = finishedImage({ ...record, image: record.image });
+      ctx.body = await finishedImage({ ...record, image: record.image }, deps.uploaderKeys);
       return;
     }
     ctx.status = 202;
