@@ -18,7 +18,7 @@ import {
   type EarlierObject,
 } from './idempotency.js';
 import { ImageBytes } from './image-bytes.js';
-import { processUploaderKeys, type UploaderKeys } from './uploader-keys.js';
+import type { UploaderKeys } from './uploader-keys.js';
 import {
   describeImage,
   fromStoredObject,
@@ -61,10 +61,10 @@ export interface IngestContext {
   /** The authenticated caller, recorded as the image's owner; undefined when anonymous. */
   readonly owner?: string | undefined;
   /**
-   * UPLOADER_SECRET's keys: the owner is kept as an HMAC, an anonymous upload's delete token
-   * is one. By default this process's own (uploaderKeysFor gives the configured ones).
+   * UPLOADER_SECRET's keys (uploaderKeysFor): the uploader is kept as an HMAC, and an
+   * anonymous upload's delete token is one.
    */
-  readonly uploaderKeys?: UploaderKeys | undefined;
+  readonly uploaderKeys: UploaderKeys;
   /**
    * IMAGE_METADATA: `strip` (the default) stores the image without its location and personal
    * metadata (src/images/strip/), `keep` stores the bytes as they came.
@@ -214,7 +214,7 @@ class Upload {
 
   private async targetFor(type: SniffedType): Promise<Target> {
     const { idempotencyKey, scope, owner } = this.context;
-    const keys = this.context.uploaderKeys ?? processUploaderKeys();
+    const keys = this.context.uploaderKeys;
     const id =
       idempotencyKey === undefined ? uuidv4() : idFromIdempotencyKey(idempotencyKey, scope ?? '');
     return {

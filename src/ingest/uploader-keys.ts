@@ -107,12 +107,11 @@ function sameText(a: string, b: string): boolean {
 }
 
 /**
- * One per process, for a GCS store outside production without UPLOADER_SECRET (and for code
- * that builds an ingest context without keys, such as tests): tokens and ownership then hold
- * for this process's life only, and index.ts says so at start-up.
+ * One per process, for a GCS store outside production without UPLOADER_SECRET: tokens and
+ * ownership then hold for this process's life only, and index.ts says so at start-up.
  */
 let processKeys: UploaderKeys | undefined;
-export function processUploaderKeys(): UploaderKeys {
+function processUploaderKeys(): UploaderKeys {
   processKeys ??= new UploaderKeys(randomBytes(32));
   return processKeys;
 }
