@@ -54,7 +54,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/index.ts', '__tests__/**', 'scripts/**', 'bench/**', '*.config.js'],
+    files: [
+      'src/index.ts',
+      'src/forget-uploaders.ts',
+      '__tests__/**',
+      'scripts/**',
+      'bench/**',
+      '*.config.js',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -5,7 +5,6 @@ import path from 'node:path';
 import request from 'supertest';
 import { loadConfig } from '../../src/config.js';
 import { idFromIdempotencyKey } from '../../src/ingest/idempotency.js';
-import { sha256Metadata, toObjectMetadata } from '../../src/ingest/image-record.js';
 import {
   keptUploaderSecretFile,
   UploaderKeys,
@@ -14,6 +13,7 @@ import {
 import { useHarnesses, type Harness } from '../http/harness.js';
 import { alicesKey as aliceKey, bobsKey as bobKey, jwtFor, keyedEnv } from '../support/callers.js';
 import { drivers, fixture, jsonBody, sha256 } from '../support/requests.js';
+import { putImageStoredBefore } from '../support/stored-images.js';
 
 /**
  * Issue 19, items 4 and 8. A delete token is an HMAC under UPLOADER_SECRET, not under the
@@ -100,21 +100,9 @@ describe.each(drivers)('delete tokens and uploaders on the %s driver', (driver) 
     const bytes = fixture('photo.png');
     const seed = async (id: string, token: string): Promise<string> => {
       const name = `${id}.png`;
-      await harness.store.put(name, bytes, {
-        contentType: 'image/png',
-        metadata: {
-          ...toObjectMetadata({
-            width: 640,
-            height: 480,
-            frames: undefined,
-            orientation: 1,
-            createdAt: '2026-12-01T20:00:00.000Z',
-            uploader: undefined,
-          }),
-          // As the former version wrote them.
-          deleteTokenSha256: createHash('sha256').update(token).digest('hex'),
-          ...sha256Metadata(sha256(bytes)),
-        },
+      // As the former version wrote them.
+      await putImageStoredBefore(harness.store, name, bytes, {
+        deleteTokenSha256: createHash('sha256').update(token).digest('hex'),
       });
       return name;
     };
