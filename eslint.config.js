@@ -39,7 +39,29 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/index.ts', '__tests__/**', 'scripts/**', 'bench/**', '*.config.js'],
+    // Routers match paths exactly (src/http/router.ts), as the guard reads them.
+    files: ['src/**/*.ts'],
+    ignores: ['src/http/router.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Router']",
+          message:
+            'Make routers with createRouter() (src/http/router.ts), which matches paths exactly.',
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      'src/index.ts',
+      'src/forget-uploaders.ts',
+      '__tests__/**',
+      'scripts/**',
+      'bench/**',
+      '*.config.js',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

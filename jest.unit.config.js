@@ -29,6 +29,8 @@ const needTools = {
   'ingest/multipart-curl': 'curl',
   'security/cors-browser': 'Chromium',
   'security/rate-limit-redis': 'redis-server',
+  'config-process': 'a build',
+  'forget-uploaders': 'fake-gcs-server',
   shutdown: 'fake-gcs-server and a build',
   'storage/gcs-faults': 'fake-gcs-server, toxiproxy',
   'storage/gcs-store': 'fake-gcs-server',

@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.js';
+import Koa from 'koa';
+import { pino } from 'pino';
+import { loadConfig, logLevels } from '../src/config.js';
+import { createHttpServer } from '../src/http/server.js';
+import { chooseLogFormat } from '../src/logger.js';
 
 describe('SPOOL_DIR', () => {
   it('defaults to a folder of its own under the system temp folder', () => {
@@ -256,5 +260,52 @@ describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () 
     expect(() =>
       loadConfig({ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/heic-sequence' }),
     ).toThrow(expect.objectContaining({ variable: 'ALLOWED_TYPES' }));
+  });
+});
+
+describe('values that would fail later are refused at load, naming the variable', () => {
+  it.each([
+    [{ REQUEST_TIMEOUT_MS: '1000' }, 'REQUEST_TIMEOUT_MS'],
+    [{ REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '5001' }, 'REQUEST_TIMEOUT_MS'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [{ API_KEYS: 'k_live_with a space_0123456789' }, 'API_KEYS'],
+    [{ API_KEYS: 'k_live_ключ_0123456789abcdef' }, 'API_KEYS'],
+    [{ NODE_ENV: 'Production' }, 'ALLOW_ANONYMOUS'],
+    [{ NODE_ENV: 'PRODUCTION' }, 'ALLOW_ANONYMOUS'],
+    [{ NODE_ENV: ' production ' }, 'ALLOW_ANONYMOUS'],
+    [{ NODE_ENV: 'prod' }, 'NODE_ENV'],
+    [{ NODE_ENV: 'Prod', API_KEYS: 'k_live_0123456789abcdef' }, 'NODE_ENV'],
+    [{ HOST: 'not a host' }, 'HOST'],
+    [{ HOST: 'http://0.0.0.0' }, 'HOST'],
+  ] as [Record<string, string>, string][])('refuses %j, naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }));
+  });
+
+  it('never prints an API key it refuses', () => {
+    expect(() => loadConfig({ API_KEYS: 'k_live_has blank_0123456789' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('has blank') }),
+    );
+  });
+
+  it('takes every pino level in any case, and starts a server with timeouts that meet', () => {
+    const config = loadConfig({
+      LOG_LEVEL: 'DEBUG',
+      REQUEST_TIMEOUT_MS: '1000',
+      HEADERS_TIMEOUT_MS: '1000',
+    });
+    expect(config.logLevel).toBe('debug');
+    for (const level of logLevels) expect(pino({ level }).level).toBe(level);
+    const server = createHttpServer(new Koa(), config.security);
+    expect(server.requestTimeout).toBe(1000);
+  });
+
+  it.each(['::', '127.0.0.1', 'localhost', 'image-ingest.internal'])('takes HOST=%s', (host) => {
+    expect(loadConfig({ HOST: host }).host).toBe(host);
+  });
+
+  it('runs open outside production (NODE_ENV=staging), pretty only outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'staging' }).security.auth.anonymous).toBe(true);
+    expect(chooseLogFormat({ NODE_ENV: 'Production' }, true)).toBe(false);
+    expect(chooseLogFormat({ NODE_ENV: 'development' }, true)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -54,6 +55,8 @@ export interface GcsStorageConfig {
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** LOG_LEVEL: one of pino's levels (logLevels), `info` by default. */
+  readonly logLevel: LogLevel;
   /** Base of the URLs handed back; undefined means "the store's own public URL". */
   readonly publicBaseUrl: string | undefined;
   readonly maxImageBytes: number;
@@ -98,6 +101,13 @@ export interface Config {
   readonly imageMetadata: MetadataMode;
   /** Uploads received before they are verified (tus, direct-to-bucket): never public. */
   readonly staging: StagingConfig;
+  /**
+   * UPLOADER_SECRET: the HMAC key of anonymous uploads' delete tokens and of the uploader
+   * digest each image keeps (src/ingest/uploader-keys.ts). Unset: the local driver keeps a
+   * generated one in UPLOAD_DIR; GCS outside production makes one per process; GCS in
+   * production refuses to start without it.
+   */
+  readonly uploaderSecret: string | undefined;
 }
 
 export interface StagingConfig {
@@ -170,6 +180,11 @@ export interface AuthConfig {
   readonly jwtJwksUrl: string | undefined;
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
+  /**
+   * JWT_MAX_AGE_SECONDS: a token issued (`iat`) longer ago than this is refused, and `iat` is
+   * required; 0 turns the bound off (a token without `exp` then never expires).
+   */
+  readonly jwtMaxAgeSeconds: number;
   /** True when no credentials are configured and the service runs open. */
   readonly anonymous: boolean;
 }
@@ -274,11 +289,55 @@ function readAllowedTypes(
   return [...new Set(types)] as ImageMimeType[];
 }
 
+/** pino's level names, the values LOG_LEVEL takes. */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+function readLogLevel(env: Env): LogLevel {
+  const level = read(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info';
+  if (!(logLevels as readonly string[]).includes(level)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${logLevels.join(', ')}, got "${level}"`);
+  }
+  return level as LogLevel;
+}
+
+/** Whether a NODE_ENV value names production, in any case: `Production` was meant as it. */
+export function namesProduction(value: string | undefined): boolean {
+  return value?.trim().toLowerCase() === 'production';
+}
+
+/**
+ * Whether NODE_ENV says production, where the service refuses to start open. A short
+ * spelling of it is refused rather than guessed either way.
+ */
+function isProduction(env: Env): boolean {
+  const value = read(env, 'NODE_ENV')?.toLowerCase();
+  if (value === 'prod' || value === 'prd') {
+    throw new ConfigError(
+      'NODE_ENV',
+      `must be spelled "production" to mean production, got "${value}"`,
+    );
+  }
+  return namesProduction(value);
+}
+
+function readHost(env: Env): string {
+  const host = read(env, 'HOST') ?? '0.0.0.0';
+  // An address, or a name the resolver can look up; anything else fails only at listen().
+  const hostname =
+    /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?)*$/i;
+  if (isIP(host) === 0 && !hostname.test(host)) {
+    throw new ConfigError('HOST', `must be an IP address or a host name, got "${host}"`);
+  }
+  return host;
+}
+
 const base64LineOverhead = 4 / 76; // "\r\n" escaped in JSON is four bytes per 76-character line
 
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const port = readInteger(env, 'PORT', 3000, 0, 65535);
-  const host = read(env, 'HOST') ?? '0.0.0.0';
+  const host = readHost(env);
+  const logLevel = readLogLevel(env);
   const maxImageBytes = readInteger(env, 'MAX_IMAGE_BYTES', 10 * 1024 * 1024, 1, 2 ** 32);
   const maxJsonOverheadBytes = 64 * 1024;
   const base64Length = Math.ceil(maxImageBytes / 3) * 4;
@@ -378,6 +437,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   return {
     port,
     host,
+    logLevel,
     storeTimeoutMs,
     storeAttemptTimeoutMs,
     readyTimeoutMs: readInteger(env, 'READY_TIMEOUT_MS', 2_000, 50, 60_000),
@@ -402,7 +462,24 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     variants: loadVariantsConfig(env),
     imageMetadata,
     staging: loadStagingConfig(env),
+    uploaderSecret: readUploaderSecret(env, storage.driver),
   };
+}
+
+function readUploaderSecret(env: Env, driver: Config['storage']['driver']): string | undefined {
+  const secret = read(env, 'UPLOADER_SECRET');
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) {
+    throw new ConfigError('UPLOADER_SECRET', 'must be at least 32 bytes long');
+  }
+  if (secret === undefined && driver === 'gcs' && isProduction(env)) {
+    // No folder every instance shares to keep a generated one in: each would make its own,
+    // and a token or an ownership would hold only on the instance that made it.
+    throw new ConfigError(
+      'UPLOADER_SECRET',
+      'is required with STORAGE_DRIVER=gcs when NODE_ENV=production (the same on every instance)',
+    );
+  }
+  return secret;
 }
 
 function loadStagingConfig(env: Env): StagingConfig {
@@ -531,6 +608,14 @@ function readApiKeyHashes(env: Env): Buffer[] {
   return readList(env, 'API_KEYS').map((key) => {
     const hashed = /^sha256:(.*)$/i.exec(key);
     if (hashed === null) {
+      if (!/^[\x21-\x7e]+$/.test(key)) {
+        // `Authorization: Bearer <key>` carries visible ASCII only: such a key never matches.
+        throw new ConfigError(
+          'API_KEYS',
+          'holds a key with a space or a character other than visible ASCII, which no ' +
+            'Authorization header can carry',
+        );
+      }
       if (key.length < 16) {
         // Short keys can be guessed; the variable is named, the key itself never printed.
         throw new ConfigError('API_KEYS', 'holds a key shorter than 16 characters');
@@ -601,10 +686,21 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     throw new ConfigError('ALLOW_ANONYMOUS', `must be "true" or "false", got "${allowAnonymous}"`);
   }
   const anonymous = apiKeyHashes.length === 0 && !jwtConfigured;
-  if (anonymous && read(env, 'NODE_ENV') === 'production' && allowAnonymous !== 'true') {
+  const production = isProduction(env);
+  if (anonymous && production && allowAnonymous !== 'true') {
     throw new ConfigError(
       'ALLOW_ANONYMOUS',
       'must be "true" to run without API_KEYS, JWT_SECRET or JWT_JWKS_URL when NODE_ENV=production',
+    );
+  }
+
+  const headersTimeoutMs = readInteger(env, 'HEADERS_TIMEOUT_MS', 10_000, 1, 600_000);
+  const requestTimeoutMs = readInteger(env, 'REQUEST_TIMEOUT_MS', 120_000, 1, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    // Node's http.createServer throws a RangeError for this order, naming neither variable.
+    throw new ConfigError(
+      'REQUEST_TIMEOUT_MS',
+      `must be at least HEADERS_TIMEOUT_MS (${headersTimeoutMs}), got ${requestTimeoutMs}`,
     );
   }
 
@@ -623,6 +719,7 @@ function loadSecurityConfig(env: Env): SecurityConfig {
       jwtJwksUrl,
       jwtIssuer,
       jwtAudience,
+      jwtMaxAgeSeconds: readInteger(env, 'JWT_MAX_AGE_SECONDS', 86_400, 0, 366 * 86_400),
       anonymous,
     },
     corsOrigins: readOrigins(env),
@@ -635,8 +732,8 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     maxConcurrentUploads: readInteger(env, 'MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),
     imageValidation,
     decodeTimeoutSeconds: readInteger(env, 'DECODE_TIMEOUT_SECONDS', 10, 1, 3600),
-    headersTimeoutMs: readInteger(env, 'HEADERS_TIMEOUT_MS', 10_000, 1, 600_000),
-    requestTimeoutMs: readInteger(env, 'REQUEST_TIMEOUT_MS', 120_000, 1, 3_600_000),
+    headersTimeoutMs,
+    requestTimeoutMs,
     keepAliveTimeoutMs: readInteger(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 1, 600_000),
     lingeringTimeMs: readInteger(env, 'LINGERING_TIME_MS', 5_000, 0, 60_000),
   };

@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -30,4 +31,24 @@ export async function removeStaleTempFiles(directory: string, pattern?: RegExp):
  */
 export function isErrno(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
+}
+
+/**
+ * The secret kept in `file`, made (32 random bytes, hex) by whichever process asks first:
+ * every instance sharing the folder then reads the same one. link() never replaces, so two
+ * instances starting at once cannot each keep their own. Only this service reads the file
+ * (mode 0600).
+ */
+export async function keptSecret(file: string): Promise<string> {
+  const temp = `${file}.${randomUUID()}`;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(temp, randomBytes(32).toString('hex'), { mode: 0o600, flush: true });
+  try {
+    await fs.link(temp, file);
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw error;
+  } finally {
+    await fs.rm(temp, { force: true });
+  }
+  return fs.readFile(file, 'utf8');
 }

@@ -10,12 +10,14 @@ import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { createDirectStaging } from './storage/direct/create-direct-staging.js';
+import { uploaderKeysFor } from './ingest/uploader-keys.js';
 import { sweepDirectUploads } from './uploads/direct-sweep.js';
 import { sweepPeriodically, sweepUploads, type SweepResult } from './uploads/sweep.js';
 
 async function main(): Promise<void> {
+  // At `info` until the configuration, LOG_LEVEL included, is read and checked.
   const logger = await createLogger({
-    level: process.env.LOG_LEVEL ?? 'info',
+    level: 'info',
     pretty: chooseLogFormat(process.env, process.stdout.isTTY),
   });
   // A .env file fills in what the environment leaves unset; it never overrides it.
@@ -31,10 +33,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  logger.level = config.logLevel;
 
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
   const directStaging = await createDirectStaging(config);
+  const uploaderKeys = uploaderKeysFor(config);
+  await uploaderKeys.ready();
+  if (config.uploaderSecret === undefined && config.storage.driver === 'gcs') {
+    logger.warn(
+      'no UPLOADER_SECRET: delete tokens and image ownership hold only while this process runs (fine for local development only)',
+    );
+  }
   const lifecycle = new Lifecycle();
   const rateLimitStore = connectRateLimitStore(config, logger);
   const app = createApp(config, {
@@ -44,6 +54,7 @@ async function main(): Promise<void> {
     rateLimitStore,
     metrics: createMetrics(),
     directStaging,
+    uploaderKeys,
   });
   const server = createHttpServer(app, config.security);
   if (config.security.auth.anonymous) {

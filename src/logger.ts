@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { namesProduction } from './config.js';
 
 export interface LogSettings {
   level: string;
@@ -11,7 +12,7 @@ export interface LogSettings {
  * collects logs (containers, CI, pipes), and always in production.
  */
 export function chooseLogFormat(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): boolean {
-  return stdoutIsTty && env.NODE_ENV !== 'production';
+  return stdoutIsTty && !namesProduction(env.NODE_ENV);
 }
 
 /**

@@ -1,41 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import request from 'supertest';
-import {
-  deleteTokenSha256,
-  newDeleteToken,
-  sha256Metadata,
-  toObjectMetadata,
-} from '../../src/ingest/image-record.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { sha256Metadata, toObjectMetadata } from '../../src/ingest/image-record.js';
+import { uploaderKeysFor } from '../../src/ingest/uploader-keys.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { expectErrorResponse } from './expect-error.js';
 import { useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
-
-const alicesKey = 'alice-api-key-0123456789';
-const bobsKey = 'bob-api-key-9876543210';
-const jwtSecret = 'a-secret-of-at-least-thirty-two-bytes!!';
-const keyedEnv = {
-  API_KEYS: `${alicesKey},${bobsKey}`,
-  JWT_SECRET: jwtSecret,
-  JWT_ISSUER: 'https://issuer.test',
-  JWT_AUDIENCE: 'image-ingest',
-  RATE_LIMIT: '0',
-};
+import { alicesKey, bobsKey, jwtFor, keyedEnv } from '../support/callers.js';
 
 /** The owner string an API key's caller gets (src/http/middleware/auth.ts), spelled out. */
 const ownerOfKey = (key: string): string => `api_key:key:${sha256(Buffer.from(key)).slice(0, 16)}`;
-
-async function jwtFor(subject: string): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuer(keyedEnv.JWT_ISSUER)
-    .setAudience(keyedEnv.JWT_AUDIENCE)
-    .setSubject(subject)
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(jwtSecret));
-}
 
 const harnessFor = useHarnesses();
 
@@ -52,8 +27,11 @@ interface SeedOptions {
   readonly extension?: string;
   readonly owner?: string;
   readonly frames?: number;
-  /** False: the record keeps no delete token. */
-  readonly withToken?: boolean;
+  /**
+   * `before-uploader`: as stored before images kept `uploader`: the owner in clear and the
+   * SHA-256 of a random delete token. `bare`: a record that keeps no uploader at all.
+   */
+  readonly kept?: 'before-uploader' | 'bare';
 }
 
 /**
@@ -64,7 +42,10 @@ async function seed(harness: Harness, options: SeedOptions = {}): Promise<Seeded
   const id = randomUUID();
   const name = `${id}.${options.extension ?? 'png'}`;
   const bytes = fixture(options.file ?? 'photo.png');
-  const deleteToken = newDeleteToken(id, undefined);
+  // The app's own keys: the same kept secret (local) or this process's (GCS).
+  const keys = uploaderKeysFor(harness.config);
+  const legacyToken = randomBytes(24).toString('base64url');
+  const deleteToken = options.kept === undefined ? await keys.deleteToken(id) : legacyToken;
   await harness.store.put(name, bytes, {
     contentType: options.contentType ?? 'image/png',
     metadata: {
@@ -74,9 +55,14 @@ async function seed(harness: Harness, options: SeedOptions = {}): Promise<Seeded
         frames: options.frames,
         orientation: 1,
         createdAt: '2026-12-01T20:00:00.000Z',
-        owner: options.owner,
-        deleteTokenSha256: options.withToken === false ? undefined : deleteTokenSha256(deleteToken),
+        uploader: options.kept === undefined ? await keys.uploaderOf(id, options.owner) : undefined,
       }),
+      ...(options.kept === 'before-uploader'
+        ? {
+            ...(options.owner === undefined ? {} : { owner: options.owner }),
+            deleteTokenSha256: createHash('sha256').update(legacyToken).digest('hex'),
+          }
+        : {}),
       ...sha256Metadata(sha256(bytes)),
     },
   });
@@ -224,9 +210,25 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
       expect(get.status).toBe(200);
     });
 
-    it('lets another caller delete with the image’s delete token', async () => {
+    it('refuses another caller’s delete token on an owned image (403)', async () => {
       const harness = await harnessFor(driver, keyedEnv);
       const image = await seed(harness, { owner: ownerOfKey(alicesKey) });
+      const response = await request(harness.callback)
+        .delete(`/v1/images/${image.id}`)
+        .set('Authorization', bearer(bobsKey))
+        .set('Delete-Token', image.deleteToken);
+      expectErrorResponse(response, 'forbidden');
+      expect(await harness.storedNames()).toEqual([image.name]);
+    });
+
+    it('lets the owner, and a random token, still delete an image stored before `uploader`', async () => {
+      const harness = await harnessFor(driver, keyedEnv);
+      const owned = await seed(harness, { owner: ownerOfKey(alicesKey), kept: 'before-uploader' });
+      const byOwner = await request(harness.callback)
+        .delete(`/v1/images/${owned.id}`)
+        .set('Authorization', bearer(alicesKey));
+      expect(byOwner.status).toBe(204);
+      const image = await seed(harness, { owner: ownerOfKey(alicesKey), kept: 'before-uploader' });
       const response = await request(harness.callback)
         .delete(`/v1/images/${image.id}`)
         .set('Authorization', bearer(bobsKey))
@@ -283,7 +285,7 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
 
     it('refuses any token for an image whose record keeps none', async () => {
       const harness = await harnessFor(driver);
-      const image = await seed(harness, { withToken: false });
+      const image = await seed(harness, { kept: 'bare' });
       const response = await request(harness.callback)
         .delete(`/v1/images/${image.id}`)
         .set('Delete-Token', image.deleteToken);

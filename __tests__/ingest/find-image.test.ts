@@ -11,8 +11,7 @@ const metadata = {
     frames: undefined,
     orientation: 1,
     createdAt: '2026-12-01T20:00:00.000Z',
-    owner: undefined,
-    deleteTokenSha256: undefined,
+    uploader: undefined,
   }),
   ...sha256Metadata('c'.repeat(64)),
 };

@@ -1,4 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import {
   type IngestedImage,
 } from '../../src/ingest/ingest-image.js';
 import { jsonDataUriSource } from '../../src/ingest/sources/json-data-uri.js';
+import { UploaderKeys } from '../../src/ingest/uploader-keys.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { localObjectNames } from '../support/local-upload-dir.js';
 import { splitAt } from './helpers.js';
@@ -50,6 +52,7 @@ function context(overrides: Partial<IngestContext> = {}): IngestContext {
       streamingThresholdBytes: 4 * 1024 * 1024,
     },
     validation: { mode: 'structure', maxPixels: 100_000_000, decodeTimeoutSeconds: 10 },
+    uploaderKeys: new UploaderKeys(randomBytes(32)),
     ...overrides,
   };
 }

@@ -233,3 +233,75 @@ describe('running open', () => {
     );
   });
 });
+
+describe('JWT subjects and age', () => {
+  let subject: AppUnderTest | undefined;
+  afterEach(async () => {
+    await subject?.cleanup();
+    subject = undefined;
+  });
+
+  /** An HS256 token with these claims as they are, of any JSON type (iat only if given). */
+  function tokenWith(claims: Record<string, unknown>): Promise<string> {
+    return new SignJWT({ iss: issuer, aud: audience, ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(secret));
+  }
+
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  async function upload(token: string, env: Env = {}) {
+    subject ??= await makeApp('local', { ...authEnv(), ...env });
+    return request(subject.app.callback())
+      .post('/v1/images')
+      .set('Content-Type', 'application/json')
+      .set('Authorization', `Bearer ${token}`)
+      .send(jsonBody(fixture('photo.png')));
+  }
+
+  it.each([
+    ['a number', 42],
+    ['an object', { user: 'dave' }],
+    ['an array', ['dave']],
+    ['null', null],
+    ['an empty string', ''],
+    ['a string of 256 characters', 'a'.repeat(256)],
+    ['a string with a line break', 'dave\nadmin'],
+  ])('refuses a token whose sub is %s, saying why (401 invalid_token)', async (_name, sub) => {
+    const response = await upload(await tokenWith({ sub, iat: now(), exp: now() + 300 }));
+    await expectRefused(response, 401, 'unauthorized', subject!);
+    expect(response.headers['www-authenticate']).toBe(
+      'Bearer realm="image-ingest", error="invalid_token"',
+    );
+    expect((response.body as { error: { message: string } }).error.message).toMatch(/"sub"/);
+  });
+
+  it('takes a string sub of 255 characters, and "42" (never the same caller as 42)', async () => {
+    for (const sub of ['a'.repeat(255), '42']) {
+      const response = await upload(await tokenWith({ sub, iat: now(), exp: now() + 300 }));
+      expect(response.status).toBe(201);
+    }
+  });
+
+  it('refuses a token without iat, or issued longer ago than JWT_MAX_AGE_SECONDS', async () => {
+    const noIat = await upload(await tokenWith({ sub: 'dave', exp: now() + 300 }));
+    await expectRefused(noIat, 401, 'unauthorized', subject!);
+    const noExpButOld = await upload(await tokenWith({ sub: 'dave', iat: now() - 2 * 86_400 }));
+    await expectRefused(noExpButOld, 401, 'unauthorized', subject!);
+    const fresh = await upload(await tokenWith({ sub: 'dave', iat: now() - 60 }));
+    expect(fresh.status).toBe(201);
+  });
+
+  it('takes a token without iat when JWT_MAX_AGE_SECONDS=0 turns the bound off', async () => {
+    const response = await upload(await tokenWith({ sub: 'dave', exp: now() + 300 }), {
+      JWT_MAX_AGE_SECONDS: '0',
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it('names JWT_MAX_AGE_SECONDS when it is not a number of seconds', () => {
+    expect(() => loadConfig({ JWT_MAX_AGE_SECONDS: '1d' })).toThrow(
+      expect.objectContaining({ variable: 'JWT_MAX_AGE_SECONDS' }),
+    );
+  });
+});

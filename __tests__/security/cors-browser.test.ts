@@ -65,15 +65,20 @@ describe('CORS in a real browser', () => {
   /** Runs fetch() in a page on `origin` and reports what the page's script could see. */
   async function fetchFrom(
     origin: string,
-    init: { authorization?: string; contentType: string; body: string },
+    init: {
+      authorization?: string;
+      contentType: string;
+      body: string;
+      headers?: Record<string, string>;
+    },
   ): Promise<FetchOutcome> {
     const page = await browser.newPage();
     try {
       await page.goto(`${origin}/`);
       return await page.evaluate(
-        async ({ url, authorization, contentType, body }) => {
+        async ({ url, authorization, contentType, body, headers: extra }) => {
           try {
-            const headers: Record<string, string> = { 'Content-Type': contentType };
+            const headers: Record<string, string> = { ...extra, 'Content-Type': contentType };
             if (authorization !== undefined) headers.Authorization = authorization;
             const response = await fetch(url, { method: 'POST', headers, body });
             return { status: response.status, body: await response.json() };
@@ -100,6 +105,19 @@ describe('CORS in a real browser', () => {
     });
     expect(outcome).toMatchObject({ status: 201, body: { contentType: 'image/png' } });
     expect(await subject.stored()).toContain((outcome.body as { name: string }).name);
+  });
+
+  it('lets the allowed origin send an Idempotency-Key and an X-Request-Id, and retry', async () => {
+    const init = {
+      authorization: `Bearer ${apiKey}`,
+      contentType: 'application/json',
+      body: image,
+      headers: { 'Idempotency-Key': 'browser-retry-0001', 'X-Request-Id': 'browser-request-1' },
+    };
+    const first = await fetchFrom(allowedOrigin, init);
+    expect(first).toMatchObject({ status: 201, body: { contentType: 'image/png' } });
+    const retried = await fetchFrom(allowedOrigin, init);
+    expect(retried).toMatchObject({ status: 201, body: { id: (first.body as { id: string }).id } });
   });
 
   it('lets the allowed origin read an error', async () => {

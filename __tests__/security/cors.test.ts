@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import {
+  buildOpenApiDocument,
+  documentOptionsOf,
+  requestHeadersOf,
+} from '../../src/http/openapi/document.js';
 import { expectRefused, fixture, jsonBody, makeApp, type AppUnderTest } from './helpers.js';
 
 /** CORS: only allowlisted origins get a grant; preflights are answered; no credentials. */
@@ -92,5 +97,47 @@ describe('CORS', () => {
       .set('Origin', frontend)
       .set('Access-Control-Request-Method', 'POST');
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('allows every request header the OpenAPI document names, and X-Request-Id', async () => {
+    subject = await makeApp(
+      'local',
+      { CORS_ORIGINS: frontend, API_KEYS: 'k_test_cors_0123456789abcdef' },
+      { directUploads: true },
+    );
+    const documented = requestHeadersOf(
+      buildOpenApiDocument(
+        documentOptionsOf(subject.config, 'http://images.test', {
+          staging: true,
+          directUploads: true,
+        }),
+      ),
+    );
+    // What browsers send: the typed client's Idempotency-Key, tus-js-client's headers.
+    expect(documented).toEqual(
+      expect.arrayContaining([
+        'Authorization',
+        'Content-Type',
+        'Idempotency-Key',
+        'Delete-Token',
+        'Content-Range',
+        'Tus-Resumable',
+        'Upload-Length',
+        'Upload-Offset',
+        'Upload-Metadata',
+        'Upload-Checksum',
+      ]),
+    );
+    const wanted = [...documented, 'X-Request-Id'];
+    const response = await request(subject.app.callback())
+      .options('/v1/images')
+      .set('Origin', frontend)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', wanted.join(', ').toLowerCase());
+    expect(response.status).toBe(204);
+    const allowed = String(response.headers['access-control-allow-headers'])
+      .split(',')
+      .map((name) => name.trim().toLowerCase());
+    expect(allowed).toEqual(expect.arrayContaining(wanted.map((name) => name.toLowerCase())));
   });
 });

@@ -12,6 +12,7 @@ import { metricsRouter } from './routes/metrics.js';
 import { LocalStore } from '../storage/local-store.js';
 import { renderErrors } from './middleware/errors.js';
 import { corsForOrigins } from './middleware/cors.js';
+import { buildOpenApiDocument, documentOptionsOf, requestHeadersOf } from './openapi/document.js';
 import { guardApi } from './middleware/guard-api.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './middleware/rate-limit.js';
 import { securityHeaders } from './middleware/security-headers.js';
@@ -27,6 +28,7 @@ import { tusMethodOverride, tusResumable, tusUploadsRouter } from './routes/tus-
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
+import { uploaderKeysFor, type UploaderKeys } from '../ingest/uploader-keys.js';
 
 export interface AppDeps {
   readonly store: ObjectStore;
@@ -43,6 +45,8 @@ export interface AppDeps {
   readonly variantLimit?: ConcurrencyLimit | undefined;
   /** Where direct uploads wait (createDirectStaging); without it, /v1/uploads/direct is absent. */
   readonly directStaging?: DirectStaging | undefined;
+  /** UPLOADER_SECRET's keys; by default uploaderKeysFor(config). */
+  readonly uploaderKeys?: UploaderKeys | undefined;
 }
 
 /** Builds the Koa app from a validated config and its dependencies; opens nothing itself. */
@@ -57,6 +61,7 @@ export function createApp(
     heldImageBuffers = sharedHeldImageBuffers(),
     variantLimit = new Semaphore(config.variants.concurrency),
     directStaging,
+    uploaderKeys = uploaderKeysFor(config),
   }: AppDeps,
 ): Koa {
   const app = new Koa();
@@ -80,7 +85,13 @@ export function createApp(
     }),
   );
   app.use(securityHeaders());
-  app.use(corsForOrigins(config.security.corsOrigins));
+  const documented = documentOptionsOf(config, '', {
+    staging: store.staging !== undefined,
+    directUploads: directStaging !== undefined,
+  });
+  app.use(
+    corsForOrigins(config.security.corsOrigins, requestHeadersOf(buildOpenApiDocument(documented))),
+  );
   app.use(tusMethodOverride());
   app.use(tusResumable());
   app.use(
@@ -93,9 +104,9 @@ export function createApp(
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs, rateLimitStore }),
     metricsRouter(metrics),
-    imagesRouter({ config, store, heldImageBuffers, variantLimit }),
-    compatRouter({ config, store, heldImageBuffers, variantLimit }),
-    imageByIdRouter({ config, store }),
+    imagesRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
+    compatRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
+    imageByIdRouter({ config, store, uploaderKeys }),
     openApiRouter(config, {
       staging: store.staging !== undefined,
       directUploads: directStaging !== undefined,
@@ -109,6 +120,7 @@ export function createApp(
         store,
         heldImageBuffers,
         variantLimit,
+        uploaderKeys,
         staging: directStaging,
       }),
     );
@@ -118,7 +130,9 @@ export function createApp(
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.
     const staging = store.staging.area('tus');
-    routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
+    routers.push(
+      tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys, staging }),
+    );
   }
   for (const router of routers) {
     app.use(router.routes());

@@ -1,4 +1,3 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isKnownImageType, extensionOf } from '../images/image-types.js';
 import type { Placeholder } from '../images/placeholder.js';
 import type { StoredObjectInfo } from '../storage/object-store.js';
@@ -53,10 +52,16 @@ export interface ImageRecord {
   readonly orientation: number;
   /** ISO 8601, when the upload was accepted. */
   readonly createdAt: string;
-  /** The authenticated caller that uploaded it (`api_key:key:…`, `jwt:sub:…`); undefined if anonymous. */
-  readonly owner: string | undefined;
-  /** SHA-256 (hex) of the delete token handed to the uploader; the token itself is never stored. */
-  readonly deleteTokenSha256: string | undefined;
+  /**
+   * Who uploaded it, as an HMAC of the id and the uploader that only this service can check
+   * (UploaderKeys in uploader-keys.ts); it names nobody, though the object's metadata is
+   * public. Undefined on an image stored before it was kept.
+   */
+  readonly uploader: string | undefined;
+  /** Kept, in clear, by images stored before `uploader`: read and compared, never written. */
+  readonly legacyOwner?: string | undefined;
+  /** SHA-256 (hex) of the delete token, kept by images stored before `uploader`; never written. */
+  readonly legacyDeleteTokenSha256?: string | undefined;
   /** Its variants (IMAGE_VARIANTS), in the order listed; undefined or empty when none. */
   readonly variants?: readonly StoredVariant[] | undefined;
   /** Its placeholder (IMAGE_PLACEHOLDERS); undefined when none was made. */
@@ -99,8 +104,10 @@ const keys = {
   frames: 'frames',
   orientation: 'orientation',
   createdAt: 'createdAt',
-  owner: 'owner',
-  deleteTokenSha256: 'deleteTokenSha256',
+  uploader: 'uploader',
+  /** Written by earlier versions, read only: they named the uploader to whoever fetched the image. */
+  legacyOwner: 'owner',
+  legacyDeleteTokenSha256: 'deleteTokenSha256',
   /** One compact JSON string: GCS keeps at most 8 KiB of custom metadata per object. */
   variants: 'variants',
   thumbhash: 'thumbhash',
@@ -119,7 +126,17 @@ interface VariantEntry {
 
 /** The record's facts as custom object metadata (strings only, as GCS keeps them). */
 export function toObjectMetadata(
-  record: Omit<ImageRecord, 'id' | 'name' | 'contentType' | 'extension' | 'bytes' | 'sha256'>,
+  record: Omit<
+    ImageRecord,
+    | 'id'
+    | 'name'
+    | 'contentType'
+    | 'extension'
+    | 'bytes'
+    | 'sha256'
+    | 'legacyOwner'
+    | 'legacyDeleteTokenSha256'
+  >,
 ): Record<string, string> {
   return {
     [keys.width]: String(record.width),
@@ -127,10 +144,7 @@ export function toObjectMetadata(
     ...(record.frames === undefined ? {} : { [keys.frames]: String(record.frames) }),
     [keys.orientation]: String(record.orientation),
     [keys.createdAt]: record.createdAt,
-    ...(record.owner === undefined ? {} : { [keys.owner]: record.owner }),
-    ...(record.deleteTokenSha256 === undefined
-      ? {}
-      : { [keys.deleteTokenSha256]: record.deleteTokenSha256 }),
+    ...(record.uploader === undefined ? {} : { [keys.uploader]: record.uploader }),
     ...(record.variants === undefined || record.variants.length === 0
       ? {}
       : { [keys.variants]: JSON.stringify(Object.fromEntries(record.variants.map(entryOf))) }),
@@ -238,8 +252,9 @@ export function fromStoredObject(
     frames: frames !== undefined && nonNegativeInteger.test(frames) ? Number(frames) : undefined,
     orientation: orientationOf(meta[keys.orientation]),
     createdAt,
-    owner: meta[keys.owner] || undefined,
-    deleteTokenSha256: meta[keys.deleteTokenSha256] || undefined,
+    uploader: meta[keys.uploader] || undefined,
+    legacyOwner: meta[keys.legacyOwner] || undefined,
+    legacyDeleteTokenSha256: meta[keys.legacyDeleteTokenSha256] || undefined,
     variants: variantsOf(id, meta[keys.variants]),
     placeholder: placeholderOf(meta),
   };
@@ -307,26 +322,4 @@ export function describeImage(
         }),
     ...(record.placeholder === undefined ? {} : { placeholder: record.placeholder }),
   };
-}
-
-/**
- * The secret that lets an anonymous uploader delete its image. Random for an ordinary upload;
- * for an idempotent one, derived from the Idempotency-Key (which only that client knows), so a
- * replay can hand the same token back without the service remembering it.
- */
-export function newDeleteToken(id: string, idempotencyKey: string | undefined): string {
-  if (idempotencyKey === undefined) return randomBytes(24).toString('base64url');
-  return createHmac('sha256', idempotencyKey).update(`delete-token\n${id}`).digest('base64url');
-}
-
-export function deleteTokenSha256(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-/** Whether a presented token is the one whose hash the record keeps (constant time). */
-export function deleteTokenMatches(record: ImageRecord, presented: string): boolean {
-  if (record.deleteTokenSha256 === undefined) return false;
-  const expected = Buffer.from(record.deleteTokenSha256, 'hex');
-  const actual = Buffer.from(deleteTokenSha256(presented), 'hex');
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

@@ -22,11 +22,10 @@ import {
   type EarlierObject,
 } from './idempotency.js';
 import { ImageBytes } from './image-bytes.js';
+import type { UploaderKeys } from './uploader-keys.js';
 import {
-  deleteTokenSha256,
   describeImage,
   fromStoredObject,
-  newDeleteToken,
   sha256Metadata,
   toObjectMetadata,
   variantUrlsOf,
@@ -65,6 +64,11 @@ export interface IngestContext {
   readonly scope?: string | undefined;
   /** The authenticated caller, recorded as the image's owner; undefined when anonymous. */
   readonly owner?: string | undefined;
+  /**
+   * UPLOADER_SECRET's keys (uploaderKeysFor): the uploader is kept as an HMAC, and an
+   * anonymous upload's delete token is one.
+   */
+  readonly uploaderKeys: UploaderKeys;
   /**
    * IMAGE_METADATA: `strip` (the default) stores the image without its location and personal
    * metadata (src/images/formats/), `keep` stores the bytes as they came.
@@ -146,6 +150,8 @@ interface Target {
   readonly name: string;
   readonly createdAt: string;
   readonly deleteToken: string | undefined;
+  /** What the record keeps of its uploader (UploaderKeys.uploaderOf). */
+  readonly uploader: string;
 }
 
 /** One upload's steps, in the order `run` takes them. */
@@ -180,7 +186,7 @@ class Upload {
       this.context.limits.allowedTypes,
     );
     this.walkImage(type);
-    const target = this.targetFor(type);
+    const target = await this.targetFor(type);
     if (this.idempotent) {
       const earlier = await this.findEarlier(target, this.context.limits.allowedTypes);
       if (earlier !== undefined) {
@@ -217,8 +223,9 @@ class Upload {
     this.body.walkWith(this.walker);
   }
 
-  private targetFor(type: SniffedType): Target {
+  private async targetFor(type: SniffedType): Promise<Target> {
     const { idempotencyKey, scope, owner } = this.context;
+    const keys = this.context.uploaderKeys;
     const id =
       idempotencyKey === undefined ? uuidv4() : idFromIdempotencyKey(idempotencyKey, scope ?? '');
     return {
@@ -227,7 +234,9 @@ class Upload {
       name: `${id}.${type.extension}`,
       createdAt: new Date().toISOString(),
       // An authenticated owner deletes as itself; only an anonymous uploader needs a secret.
-      deleteToken: owner === undefined ? newDeleteToken(id, idempotencyKey) : undefined,
+      // Derived from the id under the server's secret: a replay hands back the same one.
+      deleteToken: owner === undefined ? await keys.deleteToken(id) : undefined,
+      uploader: await keys.uploaderOf(id, owner),
     };
   }
 
@@ -453,9 +462,7 @@ class Upload {
       frames: facts.frames,
       orientation: facts.orientation,
       createdAt: target.createdAt,
-      owner: this.context.owner,
-      deleteTokenSha256:
-        target.deleteToken === undefined ? undefined : deleteTokenSha256(target.deleteToken),
+      uploader: target.uploader,
       variants: this.derivatives?.stored,
       placeholder: this.derivatives?.placeholder,
     };

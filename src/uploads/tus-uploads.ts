@@ -6,7 +6,7 @@ import {
   type CreatedImage,
   type IngestContext,
 } from '../ingest/ingest-image.js';
-import { newDeleteToken } from '../ingest/image-record.js';
+import type { UploaderKeys } from '../ingest/uploader-keys.js';
 import {
   isStagingError,
   uploadIdPattern,
@@ -344,15 +344,16 @@ export class TusUploads {
 
 /**
  * The image of a finished upload, as POST /v1/images answered it: an anonymous upload's delete
- * token is derived again from the upload's key, as the pipeline made it, never read from the
- * record.
+ * token is derived again from the image's id under UPLOADER_SECRET, as the pipeline made it,
+ * never read from the record.
  */
-export function finishedImage(
+export async function finishedImage(
   record: UploadRecord & { readonly image: CreatedImage },
-): CreatedImage {
+  keys: UploaderKeys,
+): Promise<CreatedImage> {
   const { deleteToken: _stored, ...image } = record.image;
   if (record.owner !== null) return image;
-  return { ...image, deleteToken: newDeleteToken(image.id, idempotencyKeyOf(record)) };
+  return { ...image, deleteToken: await keys.deleteToken(image.id) };
 }
 
 function idempotencyKeyOf(record: UploadRecord): string {

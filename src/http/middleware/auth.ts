@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { AuthConfig } from '../../config.js';
-import { AppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import { addressKey } from './client-address.js';
 
 /** Who is calling, as later middleware (rate limits, logs) needs to know it. */
@@ -41,10 +41,13 @@ const asymmetricAlgorithms = [
   'EdDSA',
 ];
 
-function unauthorized(error: 'invalid_request' | 'invalid_token' | undefined): AppError {
+function unauthorized(
+  error: 'invalid_request' | 'invalid_token' | undefined,
+  message?: string,
+): AppError {
   const challenge =
     error === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="${error}"`;
-  return new AppError('unauthorized', { headers: { 'WWW-Authenticate': challenge } });
+  return new AppError('unauthorized', { message, headers: { 'WWW-Authenticate': challenge } });
 }
 
 /**
@@ -58,6 +61,9 @@ export function authenticate(auth: AuthConfig): Middleware<CallerState> {
   const jwtOptions: JWTVerifyOptions = {
     ...(auth.jwtIssuer === undefined ? {} : { issuer: auth.jwtIssuer }),
     ...(auth.jwtAudience === undefined ? {} : { audience: auth.jwtAudience }),
+    // JWT_MAX_AGE_SECONDS: jose then requires `iat`, refuses one in the future, and refuses a
+    // token issued longer ago than this even when its `exp` (or the lack of one) says otherwise.
+    ...(auth.jwtMaxAgeSeconds === 0 ? {} : { maxTokenAge: auth.jwtMaxAgeSeconds }),
   };
 
   /** A token is accepted if the HS256 secret or the key set verifies it (either may be set). */
@@ -71,8 +77,10 @@ export function authenticate(auth: AuthConfig): Middleware<CallerState> {
     for (const verify of verifiers) {
       try {
         const { payload } = await verify();
+        // jose types `sub` as a string but does not check it: any JSON value arrives.
         return callerOfToken(payload.sub);
-      } catch {
+      } catch (error) {
+        if (isAppError(error)) throw error;
         // Bad signature, expired, wrong issuer or audience, or key set unreachable: not this one.
       }
     }
@@ -126,8 +134,27 @@ function looksLikeJwt(credential: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential);
 }
 
-function callerOfToken(subject: string | undefined): Caller | undefined {
-  // A token without a subject cannot be told apart from any other for rate limiting.
-  if (subject === undefined || subject === '') return undefined;
+/** The longest `sub` taken: UUIDs, Auth0's `provider|id` and e-mail addresses fit well within. */
+export const maxSubjectLength = 255;
+
+/**
+ * The caller a verified token names. Its `sub` must be a string: a number or an object would
+ * be turned into text (`42` and `"42"` one caller, every object `[object Object]`), and the
+ * subject owns images and counts requests. A token without one cannot be told apart from any
+ * other; control characters have no place in an identifier that reaches logs.
+ */
+function callerOfToken(subject: unknown): Caller {
+  if (
+    typeof subject !== 'string' ||
+    subject.length === 0 ||
+    subject.length > maxSubjectLength ||
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f]/.test(subject)
+  ) {
+    throw unauthorized(
+      'invalid_token',
+      `The token's "sub" claim must be a string of 1 to ${maxSubjectLength} characters.`,
+    );
+  }
   return { id: `sub:${subject}`, kind: 'jwt' };
 }

@@ -7,7 +7,10 @@ import type { Middleware } from 'koa';
  * Credentials are never granted: callers authenticate with an Authorization header, not
  * cookies, so there is no ambient credential for another site to ride on.
  */
-export function corsForOrigins(allowedOrigins: readonly string[]): Middleware {
+export function corsForOrigins(
+  allowedOrigins: readonly string[],
+  requestHeaders: readonly string[],
+): Middleware {
   const allowed = new Set(allowedOrigins);
   return cors({
     origin: (ctx) => {
@@ -17,22 +20,19 @@ export function corsForOrigins(allowedOrigins: readonly string[]): Middleware {
     credentials: false,
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     // PUT: the local driver's direct upload URLs, which a browser sends the bytes to.
-    // Delete-Token: an anonymous uploader deletes its image from the browser with it.
-    // Content-Range: UpChunk's chunks to a resumable session. The Upload-* and Tus-* headers
-    // are tus's (tus-js-client, Uppy).
+    // `requestHeaders`: what the API's operations document (requestHeadersOf); beside them
+    // what any route takes: Authorization and Content-Type (a bearer is accepted, and ignored,
+    // when the service runs open), X-Request-Id (echoed and logged), and tus's method override
+    // and X-Requested-With (tus-js-client and Uppy behind proxies that refuse PATCH).
     allowHeaders: [
-      'Authorization',
-      'Content-Type',
-      'Content-Range',
-      'Delete-Token',
-      'Tus-Resumable',
-      'Upload-Length',
-      'Upload-Offset',
-      'Upload-Metadata',
-      'Upload-Defer-Length',
-      'Upload-Checksum',
-      'X-HTTP-Method-Override',
-      'X-Requested-With',
+      ...new Set([
+        ...requestHeaders,
+        'Authorization',
+        'Content-Type',
+        'X-Request-Id',
+        'X-HTTP-Method-Override',
+        'X-Requested-With',
+      ]),
     ],
     exposeHeaders: [
       'Location',

@@ -40,6 +40,8 @@ export function guardApi(
 
   return async (ctx, next) => {
     // Preflights carry no credentials by design; CORS alone decides what they are told.
+    // The routers match paths exactly (src/http/router.ts), so a path that does not start
+    // with `/v1/` as written is never routed to the API.
     if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS') {
       await next();
       return;

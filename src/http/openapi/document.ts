@@ -229,3 +229,32 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
     },
   };
 }
+
+/**
+ * The request headers the document's operations take: their header parameters (components'
+ * included), `Authorization` when an operation is guarded, `Content-Type` when one has a body.
+ * The CORS preflight allows exactly these (src/http/app.ts), so a header documented for an
+ * operation is one a browser may send, with no second list to keep in step.
+ */
+export function requestHeadersOf(document: JsonSchema): string[] {
+  const components = (document.components ?? {}) as {
+    parameters?: Record<string, { name?: string; in?: string }>;
+  };
+  const names = new Set<string>();
+  const paths = (document.paths ?? {}) as Record<string, Record<string, JsonSchema>>;
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      const security = (operation.security ?? []) as readonly Record<string, unknown>[];
+      if (security.some((scheme) => 'bearerAuth' in scheme)) names.add('Authorization');
+      if (operation.requestBody !== undefined) names.add('Content-Type');
+      for (const parameter of (operation.parameters ?? []) as JsonSchema[]) {
+        const ref = typeof parameter.$ref === 'string' ? parameter.$ref : undefined;
+        const resolved =
+          ref === undefined ? parameter : components.parameters?.[ref.split('/').pop()!];
+        if (resolved?.in === 'header' && typeof resolved.name === 'string')
+          names.add(resolved.name);
+      }
+    }
+  }
+  return [...names].sort();
+}

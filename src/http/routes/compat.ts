@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Context } from 'koa';
 import { AppError } from '../../errors.js';
 import { chunkSource } from '../../ingest/image-source.js';
@@ -28,7 +29,7 @@ export const maxCompatFiles = 10;
 const compatFileFields = ['file', 'files[]'];
 
 export function compatRouter(deps: ImagesRouteDeps): Router {
-  const router = new Router();
+  const router = createRouter();
 
   // {"data": "<data URI>"} -> {"url": "...", ...}
   router.post('/v1/upload/image', async (ctx) => {

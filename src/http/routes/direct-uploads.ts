@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Context, Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -6,7 +7,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
-import { newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
+import { variantUrlsOf } from '../../ingest/image-record.js';
 import { uploadIdPattern } from '../../storage/staging/upload-staging.js';
 import {
   type DirectStaging,
@@ -124,7 +125,7 @@ function completionKey(record: DirectUploadRecord): string {
  */
 export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<CallerState> {
   const { config, staging } = deps;
-  const router = new Router<CallerState>();
+  const router = createRouter<CallerState>();
   const expiresSeconds = config.staging.directExpiresSeconds;
 
   /** The record of `id` if the caller created it: a forged id and another's look the same. */
@@ -199,7 +200,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
         record: earlier,
         url: store.publicUrl(earlier.name),
         deleteToken:
-          record.owner === null ? newDeleteToken(imageId, context.idempotencyKey) : undefined,
+          record.owner === null ? await deps.uploaderKeys.deleteToken(imageId) : undefined,
         variantUrls: variantUrlsOf(earlier, (name) => store.publicUrl(name)),
       });
       return;

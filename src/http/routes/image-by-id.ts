@@ -1,33 +1,21 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Config } from '../../config.js';
 import { AppError, storageUnavailable } from '../../errors.js';
 import { deleteStoredImage, findStoredImage } from '../../ingest/find-image.js';
-import {
-  deleteTokenMatches,
-  describeImage,
-  variantUrlsOf,
-  type ImageRecord,
-} from '../../ingest/image-record.js';
+import { describeImage, variantUrlsOf, type ImageRecord } from '../../ingest/image-record.js';
+import type { UploaderKeys } from '../../ingest/uploader-keys.js';
 import { isStorageError, type ObjectStore } from '../../storage/object-store.js';
-import { ownerOf, type Caller, type CallerState } from '../middleware/auth.js';
+import { ownerOf, type CallerState } from '../middleware/auth.js';
 
 export interface ImageByIdRouteDeps {
   readonly config: Config;
   readonly store: ObjectStore;
+  readonly uploaderKeys: UploaderKeys;
 }
 
 /** The request header that carries the delete token handed out with the upload's 201. */
 export const deleteTokenHeader = 'Delete-Token';
-
-/**
- * Its uploader, by the identity it authenticated with, or whoever holds the delete token.
- * Never someone who only knows the id: it is in the image's public URL.
- */
-function mayDelete(record: ImageRecord, caller: Caller | undefined, token: string): boolean {
-  const owner = ownerOf(caller);
-  if (owner !== undefined && owner === record.owner) return true;
-  return token !== '' && deleteTokenMatches(record, token);
-}
 
 async function fromStore<T>(call: Promise<T>): Promise<T> {
   try {
@@ -41,8 +29,12 @@ async function fromStore<T>(call: Promise<T>): Promise<T> {
 }
 
 /** GET and DELETE of one stored image by its id; both sit behind guardApi, as all of /v1/. */
-export function imageByIdRouter({ config, store }: ImageByIdRouteDeps): Router<CallerState> {
-  const router = new Router<CallerState>();
+export function imageByIdRouter({
+  config,
+  store,
+  uploaderKeys,
+}: ImageByIdRouteDeps): Router<CallerState> {
+  const router = createRouter<CallerState>();
   const find = async (id: string | undefined): Promise<ImageRecord> => {
     const record = await fromStore(findStoredImage(store, id ?? '', config.allowedTypes));
     if (record === undefined) throw new AppError('not_found');
@@ -63,7 +55,10 @@ export function imageByIdRouter({ config, store }: ImageByIdRouteDeps): Router<C
   router.delete('/v1/images/:id', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const record = await find(ctx.params.id);
-    if (!mayDelete(record, ctx.state.caller, ctx.get(deleteTokenHeader))) {
+    // Its uploader, by the identity it authenticated with, or whoever holds the delete token;
+    // never someone who only knows the id: it is in the image's public URL.
+    const owner = ownerOf(ctx.state.caller);
+    if (!(await uploaderKeys.mayDelete(record, owner, ctx.get(deleteTokenHeader)))) {
       throw new AppError('forbidden');
     }
     await fromStore(deleteStoredImage(store, record));

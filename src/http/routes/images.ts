@@ -1,9 +1,11 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Context } from 'koa';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
 import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
+import type { UploaderKeys } from '../../ingest/uploader-keys.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
 import { createdImage, ingestImage, type IngestContext } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -15,6 +17,8 @@ export interface ImagesRouteDeps {
   readonly heldImageBuffers: HeldImageBuffers;
   /** One per app (IMAGE_VARIANT_CONCURRENCY): originals whose variants are made at once. */
   readonly variantLimit: ConcurrencyLimit;
+  /** UPLOADER_SECRET's keys (uploaderKeysFor): owners kept as HMACs, delete tokens. */
+  readonly uploaderKeys: UploaderKeys;
 }
 
 /** An AbortSignal that fires when the client goes away before the response is sent. */
@@ -29,7 +33,7 @@ export function clientGoneSignal(ctx: Context): AbortSignal {
 /** Everything the pipeline needs to know about this request besides its body. */
 export function ingestContextOf(
   ctx: Context,
-  { config, store, heldImageBuffers, variantLimit }: ImagesRouteDeps,
+  { config, store, heldImageBuffers, variantLimit, uploaderKeys }: ImagesRouteDeps,
   signal: AbortSignal,
 ): IngestContext {
   const owner = ownerOf((ctx.state as Partial<CallerState>).caller);
@@ -49,13 +53,14 @@ export function ingestContextOf(
     // share one scope: their address changes as a phone moves between networks.
     scope: owner ?? '',
     owner,
+    uploaderKeys,
     metadata: config.imageMetadata,
     variants: { ...config.variants, limit: variantLimit },
   };
 }
 
 export function imagesRouter(deps: ImagesRouteDeps): Router {
-  const router = new Router();
+  const router = createRouter();
 
   router.post('/v1/images', async (ctx) => {
     const signal = clientGoneSignal(ctx);

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Config } from '../../config.js';
@@ -69,7 +70,7 @@ export function openApiRouter(
   config: Config,
   served: { readonly staging: boolean; readonly directUploads: boolean },
 ): Router {
-  const router = new Router();
+  const router = createRouter();
   const documents = new Map<string, string>();
   const documentFor = (serverUrl: string): string => {
     let document = documents.get(serverUrl);

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Lifecycle } from '../../lifecycle.js';
 import type { RateLimitStore } from '../middleware/rate-limit.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -29,7 +30,7 @@ export function readyRouter({
   timeoutMs,
   rateLimitStore,
 }: ReadyRouteDeps): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     if (lifecycle.draining) {

@@ -1,4 +1,6 @@
-import Router, { type RouterMiddleware } from '@koa/router';
+import type Router from '@koa/router';
+import type { RouterMiddleware } from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Context, Middleware } from 'koa';
 import { METHODS } from 'node:http';
 import { AppError } from '../../errors.js';
@@ -81,7 +83,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     maxImageBytes: config.maxImageBytes,
     expiresSeconds: config.staging.uploadExpiresSeconds,
   });
-  const router = new Router<CallerState>();
+  const router = createRouter<CallerState>();
   const ownerOfCall = (ctx: Context): string | undefined =>
     ownerOf((ctx.state as Partial<CallerState>).caller);
 
@@ -165,7 +167,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     ctx.set('Cache-Control', 'no-store');
     if (record.state === 'rejected') throw new AppError(record.error ?? 'internal_error');
     if (record.state === 'done' && record.image !== null) {
-      ctx.body = finishedImage({ ...record, image: record.image });
+      ctx.body = await finishedImage({ ...record, image: record.image }, deps.uploaderKeys);
       return;
     }
     ctx.status = 202;

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import type { Context } from 'koa';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -62,7 +63,7 @@ export function uploadPageCsp(config: Config): string {
  * with no build step beyond `npm run build`.
  */
 export function uploadPageRouter(config: Config): Router {
-  const router = new Router();
+  const router = createRouter();
   const csp = uploadPageCsp(config);
   const tusBundle = tusBundlePath();
 

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
 import { AppError } from '../../errors.js';
 import { typeOfExtensionName } from '../../images/image-types.js';
 import type { LocalStore } from '../../storage/local-store.js';
@@ -12,7 +13,7 @@ import { serveStoredObject } from '../serve-stored-object.js';
  * client resuming a download, expects them (serveStoredObject).
  */
 export function uploadsRouter(store: LocalStore): Router {
-  const router = new Router();
+  const router = createRouter();
 
   router.get('/uploads/:name', async (ctx) => {
     const name = ctx.params.name ?? '';

@@ -1,10 +1,10 @@
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isErrno } from '../../files.js';
+import { isErrno, keptSecret } from '../../files.js';
 import { uploadIdPattern } from '../staging/upload-staging.js';
 import {
   parseDirectUploadRecord,
@@ -61,17 +61,7 @@ export class LocalDirectStaging implements DirectStaging {
     await fs.mkdir(this.folder, { recursive: true });
     if (this.secret !== undefined) return;
     const file = path.join(this.folder, '..', 'direct-upload-secret');
-    const temp = `${file}.${randomUUID()}`;
-    await fs.writeFile(temp, randomBytes(32).toString('hex'), { mode: 0o600, flush: true });
-    try {
-      // link() never replaces: whichever instance came first made the secret everyone uses.
-      await fs.link(temp, file);
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
-    } finally {
-      await fs.rm(temp, { force: true });
-    }
-    this.secret = Buffer.from(await fs.readFile(file, 'utf8'), 'utf8');
+    this.secret = Buffer.from(await keptSecret(file), 'utf8');
   }
 
   sign(url: SignedUploadUrl): string {
