@@ -168,7 +168,7 @@ describe('local staging at start-up', () => {
   });
 });
 
-describe('GCS staging on the emulator', () => {
+(drivers.includes('gcs') ? describe : describe.skip)('GCS staging on the emulator', () => {
   it('labels pieces as direct uploads are: octet-stream, Content-Disposition: attachment', async () => {
     const bucket = await createTestBucket();
     const staging = new GcsStaging(bucket, 'staging/tus/', {}, 1000);
