@@ -231,7 +231,10 @@ describe('the upload page', () => {
 
 describe('with variants and placeholders', () => {
   it('shows each variant and the placeholder colour (UPDATE_SCREENSHOT=1: docs/upload-page.png)', async () => {
-    const { page } = await openPage({ IMAGE_VARIANTS: 'thumbnail:160x160:cover,small:480' });
+    const { page } = await openPage({
+      IMAGE_VARIANTS: 'thumbnail:160x160:cover,small:480',
+      IMAGE_VARIANTS_EAGER: 'true',
+    });
     await page.setViewportSize({ width: 1000, height: 1100 });
     await page.setInputFiles('#file-input', [
       path.join(fixturesDirectory, 'large.jpg'),

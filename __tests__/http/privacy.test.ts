@@ -96,7 +96,10 @@ describe.each(drivers)('metadata stripped on the %s driver', (driver) => {
   );
 
   it('publishes variants without a tag that locates or names anyone', async () => {
-    const harness = await harnessFor(driver, { IMAGE_VARIANTS: 'thumbnail:32x32:cover,small:40' });
+    const harness = await harnessFor(driver, {
+      IMAGE_VARIANTS: 'thumbnail:32x32:cover,small:40',
+      IMAGE_VARIANTS_EAGER: 'true',
+    });
     const answer = await upload(harness, doors.multipart!(fixture('phone-o6.jpg')));
     const variants = answer.variants as Record<string, { url: string }>;
     expect(Object.keys(variants).sort()).toEqual(['small', 'thumbnail']);

@@ -139,12 +139,12 @@ async function makeDerivatives(
  * enlarging an image smaller than the box (sharp's withoutEnlargement alone would leave it
  * uncropped, or pad it out to the full box). `inside` needs no help.
  */
-function boxFor(
-  spec: VariantSpec,
+export function boxFor(
+  spec: { readonly width: number; readonly height: number; readonly fit: string },
   width: number,
   height: number,
 ): { width: number; height: number } {
-  if (spec.fit === 'inside') return spec;
+  if (spec.fit !== 'cover' && spec.fit !== 'contain') return spec;
   const ratios = [width / spec.width, height / spec.height];
   // cover: the largest box of the spec's shape inside the image; contain: the smallest around it.
   const scale = Math.min(1, spec.fit === 'cover' ? Math.min(...ratios) : Math.max(...ratios));
@@ -159,7 +159,7 @@ function boxFor(
  * or its own CMYK default) and writes no profile, which browsers read as sRGB. No metadata is
  * kept: sharp drops EXIF, XMP, ICC and orientation unless told to keep them, and it is not.
  */
-function encode(pipeline: Sharp, format: VariantFormat, quality: number): Sharp {
+export function encode(pipeline: Sharp, format: VariantFormat, quality: number): Sharp {
   const srgb = pipeline.toColourspace('srgb');
   switch (format) {
     case 'webp':

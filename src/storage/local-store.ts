@@ -10,6 +10,7 @@ import {
   objectNamePattern,
   type ObjectStore,
   type PutOptions,
+  type StoredObjectBody,
   type StoredObjectInfo,
 } from './object-store.js';
 import { isErrno, removeStaleTempFiles, staleTempFileMs } from '../files.js';
@@ -206,6 +207,46 @@ export class LocalStore implements ObjectStore {
       md5: md5.digest('base64'),
       metadata: { sha256: hash.digest('hex') },
     };
+  }
+
+  /**
+   * The file is opened first, then its sidecar read: a delete between the two leaves the open
+   * handle reading the bytes (unlinked files stay readable), with the sidecar gone it is
+   * reported missing, as it would be a moment later.
+   */
+  async read(name: string): Promise<StoredObjectBody | undefined> {
+    this.assertName(name);
+    const file = await this.open(name).catch((error: unknown) => {
+      throw asUnavailable(error, `cannot read ${name}`);
+    });
+    if (file === undefined) return undefined;
+    try {
+      const sidecar = await this.readSidecar(name);
+      if (sidecar === undefined) {
+        file.stream.destroy();
+        return undefined;
+      }
+      return {
+        body: file.stream,
+        info: { size: file.size, ...sidecar, md5: undefined },
+      };
+    } catch (error) {
+      file.stream.destroy();
+      throw asUnavailable(error, `cannot read ${name}`);
+    }
+  }
+
+  /**
+   * One pass over the folder: the local driver is for one machine and a modest number of
+   * images; a large collection belongs in a bucket, whose listing is by prefix.
+   */
+  async list(prefix: string): Promise<string[]> {
+    try {
+      const entries = await fs.readdir(this.directory);
+      return entries.filter((entry) => entry.startsWith(prefix) && objectNamePattern.test(entry));
+    } catch (error) {
+      throw asUnavailable(error, `cannot list ${prefix}`);
+    }
   }
 
   /** Ready when a temp file could be created: the folder exists and is writable. */

@@ -17,6 +17,7 @@ import { imagesPaths } from './paths/images.js';
 import { localFilePaths } from './paths/local-files.js';
 import { probePaths } from './paths/probes.js';
 import { referencePaths } from './paths/reference.js';
+import { renditionPaths } from './paths/renditions.js';
 import { tusPaths } from './paths/tus.js';
 import { uploadPagePaths } from './paths/upload-page.js';
 
@@ -56,6 +57,7 @@ function piecesFor(options: DocumentOptions): PathPiece[] {
   return [
     imagesPaths,
     imageByIdPaths,
+    renditionPaths,
     compatPaths,
     // Before tus: a request answered before routing is matched to the first path that fits,
     // and /v1/uploads/{id} would take /v1/uploads/direct.

@@ -50,7 +50,12 @@ export function ingestContextOf(
     scope: owner ?? '',
     owner,
     metadata: config.imageMetadata,
-    variants: { ...config.variants, limit: variantLimit },
+    // Presets not made eagerly are rendered on their first request (src/renditions/).
+    variants: {
+      ...config.variants,
+      specs: config.variants.eager ? config.variants.specs : [],
+      limit: variantLimit,
+    },
   };
 }
 
