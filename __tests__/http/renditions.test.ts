@@ -15,6 +15,15 @@ import { silentLogger, useHarnesses, type Harness } from './harness.js';
 import { drivers, fixture, jsonBody } from '../support/requests.js';
 
 const harnessFor = useHarnesses();
+
+interface Described {
+  id: string;
+  renditions?: {
+    srcset: string;
+    widths: { width: number; url: string }[];
+    presets?: Record<string, string>;
+  };
+}
 const key = 'a-rendition-signing-key-of-32-bytes-at-least';
 const oldKey = 'the-previous-signing-key-still-accepted-for-now';
 
@@ -310,6 +319,36 @@ describe.each(drivers)('renditions on the %s driver', (driver) => {
     const response = await request(app.callback()).get(signedUrl(image.id, { w: '100' }));
     expectErrorResponse(response, 'too_many_pixels');
     expect(renditionNames(await harness.storedNames())).toEqual([]);
+  });
+
+  it('lists srcset-ready signed URLs and each preset in every image answer', async () => {
+    const harness = await harnessFor(driver, { ...signedEnv, RENDER_WIDTHS: '320,640,2000' });
+    const created = await request(harness.callback)
+      .post('/v1/images')
+      .set('Content-Type', 'application/json')
+      .send(jsonBody(fixture('large.jpg'), 'image/jpeg'));
+    const image = created.body as Described;
+    const described = await request(harness.callback).get(`/v1/images/${image.id}`);
+    expect((described.body as Described).renditions).toEqual(image.renditions);
+    const { widths, srcset, presets } = image.renditions!;
+    // Narrower than the image (1600 wide), then the image's own width: never enlarged.
+    expect(widths.map((entry) => entry.width)).toEqual([320, 640, 1600]);
+    expect(srcset).toBe(widths.map(({ url, width }) => `${url} ${width}w`).join(', '));
+    for (const { width, url } of widths) {
+      const { pathname, search } = new URL(url);
+      const response = await get(harness, `${pathname}${search}`).set('Accept', 'image/webp');
+      expect(response.status).toBe(200);
+      expect((await sharp(response.body as Buffer).metadata()).width).toBe(width);
+    }
+    const thumbnail = new URL(presets!.thumbnail!);
+    expect(thumbnail.search).toBe('?preset=thumbnail');
+    const response = await get(harness, `${thumbnail.pathname}${thumbnail.search}`);
+    const meta = await sharp(response.body as Buffer).metadata();
+    expect([response.headers['content-type'], meta.width, meta.height]).toEqual([
+      'image/webp',
+      160,
+      160,
+    ]);
   });
 
   it('takes no metadata along (exiftool)', async () => {

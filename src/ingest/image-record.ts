@@ -73,6 +73,19 @@ export interface VariantDescription {
   readonly contentType: string;
 }
 
+/**
+ * Where the image's renditions are (src/renditions/rendition-links.ts makes them): an
+ * `<img srcset>` value, each of its widths with its URL, and the URL of each preset.
+ */
+export interface RenditionLinks {
+  readonly srcset: string;
+  readonly widths: { readonly width: number; readonly url: string }[];
+  readonly presets?: Readonly<Record<string, string>>;
+}
+
+/** Makes an image's rendition links; undefined for an image no rendition can be made of. */
+export type RenditionLinker = (record: ImageRecord) => RenditionLinks | undefined;
+
 /** The JSON every 201 and GET /v1/images/{id} answers with. */
 export interface ImageDescription {
   readonly id: string;
@@ -89,6 +102,7 @@ export interface ImageDescription {
   readonly createdAt: string;
   readonly variants?: Readonly<Record<string, VariantDescription>>;
   readonly placeholder?: Placeholder;
+  readonly renditions?: RenditionLinks;
 }
 
 /** Metadata keys, as kept on the object. */
@@ -263,12 +277,13 @@ export function variantUrlsOf(
 
 /**
  * The public description of a record; owner and delete token stay private. `variantUrls`
- * (variantUrlsOf) holds the URL of each of its variants.
+ * (variantUrlsOf) holds the URL of each of its variants, `renditions` where its renditions are.
  */
 export function describeImage(
   record: ImageRecord,
   url: string,
   variantUrls?: Readonly<Record<string, string>>,
+  renditions?: RenditionLinks,
 ): ImageDescription {
   const urlOf = (variant: StoredVariant): string => {
     const variantUrl = variantUrls?.[variant.name];
@@ -306,6 +321,7 @@ export function describeImage(
           ),
         }),
     ...(record.placeholder === undefined ? {} : { placeholder: record.placeholder }),
+    ...(renditions === undefined ? {} : { renditions }),
   };
 }
 

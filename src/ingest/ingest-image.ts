@@ -28,6 +28,8 @@ import {
   variantUrlsOf,
   type ImageDescription,
   type ImageRecord,
+  type RenditionLinker,
+  type RenditionLinks,
 } from './image-record.js';
 import type { ExpectedImageBytes, ImageSource } from './image-source.js';
 import { sniffImageType, sniffSampleBytes, type SniffedType } from './sniff.js';
@@ -71,6 +73,8 @@ export interface IngestContext {
    * and stored before the original is. Undefined (or nothing to make): nothing is decoded.
    */
   readonly variants?: IngestVariants | undefined;
+  /** Where the answer says the image's renditions are; left out, it says nothing of them. */
+  readonly renditionLinks?: RenditionLinker | undefined;
 }
 
 /** A stored image: its record, its URL, and the uploader's delete token when it gets one. */
@@ -81,6 +85,8 @@ export interface IngestedImage {
   readonly deleteToken: string | undefined;
   /** The URL of each variant, by name; undefined when there are none. */
   readonly variantUrls?: Readonly<Record<string, string>> | undefined;
+  /** Where its renditions are (IngestContext.renditionLinks). */
+  readonly renditions?: RenditionLinks | undefined;
 }
 
 /** The 201 body: the image's description, and the delete token of an anonymous upload. */
@@ -88,7 +94,7 @@ export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
 
 export function createdImage(image: IngestedImage): CreatedImage {
   return {
-    ...describeImage(image.record, image.url, image.variantUrls),
+    ...describeImage(image.record, image.url, image.variantUrls, image.renditions),
     ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
   };
 }
@@ -349,6 +355,7 @@ class Upload {
       url: store.publicUrl(target.name),
       deleteToken: target.deleteToken,
       variantUrls: variantUrlsOf(stored, (name) => store.publicUrl(name)),
+      renditions: this.context.renditionLinks?.(stored),
     };
   }
 
@@ -413,6 +420,7 @@ class Upload {
       url: store.publicUrl(earlier.name),
       deleteToken: target.deleteToken,
       variantUrls: variantUrlsOf(record, (name) => store.publicUrl(name)),
+      renditions: this.context.renditionLinks?.(record),
     };
   }
 

@@ -43,6 +43,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images/{id}/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A rendition of a stored image, made on first request and stored
+         * @description Signed with HMAC-SHA256 (RENDER_SIGNING_KEYS) over the path and the query without `sig`, its parameters sorted by name; a `preset` alone needs no signature. Never enlarged; upright, sRGB, no metadata. The first request renders from the original and stores the result; every later one is served from the store. Public: no credentials, no rate limit (the signature is the authorisation).
+         */
+        get: operations["renderImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/upload/image": {
         parameters: {
             query?: never;
@@ -442,6 +462,21 @@ export interface components {
             bytes: number;
             contentType: string;
         };
+        /** @description Where the image’s renditions are (GET /v1/images/{id}/render): made when first asked for, in the format Accept picks. */
+        RenditionLinks: {
+            /** @description For `<img srcset>`: each URL below with its width (`<url> 320w, ...`). */
+            srcset: string;
+            /** @description A signed rendition URL per RENDER_WIDTHS width narrower than the image, and one at its own width. */
+            widths: {
+                width: number;
+                /** Format: uri */
+                url: string;
+            }[];
+            /** @description The URL of each preset (IMAGE_VARIANTS), which needs no signature. */
+            presets?: {
+                [key: string]: string;
+            };
+        };
         /** @description A stored image, as GET /v1/images/{id} describes it. */
         Image: {
             /** Format: uuid */
@@ -471,6 +506,8 @@ export interface components {
                 [key: string]: components["schemas"]["Variant"];
             };
             placeholder?: components["schemas"]["Placeholder"];
+            /** @description Absent for a type no rendition can be made of. */
+            renditions?: components["schemas"]["RenditionLinks"];
         };
         /** @description The answer to an accepted upload. */
         CreatedImage: {
@@ -501,6 +538,8 @@ export interface components {
                 [key: string]: components["schemas"]["Variant"];
             };
             placeholder?: components["schemas"]["Placeholder"];
+            /** @description Absent for a type no rendition can be made of. */
+            renditions?: components["schemas"]["RenditionLinks"];
             /** @description Handed out once, to an anonymous uploader: send it as Delete-Token to delete the image. */
             deleteToken?: string;
         };
@@ -578,7 +617,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "upload_rejected";
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_render_parameter" | "invalid_render_signature" | "upload_rejected";
                 /** @description Safe to show; the code is what programs should read. */
                 message: string;
             };
@@ -1165,6 +1204,181 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    renderImage: {
+        parameters: {
+            query?: {
+                /** @description Width of the box in CSS pixels (before dpr). */
+                w?: number;
+                /** @description Height of the box in CSS pixels (before dpr). */
+                h?: number;
+                /** @description How the image meets the box (default inside). */
+                fit?: "cover" | "contain" | "inside" | "fill";
+                /** @description Output format; auto picks AVIF, WebP or JPEG from Accept (the default). */
+                format?: "auto" | "avif" | "webp" | "jpeg" | "png";
+                /** @description Quality, 1 to 100 (ignored for PNG). */
+                q?: number;
+                /** @description Device pixel ratio, 1 to 4, at most two decimals. */
+                dpr?: number;
+                /** @description What a cover crop keeps (default centre; focus: the image’s focal point). */
+                gravity?: "centre" | "focus" | "attention" | "entropy";
+                /** @description A configured preset (IMAGE_VARIANTS) by name. */
+                preset?: string;
+                /** @description Unpadded base64url HMAC-SHA256 signature. */
+                sig?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The image’s id, as its upload answered it.
+                 * @example 3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rendition. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description public, max-age=31536000, immutable: a rendition’s URL always means the same bytes. */
+                    "Cache-Control"?: string;
+                    /** @description Strong; send it back in If-None-Match for a 304. */
+                    ETag?: string;
+                    /** @description `Accept` when the format was chosen from it (format=auto). */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description The rendition named by If-None-Match is still current. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description public, max-age=31536000, immutable: a rendition’s URL always means the same bytes. */
+                    "Cache-Control"?: string;
+                    /** @description Strong; send it back in If-None-Match for a 304. */
+                    ETag?: string;
+                    /** @description `Accept` when the format was chosen from it (format=auto). */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_render_parameter`: A rendition parameter is missing, unknown, repeated or out of range. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_render_parameter";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `invalid_render_signature`: The rendition URL is not signed, or its signature does not match its parameters. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_render_signature";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `storage_unavailable`: The image store is unavailable; try again later. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };

@@ -34,6 +34,27 @@ export const variantSchema = z
   })
   .meta({ id: 'Variant', description: 'A resized copy of the image (IMAGE_VARIANTS).' });
 
+export const renditionLinksSchema = z
+  .object({
+    srcset: z
+      .string()
+      .describe('For `<img srcset>`: each URL below with its width (`<url> 320w, ...`).'),
+    widths: z
+      .array(z.object({ width: count, url: z.url() }))
+      .describe(
+        'A signed rendition URL per RENDER_WIDTHS width narrower than the image, and one at its own width.',
+      ),
+    presets: z
+      .record(z.string(), z.url())
+      .optional()
+      .describe('The URL of each preset (IMAGE_VARIANTS), which needs no signature.'),
+  })
+  .meta({
+    id: 'RenditionLinks',
+    description:
+      'Where the image’s renditions are (GET /v1/images/{id}/render): made when first asked for, in the format Accept picks.',
+  });
+
 export const imageSchema = z
   .object({
     id: z.uuid(),
@@ -50,6 +71,9 @@ export const imageSchema = z
     createdAt: z.iso.datetime(),
     variants: z.record(z.string(), variantSchema).optional(),
     placeholder: placeholderSchema.optional(),
+    renditions: renditionLinksSchema
+      .optional()
+      .describe('Absent for a type no rendition can be made of.'),
   })
   .meta({ id: 'Image', description: 'A stored image, as GET /v1/images/{id} describes it.' });
 

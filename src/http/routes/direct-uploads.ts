@@ -201,6 +201,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
         deleteToken:
           record.owner === null ? newDeleteToken(imageId, context.idempotencyKey) : undefined,
         variantUrls: variantUrlsOf(earlier, (name) => store.publicUrl(name)),
+        renditions: context.renditionLinks?.(earlier),
       });
       return;
     }

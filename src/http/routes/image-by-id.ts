@@ -10,6 +10,7 @@ import {
 } from '../../ingest/image-record.js';
 import { isStorageError, type ObjectStore } from '../../storage/object-store.js';
 import { ownerOf, type Caller, type CallerState } from '../middleware/auth.js';
+import { renditionLinksOf } from '../rendition-links.js';
 
 export interface ImageByIdRouteDeps {
   readonly config: Config;
@@ -57,6 +58,7 @@ export function imageByIdRouter({ config, store }: ImageByIdRouteDeps): Router<C
       record,
       store.publicUrl(record.name),
       variantUrlsOf(record, (name) => store.publicUrl(name)),
+      renditionLinksOf(config, ctx)(record),
     );
   });
 

@@ -8,6 +8,7 @@ import { parseIdempotencyKey } from '../../ingest/idempotency.js';
 import { createdImage, ingestImage, type IngestContext } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { imageSourceOf } from '../image-body.js';
+import { renditionLinksOf } from '../rendition-links.js';
 
 export interface ImagesRouteDeps {
   readonly config: Config;
@@ -56,6 +57,7 @@ export function ingestContextOf(
       specs: config.variants.eager ? config.variants.specs : [],
       limit: variantLimit,
     },
+    renditionLinks: renditionLinksOf(config, ctx),
   };
 }
 
