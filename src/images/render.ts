@@ -46,20 +46,22 @@ const contentTypes = {
 } as const satisfies Record<RenderSpec['format'], ImageMimeType>;
 
 /**
- * Renders one image from its original's bytes: the header is read first (refused past
+ * Renders one image from its original's bytes (`load` reads them): the header is read first (refused past
  * MAX_IMAGE_PIXELS, and the output past RENDER_MAX_PIXELS, before a pixel is decoded), then
  * one sharp pipeline decodes with shrink-on-load (JPEG, WebP) straight to the box's scale,
  * upright, converted to sRGB, with no metadata, never enlarged. Animations as variants treat
  * them: every frame in WebP, the first in the other formats.
  */
 export async function renderImage(
-  input: Buffer,
+  load: () => Promise<Buffer>,
   type: ImageMimeType,
   spec: RenderSpec,
   options: RenderOptions,
 ): Promise<Rendered> {
   const limit = options.limit ?? sharedImageJobLimit;
   return limit.run(async () => {
+    // Read only once a place is held: renders waiting their turn hold no original's bytes.
+    const input = await load();
     const image = await openImage(input, type, {
       maxPixels: options.maxInputPixels,
       allFrames: spec.format === 'webp',

@@ -159,10 +159,12 @@ export class Renditions {
         message: `Renditions of ${type} images cannot be made by this server.`,
       });
     }
-    const original = await fromStore(store.read(record.name));
-    if (original === undefined) throw new AppError('not_found');
-    const input = await readWhole(original.body, original.info.size);
-    const rendered = await renderImage(input, type, rendition.spec, {
+    const load = async (): Promise<Buffer> => {
+      const original = await fromStore(store.read(record.name));
+      if (original === undefined) throw new AppError('not_found');
+      return readWhole(original.body, original.info.size);
+    };
+    const rendered = await renderImage(load, type, rendition.spec, {
       maxInputPixels: this.options.maxInputPixels,
       maxOutputPixels: this.options.maxPixels,
       timeoutSeconds: this.options.decodeTimeoutSeconds,
