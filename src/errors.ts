@@ -157,6 +157,12 @@ export const errorCatalogue = {
     status: 400,
     message: 'A rendition parameter is missing, unknown, repeated or out of range.',
   },
+  invalid_focus: {
+    status: 400,
+    message:
+      'The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" ' +
+      '(Image-Focus header, focus field or tus metadata), each from 0 to 1.',
+  },
   invalid_render_signature: {
     status: 403,
     message: 'The rendition URL is not signed, or its signature does not match its parameters.',

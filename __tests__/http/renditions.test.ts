@@ -351,6 +351,78 @@ describe.each(drivers)('renditions on the %s driver', (driver) => {
     ]);
   });
 
+  it('crops around the focal point an upload gave, and around the one PATCH sets later', async () => {
+    const harness = await harnessFor(driver, signedEnv);
+    const created = await request(harness.callback)
+      .post('/v1/images')
+      .set('Content-Type', 'image/jpeg')
+      .set('Image-Focus', '0,0.5')
+      .send(fixture('large.jpg'));
+    expect(created.status).toBe(201);
+    const image = created.body as { id: string; deleteToken: string; focus?: unknown };
+    expect(image.focus).toEqual({ x: 0, y: 0.5 });
+    const url = signedUrl(image.id, {
+      w: '300',
+      h: '300',
+      fit: 'cover',
+      gravity: 'focus',
+      format: 'png',
+    });
+    // 1600 x 1200 covers 300 x 300 at 400 x 300: the focus at the left edge keeps x 0..300.
+    const scaled = sharp(fixture('large.jpg')).resize(400, 300);
+    const meanDifference = async (rendered: Buffer, left: number): Promise<number> => {
+      const reference = await scaled
+        .clone()
+        .extract({ left, top: 0, width: 300, height: 300 })
+        .raw()
+        .toBuffer();
+      const ours = await sharp(rendered).removeAlpha().raw().toBuffer();
+      let sum = 0;
+      for (let index = 0; index < ours.length; index += 1)
+        sum += Math.abs(ours[index]! - reference[index]!);
+      return sum / ours.length;
+    };
+    const left = await get(harness, url);
+    expect(left.status).toBe(200);
+    expect(await meanDifference(left.body as Buffer, 0)).toBeLessThan(3);
+
+    const patch = (body: unknown, token = image.deleteToken): request.Test =>
+      request(harness.callback)
+        .patch(`/v1/images/${image.id}`)
+        .set('Delete-Token', token)
+        .send(body as object);
+    expectErrorResponse(await patch({ focus: { x: 1, y: 0.5 } }, 'not-the-token'), 'forbidden');
+    expectErrorResponse(await patch({ focus: { x: 2, y: 0.5 } }), 'invalid_focus');
+    expectErrorResponse(await patch({ focus: '1,0.5' }), 'invalid_focus');
+    const moved = await patch({ focus: { x: 1, y: 0.5 } });
+    expect(moved.status).toBe(200);
+    expect((moved.body as { focus: unknown }).focus).toEqual({ x: 1, y: 0.5 });
+    expect(
+      ((await request(harness.callback).get(`/v1/images/${image.id}`)).body as { focus: unknown })
+        .focus,
+    ).toEqual({ x: 1, y: 0.5 });
+    // The crop made around the old point is gone; the same URL now keeps x 100..400.
+    expect(renditionNames(await harness.storedNames())).toEqual([]);
+    const right = await get(harness, url);
+    expect(await meanDifference(right.body as Buffer, 100)).toBeLessThan(3);
+    expect(await meanDifference(right.body as Buffer, 0)).toBeGreaterThan(
+      await meanDifference(right.body as Buffer, 100),
+    );
+  });
+
+  it('refuses an upload whose Image-Focus is not x,y from 0 to 1, storing nothing', async () => {
+    const harness = await harnessFor(driver, signedEnv);
+    for (const focus of ['0.5', '1.5,0', 'a,b', '0.5;0.5']) {
+      const response = await request(harness.callback)
+        .post('/v1/images')
+        .set('Content-Type', 'image/jpeg')
+        .set('Image-Focus', focus)
+        .send(fixture('photo.jpg'));
+      expectErrorResponse(response, 'invalid_focus');
+    }
+    await harness.expectNothingStored();
+  });
+
   it('takes no metadata along (exiftool)', async () => {
     const harness = await harnessFor(driver, signedEnv);
     const image = await upload(harness, 'phone-o6.jpg');

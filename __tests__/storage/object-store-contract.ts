@@ -278,6 +278,28 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
     });
   });
 
+  describe('updateMetadata', () => {
+    it('sets entries and keeps the others, the bytes and the content type', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName();
+      const bytes = randomBytes(1000);
+      await subject.store.put(name, bytes, { contentType: 'image/png', metadata: { width: '64' } });
+      expect(await subject.store.updateMetadata(name, { focus: '0.25,0.75' })).toBe(true);
+      expect(await subject.store.updateMetadata(name, { focus: '0.5,0.5' })).toBe(true);
+      const info = await subject.store.stat(name);
+      expect(info).toMatchObject({ size: 1000, contentType: 'image/png' });
+      expect(info?.metadata).toEqual({ width: '64', focus: '0.5,0.5' });
+      expect(Buffer.compare(await subject.readBytes(name), bytes)).toBe(0);
+      await expectNothingLeft(subject, [name]);
+    });
+
+    it('answers false for a name with no object, and creates nothing', async () => {
+      const subject = await factory.makeStore();
+      expect(await subject.store.updateMetadata(objectName(), { focus: '0,0' })).toBe(false);
+      await expectNothingLeft(subject);
+    });
+  });
+
   describe('list', () => {
     it('names every object under a prefix, and nothing else', async () => {
       const subject = await factory.makeStore();

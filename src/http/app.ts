@@ -111,7 +111,7 @@ export function createApp(
     metricsRouter(metrics),
     imagesRouter({ config, store, heldImageBuffers, variantLimit }),
     compatRouter({ config, store, heldImageBuffers, variantLimit }),
-    imageByIdRouter({ config, store }),
+    imageByIdRouter({ config, store, renditions }),
     openApiRouter(config, {
       staging: store.staging !== undefined,
       directUploads: directStaging !== undefined,

@@ -61,6 +61,30 @@ export interface ImageRecord {
   readonly variants?: readonly StoredVariant[] | undefined;
   /** Its placeholder (IMAGE_PLACEHOLDERS); undefined when none was made. */
   readonly placeholder?: Placeholder | undefined;
+  /** Its focal point (0..1 from the left and the top), for crops with gravity=focus. */
+  readonly focus?: FocalPoint | undefined;
+}
+
+export interface FocalPoint {
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * Reads a focal point as written in a header, a form field or tus metadata: `x,y`, each a
+ * number from 0 to 1 (`0.5,0.3`). Undefined when it is not one.
+ */
+export function parseFocalPoint(text: string): FocalPoint | undefined {
+  const match =
+    /^\s*(0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?)\s*,\s*(0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?)\s*$/.exec(
+      text,
+    );
+  return match === null ? undefined : { x: Number(match[1]), y: Number(match[2]) };
+}
+
+/** The metadata entry that keeps a focal point (set at upload, or by PATCH later). */
+export function focusMetadata(focus: FocalPoint): Record<string, string> {
+  return { [keys.focus]: `${focus.x},${focus.y}` };
 }
 
 /** A variant as the JSON describes it. */
@@ -102,6 +126,7 @@ export interface ImageDescription {
   readonly createdAt: string;
   readonly variants?: Readonly<Record<string, VariantDescription>>;
   readonly placeholder?: Placeholder;
+  readonly focus?: FocalPoint;
   readonly renditions?: RenditionLinks;
 }
 
@@ -120,6 +145,7 @@ const keys = {
   thumbhash: 'thumbhash',
   blurhash: 'blurhash',
   color: 'color',
+  focus: 'focus',
 } as const;
 
 /** One variant in the `variants` key; its object name follows from the id and its type. */
@@ -155,6 +181,7 @@ export function toObjectMetadata(
           [keys.blurhash]: record.placeholder.blurhash,
           [keys.color]: record.placeholder.color,
         }),
+    ...(record.focus === undefined ? {} : focusMetadata(record.focus)),
   };
 }
 
@@ -256,6 +283,7 @@ export function fromStoredObject(
     deleteTokenSha256: meta[keys.deleteTokenSha256] || undefined,
     variants: variantsOf(id, meta[keys.variants]),
     placeholder: placeholderOf(meta),
+    focus: parseFocalPoint(meta[keys.focus] ?? ''),
   };
 }
 
@@ -321,6 +349,7 @@ export function describeImage(
           ),
         }),
     ...(record.placeholder === undefined ? {} : { placeholder: record.placeholder }),
+    ...(record.focus === undefined ? {} : { focus: record.focus }),
     ...(renditions === undefined ? {} : { renditions }),
   };
 }

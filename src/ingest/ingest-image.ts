@@ -28,6 +28,7 @@ import {
   variantUrlsOf,
   type ImageDescription,
   type ImageRecord,
+  type FocalPoint,
   type RenditionLinker,
   type RenditionLinks,
 } from './image-record.js';
@@ -73,6 +74,8 @@ export interface IngestContext {
    * and stored before the original is. Undefined (or nothing to make): nothing is decoded.
    */
   readonly variants?: IngestVariants | undefined;
+  /** The image's focal point, as the upload gave it (Image-Focus, a form field, tus metadata). */
+  readonly focus?: FocalPoint | undefined;
   /** Where the answer says the image's renditions are; left out, it says nothing of them. */
   readonly renditionLinks?: RenditionLinker | undefined;
 }
@@ -453,6 +456,7 @@ class Upload {
         target.deleteToken === undefined ? undefined : deleteTokenSha256(target.deleteToken),
       variants: this.derivatives?.stored,
       placeholder: this.derivatives?.placeholder,
+      focus: this.context.focus,
     };
   }
 }

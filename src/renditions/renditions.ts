@@ -125,6 +125,16 @@ export class Renditions {
     };
   }
 
+  /**
+   * Removes every stored rendition of an image, e.g. once its focal point changed (renditions
+   * are named by their parameters, not by the focus they were cropped around).
+   */
+  async removeAll(id: string): Promise<void> {
+    const { store } = this.options;
+    const names = await fromStore(store.list(`${id}.r-`));
+    await fromStore(Promise.all(names.map((name) => store.delete(name))));
+  }
+
   /** Whether the rendition is stored (for a conditional request's 304). */
   async isStored(rendition: PreparedRendition, signal?: AbortSignal): Promise<boolean> {
     return (await fromStore(this.options.store.stat(rendition.objectName, signal))) !== undefined;
@@ -164,7 +174,8 @@ export class Renditions {
       if (original === undefined) throw new AppError('not_found');
       return readWhole(original.body, original.info.size);
     };
-    const rendered = await renderImage(load, type, rendition.spec, {
+    const spec = { ...rendition.spec, focus: record.focus };
+    const rendered = await renderImage(load, type, spec, {
       maxInputPixels: this.options.maxInputPixels,
       maxOutputPixels: this.options.maxPixels,
       timeoutSeconds: this.options.decodeTimeoutSeconds,

@@ -222,6 +222,29 @@ export class GcsStore implements ObjectStore {
     });
   }
 
+  async updateMetadata(name: string, metadata: Readonly<Record<string, string>>): Promise<boolean> {
+    return this.timed('update', async () => {
+      try {
+        return await withRetries(
+          async () => {
+            try {
+              // GCS merges custom metadata keys; the others are kept.
+              await this.bucket.file(name).setMetadata({ metadata: { ...metadata } });
+              return true;
+            } catch (error) {
+              if (statusOf(error) === 404) return false;
+              throw error;
+            }
+          },
+          this.policy,
+          { isRetryable: isTransient, onRetry: () => this.emitRetry('update') },
+        );
+      } catch (error) {
+        throw toStorageError(error, name);
+      }
+    });
+  }
+
   async list(prefix: string, signal?: AbortSignal): Promise<string[]> {
     return this.timed('list', async () => {
       try {

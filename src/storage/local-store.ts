@@ -237,6 +237,34 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
+   * The sidecar is rewritten whole: a temp file renamed over it, so a reader sees the old one
+   * or the new one. Two updates at once: the last rename wins.
+   */
+  async updateMetadata(name: string, metadata: Readonly<Record<string, string>>): Promise<boolean> {
+    this.assertName(name);
+    const tempSidecar = path.join(this.tempDir, `${randomUUID()}.json.part`);
+    try {
+      const exists = await fs.stat(this.pathOf(name)).then(
+        () => true,
+        (error: unknown) => {
+          if (isErrno(error, 'ENOENT')) return false;
+          throw error;
+        },
+      );
+      const sidecar = exists ? await this.readSidecar(name) : undefined;
+      if (sidecar === undefined) return false;
+      const updated: Sidecar = { ...sidecar, metadata: { ...sidecar.metadata, ...metadata } };
+      await fs.writeFile(tempSidecar, JSON.stringify(updated), { flag: 'wx', flush: true });
+      await fs.rename(tempSidecar, this.sidecarOf(name));
+      return true;
+    } catch (error) {
+      throw asUnavailable(error, `cannot update ${name}`);
+    } finally {
+      await removeIfPresent(tempSidecar);
+    }
+  }
+
+  /**
    * One pass over the folder: the local driver is for one machine and a modest number of
    * images; a large collection belongs in a bucket, whose listing is by prefix.
    */

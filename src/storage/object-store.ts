@@ -27,7 +27,7 @@ export interface PutOptions {
   readonly sharedName?: boolean | undefined;
 }
 
-export type StoreOperation = 'put' | 'delete' | 'stat' | 'read' | 'list';
+export type StoreOperation = 'put' | 'delete' | 'stat' | 'read' | 'list' | 'update';
 
 /** What a store reports about its calls, for metrics. */
 export interface StoreListener {
@@ -81,6 +81,11 @@ export interface ObjectStore {
    * whose put() has resolved is listed; one deleted before the call is not.
    */
   list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Sets entries of an object's custom metadata, keeping the others; false when there is no
+   * such object. The bytes never change: only what describes them (a focal point set later).
+   */
+  updateMetadata(name: string, metadata: Readonly<Record<string, string>>): Promise<boolean>;
   /** Whether the store can be written now (readiness); answers within `timeoutMs`. */
   checkReady(timeoutMs: number): Promise<boolean>;
   /** Registers a listener for metrics; returns a function that removes it. */

@@ -200,6 +200,16 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
           schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
           example: 'upload-2026-12-01-0001',
         },
+        ImageFocus: {
+          name: 'Image-Focus',
+          in: 'header',
+          required: false,
+          description:
+            'The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with ' +
+            'gravity=focus keep it in view. Set or changed later with PATCH /v1/images/{id}.',
+          schema: { type: 'string', pattern: '^[01](\\.[0-9]{1,6})?,[01](\\.[0-9]{1,6})?$' },
+          example: '0.5,0.3',
+        },
         DeleteToken: {
           name: 'Delete-Token',
           in: 'header',

@@ -34,6 +34,18 @@ export const variantSchema = z
   })
   .meta({ id: 'Variant', description: 'A resized copy of the image (IMAGE_VARIANTS).' });
 
+const unit = z.number().min(0).max(1);
+
+export const focalPointSchema = z
+  .object({
+    x: unit.describe('From the left edge (0) to the right (1).'),
+    y: unit.describe('From the top edge (0) to the bottom (1).'),
+  })
+  .meta({
+    id: 'FocalPoint',
+    description: 'What a crop with gravity=focus keeps in view (upright image).',
+  });
+
 export const renditionLinksSchema = z
   .object({
     srcset: z
@@ -71,6 +83,7 @@ export const imageSchema = z
     createdAt: z.iso.datetime(),
     variants: z.record(z.string(), variantSchema).optional(),
     placeholder: placeholderSchema.optional(),
+    focus: focalPointSchema.optional(),
     renditions: renditionLinksSchema
       .optional()
       .describe('Absent for a type no rendition can be made of.'),

@@ -35,7 +35,7 @@ const createBodyLimit = '4kb';
  * koa-bodyparser (the design card's JSON parser) for these small bodies only, JSON only, its
  * errors in our catalogue's terms. The image endpoints read their (large) bodies themselves.
  */
-function smallJsonBody(): Middleware {
+export function smallJsonBody(): Middleware {
   const parse = bodyParser({
     enableTypes: ['json'],
     jsonLimit: createBodyLimit,

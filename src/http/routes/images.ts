@@ -5,6 +5,8 @@ import type { Config } from '../../config.js';
 import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
+import { parseFocalPoint, type FocalPoint } from '../../ingest/image-record.js';
+import { AppError } from '../../errors.js';
 import { createdImage, ingestImage, type IngestContext } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { imageSourceOf } from '../image-body.js';
@@ -57,8 +59,20 @@ export function ingestContextOf(
       specs: config.variants.eager ? config.variants.specs : [],
       limit: variantLimit,
     },
+    focus: focusHeaderOf(ctx),
     renditionLinks: renditionLinksOf(config, ctx),
   };
+}
+
+/** The request header that carries an upload's focal point, `x,y` (each 0 to 1). */
+export const focusHeader = 'Image-Focus';
+
+function focusHeaderOf(ctx: Context): FocalPoint | undefined {
+  const text = ctx.get(focusHeader);
+  if (text === '') return undefined;
+  const focus = parseFocalPoint(text);
+  if (focus === undefined) throw new AppError('invalid_focus');
+  return focus;
 }
 
 export function imagesRouter(deps: ImagesRouteDeps): Router {
