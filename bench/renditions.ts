@@ -33,8 +33,16 @@ const { values: args } = parseArgs({
     cold: { type: 'string', default: '32' },
     uploads: { type: 'string', default: '32' },
     skip: { type: 'string', multiple: true },
+    /** KEY=VALUE for image-ingest (IMAGE_VARIANT_CONCURRENCY=4, ...). */
+    env: { type: 'string', multiple: true },
   },
 });
+const extraEnv = Object.fromEntries(
+  (args.env ?? []).map((entry) => [
+    entry.slice(0, entry.indexOf('=')),
+    entry.slice(entry.indexOf('=') + 1),
+  ]),
+);
 const coldRequests = Number(args.cold);
 const uploadCount = Number(args.uploads);
 const skip = new Set(args.skip ?? []);
@@ -104,6 +112,7 @@ async function startService(
       RENDER_SIGNING_KEYS: key,
       MAX_IMAGE_BYTES: String(64 * 1024 * 1024),
       MAX_CONCURRENT_UPLOADS: '128',
+      ...extraEnv,
       ...env,
     },
   });
