@@ -191,6 +191,6 @@ function positionOf(gravity: RenderSpec['gravity']): string | number {
 }
 
 function encodeAs(pipeline: Sharp, spec: RenderSpec): Sharp {
-  if (spec.format === 'png') return pipeline.toColourspace('srgb').png({ compressionLevel: 6 });
+  if (spec.format === 'png') return pipeline.png({ compressionLevel: 6 });
   return encode(pipeline, spec.format, spec.quality ?? 80);
 }
