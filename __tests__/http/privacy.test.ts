@@ -112,6 +112,20 @@ describe.each(drivers)('metadata stripped on the %s driver', (driver) => {
     }
   });
 
+  it('publishes renditions without any metadata at all', async () => {
+    const harness = await harnessFor(driver);
+    const answer = await upload(harness, doors.raw!(fixture('phone-o6.jpg')));
+    const url = new URL(`/v1/images/${String(answer.id)}/render?w=40&format=jpeg`, 'http://x');
+    const response = await send(harness, `${url.pathname}${url.search}`, { method: 'GET' });
+    expect(response.status).toBe(200);
+    const [name] = (await harness.storedNames()).filter((stored) => stored.includes('.r-'));
+    const tags = await exiftool(await harness.storedBytes(name!), 'jpg');
+    expect(identifying(tags)).toEqual([]);
+    expect(Object.keys(tags).filter((tag) => /^(EXIF|XMP|ICC_Profile|IPTC):/.test(tag))).toEqual(
+      [],
+    );
+  });
+
   it('keeps every tag with IMAGE_METADATA=keep', async () => {
     const harness = await harnessFor(driver, { IMAGE_METADATA: 'keep' });
     const sent = fixture('phone-o6.jpg');

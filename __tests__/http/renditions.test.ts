@@ -1,9 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import request from 'supertest';
 import { renditionPath, signRendition } from '../../src/renditions/rendition-signing.js';
@@ -421,28 +416,6 @@ describe.each(drivers)('renditions on the %s driver', (driver) => {
       expectErrorResponse(response, 'invalid_focus');
     }
     await harness.expectNothingStored();
-  });
-
-  it('takes no metadata along (exiftool)', async () => {
-    const harness = await harnessFor(driver, signedEnv);
-    const image = await upload(harness, 'phone-o6.jpg');
-    const response = await get(harness, signedUrl(image.id, { w: '40', format: 'jpeg' }));
-    const directory = await mkdtemp(path.join(tmpdir(), 'rendition-exif-'));
-    try {
-      const file = path.join(directory, 'r.jpg');
-      await writeFile(file, response.body as Buffer);
-      const { stdout } = await promisify(execFile)('exiftool', [
-        '-j',
-        '-EXIF:all',
-        '-XMP:all',
-        '-ICC_Profile:all',
-        file,
-      ]);
-      const [tags] = JSON.parse(stdout) as [Record<string, unknown>];
-      expect(Object.keys(tags).filter((tag) => tag !== 'SourceFile')).toEqual([]);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
   });
 });
 
