@@ -22,6 +22,7 @@ import {
  *           rendition (w = 600, 601, ...): signature, store lookup, render, write-through
  *   warm    the same URLs again, against the same objects served by the file route, and the
  *           original itself
+ *   gcs     cold and warm on fake-gcs-server, against the objects from the bucket's URL
  *   upload  the 12 MP JPEG uploaded 16 at a time with IMAGE_VARIANTS set, lazy and eager
  *   memory  64 cold renders at once of a ~25 MiB JPEG (6000 x 4000 q100): peak RSS growth
  *
@@ -224,6 +225,59 @@ if (!skip.has('cold')) {
   } finally {
     await server.stop();
     await peer.stop();
+  }
+}
+
+if (!skip.has('gcs')) {
+  // GCS (fake-gcs-server): a hit streamed through the service, against the object fetched
+  // from the bucket's own URL, which is where a redirect would send the client.
+  const { startEmulator } = await import('../__tests__/support/emulator.ts');
+  const { gcsStorage } = await import('./storage.ts');
+  const emulator = await startEmulator();
+  try {
+    const storage = await gcsStorage(emulator.endpoint, 'render');
+    const server = await startService(uploadDir, storage.env);
+    try {
+      const image = await upload(server, jpeg);
+      const base = `http://127.0.0.1:${server.port}`;
+      const urls = Array.from({ length: coldRequests }, (_, i) =>
+        signed(image.id, { format: 'webp', q: '75', w: String(600 + i) }),
+      );
+      const cold = await drive(
+        urls.map((url) => () => fetch(`${base}${url}`)),
+        4,
+      );
+      const rounds = 8;
+      const warm = await drive(
+        Array.from({ length: rounds }, () =>
+          urls.map((url) => () => fetch(`${base}${url}`)),
+        ).flat(),
+        4,
+      );
+      const names = (await storage.listNames()).filter((name) => name.includes('.r-'));
+      const bucket = storage.env.GCS_BUCKET!;
+      const direct = await drive(
+        Array.from({ length: rounds }, () =>
+          names.map((name) => () => fetch(`${emulator.endpoint}/${bucket}/${name}`)),
+        ).flat(),
+        4,
+      );
+      line('');
+      line(
+        `gcs (fake-gcs-server): the same ${coldRequests} renditions, cold then warm, 4 at a time`,
+      );
+      line(
+        `  cold                ${fixed(cold.rps)} req/s (metrics: ${JSON.stringify(await renditionCounts(server))})`,
+      );
+      line(`  warm, streamed by image-ingest  ${fixed(warm.rps)} req/s`);
+      line(
+        `  the objects from the bucket's URL (a redirect's second leg)  ${fixed(direct.rps)} req/s`,
+      );
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await emulator.stop();
   }
 }
 
