@@ -155,9 +155,15 @@ describe('IMAGE_VARIANTS', () => {
     ]);
   });
 
-  it('turns placeholders on by default once there are variants', () => {
-    expect(loadConfig({ IMAGE_VARIANTS: 'small:640' }).variants.placeholders).toBe(true);
-    const off = loadConfig({ IMAGE_VARIANTS: 'small:640', IMAGE_PLACEHOLDERS: 'off' });
+  it('turns placeholders on by default once variants are made at upload', () => {
+    const eager = { IMAGE_VARIANTS: 'small:640', IMAGE_VARIANTS_EAGER: 'true' };
+    expect(loadConfig(eager).variants.placeholders).toBe(true);
+    // Presets alone (rendered when asked for) cost an upload nothing: no placeholder either.
+    expect(loadConfig({ IMAGE_VARIANTS: 'small:640' }).variants).toMatchObject({
+      eager: false,
+      placeholders: false,
+    });
+    const off = loadConfig({ ...eager, IMAGE_PLACEHOLDERS: 'off' });
     expect(off.variants.placeholders).toBe(false);
     expect(loadConfig({ IMAGE_PLACEHOLDERS: 'on' }).variants.placeholders).toBe(true);
   });
@@ -307,5 +313,55 @@ describe('values that would fail later are refused at load, naming the variable'
     expect(loadConfig({ NODE_ENV: 'staging' }).security.auth.anonymous).toBe(true);
     expect(chooseLogFormat({ NODE_ENV: 'Production' }, true)).toBe(false);
     expect(chooseLogFormat({ NODE_ENV: 'development' }, true)).toBe(true);
+  });
+});
+
+describe('renditions (RENDER_*)', () => {
+  const key = 'k'.repeat(32);
+  const production = { NODE_ENV: 'production', API_KEYS: 'a'.repeat(32) };
+
+  it('reads the keys, widths and limits, with defaults', () => {
+    expect(loadConfig({}).renditions).toEqual({
+      signingKeys: [],
+      maxPixels: 16_777_216,
+      widths: [320, 640, 960, 1280, 1920],
+      baseUrl: undefined,
+    });
+    const config = loadConfig({
+      RENDER_SIGNING_KEYS: ` ${key}, ${'o'.repeat(40)} `,
+      RENDER_WIDTHS: '640,320,640',
+      RENDER_MAX_PIXELS: '1000000',
+      RENDER_BASE_URL: 'https://images.example.com/',
+    });
+    expect(config.renditions).toEqual({
+      signingKeys: [key, 'o'.repeat(40)],
+      maxPixels: 1_000_000,
+      widths: [320, 640],
+      baseUrl: 'https://images.example.com',
+    });
+  });
+
+  it('refuses to start in production with unsigned renditions, unless told to', () => {
+    expect(() => loadConfig(production)).toThrow(
+      expect.objectContaining({ variable: 'RENDER_SIGNING_KEYS' }),
+    );
+    expect(
+      loadConfig({ ...production, RENDER_ALLOW_UNSIGNED: 'true' }).renditions.signingKeys,
+    ).toEqual([]);
+    expect(loadConfig({ ...production, RENDER_SIGNING_KEYS: key }).renditions.signingKeys).toEqual([
+      key,
+    ]);
+  });
+
+  it.each([
+    ['RENDER_SIGNING_KEYS', 'short'],
+    ['RENDER_ALLOW_UNSIGNED', 'yes'],
+    ['RENDER_WIDTHS', '320,abc'],
+    ['RENDER_WIDTHS', '0'],
+    ['RENDER_WIDTHS', '9000'],
+    ['RENDER_MAX_PIXELS', '0'],
+    ['IMAGE_VARIANTS_EAGER', 'on'],
+  ])('refuses %s=%s, naming it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(expect.objectContaining({ variable }));
   });
 });

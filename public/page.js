@@ -1,6 +1,6 @@
 // The upload page: picks or drops images, queues them, and sends each with the typed client
 // (clients/typescript, served from its build), showing its progress, then the stored image.
-import { isImageIngestError, uploadImage } from './client/index.js';
+import { isImageIngestError, srcset, uploadImage } from './client/index.js';
 
 const keyStorageName = 'image-ingest-api-key';
 const settings = await fetch('page/settings.json').then((response) => response.json());
@@ -248,8 +248,12 @@ function showResult(item, image) {
     );
   }
   const link = element('a', { href: image.url, textContent: 'Open the stored image' });
+  // Through its renditions: the browser picks the width this layout needs at this screen's
+  // density (page.css shows it at most 20rem wide), in AVIF or WebP where it takes them.
   const stored = element('img', {
     className: 'stored',
+    sizes: '(max-width: 40rem) 100vw, 20rem',
+    srcset: srcset(image),
     src: image.url,
     alt: `${item.file.name} as stored`,
     width: image.width,

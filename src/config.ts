@@ -14,6 +14,7 @@ import {
 import {
   isMetadataMode,
   isVariantFormat,
+  maxVariantSide,
   metadataModes,
   parseVariantSpecs,
   variantFormats,
@@ -108,6 +109,22 @@ export interface Config {
    * production refuses to start without it.
    */
   readonly uploaderSecret: string | undefined;
+  /** On-demand renditions (GET /v1/images/{id}/render, src/renditions/). */
+  readonly renditions: RenditionsConfig;
+}
+
+export interface RenditionsConfig {
+  /**
+   * RENDER_SIGNING_KEYS, comma-separated: URLs are signed with the first, any is accepted.
+   * Empty: unsigned URLs are accepted (development, or RENDER_ALLOW_UNSIGNED=true).
+   */
+  readonly signingKeys: readonly string[];
+  /** RENDER_MAX_PIXELS: pixels of one rendition at most (its box, and its output). */
+  readonly maxPixels: number;
+  /** RENDER_WIDTHS: the widths every image answer lists signed URLs for (its srcset). */
+  readonly widths: readonly number[];
+  /** RENDER_BASE_URL: where the render route is reached; unset, the request's own origin. */
+  readonly baseUrl: string | undefined;
 }
 
 export interface StagingConfig {
@@ -134,13 +151,21 @@ export interface StagingConfig {
 }
 
 export interface VariantsConfig {
-  /** IMAGE_VARIANTS, in the order listed; empty (the default) makes no variants. */
+  /**
+   * IMAGE_VARIANTS, in the order listed: the presets of the renderer (GET
+   * /v1/images/{id}/render?preset=name). Empty (the default): none.
+   */
   readonly specs: readonly VariantSpec[];
+  /**
+   * IMAGE_VARIANTS_EAGER: also make them at upload, as stored variants (off by default, so an
+   * upload costs what storing costs; a preset is then rendered when it is first asked for).
+   */
+  readonly eager: boolean;
   /** IMAGE_VARIANT_FORMAT: webp (the default), avif or jpeg. */
   readonly format: VariantFormat;
   /** IMAGE_VARIANT_QUALITY, 1 to 100; by default 80 for WebP and JPEG, 50 for AVIF. */
   readonly quality: number;
-  /** IMAGE_PLACEHOLDERS: on by default when there are variants, off otherwise. */
+  /** IMAGE_PLACEHOLDERS: on by default when variants are made eagerly, off otherwise. */
   readonly placeholders: boolean;
   /**
    * IMAGE_VARIANT_CONCURRENCY: images whose variants are made at once in this process (the
@@ -463,6 +488,48 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     imageMetadata,
     staging: loadStagingConfig(env),
     uploaderSecret: readUploaderSecret(env, storage.driver),
+    renditions: loadRenditionsConfig(env),
+  };
+}
+
+function loadRenditionsConfig(env: Env): RenditionsConfig {
+  const signingKeys = (read(env, 'RENDER_SIGNING_KEYS') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  if (signingKeys.some((key) => Buffer.byteLength(key, 'utf8') < 32)) {
+    throw new ConfigError('RENDER_SIGNING_KEYS', 'must hold keys of at least 32 bytes each');
+  }
+  const allowUnsigned = read(env, 'RENDER_ALLOW_UNSIGNED');
+  if (allowUnsigned !== undefined && allowUnsigned !== 'true' && allowUnsigned !== 'false') {
+    throw new ConfigError(
+      'RENDER_ALLOW_UNSIGNED',
+      `must be "true" or "false", got "${allowUnsigned}"`,
+    );
+  }
+  if (signingKeys.length === 0 && isProduction(env) && allowUnsigned !== 'true') {
+    // Unsigned, anyone could make the server render every size of every image.
+    throw new ConfigError(
+      'RENDER_SIGNING_KEYS',
+      'must be set when NODE_ENV=production (or RENDER_ALLOW_UNSIGNED=true to accept unsigned renditions)',
+    );
+  }
+  const widthsText = read(env, 'RENDER_WIDTHS') ?? '320,640,960,1280,1920';
+  const widths = widthsText.split(',').map((text) => {
+    const width = text.trim();
+    if (!/^[0-9]{1,5}$/.test(width) || Number(width) < 1 || Number(width) > maxVariantSide) {
+      throw new ConfigError(
+        'RENDER_WIDTHS',
+        `must be comma-separated widths from 1 to ${maxVariantSide}, got "${widthsText}"`,
+      );
+    }
+    return Number(width);
+  });
+  return {
+    signingKeys,
+    maxPixels: readInteger(env, 'RENDER_MAX_PIXELS', 16_777_216, 1, maxVariantSide ** 2),
+    widths: [...new Set(widths)].sort((a, b) => a - b),
+    baseUrl: readUrl(env, 'RENDER_BASE_URL'),
   };
 }
 
@@ -525,12 +592,17 @@ function loadVariantsConfig(env: Env): VariantsConfig {
       `must be one of ${Object.keys(variantFormats).join(', ')}, got "${format}"`,
     );
   }
+  const eager = read(env, 'IMAGE_VARIANTS_EAGER');
+  if (eager !== undefined && eager !== 'true' && eager !== 'false') {
+    throw new ConfigError('IMAGE_VARIANTS_EAGER', `must be "true" or "false", got "${eager}"`);
+  }
   const placeholders = read(env, 'IMAGE_PLACEHOLDERS')?.toLowerCase();
   if (placeholders !== undefined && placeholders !== 'on' && placeholders !== 'off') {
     throw new ConfigError('IMAGE_PLACEHOLDERS', `must be "on" or "off", got "${placeholders}"`);
   }
   return {
     specs,
+    eager: eager === 'true',
     format,
     quality: readInteger(
       env,
@@ -539,7 +611,9 @@ function loadVariantsConfig(env: Env): VariantsConfig {
       1,
       100,
     ),
-    placeholders: placeholders === undefined ? specs.length > 0 : placeholders === 'on',
+    // A placeholder costs a decode at upload: by default only where variants already do.
+    placeholders:
+      placeholders === undefined ? specs.length > 0 && eager === 'true' : placeholders === 'on',
     concurrency: readInteger(env, 'IMAGE_VARIANT_CONCURRENCY', os.availableParallelism(), 1, 256),
   };
 }

@@ -156,6 +156,21 @@ export const errorCatalogue = {
     message: 'The chunk does not match its Upload-Checksum; it was discarded.',
   },
   upload_expired: { status: 410, message: 'The upload expired; start a new one.' },
+  // Renditions (GET /v1/images/{id}/render, src/renditions/).
+  invalid_render_parameter: {
+    status: 400,
+    message: 'A rendition parameter is missing, unknown, repeated or out of range.',
+  },
+  invalid_focus: {
+    status: 400,
+    message:
+      'The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" ' +
+      '(Image-Focus header, focus field or tus metadata), each from 0 to 1.',
+  },
+  invalid_render_signature: {
+    status: 403,
+    message: 'The rendition URL is not signed, or its signature does not match its parameters.',
+  },
   upload_rejected: {
     status: 410,
     message: 'The upload was refused and terminated; GET /v1/uploads/{id} tells why.',

@@ -13,6 +13,8 @@ export interface Metrics {
   readonly uploadsInFlight: Gauge;
   readonly storeDuration: Histogram<'operation' | 'outcome'>;
   readonly storeRetries: Counter<'operation'>;
+  /** Rendition requests by what they cost: `rendered` (one decode) or `stored` (none). */
+  readonly renditions: Counter<'outcome'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -54,6 +56,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'store_retries_total',
       help: 'Store attempts that failed transiently and were retried.',
       labelNames: ['operation'],
+      registers: [registry],
+    }),
+    renditions: new Counter({
+      name: 'image_renditions_total',
+      help: 'Renditions answered: rendered from the original (a decode) or served as stored.',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

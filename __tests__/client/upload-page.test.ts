@@ -56,6 +56,13 @@ async function openPage(env: Record<string, string> = {}): Promise<PageUnderTest
 
   const page = await chromium.browser.newPage();
   defer(() => page.close());
+  // The stored images load through renditions, rendered and stored on request: let them land
+  // before the page and the store go.
+  defer(() =>
+    page.evaluate(
+      'Promise.all([...document.images].map((image) => image.decode().catch(() => undefined)))',
+    ),
+  );
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('console', (message) => {
@@ -68,6 +75,11 @@ async function openPage(env: Record<string, string> = {}): Promise<PageUnderTest
   // page.js reads its settings first, then attaches its handlers and says so.
   await page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
   return { page, harness, baseUrl };
+}
+
+/** The stored originals, without the renditions the page's srcset had made. */
+async function originalNames(harness: Harness): Promise<string[]> {
+  return (await harness.storedNames()).filter((name) => !/\.r-[0-9a-f]{24}\./.test(name));
 }
 
 const item = (page: Page, name: string) => page.locator('li.item', { hasText: name });
@@ -110,7 +122,7 @@ describe('the upload page', () => {
     const stored = card.locator('img.stored');
     await stored.evaluate((image: unknown) => (image as { decode(): Promise<void> }).decode());
     expect(await propertyOf<number>(stored, 'naturalWidth')).toBeGreaterThan(0);
-    const [name] = await harness.storedNames();
+    const [name] = await originalNames(harness);
     expect(await propertyOf<string>(stored, 'src')).toMatch(new RegExp(`/uploads/${name}$`));
     const facts = await textOf(card.locator('dl'));
     expect(facts).toContain('image/jpeg');
@@ -121,6 +133,26 @@ describe('the upload page', () => {
       expect(await textOf(page.locator('#announcer'))).toBe('photo.jpg: Uploaded.'),
     );
     expect(await focusedId(page)).toBe(await card.getAttribute('id'));
+  });
+
+  it('shows the stored image through srcset: the browser picks a width for its viewport', async () => {
+    const { page, harness } = await openPage();
+    // 400 CSS pixels at density 1: `sizes` lays the image out 100vw wide, 400 pixels.
+    await page.setViewportSize({ width: 400, height: 800 });
+    await page.setInputFiles('#file-input', path.join(fixturesDirectory, 'large.jpg'));
+    const card = item(page, 'large.jpg');
+    await eventually(async () => expect(await textOf(card.locator('.status'))).toBe('Uploaded.'));
+    const stored = card.locator('img.stored');
+    await stored.evaluate((image: unknown) => (image as { decode(): Promise<void> }).decode());
+    const current = new URL(await propertyOf<string>(stored, 'currentSrc'));
+    expect(current.pathname).toMatch(/^\/v1\/images\/[0-9a-f-]{36}\/render$/);
+    // 1600 wide; RENDER_WIDTHS 320, 640, 960, 1280 below it: 400 px at density 1 takes 640.
+    expect(current.searchParams.get('w')).toBe('640');
+    // Chromium takes AVIF: that is what was rendered and stored, 640 pixels wide.
+    const avif = (await harness.storedNames()).filter((name) => name.endsWith('.avif'));
+    expect(avif).toHaveLength(1);
+    const meta = await sharp(await harness.storedBytes(avif[0]!)).metadata();
+    expect([meta.format, meta.width]).toEqual(['heif', 640]);
   });
 
   it('shows a human message for a dropped SVG, and stores nothing', async () => {
@@ -154,8 +186,12 @@ describe('the upload page', () => {
       await eventually(async () =>
         expect(await textOf(item(page, name).locator('.status'))).toBe('Uploaded.'),
       );
+      // Shown through a rendition: let it be rendered and stored before the store goes.
+      await item(page, name)
+        .locator('img.stored')
+        .evaluate((image: unknown) => (image as { decode(): Promise<void> }).decode());
     }
-    expect(await harness.storedNames()).toHaveLength(3);
+    expect(await originalNames(harness)).toHaveLength(3);
   });
 
   it('cancels an upload halfway; nothing is stored', async () => {
@@ -225,13 +261,16 @@ describe('the upload page', () => {
     await eventually(async () =>
       expect(await textOf(item(page, 'photo.jpg').locator('.status'))).toBe('Uploaded.'),
     );
-    expect(await harness.storedNames()).toHaveLength(1);
+    expect(await originalNames(harness)).toHaveLength(1);
   });
 });
 
 describe('with variants and placeholders', () => {
   it('shows each variant and the placeholder colour (UPDATE_SCREENSHOT=1: docs/upload-page.png)', async () => {
-    const { page } = await openPage({ IMAGE_VARIANTS: 'thumbnail:160x160:cover,small:480' });
+    const { page } = await openPage({
+      IMAGE_VARIANTS: 'thumbnail:160x160:cover,small:480',
+      IMAGE_VARIANTS_EAGER: 'true',
+    });
     await page.setViewportSize({ width: 1000, height: 1100 });
     await page.setInputFiles('#file-input', [
       path.join(fixturesDirectory, 'large.jpg'),
@@ -304,6 +343,6 @@ describe('through tus', () => {
     expect(failed.some((request) => / http:\/\/127\.0\.0\.1:\d+\/v1\/uploads/.test(request))).toBe(
       true,
     );
-    expect(await harness.storedNames()).toHaveLength(1);
+    expect(await originalNames(harness)).toHaveLength(1);
   }, 120_000);
 });

@@ -82,7 +82,10 @@ describe.each(drivers)("open-event-server's upload routes on the %s driver", (dr
   });
 
   it('leaves no variant behind when a later file is refused', async () => {
-    const harness = await harnessFor(driver, { IMAGE_VARIANTS: 'thumbnail:16x16:cover' });
+    const harness = await harnessFor(driver, {
+      IMAGE_VARIANTS: 'thumbnail:16x16:cover',
+      IMAGE_VARIANTS_EAGER: 'true',
+    });
     const form = multipartBody({
       files: [
         { field: 'files[]', bytes: fixture('photo.png'), type: 'image/png' },

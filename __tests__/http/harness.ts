@@ -80,6 +80,8 @@ export async function startHarness(
       GCS_BUCKET: bucket.name,
       GCS_API_ENDPOINT: emulatorEndpoint(),
       SPOOL_DIR: spoolDir,
+      // As emulatorEnv: one origin for rendition URLs, whatever port supertest listens on.
+      RENDER_BASE_URL: 'http://image-ingest.test',
       ...env,
     });
   }

@@ -106,6 +106,14 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
         height: 480,
         orientation: 1,
         createdAt: '2026-12-01T20:00:00.000Z',
+        // 640 wide: RENDER_WIDTHS' 320, then its own width (renditions.test.ts checks them).
+        renditions: {
+          srcset: expect.stringMatching(/render\?w=320&?.* 320w, .*render\?w=640&?.* 640w$/),
+          widths: [
+            { width: 320, url: expect.stringContaining(`/v1/images/${image.id}/render?w=320`) },
+            { width: 640, url: expect.stringContaining(`/v1/images/${image.id}/render?w=640`) },
+          ],
+        },
       });
       expect(response.text).not.toMatch(/owner|deleteToken|api_key/i);
     });

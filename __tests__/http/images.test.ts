@@ -47,6 +47,11 @@ async function expectStored(
     ...(facts.frames === undefined ? {} : { frames: facts.frames }),
     orientation: facts.orientation,
     createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    // Where its renditions are (__tests__/http/renditions.test.ts checks them in full).
+    renditions: {
+      srcset: expect.stringContaining(`/v1/images/${String(body.id)}/render?w=`),
+      widths: expect.arrayContaining([expect.objectContaining({ width: facts.width })]),
+    },
     // The service runs open here: the uploader gets the secret that lets it delete.
     deleteToken: expect.stringMatching(/^[A-Za-z0-9_-]{32,}$/),
   });

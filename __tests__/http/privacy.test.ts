@@ -96,7 +96,10 @@ describe.each(drivers)('metadata stripped on the %s driver', (driver) => {
   );
 
   it('publishes variants without a tag that locates or names anyone', async () => {
-    const harness = await harnessFor(driver, { IMAGE_VARIANTS: 'thumbnail:32x32:cover,small:40' });
+    const harness = await harnessFor(driver, {
+      IMAGE_VARIANTS: 'thumbnail:32x32:cover,small:40',
+      IMAGE_VARIANTS_EAGER: 'true',
+    });
     const answer = await upload(harness, doors.multipart!(fixture('phone-o6.jpg')));
     const variants = answer.variants as Record<string, { url: string }>;
     expect(Object.keys(variants).sort()).toEqual(['small', 'thumbnail']);
@@ -107,6 +110,20 @@ describe.each(drivers)('metadata stripped on the %s driver', (driver) => {
       // Rotated upright when made: no orientation is left to apply.
       expect(tags['EXIF:Orientation']).toBeUndefined();
     }
+  });
+
+  it('publishes renditions without any metadata at all', async () => {
+    const harness = await harnessFor(driver);
+    const answer = await upload(harness, doors.raw!(fixture('phone-o6.jpg')));
+    const url = new URL(`/v1/images/${String(answer.id)}/render?w=40&format=jpeg`, 'http://x');
+    const response = await send(harness, `${url.pathname}${url.search}`, { method: 'GET' });
+    expect(response.status).toBe(200);
+    const [name] = (await harness.storedNames()).filter((stored) => stored.includes('.r-'));
+    const tags = await exiftool(await harness.storedBytes(name!), 'jpg');
+    expect(identifying(tags)).toEqual([]);
+    expect(Object.keys(tags).filter((tag) => /^(EXIF|XMP|ICC_Profile|IPTC):/.test(tag))).toEqual(
+      [],
+    );
   });
 
   it('keeps every tag with IMAGE_METADATA=keep', async () => {

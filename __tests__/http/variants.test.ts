@@ -12,7 +12,10 @@ import { drivers, fixture, jsonBody, rawBody } from '../support/requests.js';
 const harnessFor = useHarnesses();
 const emulatorProxy = useEmulatorProxies();
 
-const variantsEnv = { IMAGE_VARIANTS: 'thumbnail:32x32:cover,small:40' };
+const variantsEnv = {
+  IMAGE_VARIANTS: 'thumbnail:32x32:cover,small:40',
+  IMAGE_VARIANTS_EAGER: 'true',
+};
 
 interface DescribedVariant {
   url: string;

@@ -197,12 +197,20 @@ describe('running open', () => {
   });
 
   it('starts open in production only when asked to explicitly', () => {
-    const config = loadConfig({ NODE_ENV: 'production', ALLOW_ANONYMOUS: 'true' });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      ALLOW_ANONYMOUS: 'true',
+      RENDER_ALLOW_UNSIGNED: 'true',
+    });
     expect(config.security.auth.anonymous).toBe(true);
   });
 
   it('starts in production with an API key', () => {
-    const config = loadConfig({ NODE_ENV: 'production', API_KEYS: apiKey });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      API_KEYS: apiKey,
+      RENDER_ALLOW_UNSIGNED: 'true',
+    });
     expect(config.security.auth.anonymous).toBe(false);
   });
 

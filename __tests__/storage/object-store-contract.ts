@@ -244,6 +244,78 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
     });
   });
 
+  describe('read', () => {
+    async function readAll(stream: Readable): Promise<Buffer> {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+
+    it('streams the exact bytes, with what stat reports', async () => {
+      const subject = await factory.makeStore();
+      const bytes = randomBytes(300_000);
+      const name = objectName('webp');
+      await subject.store.put(name, chunkedStream(bytes), {
+        contentType: 'image/webp',
+        metadata: { renditionOf: 'x' },
+      });
+      const found = await subject.store.read(name);
+      expect(found?.info).toMatchObject({
+        size: bytes.length,
+        contentType: 'image/webp',
+        metadata: { renditionOf: 'x' },
+      });
+      expect(Buffer.compare(await readAll(found!.body), bytes)).toBe(0);
+    });
+
+    it('answers undefined for a name with no object, and for a deleted one', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName();
+      expect(await subject.store.read(name)).toBeUndefined();
+      await subject.store.put(name, randomBytes(10), options);
+      await subject.store.delete(name);
+      expect(await subject.store.read(name)).toBeUndefined();
+    });
+  });
+
+  describe('updateMetadata', () => {
+    it('sets entries and keeps the others, the bytes and the content type', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName();
+      const bytes = randomBytes(1000);
+      await subject.store.put(name, bytes, { contentType: 'image/png', metadata: { width: '64' } });
+      expect(await subject.store.updateMetadata(name, { focus: '0.25,0.75' })).toBe(true);
+      expect(await subject.store.updateMetadata(name, { focus: '0.5,0.5' })).toBe(true);
+      const info = await subject.store.stat(name);
+      expect(info).toMatchObject({ size: 1000, contentType: 'image/png' });
+      expect(info?.metadata).toEqual({ width: '64', focus: '0.5,0.5' });
+      expect(Buffer.compare(await subject.readBytes(name), bytes)).toBe(0);
+      await expectNothingLeft(subject, [name]);
+    });
+
+    it('answers false for a name with no object, and creates nothing', async () => {
+      const subject = await factory.makeStore();
+      expect(await subject.store.updateMetadata(objectName(), { focus: '0,0' })).toBe(false);
+      await expectNothingLeft(subject);
+    });
+  });
+
+  describe('list', () => {
+    it('names every object under a prefix, and nothing else', async () => {
+      const subject = await factory.makeStore();
+      const id = randomUUID();
+      const other = objectName();
+      const names = [`${id}.jpg`, `${id}.r-0123456789abcdef01234567.webp`, `${id}.thumbnail.webp`];
+      for (const name of [...names, other]) {
+        await subject.store.put(name, randomBytes(10), options);
+      }
+      expect((await subject.store.list(`${id}.`)).sort()).toEqual([...names].sort());
+      await subject.store.delete(names[1]!);
+      expect((await subject.store.list(`${id}.`)).sort()).toEqual([names[0], names[2]].sort());
+      expect(await subject.store.list(`${randomUUID()}.`)).toEqual([]);
+    });
+  });
+
   describe('delete', () => {
     it('removes the object and its metadata', async () => {
       const subject = await factory.makeStore();

@@ -27,6 +27,9 @@ export function emulatorEnv(bucket: Bucket): Record<string, string> {
     GCS_BUCKET: bucket.name,
     GCS_PROJECT_ID: 'test-project',
     GCS_API_ENDPOINT: emulatorEndpoint(),
+    // Rendition URLs otherwise take the request's origin, and supertest listens on a new
+    // port for every request: answers that must match would not.
+    RENDER_BASE_URL: 'http://image-ingest.test',
   };
 }
 

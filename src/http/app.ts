@@ -29,6 +29,8 @@ import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
 import { uploaderKeysFor, type UploaderKeys } from '../ingest/uploader-keys.js';
+import { Renditions } from '../renditions/renditions.js';
+import { renditionsRouter } from './routes/renditions.js';
 
 export interface AppDeps {
   readonly store: ObjectStore;
@@ -100,13 +102,27 @@ export function createApp(
     ),
   );
 
+  const renditions = new Renditions({
+    store,
+    allowedTypes: config.allowedTypes,
+    presets: config.variants.specs,
+    presetFormat: config.variants.format,
+    presetQuality: config.variants.quality,
+    signingKeys: config.renditions.signingKeys,
+    maxPixels: config.renditions.maxPixels,
+    maxInputPixels: config.security.maxImagePixels,
+    decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
+    limit: variantLimit,
+    count: (outcome) => metrics.renditions.inc({ outcome }),
+  });
   const routers = [
+    renditionsRouter(renditions),
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs, rateLimitStore }),
     metricsRouter(metrics),
     imagesRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
     compatRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
-    imageByIdRouter({ config, store, uploaderKeys }),
+    imageByIdRouter({ config, store, uploaderKeys, renditions }),
     openApiRouter(config, {
       staging: store.staging !== undefined,
       directUploads: directStaging !== undefined,

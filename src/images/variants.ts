@@ -139,12 +139,12 @@ async function makeDerivatives(
  * enlarging an image smaller than the box (sharp's withoutEnlargement alone would leave it
  * uncropped, or pad it out to the full box). `inside` needs no help.
  */
-function boxFor(
-  spec: VariantSpec,
+export function boxFor(
+  spec: { readonly width: number; readonly height: number; readonly fit: string },
   width: number,
   height: number,
 ): { width: number; height: number } {
-  if (spec.fit === 'inside') return spec;
+  if (spec.fit !== 'cover' && spec.fit !== 'contain') return spec;
   const ratios = [width / spec.width, height / spec.height];
   // cover: the largest box of the spec's shape inside the image; contain: the smallest around it.
   const scale = Math.min(1, spec.fit === 'cover' ? Math.min(...ratios) : Math.max(...ratios));
@@ -155,19 +155,21 @@ function boxFor(
 }
 
 /**
- * sRGB always: sharp converts through the input's embedded profile (Display P3, a CMYK JPEG's
- * or its own CMYK default) and writes no profile, which browsers read as sRGB. No metadata is
- * kept: sharp drops EXIF, XMP, ICC and orientation unless told to keep them, and it is not.
+ * sRGB always: sharp's output is sRGB by default, converted through the input's embedded
+ * profile (Display P3, a CMYK JPEG's or its own CMYK default), and no profile is written, which
+ * browsers read as sRGB. No explicit toColourspace('srgb'): it gives the same pixels and cost
+ * a 12 MP JPEG's 640 px rendition a third more time (117 against 155 ms, measured in one
+ * process). No metadata is kept: sharp drops EXIF, XMP, ICC and orientation unless told to
+ * keep them, and it is not.
  */
-function encode(pipeline: Sharp, format: VariantFormat, quality: number): Sharp {
-  const srgb = pipeline.toColourspace('srgb');
+export function encode(pipeline: Sharp, format: VariantFormat, quality: number): Sharp {
   switch (format) {
     case 'webp':
-      return srgb.webp({ quality });
+      return pipeline.webp({ quality });
     case 'avif':
-      return srgb.avif({ quality });
+      return pipeline.avif({ quality });
     case 'jpeg':
       // JPEG has no alpha: flatten onto white rather than let transparent pixels turn black.
-      return srgb.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true });
+      return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true });
   }
 }

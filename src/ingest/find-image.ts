@@ -33,10 +33,20 @@ export async function findStoredImage(
 }
 
 /**
- * Removes a stored image: its variants first, then the original. Should a delete fail midway,
- * the original still lists what is left, and a second attempt finishes the job.
+ * Removes a stored image: everything stored under its id (variants, renditions) first, then
+ * the original, so that a delete failing midway leaves the original for a second attempt.
+ * Then the id is listed once more: a rendition whose render read the original before it went
+ * and stored its result after the first listing is removed here; one stored after this
+ * listing finds the original gone and removes itself (src/renditions/renditions.ts).
  */
 export async function deleteStoredImage(store: ObjectStore, record: ImageRecord): Promise<void> {
-  await Promise.all((record.variants ?? []).map((variant) => store.delete(variant.objectName)));
+  const removeDerived = async (): Promise<void> => {
+    const names = await store.list(`${record.id}.`);
+    await Promise.all(
+      names.filter((name) => name !== record.name).map((name) => store.delete(name)),
+    );
+  };
+  await removeDerived();
   await store.delete(record.name);
+  await removeDerived();
 }

@@ -66,6 +66,30 @@ export interface ImageRecord {
   readonly variants?: readonly StoredVariant[] | undefined;
   /** Its placeholder (IMAGE_PLACEHOLDERS); undefined when none was made. */
   readonly placeholder?: Placeholder | undefined;
+  /** Its focal point (0..1 from the left and the top), for crops with gravity=focus. */
+  readonly focus?: FocalPoint | undefined;
+}
+
+export interface FocalPoint {
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * Reads a focal point as written in a header, a form field or tus metadata: `x,y`, each a
+ * number from 0 to 1 (`0.5,0.3`). Undefined when it is not one.
+ */
+export function parseFocalPoint(text: string): FocalPoint | undefined {
+  const match =
+    /^\s*(0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?)\s*,\s*(0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?)\s*$/.exec(
+      text,
+    );
+  return match === null ? undefined : { x: Number(match[1]), y: Number(match[2]) };
+}
+
+/** The metadata entry that keeps a focal point (set at upload, or by PATCH later). */
+export function focusMetadata(focus: FocalPoint): Record<string, string> {
+  return { [keys.focus]: `${focus.x},${focus.y}` };
 }
 
 /** A variant as the JSON describes it. */
@@ -77,6 +101,19 @@ export interface VariantDescription {
   readonly bytes: number;
   readonly contentType: string;
 }
+
+/**
+ * Where the image's renditions are (src/renditions/rendition-links.ts makes them): an
+ * `<img srcset>` value, each of its widths with its URL, and the URL of each preset.
+ */
+export interface RenditionLinks {
+  readonly srcset: string;
+  readonly widths: { readonly width: number; readonly url: string }[];
+  readonly presets?: Readonly<Record<string, string>>;
+}
+
+/** Makes an image's rendition links; undefined for an image no rendition can be made of. */
+export type RenditionLinker = (record: ImageRecord) => RenditionLinks | undefined;
 
 /** The JSON every 201 and GET /v1/images/{id} answers with. */
 export interface ImageDescription {
@@ -94,6 +131,8 @@ export interface ImageDescription {
   readonly createdAt: string;
   readonly variants?: Readonly<Record<string, VariantDescription>>;
   readonly placeholder?: Placeholder;
+  readonly focus?: FocalPoint;
+  readonly renditions?: RenditionLinks;
 }
 
 /** Metadata keys, as kept on the object. */
@@ -113,6 +152,7 @@ const keys = {
   thumbhash: 'thumbhash',
   blurhash: 'blurhash',
   color: 'color',
+  focus: 'focus',
 } as const;
 
 /** One variant in the `variants` key; its object name follows from the id and its type. */
@@ -155,6 +195,7 @@ export function toObjectMetadata(
           [keys.blurhash]: record.placeholder.blurhash,
           [keys.color]: record.placeholder.color,
         }),
+    ...(record.focus === undefined ? {} : focusMetadata(record.focus)),
   };
 }
 
@@ -257,6 +298,7 @@ export function fromStoredObject(
     legacyDeleteTokenSha256: meta[keys.legacyDeleteTokenSha256] || undefined,
     variants: variantsOf(id, meta[keys.variants]),
     placeholder: placeholderOf(meta),
+    focus: parseFocalPoint(meta[keys.focus] ?? ''),
   };
 }
 
@@ -278,12 +320,13 @@ export function variantUrlsOf(
 
 /**
  * The public description of a record; owner and delete token stay private. `variantUrls`
- * (variantUrlsOf) holds the URL of each of its variants.
+ * (variantUrlsOf) holds the URL of each of its variants, `renditions` where its renditions are.
  */
 export function describeImage(
   record: ImageRecord,
   url: string,
   variantUrls?: Readonly<Record<string, string>>,
+  renditions?: RenditionLinks,
 ): ImageDescription {
   const urlOf = (variant: StoredVariant): string => {
     const variantUrl = variantUrls?.[variant.name];
@@ -321,5 +364,7 @@ export function describeImage(
           ),
         }),
     ...(record.placeholder === undefined ? {} : { placeholder: record.placeholder }),
+    ...(record.focus === undefined ? {} : { focus: record.focus }),
+    ...(renditions === undefined ? {} : { renditions }),
   };
 }

@@ -31,6 +31,9 @@ import {
   variantUrlsOf,
   type ImageDescription,
   type ImageRecord,
+  type FocalPoint,
+  type RenditionLinker,
+  type RenditionLinks,
 } from './image-record.js';
 import type { ExpectedImageBytes, ImageSource } from './image-source.js';
 import { sniffImageType, sniffSampleBytes, type SniffedType } from './sniff.js';
@@ -79,6 +82,10 @@ export interface IngestContext {
    * and stored before the original is. Undefined (or nothing to make): nothing is decoded.
    */
   readonly variants?: IngestVariants | undefined;
+  /** The image's focal point, as the upload gave it (Image-Focus, a form field, tus metadata). */
+  readonly focus?: FocalPoint | undefined;
+  /** Where the answer says the image's renditions are; left out, it says nothing of them. */
+  readonly renditionLinks?: RenditionLinker | undefined;
 }
 
 /** A stored image: its record, its URL, and the uploader's delete token when it gets one. */
@@ -89,6 +96,8 @@ export interface IngestedImage {
   readonly deleteToken: string | undefined;
   /** The URL of each variant, by name; undefined when there are none. */
   readonly variantUrls?: Readonly<Record<string, string>> | undefined;
+  /** Where its renditions are (IngestContext.renditionLinks). */
+  readonly renditions?: RenditionLinks | undefined;
 }
 
 /** The 201 body: the image's description, and the delete token of an anonymous upload. */
@@ -96,7 +105,7 @@ export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
 
 export function createdImage(image: IngestedImage): CreatedImage {
   return {
-    ...describeImage(image.record, image.url, image.variantUrls),
+    ...describeImage(image.record, image.url, image.variantUrls, image.renditions),
     ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
   };
 }
@@ -371,6 +380,7 @@ class Upload {
       url: store.publicUrl(target.name),
       deleteToken: target.deleteToken,
       variantUrls: variantUrlsOf(stored, (name) => store.publicUrl(name)),
+      renditions: this.context.renditionLinks?.(stored),
     };
   }
 
@@ -435,6 +445,7 @@ class Upload {
       url: store.publicUrl(earlier.name),
       deleteToken: target.deleteToken,
       variantUrls: variantUrlsOf(record, (name) => store.publicUrl(name)),
+      renditions: this.context.renditionLinks?.(record),
     };
   }
 
@@ -465,6 +476,7 @@ class Upload {
       uploader: target.uploader,
       variants: this.derivatives?.stored,
       placeholder: this.derivatives?.placeholder,
+      focus: this.context.focus,
     };
   }
 }

@@ -8,6 +8,8 @@ import {
   type ObjectStore,
   type PutOptions,
   type StoreListener,
+  type StoreOperation,
+  type StoredObjectBody,
   type StoredObjectInfo,
 } from './object-store.js';
 import { isWrongObjectError, writeResumable } from './gcs-resumable.js';
@@ -43,7 +45,7 @@ export interface GcsStoreOptions {
 
 const defaultChunkBytes = 4 * 1024 * 1024;
 
-type Operation = 'put' | 'delete' | 'stat';
+type Operation = StoreOperation;
 
 /**
  * Writes a Buffer in one request (resumable: false), with `ifGenerationMatch: 0` so an object
@@ -202,31 +204,97 @@ export class GcsStore implements ObjectStore {
   }
 
   async stat(name: string, signal?: AbortSignal): Promise<StoredObjectInfo | undefined> {
-    return this.timed('stat', async () => {
+    return this.timed('stat', async () => (await this.metadataOf(name, 'stat', signal))?.info);
+  }
+
+  /**
+   * The object's metadata first (one retried call), then its bytes, pinned to the generation
+   * that metadata describes: a delete or a new object in between fails the stream rather than
+   * mixing two objects. The client validates the bytes' CRC32C as they arrive.
+   */
+  async read(name: string, signal?: AbortSignal): Promise<StoredObjectBody | undefined> {
+    return this.timed('read', async () => {
+      const found = await this.metadataOf(name, 'read', signal);
+      if (found === undefined) return undefined;
+      const file = this.bucket.file(name, { generation: found.generation });
+      const body = file.createReadStream({ validation: 'crc32c' });
+      return { body, info: found.info };
+    });
+  }
+
+  async updateMetadata(name: string, metadata: Readonly<Record<string, string>>): Promise<boolean> {
+    return this.timed('update', async () => {
       try {
         return await withRetries(
           async () => {
             try {
-              const [metadata] = await this.bucket.file(name).getMetadata();
-              return {
-                size: Number(metadata.size),
-                contentType: metadata.contentType,
-                md5: metadata.md5Hash,
-                metadata: stringValues(metadata.metadata),
-              };
+              // GCS merges custom metadata keys; the others are kept.
+              await this.bucket.file(name).setMetadata({ metadata: { ...metadata } });
+              return true;
             } catch (error) {
-              if (statusOf(error) === 404) return undefined;
+              if (statusOf(error) === 404) return false;
               throw error;
             }
           },
           this.policy,
-          { isRetryable: isTransient, onRetry: () => this.emitRetry('stat') },
-          signal,
+          { isRetryable: isTransient, onRetry: () => this.emitRetry('update') },
         );
       } catch (error) {
         throw toStorageError(error, name);
       }
     });
+  }
+
+  async list(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    return this.timed('list', async () => {
+      try {
+        return await withRetries(
+          async () => {
+            const [files] = await this.bucket.getFiles({ prefix, autoPaginate: true });
+            return files.map((file) => file.name);
+          },
+          this.policy,
+          { isRetryable: isTransient, onRetry: () => this.emitRetry('list') },
+          signal,
+        );
+      } catch (error) {
+        throw toStorageError(error, prefix);
+      }
+    });
+  }
+
+  private async metadataOf(
+    name: string,
+    operation: Operation,
+    signal: AbortSignal | undefined,
+  ): Promise<{ info: StoredObjectInfo; generation: number | undefined } | undefined> {
+    try {
+      return await withRetries(
+        async () => {
+          try {
+            const [metadata] = await this.bucket.file(name).getMetadata();
+            const generation = Number(metadata.generation);
+            return {
+              info: {
+                size: Number(metadata.size),
+                contentType: metadata.contentType,
+                md5: metadata.md5Hash,
+                metadata: stringValues(metadata.metadata),
+              },
+              generation: Number.isSafeInteger(generation) ? generation : undefined,
+            };
+          } catch (error) {
+            if (statusOf(error) === 404) return undefined;
+            throw error;
+          }
+        },
+        this.policy,
+        { isRetryable: isTransient, onRetry: () => this.emitRetry(operation) },
+        signal,
+      );
+    } catch (error) {
+      throw toStorageError(error, name);
+    }
   }
 
   /** Ready when the bucket answers at all: a short metadata read, never retried. */

@@ -10,6 +10,7 @@ import {
   objectNamePattern,
   type ObjectStore,
   type PutOptions,
+  type StoredObjectBody,
   type StoredObjectInfo,
 } from './object-store.js';
 import { isErrno, removeStaleTempFiles, staleTempFileMs } from '../files.js';
@@ -215,6 +216,74 @@ export class LocalStore implements ObjectStore {
       md5: md5.digest('base64'),
       metadata: { sha256: hash.digest('hex') },
     };
+  }
+
+  /**
+   * The file is opened first, then its sidecar read: a delete between the two leaves the open
+   * handle reading the bytes (unlinked files stay readable), with the sidecar gone it is
+   * reported missing, as it would be a moment later.
+   */
+  async read(name: string): Promise<StoredObjectBody | undefined> {
+    this.assertName(name);
+    const file = await this.open(name).catch((error: unknown) => {
+      throw asUnavailable(error, `cannot read ${name}`);
+    });
+    if (file === undefined) return undefined;
+    try {
+      const sidecar = await this.readSidecar(name);
+      if (sidecar === undefined) {
+        await file.close();
+        return undefined;
+      }
+      return {
+        body: file.read(),
+        info: { size: file.size, ...sidecar, md5: undefined },
+      };
+    } catch (error) {
+      await file.close();
+      throw asUnavailable(error, `cannot read ${name}`);
+    }
+  }
+
+  /**
+   * The sidecar is rewritten whole: a temp file renamed over it, so a reader sees the old one
+   * or the new one. Two updates at once: the last rename wins.
+   */
+  async updateMetadata(name: string, metadata: Readonly<Record<string, string>>): Promise<boolean> {
+    this.assertName(name);
+    const tempSidecar = path.join(this.tempDir, `${randomUUID()}.json.part`);
+    try {
+      const exists = await fs.stat(this.pathOf(name)).then(
+        () => true,
+        (error: unknown) => {
+          if (isErrno(error, 'ENOENT')) return false;
+          throw error;
+        },
+      );
+      const sidecar = exists ? await this.readSidecar(name) : undefined;
+      if (sidecar === undefined) return false;
+      const updated: Sidecar = { ...sidecar, metadata: { ...sidecar.metadata, ...metadata } };
+      await fs.writeFile(tempSidecar, JSON.stringify(updated), { flag: 'wx', flush: true });
+      await fs.rename(tempSidecar, this.sidecarOf(name));
+      return true;
+    } catch (error) {
+      throw asUnavailable(error, `cannot update ${name}`);
+    } finally {
+      await removeIfPresent(tempSidecar);
+    }
+  }
+
+  /**
+   * One pass over the folder: the local driver is for one machine and a modest number of
+   * images; a large collection belongs in a bucket, whose listing is by prefix.
+   */
+  async list(prefix: string): Promise<string[]> {
+    try {
+      const entries = await fs.readdir(this.directory);
+      return entries.filter((entry) => entry.startsWith(prefix) && objectNamePattern.test(entry));
+    } catch (error) {
+      throw asUnavailable(error, `cannot list ${prefix}`);
+    }
   }
 
   /** Ready when a temp file could be created: the folder exists and is writable. */

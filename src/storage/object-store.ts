@@ -27,12 +27,14 @@ export interface PutOptions {
   readonly sharedName?: boolean | undefined;
 }
 
+export type StoreOperation = 'put' | 'delete' | 'stat' | 'read' | 'list' | 'update';
+
 /** What a store reports about its calls, for metrics. */
 export interface StoreListener {
   /** A call finished (after all its retries), with how long it took. */
-  called?(operation: 'put' | 'delete' | 'stat', outcome: 'ok' | 'error', seconds: number): void;
+  called?(operation: StoreOperation, outcome: 'ok' | 'error', seconds: number): void;
   /** An attempt failed transiently and is being retried. */
-  retried?(operation: 'put' | 'delete' | 'stat'): void;
+  retried?(operation: StoreOperation): void;
 }
 
 /** What is known about a stored object, to tell our own earlier write from another one. */
@@ -42,6 +44,13 @@ export interface StoredObjectInfo {
   /** Base64 MD5 of the bytes, as GCS reports it. */
   readonly md5: string | undefined;
   readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** A stored object opened for reading: its bytes as a stream, and what stat() tells. */
+export interface StoredObjectBody {
+  /** Read it or destroy it: an unread stream holds a file handle or a connection. */
+  readonly body: Readable;
+  readonly info: StoredObjectInfo;
 }
 
 export interface ObjectStore {
@@ -62,6 +71,21 @@ export interface ObjectStore {
    * object. Content type and metadata are those the object was put with.
    */
   stat(name: string, signal?: AbortSignal): Promise<StoredObjectInfo | undefined>;
+  /**
+   * Opens an object for reading; undefined when there is no such object. The stream delivers
+   * the bytes of the object as it was when opened, or fails (a StorageError).
+   */
+  read(name: string, signal?: AbortSignal): Promise<StoredObjectBody | undefined>;
+  /**
+   * Names of the objects whose names start with `prefix`, in no particular order. An object
+   * whose put() has resolved is listed; one deleted before the call is not.
+   */
+  list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Sets entries of an object's custom metadata, keeping the others; false when there is no
+   * such object. The bytes never change: only what describes them (a focal point set later).
+   */
+  updateMetadata(name: string, metadata: Readonly<Record<string, string>>): Promise<boolean>;
   /** Whether the store can be written now (readiness); answers within `timeoutMs`. */
   checkReady(timeoutMs: number): Promise<boolean>;
   /** Registers a listener for metrics; returns a function that removes it. */

@@ -13,4 +13,17 @@ export {
 export { ImageIngestError, isImageIngestError, type ClientErrorCode } from './errors.js';
 export type { UploadInput } from './input.js';
 export type { TusModule } from './tus.js';
-export type { CreatedImage, ErrorCode, Image, ImageVariant, Placeholder } from './types.js';
+export {
+  renditionUrl,
+  srcset,
+  type RenditionOptions,
+  type RenditionUrlOptions,
+} from './renditions.js';
+export type {
+  CreatedImage,
+  ErrorCode,
+  Image,
+  ImageVariant,
+  Placeholder,
+  RenditionLinks,
+} from './types.js';

@@ -40,6 +40,30 @@ export interface paths {
         delete: operations["deleteImage"];
         options?: never;
         head?: never;
+        /**
+         * Set the focal point that crops with gravity=focus keep in view
+         * @description Allowed to whoever may delete the image (its owner, or the bearer of its delete token). Renditions made around the old focal point are removed.
+         */
+        patch: operations["setImageFocus"];
+        trace?: never;
+    };
+    "/v1/images/{id}/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A rendition of a stored image, made on first request and stored
+         * @description Signed with HMAC-SHA256 (RENDER_SIGNING_KEYS) over the path and the query without `sig`, its parameters sorted by name; a `preset` alone needs no signature. Never enlarged; upright, sRGB, no metadata. The first request renders from the original and stores the result; every later one is served from the store. Public: no credentials, no rate limit (the signature is the authorisation).
+         */
+        get: operations["renderImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -442,6 +466,28 @@ export interface components {
             bytes: number;
             contentType: string;
         };
+        /** @description What a crop with gravity=focus keeps in view (upright image). */
+        FocalPoint: {
+            /** @description From the left edge (0) to the right (1). */
+            x: number;
+            /** @description From the top edge (0) to the bottom (1). */
+            y: number;
+        };
+        /** @description Where the image’s renditions are (GET /v1/images/{id}/render): made when first asked for, in the format Accept picks. */
+        RenditionLinks: {
+            /** @description For `<img srcset>`: each URL below with its width (`<url> 320w, ...`). */
+            srcset: string;
+            /** @description A signed rendition URL per RENDER_WIDTHS width narrower than the image, and one at its own width. */
+            widths: {
+                width: number;
+                /** Format: uri */
+                url: string;
+            }[];
+            /** @description The URL of each preset (IMAGE_VARIANTS), which needs no signature. */
+            presets?: {
+                [key: string]: string;
+            };
+        };
         /** @description A stored image, as GET /v1/images/{id} describes it. */
         Image: {
             /** Format: uuid */
@@ -471,6 +517,9 @@ export interface components {
                 [key: string]: components["schemas"]["Variant"];
             };
             placeholder?: components["schemas"]["Placeholder"];
+            focus?: components["schemas"]["FocalPoint"];
+            /** @description Absent for a type no rendition can be made of. */
+            renditions?: components["schemas"]["RenditionLinks"];
         };
         /** @description The answer to an accepted upload. */
         CreatedImage: {
@@ -501,6 +550,9 @@ export interface components {
                 [key: string]: components["schemas"]["Variant"];
             };
             placeholder?: components["schemas"]["Placeholder"];
+            focus?: components["schemas"]["FocalPoint"];
+            /** @description Absent for a type no rendition can be made of. */
+            renditions?: components["schemas"]["RenditionLinks"];
             /** @description Handed out once, to an anonymous uploader: send it as Delete-Token to delete the image. */
             deleteToken?: string;
         };
@@ -578,7 +630,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "upload_rejected";
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_render_parameter" | "invalid_focus" | "invalid_render_signature" | "upload_rejected";
                 /** @description Safe to show; the code is what programs should read. */
                 message: string;
             };
@@ -601,6 +653,11 @@ export interface components {
          * @example upload-2026-12-01-0001
          */
         IdempotencyKey: string;
+        /**
+         * @description The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with gravity=focus keep it in view. Set or changed later with PATCH /v1/images/{id}.
+         * @example 0.5,0.3
+         */
+        ImageFocus: string;
         /** @description The deleteToken an anonymous upload answered with. */
         DeleteToken: string;
     };
@@ -649,6 +706,11 @@ export interface operations {
                  * @example upload-2026-12-01-0001
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with gravity=focus keep it in view. Set or changed later with PATCH /v1/images/{id}.
+                 * @example 0.5,0.3
+                 */
+                "Image-Focus"?: components["parameters"]["ImageFocus"];
             };
             path?: never;
             cookie?: never;
@@ -698,6 +760,8 @@ export interface operations {
              *
              *     `empty_image`: The image is empty (zero bytes).
              *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
+             *
              *     `invalid_json`: The request body is not valid JSON.
              *
              *     `invalid_data_uri`: The "data" field is not a base64 data URI (data:<type>;base64,<payload>).
@@ -721,7 +785,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_idempotency_key" | "empty_image" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_focus" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -1183,6 +1247,425 @@ export interface operations {
             };
         };
     };
+    setImageFocus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The deleteToken an anonymous upload answered with. */
+                "Delete-Token"?: components["parameters"]["DeleteToken"];
+            };
+            path: {
+                /**
+                 * @description The image’s id, as its upload answered it.
+                 * @example 3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "focus": {
+                 *         "x": 0.5,
+                 *         "y": 0.3
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    focus: components["schemas"]["FocalPoint"];
+                };
+            };
+        };
+        responses: {
+            /** @description The image’s description, with its new focal point. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60",
+                     *       "name": "3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *       "contentType": "image/png",
+                     *       "extension": "png",
+                     *       "bytes": 90,
+                     *       "sha256": "5b0a5b1c3f8f2c1e4f62f1b08f0f1c0f6a7e0f3d2b5a0e9c8d7b6a5f4e3d2c1b",
+                     *       "width": 1,
+                     *       "height": 1,
+                     *       "orientation": 1,
+                     *       "createdAt": "2026-12-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Image"];
+                };
+            };
+            /**
+             * @description `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
+             *
+             *     `invalid_json`: The request body is not valid JSON.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_focus" | "invalid_json";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials (Authorization: Bearer <API key or token>). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `forbidden`: You may not delete this image. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "forbidden";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `request_too_large`: The request body is larger than this endpoint takes. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "request_too_large";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `json_required`: Send this request as JSON (application/json). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "json_required";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; try again later. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `server_busy`: Too many uploads are in progress; try again shortly.
+             *
+             *     `storage_unavailable`: The image store is unavailable; try again later.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "server_busy" | "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    renderImage: {
+        parameters: {
+            query?: {
+                /** @description Width of the box in CSS pixels (before dpr). */
+                w?: number;
+                /** @description Height of the box in CSS pixels (before dpr). */
+                h?: number;
+                /** @description How the image meets the box (default inside). */
+                fit?: "cover" | "contain" | "inside" | "fill";
+                /** @description Output format; auto picks AVIF, WebP or JPEG from Accept (the default). */
+                format?: "auto" | "avif" | "webp" | "jpeg" | "png";
+                /** @description Quality, 1 to 100 (ignored for PNG). */
+                q?: number;
+                /** @description Device pixel ratio, 1 to 4, at most two decimals. */
+                dpr?: number;
+                /** @description What a cover crop keeps (default centre; focus: the image’s focal point). */
+                gravity?: "centre" | "focus" | "attention" | "entropy";
+                /** @description A configured preset (IMAGE_VARIANTS) by name. */
+                preset?: string;
+                /** @description Unpadded base64url HMAC-SHA256 signature. */
+                sig?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The image’s id, as its upload answered it.
+                 * @example 3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rendition. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description public, max-age=31536000, immutable: a rendition’s URL always means the same bytes. */
+                    "Cache-Control"?: string;
+                    /** @description Strong; send it back in If-None-Match for a 304. */
+                    ETag?: string;
+                    /** @description `Accept` when the format was chosen from it (format=auto). */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description The rendition named by If-None-Match is still current. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description public, max-age=31536000, immutable: a rendition’s URL always means the same bytes. */
+                    "Cache-Control"?: string;
+                    /** @description Strong; send it back in If-None-Match for a 304. */
+                    ETag?: string;
+                    /** @description `Accept` when the format was chosen from it (format=auto). */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_render_parameter`: A rendition parameter is missing, unknown, repeated or out of range. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_render_parameter";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `invalid_render_signature`: The rendition URL is not signed, or its signature does not match its parameters. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_render_signature";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `undecodable_image`: The bytes are not a complete, valid image of the type they claim.
+             *
+             *     `too_many_pixels`: The image declares more pixels than the allowed maximum.
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "undecodable_image" | "too_many_pixels";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `internal_error`: An internal error occurred. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "internal_error";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `storage_unavailable`: The image store is unavailable; try again later. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "storage_unavailable";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     compatUploadImage: {
         parameters: {
             query?: never;
@@ -1235,6 +1718,8 @@ export interface operations {
              *
              *     `empty_image`: The image is empty (zero bytes).
              *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
+             *
              *     `invalid_json`: The request body is not valid JSON.
              *
              *     `invalid_data_uri`: The "data" field is not a base64 data URI (data:<type>;base64,<payload>).
@@ -1252,7 +1737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_idempotency_key" | "empty_image" | "invalid_json" | "invalid_data_uri" | "invalid_base64";
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_focus" | "invalid_json" | "invalid_data_uri" | "invalid_base64";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -1475,6 +1960,8 @@ export interface operations {
              *
              *     `empty_image`: The image is empty (zero bytes).
              *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
+             *
              *     `invalid_multipart`: The request body is not a complete multipart/form-data body.
              *
              *     `too_many_files`: The form holds more file parts than allowed.
@@ -1492,7 +1979,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_idempotency_key" | "empty_image" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_focus" | "invalid_multipart" | "too_many_files" | "unexpected_file_field";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -1907,6 +2394,8 @@ export interface operations {
              *     `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
              *
              *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
              */
             400: {
                 headers: {
@@ -1919,7 +2408,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "upload_size_mismatch" | "invalid_idempotency_key" | "empty_image";
+                            code: "upload_size_mismatch" | "invalid_idempotency_key" | "empty_image" | "invalid_focus";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -2399,6 +2888,8 @@ export interface operations {
              *     `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
              *
              *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
              */
             400: {
                 headers: {
@@ -2411,7 +2902,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_upload_metadata" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
+                            code: "invalid_upload_metadata" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image" | "invalid_focus";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -2765,6 +3256,8 @@ export interface operations {
              * @description `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
              *
              *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
              */
             400: {
                 headers: {
@@ -2777,7 +3270,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_idempotency_key" | "empty_image";
+                            code: "invalid_idempotency_key" | "empty_image" | "invalid_focus";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -3412,6 +3905,8 @@ export interface operations {
              *     `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
              *
              *     `empty_image`: The image is empty (zero bytes).
+             *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
              */
             400: {
                 headers: {
@@ -3424,7 +3919,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
+                            code: "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image" | "invalid_focus";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };

@@ -9,5 +9,7 @@ export type Image = Schemas['Image'];
 export type CreatedImage = Schemas['CreatedImage'];
 export type ImageVariant = Schemas['Variant'];
 export type Placeholder = Schemas['Placeholder'];
+/** Where an image's renditions are: its srcset, each width's URL, each preset's URL. */
+export type RenditionLinks = Schemas['RenditionLinks'];
 /** Every code of the service's error catalogue. */
 export type ErrorCode = Schemas['Error']['error']['code'];

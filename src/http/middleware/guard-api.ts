@@ -19,6 +19,17 @@ function isSignedUploadRequest(ctx: Context): boolean {
 }
 
 /**
+ * A rendition (GET /v1/images/{id}/render) is authorised by its signature, and fetched by
+ * <img> elements and CDNs, which send no credentials: as public as a stored file.
+ */
+function isRenditionRequest(ctx: Context): boolean {
+  return (
+    (ctx.method === 'GET' || ctx.method === 'HEAD') &&
+    /^\/v1\/images\/[^/]+\/render$/.test(ctx.path)
+  );
+}
+
+/**
  * What stands between a caller and the API (/v1/...), in order: who is calling (401), how
  * often they call (429), and how many uploads the server already carries (503). Health checks
  * and stored files stay outside, as they are public by nature.
@@ -42,7 +53,7 @@ export function guardApi(
     // Preflights carry no credentials by design; CORS alone decides what they are told.
     // The routers match paths exactly (src/http/router.ts), so a path that does not start
     // with `/v1/` as written is never routed to the API.
-    if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS') {
+    if (!ctx.path.startsWith('/v1/') || ctx.method === 'OPTIONS' || isRenditionRequest(ctx)) {
       await next();
       return;
     }

@@ -17,6 +17,7 @@ import { imagesPaths } from './paths/images.js';
 import { localFilePaths } from './paths/local-files.js';
 import { probePaths } from './paths/probes.js';
 import { referencePaths } from './paths/reference.js';
+import { renditionPaths } from './paths/renditions.js';
 import { tusPaths } from './paths/tus.js';
 import { uploadPagePaths } from './paths/upload-page.js';
 
@@ -56,6 +57,7 @@ function piecesFor(options: DocumentOptions): PathPiece[] {
   return [
     imagesPaths,
     imageByIdPaths,
+    renditionPaths,
     compatPaths,
     // Before tus: a request answered before routing is matched to the first path that fits,
     // and /v1/uploads/{id} would take /v1/uploads/direct.
@@ -197,6 +199,16 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
             'answers the first upload again; with another image, 422 idempotency_key_reused.',
           schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
           example: 'upload-2026-12-01-0001',
+        },
+        ImageFocus: {
+          name: 'Image-Focus',
+          in: 'header',
+          required: false,
+          description:
+            'The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with ' +
+            'gravity=focus keep it in view. Set or changed later with PATCH /v1/images/{id}.',
+          schema: { type: 'string', pattern: '^[01](\\.[0-9]{1,6})?,[01](\\.[0-9]{1,6})?$' },
+          example: '0.5,0.3',
         },
         DeleteToken: {
           name: 'Delete-Token',

@@ -34,6 +34,39 @@ export const variantSchema = z
   })
   .meta({ id: 'Variant', description: 'A resized copy of the image (IMAGE_VARIANTS).' });
 
+const unit = z.number().min(0).max(1);
+
+export const focalPointSchema = z
+  .object({
+    x: unit.describe('From the left edge (0) to the right (1).'),
+    y: unit.describe('From the top edge (0) to the bottom (1).'),
+  })
+  .meta({
+    id: 'FocalPoint',
+    description: 'What a crop with gravity=focus keeps in view (upright image).',
+  });
+
+export const renditionLinksSchema = z
+  .object({
+    srcset: z
+      .string()
+      .describe('For `<img srcset>`: each URL below with its width (`<url> 320w, ...`).'),
+    widths: z
+      .array(z.object({ width: count, url: z.url() }))
+      .describe(
+        'A signed rendition URL per RENDER_WIDTHS width narrower than the image, and one at its own width.',
+      ),
+    presets: z
+      .record(z.string(), z.url())
+      .optional()
+      .describe('The URL of each preset (IMAGE_VARIANTS), which needs no signature.'),
+  })
+  .meta({
+    id: 'RenditionLinks',
+    description:
+      'Where the image’s renditions are (GET /v1/images/{id}/render): made when first asked for, in the format Accept picks.',
+  });
+
 export const imageSchema = z
   .object({
     id: z.uuid(),
@@ -50,6 +83,10 @@ export const imageSchema = z
     createdAt: z.iso.datetime(),
     variants: z.record(z.string(), variantSchema).optional(),
     placeholder: placeholderSchema.optional(),
+    focus: focalPointSchema.optional(),
+    renditions: renditionLinksSchema
+      .optional()
+      .describe('Absent for a type no rendition can be made of.'),
   })
   .meta({ id: 'Image', description: 'A stored image, as GET /v1/images/{id} describes it.' });
 

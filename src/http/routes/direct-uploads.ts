@@ -36,7 +36,7 @@ const createBodyLimit = '4kb';
  * koa-bodyparser (the design card's JSON parser) for these small bodies only, JSON only, its
  * errors in our catalogue's terms. The image endpoints read their (large) bodies themselves.
  */
-function smallJsonBody(): Middleware {
+export function smallJsonBody(): Middleware {
   const parse = bodyParser({
     enableTypes: ['json'],
     jsonLimit: createBodyLimit,
@@ -202,6 +202,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
         deleteToken:
           record.owner === null ? await deps.uploaderKeys.deleteToken(imageId) : undefined,
         variantUrls: variantUrlsOf(earlier, (name) => store.publicUrl(name)),
+        renditions: context.renditionLinks?.(earlier),
       });
       return;
     }

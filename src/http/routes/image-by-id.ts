@@ -3,15 +3,28 @@ import { createRouter } from '../router.js';
 import type { Config } from '../../config.js';
 import { AppError, storageUnavailable } from '../../errors.js';
 import { deleteStoredImage, findStoredImage } from '../../ingest/find-image.js';
-import { describeImage, variantUrlsOf, type ImageRecord } from '../../ingest/image-record.js';
-import type { UploaderKeys } from '../../ingest/uploader-keys.js';
+import {
+  describeImage,
+  focusMetadata,
+  variantUrlsOf,
+  type FocalPoint,
+  type ImageDescription,
+  type ImageRecord,
+} from '../../ingest/image-record.js';
 import { isStorageError, type ObjectStore } from '../../storage/object-store.js';
+import type { Context } from 'koa';
+import type { Renditions } from '../../renditions/renditions.js';
+import type { UploaderKeys } from '../../ingest/uploader-keys.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
+import { smallJsonBody } from './direct-uploads.js';
+import { renditionLinksOf } from '../rendition-links.js';
 
 export interface ImageByIdRouteDeps {
   readonly config: Config;
   readonly store: ObjectStore;
   readonly uploaderKeys: UploaderKeys;
+  /** Its renditions go when its focal point changes. */
+  readonly renditions: Renditions;
 }
 
 /** The request header that carries the delete token handed out with the upload's 201. */
@@ -33,6 +46,7 @@ export function imageByIdRouter({
   config,
   store,
   uploaderKeys,
+  renditions,
 }: ImageByIdRouteDeps): Router<CallerState> {
   const router = createRouter<CallerState>();
   const find = async (id: string | undefined): Promise<ImageRecord> => {
@@ -41,15 +55,34 @@ export function imageByIdRouter({
     return record;
   };
 
-  router.get('/v1/images/:id', async (ctx) => {
-    // A description outlives nothing: after a DELETE it must be a 404 at once, for every cache.
-    ctx.set('Cache-Control', 'no-store');
-    const record = await find(ctx.params.id);
-    ctx.body = describeImage(
+  const describe = (record: ImageRecord, ctx: Context): ImageDescription =>
+    describeImage(
       record,
       store.publicUrl(record.name),
       variantUrlsOf(record, (name) => store.publicUrl(name)),
+      renditionLinksOf(config, ctx)(record),
     );
+
+  router.get('/v1/images/:id', async (ctx) => {
+    // A description outlives nothing: after a DELETE it must be a 404 at once, for every cache.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = describe(await find(ctx.params.id), ctx);
+  });
+
+  // Sets the focal point (as DELETE, its owner only); the crops made around the old one go.
+  router.patch('/v1/images/:id', smallJsonBody(), async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const record = await find(ctx.params.id);
+    const owner = ownerOf(ctx.state.caller);
+    if (!(await uploaderKeys.mayDelete(record, owner, ctx.get(deleteTokenHeader)))) {
+      throw new AppError('forbidden');
+    }
+    const focus = focalPointOf(ctx.request.body);
+    if (!(await fromStore(store.updateMetadata(record.name, focusMetadata(focus))))) {
+      throw new AppError('not_found');
+    }
+    await renditions.removeAll(record.id);
+    ctx.body = describe({ ...record, focus }, ctx);
   });
 
   router.delete('/v1/images/:id', async (ctx) => {
@@ -66,4 +99,16 @@ export function imageByIdRouter({
   });
 
   return router;
+}
+
+/** `{"focus": {"x": 0.5, "y": 0.3}}`, each from 0 to 1. */
+function focalPointOf(body: unknown): FocalPoint {
+  const focus =
+    typeof body === 'object' && body !== null && 'focus' in body ? body.focus : undefined;
+  const unit = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
+  if (typeof focus !== 'object' || focus === null) throw new AppError('invalid_focus');
+  const { x, y } = focus as { x?: unknown; y?: unknown };
+  if (!unit(x) || !unit(y)) throw new AppError('invalid_focus');
+  return { x, y };
 }

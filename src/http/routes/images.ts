@@ -7,9 +7,12 @@ import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import type { UploaderKeys } from '../../ingest/uploader-keys.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
+import { parseFocalPoint, type FocalPoint } from '../../ingest/image-record.js';
+import { AppError } from '../../errors.js';
 import { createdImage, ingestImage, type IngestContext } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { imageSourceOf } from '../image-body.js';
+import { renditionLinksOf } from '../rendition-links.js';
 
 export interface ImagesRouteDeps {
   readonly config: Config;
@@ -55,8 +58,26 @@ export function ingestContextOf(
     owner,
     uploaderKeys,
     metadata: config.imageMetadata,
-    variants: { ...config.variants, limit: variantLimit },
+    // Presets not made eagerly are rendered on their first request (src/renditions/).
+    variants: {
+      ...config.variants,
+      specs: config.variants.eager ? config.variants.specs : [],
+      limit: variantLimit,
+    },
+    focus: focusHeaderOf(ctx),
+    renditionLinks: renditionLinksOf(config, ctx),
   };
+}
+
+/** The request header that carries an upload's focal point, `x,y` (each 0 to 1). */
+export const focusHeader = 'Image-Focus';
+
+function focusHeaderOf(ctx: Context): FocalPoint | undefined {
+  const text = ctx.get(focusHeader);
+  if (text === '') return undefined;
+  const focus = parseFocalPoint(text);
+  if (focus === undefined) throw new AppError('invalid_focus');
+  return focus;
 }
 
 export function imagesRouter(deps: ImagesRouteDeps): Router {

@@ -24,6 +24,45 @@ export const imageByIdPaths: PathPiece = {
       },
       errors: ['not_found', 'storage_unavailable'],
     },
+    patch: {
+      operationId: 'setImageFocus',
+      summary: 'Set the focal point that crops with gravity=focus keep in view',
+      description:
+        'Allowed to whoever may delete the image (its owner, or the bearer of its delete ' +
+        'token). Renditions made around the old focal point are removed.',
+      tags: ['images'],
+      guard: 'upload',
+      parameters: [idParameter, { $ref: '#/components/parameters/DeleteToken' }],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['focus'],
+              properties: { focus: { $ref: '#/components/schemas/FocalPoint' } },
+            },
+            example: { focus: { x: 0.5, y: 0.3 } },
+          },
+        },
+      },
+      responses: {
+        '200': {
+          description: 'The image’s description, with its new focal point.',
+          headers: noStoreHeaders,
+          content: jsonContent('Image', exampleImage),
+        },
+      },
+      errors: [
+        'not_found',
+        'forbidden',
+        'invalid_focus',
+        'invalid_json',
+        'json_required',
+        'request_too_large',
+        'storage_unavailable',
+      ],
+    },
     delete: {
       operationId: 'deleteImage',
       summary: 'Delete a stored image and its variants',

@@ -12,6 +12,7 @@ export const pipelineErrors = [
   'undecodable_image',
   'too_many_pixels',
   'idempotency_key_reused',
+  'invalid_focus',
   'storage_unavailable',
 ] as const satisfies readonly ErrorCode[];
 
@@ -81,7 +82,10 @@ export const imagesPaths: PathPiece = {
         'retry answers the first upload again instead of storing a second copy.',
       tags: ['images'],
       guard: 'upload',
-      parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
+      parameters: [
+        { $ref: '#/components/parameters/IdempotencyKey' },
+        { $ref: '#/components/parameters/ImageFocus' },
+      ],
       requestBody: {
         required: true,
         content: {

@@ -1,0 +1,47 @@
+import type Router from '@koa/router';
+import { createRouter } from '../router.js';
+import { renditionPath } from '../../renditions/rendition-signing.js';
+import type { Renditions } from '../../renditions/renditions.js';
+import { immutableCacheControl } from '../../storage/object-store.js';
+import { ifNoneMatchHits } from '../conditional.js';
+import { clientGoneSignal } from './images.js';
+
+/**
+ * GET /v1/images/{id}/render: a rendition, served like a stored file. Authorised by its
+ * signature, not by the caller (an <img> sends no Authorization): guardApi lets it through.
+ */
+export function renditionsRouter(renditions: Renditions): Router {
+  const router = createRouter();
+
+  router.get(renditionPath(':id'), async (ctx) => {
+    const accept = ctx.get('Accept');
+    const rendition = renditions.prepare(ctx.params.id ?? '', ctx.querystring, accept || undefined);
+    const signal = clientGoneSignal(ctx);
+    ctx.set({
+      'Content-Type': rendition.contentType,
+      'Cache-Control': immutableCacheControl,
+      ETag: rendition.etag,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+    });
+    // Appended: CORS may already vary by Origin.
+    if (rendition.variesByAccept) ctx.vary('Accept');
+    if (
+      ifNoneMatchHits(ctx.get('If-None-Match'), rendition.etag) &&
+      (await renditions.isStored(rendition, signal))
+    ) {
+      ctx.status = 304;
+      return;
+    }
+    const found = await renditions.open(rendition, signal);
+    if (found.kind === 'stored') {
+      ctx.set('Content-Length', String(found.size));
+      ctx.body = found.body;
+    } else {
+      ctx.body = found.bytes;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AppError, storageUnavailable } from '../errors.js';
+import type { ImageMimeType } from '../images/image-types.js';
+import { extensionOf, isKnownImageType } from '../images/image-types.js';
+import { canMakeVariants } from '../images/open-image.js';
+import { renderImage, type Rendered } from '../images/render.js';
+import type { ConcurrencyLimit } from '../images/semaphore.js';
+import type { VariantSpec } from '../images/variant-spec.js';
+import { findStoredImage, isImageId } from '../ingest/find-image.js';
+import { isStorageError, type ObjectStore } from '../storage/object-store.js';
+import {
+  canonicalRendition,
+  parseRenditionQuery,
+  resolveRendition,
+  type RenderFormat,
+  type RenditionSpec,
+} from './rendition-params.js';
+import { renditionPath, renditionSignatureMatches } from './rendition-signing.js';
+
+/**
+ * Bumped when the renderer would draw the same parameters differently: every rendition then
+ * gets a new name (and ETag), and the old ones go with their image.
+ */
+const rendererVersion = 'v1';
+
+export interface RenditionsOptions {
+  readonly store: ObjectStore;
+  readonly allowedTypes: readonly ImageMimeType[];
+  /** IMAGE_VARIANTS, as presets; written in IMAGE_VARIANT_FORMAT at IMAGE_VARIANT_QUALITY. */
+  readonly presets: readonly VariantSpec[];
+  readonly presetFormat: RenderFormat;
+  readonly presetQuality: number;
+  /** RENDER_SIGNING_KEYS; empty accepts unsigned URLs (config allows that only outside production). */
+  readonly signingKeys: readonly string[];
+  /** RENDER_MAX_PIXELS. */
+  readonly maxPixels: number;
+  /** MAX_IMAGE_PIXELS and DECODE_TIMEOUT_SECONDS, as for uploads. */
+  readonly maxInputPixels: number;
+  readonly decodeTimeoutSeconds: number;
+  /** The app's image job limit, shared with the variants of uploads. */
+  readonly limit: ConcurrencyLimit;
+  /** Counts what each request cost: a render (a decode) or a stored object served. */
+  readonly count?: ((outcome: 'rendered' | 'stored') => void) | undefined;
+}
+
+/** One rendition, every choice made: what it is stored as and what its answer says. */
+export interface PreparedRendition {
+  readonly id: string;
+  readonly spec: RenditionSpec;
+  /** `<id>.r-<key>.<ext>`: under the image's id, so a delete of the image finds it by prefix. */
+  readonly objectName: string;
+  /** Strong: the object under one name never changes (ids are never reused). */
+  readonly etag: string;
+  /** format=auto: the answer depends on Accept. */
+  readonly variesByAccept: boolean;
+  readonly contentType: ImageMimeType;
+}
+
+export type RenditionBody =
+  | { readonly kind: 'stored'; readonly body: Readable; readonly size: number }
+  | { readonly kind: 'rendered'; readonly bytes: Buffer };
+
+/** The object name of a rendition, derived from the id and its canonical parameters. */
+export function renditionObjectName(id: string, spec: RenditionSpec): string {
+  return `${id}.r-${renditionKey(id, spec)}.${extensionOf(contentTypeOf(spec))}`;
+}
+
+function renditionKey(id: string, spec: RenditionSpec): string {
+  return createHash('sha256')
+    .update(`${rendererVersion}\n${id}\n${canonicalRendition(spec)}`)
+    .digest('hex')
+    .slice(0, 24);
+}
+
+function contentTypeOf(spec: RenditionSpec): ImageMimeType {
+  return `image/${spec.format}` as ImageMimeType;
+}
+
+/**
+ * Renditions of stored images: rendered once from the original, written through to the store
+ * under a name derived from the id and the canonical parameters, and served from there ever
+ * after. Concurrent requests for one missing rendition share one render in this process;
+ * across processes, the store's create-only write lets one of them keep its object.
+ */
+export class Renditions {
+  private readonly inFlight = new Map<string, Promise<Rendered>>();
+
+  constructor(private readonly options: RenditionsOptions) {}
+
+  /**
+   * Reads the URL: its parameters (400 naming the one at fault), its signature (403), and the
+   * format Accept picks. Touches no store.
+   */
+  prepare(id: string, rawQuery: string, accept: string | undefined): PreparedRendition {
+    if (!isImageId(id)) throw new AppError('not_found');
+    const { presets, presetFormat, presetQuality, maxPixels, signingKeys } = this.options;
+    const parsed = parseRenditionQuery(rawQuery, presets);
+    const presetAlone = parsed.signed.size === 1 && parsed.signed.has('preset');
+    if (signingKeys.length > 0 && !presetAlone) {
+      const path = renditionPath(id);
+      if (
+        parsed.sig === undefined ||
+        !renditionSignatureMatches(path, parsed.signed, parsed.sig, signingKeys)
+      ) {
+        throw new AppError('invalid_render_signature');
+      }
+    }
+    const spec = resolveRendition(parsed.query, {
+      presets,
+      presetFormat,
+      presetQuality,
+      maxPixels,
+      accept,
+    });
+    const objectName = renditionObjectName(id, spec);
+    return {
+      id,
+      spec,
+      objectName,
+      etag: `"${objectName.slice(id.length + 1, objectName.lastIndexOf('.'))}"`,
+      variesByAccept:
+        (parsed.query.format ?? (parsed.query.preset ? presetFormat : 'auto')) === 'auto',
+      contentType: contentTypeOf(spec),
+    };
+  }
+
+  /**
+   * Removes every stored rendition of an image, e.g. once its focal point changed (renditions
+   * are named by their parameters, not by the focus they were cropped around).
+   */
+  async removeAll(id: string): Promise<void> {
+    const { store } = this.options;
+    const names = await fromStore(store.list(`${id}.r-`));
+    await fromStore(Promise.all(names.map((name) => store.delete(name))));
+  }
+
+  /** Whether the rendition is stored (for a conditional request's 304). */
+  async isStored(rendition: PreparedRendition, signal?: AbortSignal): Promise<boolean> {
+    return (await fromStore(this.options.store.stat(rendition.objectName, signal))) !== undefined;
+  }
+
+  /** The stored rendition, or a new one rendered (once for all concurrent asks) and stored. */
+  async open(rendition: PreparedRendition, signal?: AbortSignal): Promise<RenditionBody> {
+    const stored = await fromStore(this.options.store.read(rendition.objectName, signal));
+    if (stored !== undefined) {
+      this.options.count?.('stored');
+      return { kind: 'stored', body: stored.body, size: stored.info.size };
+    }
+    let render = this.inFlight.get(rendition.objectName);
+    if (render === undefined) {
+      // Not cancelled by this client going away: the others waiting on it, and the next
+      // request for this size, still want it.
+      render = this.renderAndStore(rendition);
+      this.inFlight.set(rendition.objectName, render);
+      const forget = (): void => void this.inFlight.delete(rendition.objectName);
+      render.then(forget, forget);
+    }
+    return { kind: 'rendered', bytes: (await render).bytes };
+  }
+
+  private async renderAndStore(rendition: PreparedRendition): Promise<Rendered> {
+    const { store, allowedTypes } = this.options;
+    const record = await fromStore(findStoredImage(store, rendition.id, allowedTypes));
+    if (record === undefined) throw new AppError('not_found');
+    const type = record.contentType;
+    if (!isKnownImageType(type) || !canMakeVariants(type)) {
+      throw new AppError('undecodable_image', {
+        message: `Renditions of ${type} images cannot be made by this server.`,
+      });
+    }
+    const load = async (): Promise<Buffer> => {
+      const original = await fromStore(store.read(record.name));
+      if (original === undefined) throw new AppError('not_found');
+      return readWhole(original.body, original.info.size);
+    };
+    const spec = { ...rendition.spec, focus: record.focus };
+    const rendered = await renderImage(load, type, spec, {
+      maxInputPixels: this.options.maxInputPixels,
+      maxOutputPixels: this.options.maxPixels,
+      timeoutSeconds: this.options.decodeTimeoutSeconds,
+      limit: this.options.limit,
+    });
+    this.options.count?.('rendered');
+    try {
+      await store.put(rendition.objectName, rendered.bytes, {
+        contentType: rendered.contentType,
+        metadata: { renditionOf: rendition.id, rendition: canonicalRendition(rendition.spec) },
+      });
+    } catch (error) {
+      // Another instance stored this rendition first: the same parameters, the same image.
+      if (!(isStorageError(error) && error.kind === 'exists')) throw asAppError(error);
+      return rendered;
+    }
+    // The image may have been deleted while this was rendering. Its delete lists renditions
+    // once more after removing the original, so one stored before that listing is removed by
+    // it; one stored after it finds the original gone here and removes itself.
+    const stillThere = await fromStore(store.stat(record.name));
+    if (stillThere === undefined) {
+      await fromStore(store.delete(rendition.objectName));
+      throw new AppError('not_found');
+    }
+    return rendered;
+  }
+}
+
+async function fromStore<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw asAppError(error);
+  }
+}
+
+function asAppError(error: unknown): unknown {
+  return isStorageError(error) ? storageUnavailable(error) : error;
+}
+
+/**
+ * The original's bytes, which sharp reads whole (a JPEG shrinks on load from a buffer as from
+ * a file). `size` is what the store reported: an object never grows, so more is an error.
+ */
+async function readWhole(body: Readable, size: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(size);
+  let offset = 0;
+  try {
+    for await (const chunk of body) {
+      const piece = chunk as Buffer;
+      if (offset + piece.length > size) throw new Error('the object is larger than its size');
+      piece.copy(bytes, offset);
+      offset += piece.length;
+    }
+  } catch (error) {
+    body.destroy();
+    throw storageUnavailable(error);
+  }
+  if (offset !== size) throw storageUnavailable(new Error('the object ended before its size'));
+  return bytes;
+}
