@@ -215,9 +215,10 @@ describe('UPLOADER_SECRET', () => {
   });
 
   it('is optional for the local driver in production (kept in UPLOAD_DIR) and with GCS in development', () => {
-    expect(loadConfig({ NODE_ENV: 'production', API_KEYS: aliceKey }).uploaderSecret).toBe(
-      undefined,
-    );
+    const renderKeys = { RENDER_SIGNING_KEYS: 'k'.repeat(32) };
+    expect(
+      loadConfig({ NODE_ENV: 'production', API_KEYS: aliceKey, ...renderKeys }).uploaderSecret,
+    ).toBe(undefined);
     expect(loadConfig({ STORAGE_DRIVER: 'gcs', GCS_BUCKET: 'images' }).uploaderSecret).toBe(
       undefined,
     );
