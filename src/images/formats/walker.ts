@@ -2,6 +2,7 @@ import { isAppError, type AppError } from '../../errors.js';
 import { ByteQueue } from '../byte-queue.js';
 import { structureCheckedTypes, type ImageMimeType } from '../image-types.js';
 import {
+  tooManyDecodedPixels,
   tooManyFramePixels,
   tooManyPixels,
   undecodable,
@@ -74,6 +75,9 @@ export class ContainerWalker {
       checkPixels: (width, height) => {
         if (width === 0 || height === 0) throw undecodable('it declares a zero width or height');
         if (width * height > maxPixels) throw tooManyPixels(width, height, maxPixels);
+      },
+      checkDecodedPixels: (pixels, what) => {
+        if (pixels > maxPixels) throw tooManyDecodedPixels(pixels, what, maxPixels);
       },
       // A decoder of every frame allocates the canvas once per frame: an animation's budget is
       // all of its frames together, or a GIF of 10,000 full-size frames would pass.
