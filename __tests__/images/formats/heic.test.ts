@@ -188,8 +188,8 @@ describe('stripping HEIC', () => {
   });
 
   it('has a lossless route for HEIC and HEIF', () => {
-    expect(createMetadataStripper('image/heic')).toBeDefined();
-    expect(createMetadataStripper('image/heif')).toBeDefined();
+    expect(createMetadataStripper('image/heic', 100_000_000)).toBeDefined();
+    expect(createMetadataStripper('image/heif', 100_000_000)).toBeDefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { isAppError, type AppError } from '../../errors.js';
 import { ByteQueue } from '../byte-queue.js';
-import { structureCheckedTypes, type ImageMimeType } from '../image-types.js';
+import type { ImageMimeType } from '../image-types.js';
 import {
   tooManyDecodedPixels,
   tooManyFramePixels,
@@ -17,9 +17,6 @@ import { isobmff } from './isobmff.js';
 import { jpeg } from './jpeg.js';
 import { png } from './png.js';
 import { webp } from './webp.js';
-
-/** Types whose container a grammar here describes; others can only be checked by decoding. */
-export const walkableTypes = structureCheckedTypes;
 
 export interface WalkOptions {
   /**
