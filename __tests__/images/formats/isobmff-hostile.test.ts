@@ -151,14 +151,39 @@ describe('derived images', () => {
     );
   });
 
-  it('refuses a grid whose descriptor is in mdat, where it cannot be read before the budget', () => {
-    const file = heif({
-      primary: 2,
-      items: [{ id: 2, type: 'grid', properties: [ispe(100, 120)], extents: [[16, 8]] }, image],
-      references: [['dimg', 2, [1, 1, 1, 1]]],
-      mdat: Buffer.concat([Buffer.alloc(16), gridDescriptor(2, 2, 100, 120)]),
-    });
-    expect(walk(file, 'image/heic', false)).toMatchObject(refused(/not kept in idat/));
+  it("reads a grid's descriptor kept in mdat as it streams past, in any pieces", () => {
+    const inMdat = (width: number): Buffer =>
+      heif({
+        primary: 2,
+        items: [{ id: 2, type: 'grid', properties: [ispe(100, 120)], extents: [[16, 8]] }, image],
+        references: [['dimg', 2, [1, 1, 1, 1]]],
+        mdat: Buffer.concat([Buffer.alloc(16), gridDescriptor(2, 2, width, 120)]),
+      });
+    for (const strip of [false, true]) {
+      expect(walk(inMdat(100), 'image/heic', strip)).toMatchObject({
+        facts: { width: 100, height: 120 },
+      });
+      expect(walk(inMdat(2000), 'image/heic', strip)).toMatchObject(
+        refused(/output size differs from its ispe/),
+      );
+    }
+    for (const [width, expected] of [
+      [100, { facts: { width: 100 } }],
+      [2000, refused(/output size differs/)],
+    ] as const) {
+      const input = inMdat(width);
+      let result: object;
+      try {
+        const walker = new ContainerWalker('image/heic', 100_000_000);
+        for (let at = 0; at < input.length; at += 3) walker.write(input.subarray(at, at + 3));
+        walker.end();
+        result = { facts: walker.facts() };
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        result = { code: error.code, message: error.message };
+      }
+      expect(result).toMatchObject(expected);
+    }
   });
 
   it("reads an overlay's output size and holds it to its ispe", () => {

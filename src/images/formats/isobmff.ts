@@ -1,5 +1,5 @@
 import type { ImageMimeType } from '../image-types.js';
-import { undecodable, type Grammar, type GrammarContext } from './grammar.js';
+import { undecodable, type Grammar, type GrammarContext, type Seer } from './grammar.js';
 import {
   boxHeaderBytes,
   readBoxHeader,
@@ -46,6 +46,16 @@ interface Range {
   readonly end: number;
 }
 
+/** A derived image's descriptor kept in mdat: checked once its bytes have streamed past. */
+interface Descriptor {
+  readonly range: Range;
+  readonly check: (bytes: Buffer) => void;
+  readonly parts: Buffer[];
+}
+
+/** A descriptor is a few bytes, and an overlay's 8 per input: held up to this size. */
+const maxDescriptorBytes = 64 * 1024;
+
 /**
  * ISOBMFF images (HEIF: AVIF and HEIC): top-level boxes from `ftyp` to the end of the file,
  * one `meta` box (read whole) that names a primary image, with every item's data inside an
@@ -81,6 +91,8 @@ export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar 
   let first = true;
   let meta: HeifMeta | undefined;
   let ranges: Range[] = [];
+  /** Descriptors in mdat, after the meta box: read as they stream past. */
+  let descriptors: Descriptor[] = [];
   /** Where item data may lie: the bodies of the mdat boxes (to the end for a size of 0). */
   const mdats: Range[] = [];
   for (;;) {
@@ -124,20 +136,26 @@ export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar 
     yield { kind: 'emit', bytes: head };
     if (body === undefined) {
       if (boxType === 'meta') throw undecodable('the meta box has no size');
-      const last = ranges.reduce((end, range) => Math.max(end, range.end), at);
-      yield* passZeroing(at, last - at, ranges);
+      const last = [...ranges, ...descriptors.map((descriptor) => descriptor.range)].reduce(
+        (end, range) => Math.max(end, range.end),
+        at,
+      );
+      yield* passZeroing(at, last - at, ranges, descriptors);
       yield { kind: 'passToEnd' };
       break;
     }
     if (boxType !== 'meta') {
-      yield* passZeroing(at, body, ranges);
+      yield* passZeroing(at, body, ranges, descriptors);
       continue;
     }
     if (meta !== undefined) throw undecodable('the file has two meta boxes');
     if (body > maxMetaBoxBytes) throw undecodable('the meta box is too large');
     const bytes = (yield { kind: 'read', bytes: body })!;
     meta = readMeta(bytes);
-    describePrimary(meta, type, context);
+    descriptors = describePrimary(meta, type, context);
+    if (descriptors.some((descriptor) => descriptor.range.start < at + body)) {
+      throw undecodable('a descriptor stored before the meta box cannot be read in one pass');
+    }
     if (context.stripping) {
       blankUnreadBoxes(meta);
       ranges = retireMetadataItems(meta, codecsOf(type));
@@ -149,10 +167,19 @@ export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar 
   }
   if (meta === undefined) throw undecodable('the file has no meta box');
   checkItemData(meta, mdats, context.position());
+  for (const { parts, check } of descriptors) check(Buffer.concat(parts));
 }
 
-/** Passes `bytes` from file offset `at`, putting out zeros for the parts inside `ranges`. */
-function* passZeroing(at: number, bytes: number, ranges: readonly Range[]): Grammar {
+/**
+ * Passes `bytes` from file offset `at`, putting out zeros for the parts inside `ranges`, and
+ * copying the parts inside `descriptors` as they go by.
+ */
+function* passZeroing(
+  at: number,
+  bytes: number,
+  ranges: readonly Range[],
+  descriptors: readonly Descriptor[],
+): Grammar {
   let position = at;
   const end = at + bytes;
   const inside = ranges
@@ -160,12 +187,32 @@ function* passZeroing(at: number, bytes: number, ranges: readonly Range[]): Gram
     .sort((a, b) => a.start - b.start);
   for (const range of inside) {
     const start = Math.max(range.start, position);
-    if (start > position) yield { kind: 'pass', bytes: start - position };
+    if (start > position) {
+      yield { kind: 'pass', bytes: start - position, see: copier(position, start, descriptors) };
+    }
     const stop = Math.min(range.end, end);
     if (stop > start) yield { kind: 'drop', bytes: stop - start, zero: true };
     position = Math.max(position, stop);
   }
-  if (end > position) yield { kind: 'pass', bytes: end - position };
+  if (end > position) {
+    yield { kind: 'pass', bytes: end - position, see: copier(position, end, descriptors) };
+  }
+}
+
+/** What copies the bytes of `descriptors` out of the file's bytes from `start` to `end`. */
+function copier(start: number, end: number, descriptors: readonly Descriptor[]): Seer | undefined {
+  const inside = descriptors.filter(({ range }) => range.start < end && range.end > start);
+  if (inside.length === 0) return undefined;
+  let offset = start;
+  return (part) => {
+    for (const { range, parts } of inside) {
+      const from = Math.max(range.start, offset);
+      const to = Math.min(range.end, offset + part.length);
+      // A copy: the part is the caller's chunk, reused once the walk has passed it.
+      if (to > from) parts.push(Buffer.from(part.subarray(from - offset, to - offset)));
+    }
+    offset += part.length;
+  };
 }
 
 /** Whether any item's data at file offsets overlaps `start` to `end` (length 0: to the end). */
@@ -218,7 +265,11 @@ function extentsOf(meta: HeifMeta, item: Item): { width: number; height: number 
  * `ispe` in the file is held to the pixel limit too: thumbnails, alpha and depth images and
  * other top-level images are stored with the primary, and a decoder may be asked for any.
  */
-function describePrimary(meta: HeifMeta, type: ImageMimeType, context: GrammarContext): void {
+function describePrimary(
+  meta: HeifMeta,
+  type: ImageMimeType,
+  context: GrammarContext,
+): Descriptor[] {
   const { buffer } = meta;
   for (const box of meta.properties) {
     if (box.type !== 'ispe') continue;
@@ -226,7 +277,7 @@ function describePrimary(meta: HeifMeta, type: ImageMimeType, context: GrammarCo
     context.checkPixels(buffer.readUInt32BE(box.start + 4), buffer.readUInt32BE(box.start + 8));
   }
   const primary = meta.items.get(meta.primary)!;
-  checkDerivations(meta, primary, type, context);
+  const descriptors = checkDerivations(meta, primary, type, context);
   let { width, height } = extentsOf(meta, primary);
   context.checkPixels(width, height);
   for (const property of meta.associations.get(primary.id) ?? []) {
@@ -241,6 +292,7 @@ function describePrimary(meta: HeifMeta, type: ImageMimeType, context: GrammarCo
   context.seen.width = width;
   context.seen.height = height;
   context.seen.displayed = true;
+  return descriptors;
 }
 
 /**
@@ -257,13 +309,17 @@ function describePrimary(meta: HeifMeta, type: ImageMimeType, context: GrammarCo
  * which a descriptor's output size must equal) is held to it on its own, as MAX_IMAGE_PIXELS
  * is the size of one image: counting the output with its tiles would refuse a 50 MP phone
  * photo at the default 100 MP limit.
+ *
+ * Answers the descriptors kept in mdat, to be checked once they have streamed past (the budget
+ * needs none of them: it counts the references).
  */
 function checkDerivations(
   meta: HeifMeta,
   primary: Item,
   type: ImageMimeType,
   context: GrammarContext,
-): void {
+): Descriptor[] {
+  const descriptors: Descriptor[] = [];
   const dimg = meta.references.get('dimg');
   const state = new Map<number, 'open' | 'done'>();
   const codecs = codecsOf(type);
@@ -290,13 +346,16 @@ function checkDerivations(
     if (inputs.length === 0) throw undecodable(`derived image ${item.id} has no inputs`);
     const output = extentsOf(meta, item);
     if (item.type === 'grid') {
-      const grid = readGridDescriptor(meta, item);
-      if (grid.width !== output.width || grid.height !== output.height) {
-        throw undecodable("a grid's output size differs from its ispe");
-      }
-      if (grid.rows * grid.columns !== inputs.length) {
-        throw undecodable('a grid has not as many tiles as its rows and columns');
-      }
+      const tileCount = inputs.length;
+      withDescriptor(meta, item, descriptors, (bytes) => {
+        const grid = readGridDescriptor(bytes);
+        if (grid.width !== output.width || grid.height !== output.height) {
+          throw undecodable("a grid's output size differs from its ispe");
+        }
+        if (grid.rows * grid.columns !== tileCount) {
+          throw undecodable('a grid has not as many tiles as its rows and columns');
+        }
+      });
       const tiles = inputs.map((id) => meta.items.get(id)!);
       if (tiles.some((tile) => derivedTypes.has(tile.type))) {
         throw undecodable("a grid's tiles must be coded images, not derived ones");
@@ -314,10 +373,13 @@ function checkDerivations(
       spend(inputs.length * tile.width * tile.height);
     } else {
       if (item.type === 'iovl') {
-        const overlay = readOverlayDescriptor(meta, item, inputs.length);
-        if (overlay.width !== output.width || overlay.height !== output.height) {
-          throw undecodable("an overlay's output size differs from its ispe");
-        }
+        const inputCount = inputs.length;
+        withDescriptor(meta, item, descriptors, (bytes) => {
+          const overlay = readOverlayDescriptor(bytes, inputCount);
+          if (overlay.width !== output.width || overlay.height !== output.height) {
+            throw undecodable("an overlay's output size differs from its ispe");
+          }
+        });
       }
       for (const id of inputs) visit(meta.items.get(id)!, checkCodec);
     }
@@ -330,31 +392,44 @@ function checkDerivations(
       visit(item, false);
     }
   }
+  return descriptors;
 }
 
-/** The bytes of a derived image's descriptor, which must be kept in `idat` to be read. */
-function descriptorOf(meta: HeifMeta, item: Item): Buffer {
+/**
+ * Runs `check` on a derived image's descriptor: now when it is kept in `idat` (as libheif and
+ * Apple keep it), else once its bytes have streamed past in mdat (added to `descriptors`).
+ */
+function withDescriptor(
+  meta: HeifMeta,
+  item: Item,
+  descriptors: Descriptor[],
+  check: (bytes: Buffer) => void,
+): void {
   const location = meta.locations.get(item.id);
   const extent = location?.extents[0];
-  if (
-    location?.method !== 1 ||
-    location.extents.length !== 1 ||
-    extent === undefined ||
-    meta.idat === undefined
-  ) {
-    // libheif and Apple keep it there; elsewhere it could only be read after the budget.
-    throw undecodable(`the descriptor of ${item.type} item ${item.id} is not kept in idat`);
+  if (location === undefined || location.extents.length !== 1 || extent === undefined) {
+    throw undecodable(`the descriptor of ${item.type} item ${item.id} is not in one piece`);
   }
-  const start = meta.idat.start + extent.offset;
-  return meta.buffer.subarray(start, extent.length === 0 ? meta.idat.end : start + extent.length);
+  if (location.method === 1) {
+    const start = meta.idat!.start + extent.offset;
+    const end = extent.length === 0 ? meta.idat!.end : start + extent.length;
+    check(meta.buffer.subarray(start, end));
+    return;
+  }
+  if (location.method !== 0 || extent.length === 0 || extent.length > maxDescriptorBytes) {
+    throw undecodable(`the descriptor of ${item.type} item ${item.id} cannot be read`);
+  }
+  const range = { start: extent.offset, end: extent.offset + extent.length };
+  descriptors.push({ range, check, parts: [] });
 }
 
 /** A grid's rows, columns and output size (ISO/IEC 23008-12, 6.6.2.3). */
-function readGridDescriptor(
-  meta: HeifMeta,
-  grid: Item,
-): { rows: number; columns: number; width: number; height: number } {
-  const bytes = descriptorOf(meta, grid);
+function readGridDescriptor(bytes: Buffer): {
+  rows: number;
+  columns: number;
+  width: number;
+  height: number;
+} {
   if (bytes.length < 8) throw undecodable('a grid descriptor is cut off');
   if (bytes[0] !== 0) throw undecodable('a grid descriptor has an unknown version');
   const wide = (bytes[1]! & 1) === 1;
@@ -368,12 +443,7 @@ function readGridDescriptor(
 }
 
 /** An overlay's output size (ISO/IEC 23008-12, 6.6.2.4), with an offset for every input. */
-function readOverlayDescriptor(
-  meta: HeifMeta,
-  overlay: Item,
-  inputs: number,
-): { width: number; height: number } {
-  const bytes = descriptorOf(meta, overlay);
+function readOverlayDescriptor(bytes: Buffer, inputs: number): { width: number; height: number } {
   if (bytes.length < 2) throw undecodable('an overlay descriptor is cut off');
   if (bytes[0] !== 0) throw undecodable('an overlay descriptor has an unknown version');
   const field = (bytes[1]! & 1) === 1 ? 4 : 2;
