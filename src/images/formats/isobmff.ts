@@ -63,12 +63,14 @@ const maxDescriptorBytes = 64 * 1024;
  * its `clap`, `irot` and `imir` applied in the order it lists them (a grid's own `ispe` is its
  * output size, and its descriptor must say the same). Its pixels are budgeted from the headers
  * before anything is decoded: every `ispe` in the file, and every coded image a derived image
- * is made of, together (see `checkDerivation`). The primary image is coded with a codec this
+ * is made of, together (see `checkDerivations`). The primary image is coded with a codec this
  * service decodes for its type, or derived from such images.
  *
  * `mdat` may come before `meta`: it passes as it streams (nothing is held), and once the meta
  * box arrives the items in it are checked against the bytes already seen; extents are checked
- * against the `mdat` boxes at the end of the file.
+ * against the `mdat` boxes at the end of the file. A descriptor kept in `mdat` after the meta
+ * box is copied as it streams past and checked at the end; one before it has gone by unread,
+ * and is refused.
  *
  * Stripped: every item that is not an image (Exif, XMP in a `mime` item or in an infe of
  * version 0 or 1, any other file) is emptied where it lies, and nothing moves. `iloc` says at
