@@ -1,8 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { isAppError } from '../../../src/errors.js';
-import { ContainerWalker, type ImageFacts } from '../../../src/images/formats/index.js';
-import type { ImageMimeType } from '../../../src/images/image-types.js';
 import {
   box,
   fullBox,
@@ -16,23 +13,7 @@ import {
   u32,
   type HeifItem,
 } from '../../support/heif-builder.js';
-
-/** Walks `image` whole; answers its facts and the stored bytes, or the error it was refused with. */
-function walk(
-  image: Buffer,
-  type: ImageMimeType,
-  strip: boolean,
-  maxPixels = 100_000_000,
-): { facts: ImageFacts; output: Buffer } | { code: string; message: string } {
-  try {
-    const walker = new ContainerWalker(type, maxPixels, { strip });
-    const output = Buffer.concat([...walker.write(image), ...walker.end()]);
-    return { facts: walker.facts(), output };
-  } catch (error) {
-    if (!isAppError(error)) throw error;
-    return { code: error.code, message: error.message };
-  }
-}
+import { walkImage } from '../../support/walk-image.js';
 
 function refused(message: RegExp, code = 'undecodable_image'): object {
   return { code, message: expect.stringMatching(message) as unknown };
@@ -74,17 +55,19 @@ describe('derived images', () => {
         .map(({ id }) => ['dimg', id, Array<number>(fan).fill(id + 1)] as const),
       idat: Buffer.concat(Array<Buffer>(depth).fill(descriptor)),
     });
-    expect(walk(file, 'image/avif', true)).toMatchObject({ facts: { width: 64, height: 64 } });
+    expect(walkImage(file, 'image/avif', true)).toMatchObject({ facts: { width: 64, height: 64 } });
   });
 
   it('refuses more references than a full grid has, however they are split', () => {
     const items: HeifItem[] = [image, { ...image, id: 2 }];
     const references = Array.from({ length: 200 }, () => ['cdsc', 1, Array(500).fill(2)] as const);
     const file = heif({ primary: 1, items, references });
-    expect(walk(file, 'image/heic', false)).toMatchObject(refused(/more than 65536 references/));
+    expect(walkImage(file, 'image/heic', false)).toMatchObject(
+      refused(/more than 65536 references/),
+    );
     // Lists of one item in several boxes add up.
     const fewer = heif({ primary: 1, items, references: references.slice(0, 100) });
-    expect(walk(fewer, 'image/heic', false)).toMatchObject({ facts: { width: 64 } });
+    expect(walkImage(fewer, 'image/heic', false)).toMatchObject({ facts: { width: 64 } });
   });
 
   it('budgets a grid that is not the primary image (an iden of it)', () => {
@@ -101,7 +84,7 @@ describe('derived images', () => {
       ],
       idat: gridDescriptor(255, 255, 64, 64),
     });
-    expect(walk(file, 'image/heic', true)).toMatchObject(
+    expect(walkImage(file, 'image/heic', true)).toMatchObject(
       refused(/pixels decoded/, 'too_many_pixels'),
     );
   });
@@ -120,7 +103,7 @@ describe('derived images', () => {
       ],
       idat: gridDescriptor(4, 4, 64, 64),
     });
-    expect(walk(file, 'image/heic', false)).toMatchObject(
+    expect(walkImage(file, 'image/heic', false)).toMatchObject(
       refused(/pixels decoded/, 'too_many_pixels'),
     );
   });
@@ -137,16 +120,18 @@ describe('derived images', () => {
     });
 
   it("reads a grid's output size, 16 or 32 bits wide, and holds it to its ispe", () => {
-    expect(walk(grid(gridDescriptor(2, 2, 100, 120)), 'image/heic', false)).toMatchObject({
+    expect(walkImage(grid(gridDescriptor(2, 2, 100, 120)), 'image/heic', false)).toMatchObject({
       facts: { width: 100, height: 120 },
     });
-    expect(walk(grid(gridDescriptor(2, 2, 100, 120, true)), 'image/heic', false)).toMatchObject({
+    expect(
+      walkImage(grid(gridDescriptor(2, 2, 100, 120, true)), 'image/heic', false),
+    ).toMatchObject({
       facts: { width: 100, height: 120 },
     });
-    expect(walk(grid(gridDescriptor(2, 2, 2000, 1500)), 'image/heic', false)).toMatchObject(
+    expect(walkImage(grid(gridDescriptor(2, 2, 2000, 1500)), 'image/heic', false)).toMatchObject(
       refused(/output size differs from its ispe/),
     );
-    expect(walk(grid(gridDescriptor(2, 2, 100, 120), 3), 'image/heic', false)).toMatchObject(
+    expect(walkImage(grid(gridDescriptor(2, 2, 100, 120), 3), 'image/heic', false)).toMatchObject(
       refused(/not as many tiles as its rows and columns/),
     );
   });
@@ -160,30 +145,20 @@ describe('derived images', () => {
         mdat: Buffer.concat([Buffer.alloc(16), gridDescriptor(2, 2, width, 120)]),
       });
     for (const strip of [false, true]) {
-      expect(walk(inMdat(100), 'image/heic', strip)).toMatchObject({
+      expect(walkImage(inMdat(100), 'image/heic', strip)).toMatchObject({
         facts: { width: 100, height: 120 },
       });
-      expect(walk(inMdat(2000), 'image/heic', strip)).toMatchObject(
+      expect(walkImage(inMdat(2000), 'image/heic', strip)).toMatchObject(
         refused(/output size differs from its ispe/),
       );
     }
-    for (const [width, expected] of [
-      [100, { facts: { width: 100 } }],
-      [2000, refused(/output size differs/)],
-    ] as const) {
-      const input = inMdat(width);
-      let result: object;
-      try {
-        const walker = new ContainerWalker('image/heic', 100_000_000);
-        for (let at = 0; at < input.length; at += 3) walker.write(input.subarray(at, at + 3));
-        walker.end();
-        result = { facts: walker.facts() };
-      } catch (error) {
-        if (!isAppError(error)) throw error;
-        result = { code: error.code, message: error.message };
-      }
-      expect(result).toMatchObject(expected);
-    }
+    // In pieces of 3 bytes: the descriptor is read across chunks.
+    expect(walkImage(inMdat(100), 'image/heic', false, 100_000_000, 3)).toMatchObject({
+      facts: { width: 100, height: 120 },
+    });
+    expect(walkImage(inMdat(2000), 'image/heic', false, 100_000_000, 3)).toMatchObject(
+      refused(/output size differs/),
+    );
   });
 
   it("reads an overlay's output size and holds it to its ispe", () => {
@@ -197,8 +172,8 @@ describe('derived images', () => {
         references: [['dimg', 2, [1]]],
         idat: overlayDescriptor(1, width, 120),
       });
-    expect(walk(overlay(100), 'image/heic', false)).toMatchObject({ facts: { width: 100 } });
-    expect(walk(overlay(4000), 'image/heic', false)).toMatchObject(
+    expect(walkImage(overlay(100), 'image/heic', false)).toMatchObject({ facts: { width: 100 } });
+    expect(walkImage(overlay(4000), 'image/heic', false)).toMatchObject(
       refused(/overlay's output size differs/),
     );
   });
@@ -220,10 +195,12 @@ describe('derived images', () => {
       mdat: html,
     });
     for (const strip of [false, true]) {
-      expect(walk(file, 'image/heif', strip)).toMatchObject(refused(/not coded as hvc1 or av01/));
+      expect(walkImage(file, 'image/heif', strip)).toMatchObject(
+        refused(/not coded as hvc1 or av01/),
+      );
     }
     const hevc = heif({ brands: ['mif1', 'mif1'], primary: 1, items: [image] });
-    expect(walk(hevc, 'image/heif', true)).toMatchObject({ facts: { width: 64 } });
+    expect(walkImage(hevc, 'image/heif', true)).toMatchObject({ facts: { width: 64 } });
   });
 });
 
@@ -243,7 +220,7 @@ describe('stripping what rides beside the items', () => {
       mdat: Buffer.concat([Buffer.alloc(16), xmp]),
     });
     expect(leaks(file)).toBe(true);
-    const result = walk(file, 'image/heic', true);
+    const result = walkImage(file, 'image/heic', true);
     if (!('output' in result)) throw new Error(result.message);
     expect(leaks(result.output)).toBe(false);
     expect(result.output.includes('application/rdf+xml', 0, 'latin1')).toBe(false);
@@ -267,7 +244,7 @@ describe('stripping what rides beside the items', () => {
         references: [['cdsc', 3, [1]]],
         mdat: Buffer.concat([Buffer.alloc(16), xmp]),
       });
-      const result = walk(file, 'image/heic', true);
+      const result = walkImage(file, 'image/heic', true);
       if (!('output' in result)) throw new Error(result.message);
       expect(leaks(result.output)).toBe(false);
     },
@@ -287,7 +264,7 @@ describe('stripping what rides beside the items', () => {
       after: [uuid],
     });
     for (const strip of [false, true]) {
-      expect(walk(overlapped, 'image/heic', strip)).toMatchObject(
+      expect(walkImage(overlapped, 'image/heic', strip)).toMatchObject(
         refused(/holds an item's data|outside the mdat boxes/),
       );
     }
@@ -297,7 +274,7 @@ describe('stripping what rides beside the items', () => {
       references: [['thmb', 2, [1]]],
       after: [uuid],
     });
-    const result = walk(apart, 'image/heic', true);
+    const result = walkImage(apart, 'image/heic', true);
     if (!('output' in result)) throw new Error(result.message);
     expect(leaks(result.output)).toBe(false);
   });
@@ -308,8 +285,8 @@ describe('stripping what rides beside the items', () => {
     ['a free box', box('free', xmp)],
   ])('blanks %s inside meta', (_, extra) => {
     const file = heif({ primary: 1, items: [image], metaExtra: [extra] });
-    expect(walk(file, 'image/heic', false)).toMatchObject({ output: file });
-    const result = walk(file, 'image/heic', true);
+    expect(walkImage(file, 'image/heic', false)).toMatchObject({ output: file });
+    const result = walkImage(file, 'image/heic', true);
     if (!('output' in result)) throw new Error(result.message);
     expect(leaks(result.output)).toBe(false);
     expect(result.output.length).toBe(file.length);
@@ -318,7 +295,7 @@ describe('stripping what rides beside the items', () => {
 
   it('zeroes the bodies of free and skip boxes at the top level', () => {
     const file = heif({ primary: 1, items: [image], after: [box('free', xmp), box('skip', xmp)] });
-    const result = walk(file, 'image/heic', true);
+    const result = walkImage(file, 'image/heic', true);
     if (!('output' in result)) throw new Error(result.message);
     expect(leaks(result.output)).toBe(false);
     const tail = result.output.subarray(-2 * (xmp.length + 8));
@@ -337,10 +314,10 @@ describe('stripping what rides beside the items', () => {
       references: [['thmb', 2, [1]]],
       mdat: Buffer.concat([Buffer.alloc(16), jpeg]),
     });
-    expect(walk(file, 'image/heic', true)).toMatchObject(
+    expect(walkImage(file, 'image/heic', true)).toMatchObject(
       refused(/coded as jpeg cannot be stripped/),
     );
-    expect(walk(file, 'image/heic', false)).toMatchObject({ output: file });
+    expect(walkImage(file, 'image/heic', false)).toMatchObject({ output: file });
   });
 });
 
@@ -348,7 +325,7 @@ describe('box headers', () => {
   it('refuses a largesize of 0 at the top', () => {
     const file = heif({ primary: 1, items: [image] });
     const large = Buffer.concat([u32(1), text('free'), Buffer.alloc(8)]);
-    expect(walk(Buffer.concat([file, large]), 'image/heic', false)).toMatchObject(
+    expect(walkImage(Buffer.concat([file, large]), 'image/heic', false)).toMatchObject(
       refused(/impossible size/),
     );
   });
@@ -357,15 +334,17 @@ describe('box headers', () => {
     const body = text('nothing here');
     const large = Buffer.concat([u32(1), text('free'), u32(0), u32(16 + body.length), body]);
     const file = heif({ primary: 1, items: [image], metaExtra: [large] });
-    expect(walk(file, 'image/heic', false)).toMatchObject({ output: file });
+    expect(walkImage(file, 'image/heic', false)).toMatchObject({ output: file });
     const zero = Buffer.concat([u32(1), text('free'), Buffer.alloc(8)]);
     expect(
-      walk(heif({ primary: 1, items: [image], metaExtra: [zero] }), 'image/heic', false),
+      walkImage(heif({ primary: 1, items: [image], metaExtra: [zero] }), 'image/heic', false),
     ).toMatchObject(refused(/impossible size/));
   });
 
   it('still reads the fixtures made by heif-enc', () => {
     const input = readFileSync('__tests__/fixtures/heic/made-heif-enc-phone.heic');
-    expect(walk(input, 'image/heic', true)).toMatchObject({ facts: { width: 64, height: 48 } });
+    expect(walkImage(input, 'image/heic', true)).toMatchObject({
+      facts: { width: 64, height: 48 },
+    });
   });
 });
