@@ -134,7 +134,7 @@ export async function storedByService(jpeg: Buffer): Promise<Buffer> {
   const { stripImage } = (await import(
     new URL('../dist/images/formats/index.js', import.meta.url).href
   )) as typeof import('../src/images/formats/index.ts');
-  return stripImage(jpeg, 'image/jpeg');
+  return stripImage(jpeg, 'image/jpeg', 100_000_000); // MAX_IMAGE_PIXELS' default
 }
 
 export interface Verification {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { ContainerWalker } from '../../src/images/formats/index.js';
+import {
+  fullBox,
+  gridDescriptor,
+  heif,
+  ispe,
+  text,
+  u16,
+  type HeifItem,
+} from '../support/heif-builder.js';
 import { exiftool, identifyingTag } from '../support/image-facts.js';
 import {
   drivers,
@@ -39,6 +48,50 @@ function strippedForm(image: Buffer): Buffer {
   return Buffer.concat([...walker.write(image), ...walker.end()]);
 }
 
+/** The XMP packet of `phone-o1.jpg` (GPS, serial number, creator): what exiftool reads. */
+function xmpOf(jpeg: Buffer): Buffer {
+  const tag = 'http://ns.adobe.com/xap/1.0/\0';
+  const at = jpeg.indexOf(tag, 0, 'latin1');
+  return jpeg.subarray(at + tag.length, at - 2 + jpeg.readUInt16BE(at - 2));
+}
+
+const image: HeifItem = { id: 1, type: 'hvc1', properties: [ispe(64, 64)], extents: [[0, 16]] };
+
+/** XMP as an item of infe version `version`, which has no item type, only a content type. */
+function xmpInOldInfe(version: number): Buffer {
+  const xmp = xmpOf(fixture('phone-o1.jpg'));
+  return heif({
+    primary: 1,
+    items: [
+      image,
+      {
+        id: 3,
+        type: '',
+        infe: fullBox('infe', version, 0, u16(3), u16(0), text('XMP\0application/rdf+xml\0\0')),
+        extents: [[16, xmp.length]],
+      },
+    ],
+    mdat: Buffer.concat([Buffer.alloc(16), xmp]),
+  });
+}
+
+/** The primary image is an `iden` of a 255x255 grid whose every tile is one 48 MP image. */
+function idenOfHugeGrid(): Buffer {
+  return heif({
+    primary: 1,
+    items: [
+      { id: 1, type: 'iden', properties: [ispe(64, 64)] },
+      { id: 2, type: 'grid', properties: [ispe(64, 64)], extents: [[0, 8]], method: 1 },
+      { id: 3, type: 'hvc1', properties: [ispe(8000, 6000)], extents: [[0, 16]] },
+    ],
+    references: [
+      ['dimg', 1, [2]],
+      ['dimg', 2, Array<number>(255 * 255).fill(3)],
+    ],
+    idat: gridDescriptor(255, 255, 64, 64),
+  });
+}
+
 describe.each(drivers)('HEIC in structure mode on the %s driver', (driver) => {
   const sent = fixture('heic/made-grid-irot-thumbnail-gps.heic');
 
@@ -71,6 +124,29 @@ describe.each(drivers)('HEIC in structure mode on the %s driver', (driver) => {
     const response = await send(harness, '/v1/images', doors.raw!(fixture(`heic/${name}`)));
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({ error: { code } });
+    await harness.expectNothingStored();
+  });
+
+  it.each([0, 1])(
+    'stores a photo whose XMP is in an infe of version %i without it',
+    async (version) => {
+      const harness = await harnessFor(driver, structure(false));
+      const input = xmpInOldInfe(version);
+      const identifying = (tags: Record<string, unknown>): string[] =>
+        Object.keys(tags).filter((key) => identifyingTag.test(key));
+      expect(identifying(await exiftool(input, 'heic')).length).toBeGreaterThan(0);
+      const response = await send(harness, '/v1/images', doors.raw!(input));
+      expect(response.status).toBe(201);
+      const stored = await harness.storedBytes(String((response.body as { name: string }).name));
+      expect(identifying(await exiftool(stored, 'heic'))).toEqual([]);
+    },
+  );
+
+  it('refuses a grid that is not the primary image past the pixel budget, and stores nothing', async () => {
+    const harness = await harnessFor(driver, structure(false));
+    const response = await send(harness, '/v1/images', doors.raw!(idenOfHugeGrid()));
+    expect(response.status).toBe(422);
+    expect(response.body).toMatchObject({ error: { code: 'too_many_pixels' } });
     await harness.expectNothingStored();
   });
 

@@ -32,7 +32,8 @@ export async function factsBySharp(image: Buffer): Promise<ImageFacts> {
  */
 export async function storedFormOf(image: Buffer): Promise<Buffer> {
   const type = (await fileTypeFromBuffer(image))?.mime as ImageMimeType | undefined;
-  return type === undefined ? image : stripImage(image, type);
+  // MAX_IMAGE_PIXELS' default: the service's own budget.
+  return type === undefined ? image : stripImage(image, type, 100_000_000);
 }
 
 const run = promisify(execFile);

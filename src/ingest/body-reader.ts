@@ -1,4 +1,4 @@
-import type { MetadataStripper } from '../images/formats/index.js';
+import type { ContainerWalker } from '../images/formats/index.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
 import type { ImageBytes } from './image-bytes.js';
 import type { ImageSource } from './image-source.js';
@@ -21,7 +21,7 @@ export class BodyReader {
   /** Made at the first fingerprinted chunk, so `alsoMd5` can still change it before. */
   private fingerprint: StreamingFingerprint | undefined;
   private withMd5 = false;
-  private walk: MetadataStripper | undefined;
+  private walk: ContainerWalker | undefined;
   private walkEnded = false;
 
   constructor(
@@ -53,7 +53,7 @@ export class BodyReader {
    * From here on, the image is what `walk` makes of it. Set once, as soon as the type is known
    * and before anything is streamed; a body that has already ended is walked at once.
    */
-  walkWith(walk: MetadataStripper): void {
+  walkWith(walk: ContainerWalker): void {
     this.walk = walk;
     if (this.finished && !this.streaming) {
       this.image.replaceHeld([...walk.write(this.image.heldImage()), ...walk.end()]);

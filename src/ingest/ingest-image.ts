@@ -2,12 +2,7 @@ import type { Readable } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { ImageMimeType } from '../images/image-types.js';
-import {
-  canStripLosslessly,
-  ContainerWalker,
-  walkableTypes,
-  type ImageFacts,
-} from '../images/formats/index.js';
+import { createImageWalk, type ContainerWalker, type ImageFacts } from '../images/formats/index.js';
 import { canMakeVariants } from '../images/variants.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
@@ -224,12 +219,10 @@ class Upload {
    * none; a type without a grammar is checked by decoding alone.
    */
   private walkImage(type: SniffedType): void {
-    const { contentType } = type;
-    if (!walkableTypes.includes(contentType)) return;
-    this.walker = new ContainerWalker(contentType, this.validation.maxPixels, {
-      strip: this.context.metadata !== 'keep' && canStripLosslessly(contentType),
+    this.walker = createImageWalk(type.contentType, this.validation.maxPixels, {
+      strip: this.context.metadata !== 'keep',
     });
-    this.body.walkWith(this.walker);
+    if (this.walker !== undefined) this.body.walkWith(this.walker);
   }
 
   private async targetFor(type: SniffedType): Promise<Target> {

@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import type { ImageValidationMode } from '../config.js';
-import type { ImageMimeType } from '../images/image-types.js';
+import { structureCheckedTypes, type ImageMimeType } from '../images/image-types.js';
 import { isAppError } from '../errors.js';
 import {
-  ContainerWalker,
+  createImageWalk,
   tooManyPixels,
   undecodable,
-  walkableTypes,
+  type ContainerWalker,
   type ImageFacts,
 } from '../images/formats/index.js';
 import { SpoolFile } from './spool.js';
@@ -69,18 +69,16 @@ export class ImageValidator {
 
   /**
    * `walker`: the walk the upload's body already passes every byte through (and ends), whose
-   * facts this validator answers, so that no byte is walked twice; without one, the validator
-   * walks the bytes written to it itself.
+   * facts this validator answers, so that no byte is walked twice; without one (an image held
+   * in memory, `validateImage`), the validator walks the bytes written to it itself, with a
+   * walk made as the upload's is (`createImageWalk`).
    */
   constructor(
     private readonly type: ImageMimeType,
     private readonly options: ImageValidationOptions,
     walker?: ContainerWalker,
   ) {
-    this.ownWalker =
-      walker === undefined && walkableTypes.includes(type)
-        ? new ContainerWalker(type, options.maxPixels)
-        : undefined;
+    this.ownWalker = walker === undefined ? createImageWalk(type, options.maxPixels) : undefined;
     this.walker = walker ?? this.ownWalker;
     if (this.walker === undefined && options.mode === 'structure') {
       throw undecodable(`${type} can only be verified with IMAGE_VALIDATION=decode`);
@@ -171,7 +169,7 @@ async function decodeFully(
   const animated = type === 'image/gif' || type === 'image/webp';
   let facts: ImageFacts | undefined;
   try {
-    if (!walkableTypes.includes(type)) {
+    if (!structureCheckedTypes.includes(type)) {
       // No walker read the header, so read it here: sharp's own limit would only say "error".
       const header = await sharp(image, { limitInputPixels: false }).metadata();
       const { width = 0, height = 0, orientation = 1, pages = 1 } = header;

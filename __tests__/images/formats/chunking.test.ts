@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { isAppError } from '../../../src/errors.js';
 import { ContainerWalker } from '../../../src/images/formats/index.js';
 import type { ImageMimeType } from '../../../src/images/image-types.js';
+import { box, fullBox, gridDescriptor, heif, ispe, text, u16 } from '../../support/heif-builder.js';
 
 /**
  * No split of the bytes into chunks changes what is checked, read or stripped: the walk of
@@ -38,6 +39,32 @@ const cases: [string, ImageMimeType][] = [
   ['heic/hostile-200mp-grid.heic', 'image/heic'],
 ];
 
+/**
+ * A HEIF file with what a walk must read or blank across chunk boundaries: a grid descriptor in
+ * mdat (read as it streams past), XMP in an infe of version 0 (emptied), an `xml ` box inside
+ * meta and a `free` box after mdat (blanked).
+ */
+function builtHeif(): Buffer {
+  const xmp = text('<x:xmpmeta>SN-0123456789 Jane Fixture</x:xmpmeta>');
+  return heif({
+    primary: 2,
+    items: [
+      { id: 2, type: 'grid', properties: [ispe(100, 120)], extents: [[16, 8]] },
+      { id: 1, type: 'hvc1', properties: [ispe(64, 64)], extents: [[0, 16]] },
+      {
+        id: 3,
+        type: '',
+        infe: fullBox('infe', 0, 0, u16(3), u16(0), text('XMP\0application/rdf+xml\0')),
+        extents: [[24, xmp.length]],
+      },
+    ],
+    references: [['dimg', 2, [1, 1, 1, 1]]],
+    metaExtra: [fullBox('xml ', 0, 0, xmp)],
+    mdat: Buffer.concat([Buffer.alloc(16), gridDescriptor(2, 2, 100, 120), xmp]),
+    after: [box('free', xmp)],
+  });
+}
+
 type Outcome =
   | { readonly output: string; readonly facts: ReturnType<ContainerWalker['facts']> }
   | { readonly refused: string };
@@ -64,8 +91,10 @@ function walkInPieces(
   }
 }
 
-describe.each(cases)('%s', (name, type) => {
-  const image = fixture(name);
+describe.each([
+  ...cases.map(([name, type]) => [name, type, fixture(name)] as const),
+  ['a built HEIF (heif-builder)', 'image/heic', builtHeif()] as const,
+])('%s', (_, type, image) => {
   const cutsOf = fc
     .uniqueArray(fc.integer({ min: 1, max: Math.max(1, image.length - 1) }), { maxLength: 24 })
     .map((cuts) => cuts.filter((cut) => cut < image.length).sort((a, b) => a - b));

@@ -1,34 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { isAppError } from '../../../src/errors.js';
 import {
   ContainerWalker,
   createMetadataStripper,
   isobmffImageType,
   type ImageFacts,
 } from '../../../src/images/formats/index.js';
-import type { ImageMimeType } from '../../../src/images/image-types.js';
 import { sniffImageType } from '../../../src/ingest/sniff.js';
+import { walkImage } from '../../support/walk-image.js';
 
 const heic = (name: string): Buffer => readFileSync(`__tests__/fixtures/heic/${name}`);
-
-/** Walks `image` whole; answers its facts and the stored bytes, or the error it was refused with. */
-function walk(
-  image: Buffer,
-  type: ImageMimeType,
-  strip: boolean,
-  maxPixels = 100_000_000,
-): { facts: ImageFacts; output: Buffer } | { code: string; message: string } {
-  try {
-    const walker = new ContainerWalker(type, maxPixels, { strip });
-    const output = Buffer.concat([...walker.write(image), ...walker.end()]);
-    return { facts: walker.facts(), output };
-  } catch (error) {
-    if (!isAppError(error)) throw error;
-    return { code: error.code, message: error.message };
-  }
-}
 
 function isobmffBytes(major: string, ...compatible: string[]): Buffer {
   const box = Buffer.alloc(16 + 4 * compatible.length);
@@ -96,25 +78,25 @@ describe.each(made)('%s', (name, facts) => {
   const input = heic(name);
 
   it('answers its displayed size, kept or stripped', () => {
-    expect(walk(input, 'image/heic', false)).toMatchObject({ facts, output: input });
+    expect(walkImage(input, 'image/heic', false)).toMatchObject({ facts, output: input });
     if (name !== 'made-grid-mdat-first-gps.heic') {
-      expect(walk(input, 'image/heic', true)).toMatchObject({ facts });
+      expect(walkImage(input, 'image/heic', true)).toMatchObject({ facts });
     }
   });
 
   it('refuses it cut short anywhere, or with a byte after its end', () => {
     for (let length = 0; length < input.length; length += 97) {
-      expect(walk(input.subarray(0, length), 'image/heic', false)).toMatchObject({
+      expect(walkImage(input.subarray(0, length), 'image/heic', false)).toMatchObject({
         code: 'undecodable_image',
       });
     }
-    expect(walk(Buffer.concat([input, Buffer.of(0)]), 'image/heic', false)).toMatchObject({
+    expect(walkImage(Buffer.concat([input, Buffer.of(0)]), 'image/heic', false)).toMatchObject({
       code: 'undecodable_image',
     });
   });
 
   it('is not AVIF: its primary image is coded with HEVC', () => {
-    expect(walk(input, 'image/avif', false)).toMatchObject({
+    expect(walkImage(input, 'image/avif', false)).toMatchObject({
       code: 'undecodable_image',
       message: expect.stringContaining('not coded as av01') as unknown,
     });
@@ -132,7 +114,7 @@ describe('stripping HEIC', () => {
     const input = heic(name);
     const found = identifying.filter((text) => input.includes(text, 0, 'latin1'));
     expect(found.length).toBeGreaterThanOrEqual(3);
-    const result = walk(input, 'image/heic', true);
+    const result = walkImage(input, 'image/heic', true);
     if (!('output' in result)) throw new Error(result.message);
     const { output } = result;
     expect(output.length).toBe(input.length);
@@ -154,11 +136,11 @@ describe('stripping HEIC', () => {
 
   it('refuses metadata that streamed past before the meta box, but keeps such a file', () => {
     const input = heic('made-grid-mdat-first-gps.heic');
-    expect(walk(input, 'image/heic', true)).toMatchObject({
+    expect(walkImage(input, 'image/heic', true)).toMatchObject({
       code: 'undecodable_image',
       message: expect.stringContaining('before the meta box') as unknown,
     });
-    expect(walk(input, 'image/heic', false)).toMatchObject({ output: input });
+    expect(walkImage(input, 'image/heic', false)).toMatchObject({ output: input });
   });
 
   it('blanks a top-level box after meta that holds no item data (a motion photo video)', () => {
@@ -167,8 +149,8 @@ describe('stripping HEIC', () => {
       Buffer.from('mpvdGPS Paris SN-0123456789!'),
     ]);
     const input = Buffer.concat([heic('made-grid-mdat-first.heic'), video]);
-    expect(walk(input, 'image/heic', false)).toMatchObject({ output: input });
-    const result = walk(input, 'image/heic', true);
+    expect(walkImage(input, 'image/heic', false)).toMatchObject({ output: input });
+    const result = walkImage(input, 'image/heic', true);
     if (!('output' in result)) throw new Error(result.message);
     const blank = Buffer.concat([Buffer.of(0, 0, 0, 32), Buffer.from('free'), Buffer.alloc(24)]);
     expect(result.output.subarray(-32)).toEqual(blank);
@@ -181,15 +163,15 @@ describe('stripping HEIC', () => {
     const ftypEnd = input.readUInt32BE(0);
     const uuid = Buffer.concat([Buffer.of(0, 0, 0, 16), Buffer.from('uuidGPS Pari')]);
     const moved = Buffer.concat([input.subarray(0, ftypEnd), uuid, input.subarray(ftypEnd)]);
-    expect(walk(moved, 'image/heic', true)).toMatchObject({
+    expect(walkImage(moved, 'image/heic', true)).toMatchObject({
       code: 'undecodable_image',
       message: expect.stringContaining('uuid box cannot be stripped') as unknown,
     });
   });
 
   it('has a lossless route for HEIC and HEIF', () => {
-    expect(createMetadataStripper('image/heic')).toBeDefined();
-    expect(createMetadataStripper('image/heif')).toBeDefined();
+    expect(createMetadataStripper('image/heic', 100_000_000)).toBeDefined();
+    expect(createMetadataStripper('image/heif', 100_000_000)).toBeDefined();
   });
 });
 
@@ -203,7 +185,7 @@ describe('hostile HEIC', () => {
     ['hostile-200mp-grid.heic', 'too_many_pixels', /16320 x 12240/],
   ])('refuses %s (%s)', (name, code, message) => {
     for (const strip of [false, true]) {
-      const result = walk(heic(name), 'image/heic', strip);
+      const result = walkImage(heic(name), 'image/heic', strip);
       expect(result).toMatchObject({ code });
       expect('message' in result && message.test(result.message)).toBe(true);
     }
@@ -232,9 +214,9 @@ describe('hostile HEIC', () => {
         (file, damage, strip) => {
           const damaged = Buffer.from(file);
           for (const [at, value] of damage) damaged[at % damaged.length] = value;
-          // walk() rethrows anything that is not an AppError; the driver would turn a
+          // walkImage() rethrows anything that is not an AppError; the driver would turn a
           // RangeError into "cannot be read": every read here is bounds-checked first.
-          const result = walk(damaged, 'image/heic', strip);
+          const result = walkImage(damaged, 'image/heic', strip);
           if ('message' in result) expect(result.message).not.toMatch(/cannot be read/);
         },
       ),
@@ -245,8 +227,10 @@ describe('hostile HEIC', () => {
   it("budgets a grid's tiles together, not only its output size", () => {
     // Four 64x64 tiles (16,384 pixels) behind a 120x100 output (12,000 pixels).
     const input = heic('made-grid-irot-thumbnail-gps.heic');
-    expect(walk(input, 'image/heic', false, 16_383)).toMatchObject({ code: 'too_many_pixels' });
-    expect(walk(input, 'image/heic', false, 16_384)).toMatchObject({
+    expect(walkImage(input, 'image/heic', false, 16_383)).toMatchObject({
+      code: 'too_many_pixels',
+    });
+    expect(walkImage(input, 'image/heic', false, 16_384)).toMatchObject({
       facts: { width: 100, height: 120 },
     });
   });

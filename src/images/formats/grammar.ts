@@ -71,6 +71,8 @@ export interface GrammarContext {
   readonly checkPixels: (width: number, height: number) => void;
   /** Refuses the frames of an animation (so far, or declared) past the pixel budget. */
   readonly checkFrames: (frames: number) => void;
+  /** Refuses `pixels` decoded to make one image (`what`: of which parts) past the budget. */
+  readonly checkDecodedPixels: (pixels: number, what: string) => void;
   /** Whether the output is kept: a rule that only stripping needs may refuse only then. */
   readonly stripping: boolean;
   /** Bytes of input consumed so far (after `passToEnd`, the length of the file). */
@@ -88,6 +90,14 @@ export function tooManyPixels(width: number, height: number, maxPixels: number):
   return new AppError('too_many_pixels', {
     message:
       `The image declares ${width} x ${height} pixels; ` +
+      `at most ${maxPixels} pixels are accepted.`,
+  });
+}
+
+export function tooManyDecodedPixels(pixels: number, what: string, maxPixels: number): AppError {
+  return new AppError('too_many_pixels', {
+    message:
+      `The image needs ${pixels} pixels decoded (${what}); ` +
       `at most ${maxPixels} pixels are accepted.`,
   });
 }

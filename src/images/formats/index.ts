@@ -1,27 +1,37 @@
-import { losslesslyStrippableTypes, type ImageMimeType } from '../image-types.js';
-import { ContainerWalker } from './walker.js';
+import {
+  losslesslyStrippableTypes,
+  structureCheckedTypes,
+  type ImageMimeType,
+} from '../image-types.js';
+import { ContainerWalker, type WalkOptions } from './walker.js';
 
 /**
  * One grammar per image format (jpeg.ts, png.ts, gif.ts, webp.ts, isobmff.ts for AVIF and
  * HEIC), run by one driver (walker.ts). Checking the structure, reading the facts and
  * stripping location and personal metadata are one walk over the bytes.
  */
-export { ContainerWalker, walkableTypes, type WalkOptions } from './walker.js';
+export { ContainerWalker, type WalkOptions } from './walker.js';
 export { tooManyPixels, undecodable, type ImageDimensions, type ImageFacts } from './grammar.js';
 export { isobmffImageType } from './isobmff.js';
 
 /**
- * Removes what can identify a person or a place from an image (GPS, camera make, model and
- * serial numbers, owner and artist names: EXIF, XMP, IPTC, comments) as its bytes stream past,
- * without decoding: the pixel data passes byte for byte. What changes how the image displays
- * stays: the ICC profile, and the EXIF orientation, written back as an EXIF block holding only
- * that tag when it is not 1.
+ * The walk of one image of `type`, or undefined when no grammar describes its container (see
+ * `structureCheckedTypes`): only decoding can check it. `strip` asks for the image without
+ * what can identify a person or a place (GPS, camera make, model and serial numbers, owner
+ * and artist names: EXIF, XMP, IPTC, comments), where the type has a lossless route; the pixel
+ * data passes byte for byte, and what changes how the image displays stays (the ICC profile,
+ * the EXIF orientation written back alone when it is not 1). Every walk is made here: the
+ * upload's body, a validator of bytes held in memory, and the stripper below.
  */
-export interface MetadataStripper {
-  /** Bytes in; the stripped bytes that can already be emitted, in order. */
-  write(chunk: Buffer): Buffer[];
-  /** The input ended; the remaining output. Throws if the container is cut off. */
-  end(): Buffer[];
+export function createImageWalk(
+  type: ImageMimeType,
+  maxPixels: number,
+  options: WalkOptions = {},
+): ContainerWalker | undefined {
+  if (!structureCheckedTypes.includes(type)) return undefined;
+  return new ContainerWalker(type, maxPixels, {
+    strip: options.strip === true && canStripLosslessly(type),
+  });
 }
 
 /**
@@ -32,15 +42,18 @@ export interface MetadataStripper {
  */
 export function createMetadataStripper(
   type: ImageMimeType,
-  maxPixels = Number.POSITIVE_INFINITY,
+  maxPixels: number,
 ): ContainerWalker | undefined {
   if (!canStripLosslessly(type)) return undefined;
-  return new ContainerWalker(type, maxPixels, { strip: true });
+  return createImageWalk(type, maxPixels, { strip: true });
 }
 
-/** An image held whole, stripped: the bytes the service stores for it; as is without a route. */
-export function stripImage(image: Buffer, type: ImageMimeType): Buffer {
-  const stripper = createMetadataStripper(type);
+/**
+ * An image held whole, stripped: the bytes the service stores for it; as is without a route.
+ * `maxPixels` is the service's MAX_IMAGE_PIXELS: a walk always has a budget.
+ */
+export function stripImage(image: Buffer, type: ImageMimeType, maxPixels: number): Buffer {
+  const stripper = createMetadataStripper(type, maxPixels);
   return stripper === undefined
     ? image
     : Buffer.concat([...stripper.write(image), ...stripper.end()]);

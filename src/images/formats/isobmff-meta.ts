@@ -14,9 +14,17 @@ export const maxItems = 1000;
 export const maxProperties = 100;
 /** At most this many extents per item (`max_iloc_extents_per_item`). */
 const maxExtentsPerItem = 32;
+/**
+ * At most this many references in `iref`, all lists together: a full grid of 256 x 256 tiles
+ * (the most its descriptor can name). libheif sets no limit; without one, a 1 MiB meta box
+ * names half a million references.
+ */
+export const maxReferences = 256 * 256;
 
 export interface Box {
   readonly type: string;
+  /** The offset of its header in the meta buffer. */
+  readonly at: number;
   /** The body's offset in the meta buffer, and its end. */
   readonly start: number;
   readonly end: number;
@@ -24,13 +32,19 @@ export interface Box {
 
 export interface Item {
   readonly id: number;
-  /** The four-character item type (`hvc1`, `av01`, `grid`, `Exif`, `mime`, ...). */
+  /**
+   * The four-character item type (`hvc1`, `av01`, `grid`, `Exif`, `mime`, ...); empty for an
+   * infe of version 0 or 1, which predates item types (such an item is a file: XMP, say).
+   */
   readonly type: string;
-  /** For a `mime` item, its content type. */
+  /** For a `mime` item or an infe of version 0 or 1, its content type. */
   readonly contentType: string;
-  /** Offsets in the meta buffer of the item type and of the infe flags (to retire the item). */
+  /** The item's infe entry in the meta buffer, and its version (to retire the item). */
+  readonly infe: Box;
+  readonly version: number;
+  /** Offset of the item type (version 2 and later; -1 before), and of the item name. */
   readonly typeAt: number;
-  readonly flagsAt: number;
+  readonly nameAt: number;
 }
 
 export interface Extent {
@@ -46,6 +60,8 @@ export interface Location {
 
 export interface HeifMeta {
   readonly buffer: Buffer;
+  /** The children of the meta box, in order. */
+  readonly boxes: readonly Box[];
   readonly primary: number;
   readonly items: ReadonlyMap<number, Item>;
   readonly locations: ReadonlyMap<number, Location>;
@@ -56,6 +72,37 @@ export interface HeifMeta {
   /** Item to its properties, in the order they apply. */
   readonly associations: ReadonlyMap<number, readonly Box[]>;
   readonly idat: Box | undefined;
+}
+
+/** A box's header: its type, its whole size (undefined: to the end of its parent) and length. */
+export interface BoxHeader {
+  readonly type: string;
+  readonly size: number | undefined;
+  readonly headerBytes: number;
+}
+
+/** How many bytes the header starting at `at` has: 16 with a 64-bit `largesize`, else 8. */
+export function boxHeaderBytes(buffer: Buffer, at: number): number {
+  return buffer.readUInt32BE(at) === 1 ? 16 : 8;
+}
+
+/**
+ * The one reader of an ISOBMFF box header, at the top of the file as inside `meta`: a 32-bit
+ * size, the type, and with size 1 a 64-bit `largesize` (`buffer` must hold `boxHeaderBytes`).
+ * Size 0 runs to the end of the parent; a largesize of 0 means nothing and is refused.
+ */
+export function readBoxHeader(buffer: Buffer, at: number): BoxHeader {
+  const type = buffer.toString('latin1', at + 4, at + 8);
+  const short = buffer.readUInt32BE(at);
+  if (short === 0) return { type, size: undefined, headerBytes: 8 };
+  if (short !== 1) {
+    if (short < 8) throw undecodable(`box ${type} has an impossible size`);
+    return { type, size: short, headerBytes: 8 };
+  }
+  const large = buffer.readBigUInt64BE(at + 8);
+  if (large > BigInt(Number.MAX_SAFE_INTEGER)) throw undecodable(`box ${type} is too large`);
+  if (large < 16n) throw undecodable(`box ${type} has an impossible size`);
+  return { type, size: Number(large), headerBytes: 16 };
 }
 
 /** The boxes between `start` and `end` of `buffer`, at most `max` of them (`what` they are). */
@@ -69,12 +116,11 @@ export function children(
   const found: Box[] = [];
   let at = start;
   while (at + 8 <= end) {
-    const size = buffer.readUInt32BE(at);
-    const type = buffer.toString('latin1', at + 4, at + 8);
-    const boxEnd = size === 0 ? end : at + size;
-    if (size !== 0 && size < 8) throw undecodable(`box ${type} has an impossible size`);
+    if (at + boxHeaderBytes(buffer, at) > end) throw undecodable('a box header is cut off');
+    const { type, size, headerBytes } = readBoxHeader(buffer, at);
+    const boxEnd = size === undefined ? end : at + size;
     if (boxEnd > end) throw undecodable(`box ${type} overruns its parent`);
-    found.push({ type, start: at + 8, end: boxEnd });
+    found.push({ type, at, start: at + headerBytes, end: boxEnd });
     if (found.length > max) throw undecodable(`the file has more than ${max} ${what}`);
     at = boxEnd;
   }
@@ -161,6 +207,7 @@ export function readMeta(buffer: Buffer): HeifMeta {
   }
   return {
     buffer,
+    boxes,
     primary: primaryId,
     items,
     locations,
@@ -193,19 +240,24 @@ function readItems(buffer: Buffer, iinf: Box | undefined): Map<number, Item> {
   });
   for (const infe of children(buffer, entriesAt, iinf.end, maxItems, 'items')) {
     if (infe.type !== 'infe') continue;
-    const item = readVersioned(buffer, infe, 'infe', (reader, version): Item | undefined => {
-      // Versions 0 and 1 predate item types: such an item is nothing an image is made of.
-      if (version < 2) return undefined;
-      const id = reader.uint(version === 2 ? 2 : 4);
+    const item = readVersioned(buffer, infe, 'infe', (reader, version): Item => {
+      const id = reader.uint(version <= 2 ? 2 : 4);
       reader.uint(2); // protection index
+      if (version < 2) {
+        // Item name, then content type: no item type, so nothing an image is made of.
+        const nameAt = reader.at;
+        reader.string();
+        const contentType = reader.string();
+        return { id, type: '', contentType, infe, version, typeAt: -1, nameAt };
+      }
       const typeAt = reader.at;
       reader.uint(4);
       const type = buffer.toString('latin1', typeAt, typeAt + 4);
+      const nameAt = reader.at;
       reader.string(); // item name
       const contentType = type === 'mime' ? reader.string() : '';
-      return { id, type, contentType, typeAt, flagsAt: infe.start + 3 };
+      return { id, type, contentType, infe, version, typeAt, nameAt };
     });
-    if (item === undefined) continue;
     if (items.has(item.id)) throw undecodable(`item ${item.id} is declared twice`);
     items.set(item.id, item);
   }
@@ -266,22 +318,32 @@ function readReferences(
     at: reader.at,
   }));
   const idBytes = version === 0 ? 2 : 4;
+  let total = 0;
   for (const box of children(buffer, at, iref.end, maxItems, 'reference lists')) {
     const reader = new Reader(buffer, box.start, box.end, 'iref');
     const from = reader.uint(idBytes);
     const count = reader.uint(2);
-    const to: number[] = [];
-    for (let index = 0; index < count; index += 1) to.push(reader.uint(idBytes));
-    for (const id of [from, ...to]) {
-      if (!items.has(id)) throw undecodable(`a reference names item ${id}, which does not exist`);
+    total += count;
+    if (total > maxReferences) {
+      throw undecodable(`the file holds more than ${maxReferences} references`);
     }
-    if (to.includes(from)) throw undecodable(`item ${from} refers to itself`);
+    if (!items.has(from)) throw undecodable(`a reference names item ${from}, which does not exist`);
     let byItem = references.get(box.type);
     if (byItem === undefined) {
       byItem = new Map<number, number[]>();
       references.set(box.type, byItem);
     }
-    byItem.set(from, [...(byItem.get(from) ?? []), ...to]);
+    let list = byItem.get(from);
+    if (list === undefined) {
+      list = [];
+      byItem.set(from, list);
+    }
+    for (let index = 0; index < count; index += 1) {
+      const id = reader.uint(idBytes);
+      if (!items.has(id)) throw undecodable(`a reference names item ${id}, which does not exist`);
+      if (id === from) throw undecodable(`item ${from} refers to itself`);
+      list.push(id);
+    }
   }
   return references;
 }

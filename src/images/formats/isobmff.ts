@@ -1,6 +1,13 @@
 import type { ImageMimeType } from '../image-types.js';
-import { undecodable, type Grammar, type GrammarContext } from './grammar.js';
-import { readMeta, type Box, type HeifMeta, type Item } from './isobmff-meta.js';
+import { undecodable, type Grammar, type GrammarContext, type Seer } from './grammar.js';
+import {
+  boxHeaderBytes,
+  readBoxHeader,
+  readMeta,
+  type Box,
+  type HeifMeta,
+  type Item,
+} from './isobmff-meta.js';
 
 /** The meta box is read whole up to this size; the image data never is. */
 const maxMetaBoxBytes = 1024 * 1024;
@@ -11,109 +18,149 @@ const retiredItemType = 'zero';
 /** Item types that are made from other items (`dimg` references) rather than coded. */
 const derivedTypes = new Set(['grid', 'iden', 'iovl', 'tmap']);
 
-/** Top-level boxes an image is made of; `free` and `skip` hold nothing by definition. */
-const imageBoxes = new Set(['ftyp', 'meta', 'mdat', 'free', 'skip']);
+/**
+ * The children of `meta` an image is read from (ISO/IEC 23008-12 and 14496-12); any other
+ * (an `xml ` or `bxml` box, a `uuid` box, `free`) is blanked when stripping.
+ */
+const metaBoxesKept = new Set([
+  'hdlr',
+  'pitm',
+  'iloc',
+  'iinf',
+  'iref',
+  'iprp',
+  'idat',
+  'dinf',
+  'grpl',
+]);
 
-/** The coded item type each HEIF brand's images must have; any for plain HEIF. */
-const codedTypeOf: Partial<Record<ImageMimeType, string>> = {
-  'image/avif': 'av01',
-  'image/heic': 'hvc1',
-};
+/** The coded item types each type's images may have: the codecs this service decodes. */
+function codecsOf(type: ImageMimeType): readonly string[] {
+  if (type === 'image/avif') return ['av01'];
+  if (type === 'image/heic') return ['hvc1'];
+  return ['hvc1', 'av01'];
+}
 
 interface Range {
   readonly start: number;
   readonly end: number;
 }
 
+/** A derived image's descriptor kept in mdat: checked once its bytes have streamed past. */
+interface Descriptor {
+  readonly range: Range;
+  readonly check: (bytes: Buffer) => void;
+  readonly parts: Buffer[];
+}
+
+/** A descriptor is a few bytes, and an overlay's 8 per input: held up to this size. */
+const maxDescriptorBytes = 64 * 1024;
+
 /**
  * ISOBMFF images (HEIF: AVIF and HEIC): top-level boxes from `ftyp` to the end of the file,
- * one `meta` box (read whole) that names a primary image, with every item's data inside the
- * file. The primary image gives the facts: its `ispe` with its `clap`, `irot` and `imir`
- * applied in the order it lists them (a grid's own `ispe` is its output size). Its pixels are
- * budgeted from the headers before anything is decoded: every `ispe` in the file, and all of a
- * grid's tiles together. Derived images may not loop, and a grid's tiles must be coded images.
+ * one `meta` box (read whole) that names a primary image, with every item's data inside an
+ * `mdat` box (or in `idat`, inside meta). The primary image gives the facts: its `ispe` with
+ * its `clap`, `irot` and `imir` applied in the order it lists them (a grid's own `ispe` is its
+ * output size, and its descriptor must say the same). Its pixels are budgeted from the headers
+ * before anything is decoded: every `ispe` in the file, and every coded image a derived image
+ * is made of, together (see `checkDerivations`). The primary image is coded with a codec this
+ * service decodes for its type, or derived from such images.
  *
  * `mdat` may come before `meta`: it passes as it streams (nothing is held), and once the meta
  * box arrives the items in it are checked against the bytes already seen; extents are checked
- * against the length of the file at its end.
+ * against the `mdat` boxes at the end of the file. A descriptor kept in `mdat` after the meta
+ * box is copied as it streams past and checked at the end; one before it has gone by unread,
+ * and is refused.
  *
- * Stripped: Exif items and XMP items (`mime`, application/rdf+xml) are emptied where they lie,
- * and nothing moves. `iloc` says at which file offsets their payloads sit in `mdat`, after the
- * meta box; those bytes are put out as zeros as they stream past, and the items' `infe` entries
- * get an unknown type (and the hidden flag), so that no reader takes the zeros for EXIF or XMP.
- * Removing the items from iinf/iloc/iref and padding meta with a `free` box would leave no
- * trace of them, but needs three tables rewritten; every offset and size here stays as it was,
- * so the image data and its iloc entries cannot go wrong. HEIF turns by `irot`/`imir`, never by
- * EXIF Orientation, so no EXIF is written back. Any other top-level box but `free` and `skip`
- * (a Samsung motion photo's video, a track, a `uuid` box) may carry a location of its own: after
- * the meta box, one that holds no item's data becomes a `free` box of zeros, its size kept.
- * Metadata stored before the meta box, such a box before it, or metadata stored by reference
- * to another item (construction method 2) cannot be emptied in one pass and is refused when
- * stripping.
+ * Stripped: every item that is not an image (Exif, XMP in a `mime` item or in an infe of
+ * version 0 or 1, any other file) is emptied where it lies, and nothing moves. `iloc` says at
+ * which file offsets their payloads sit in `mdat`, after the meta box; those bytes are put out
+ * as zeros as they stream past, and the items' `infe` entries get an unknown type (and the
+ * hidden flag) or, before version 2, an empty name and content type, so that no reader takes
+ * the zeros for EXIF or XMP. Removing the items from iinf/iloc/iref and padding meta with a
+ * `free` box would leave no trace of them, but needs three tables rewritten; every offset and
+ * size here stays as it was, so the image data and its iloc entries cannot go wrong. HEIF turns
+ * by `irot`/`imir`, never by EXIF Orientation, so no EXIF is written back. An image item coded
+ * otherwise than with the type's codec (a JPEG thumbnail carries its own APP1 Exif) cannot be
+ * stripped without decoding it, and is refused. Inside meta, a box an image is not read from
+ * becomes a `free` box of zeros. At the top, `free` and `skip` boxes are put out as zeros, and
+ * any other box (a Samsung motion photo's video, a track, a `uuid` box) after the meta box
+ * becomes a `free` box of zeros, its size kept. Metadata stored before the meta box, such a box
+ * before it, or metadata stored by reference to another item (construction method 2) cannot be
+ * emptied in one pass and is refused when stripping.
  */
 export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar {
   let first = true;
   let meta: HeifMeta | undefined;
   let ranges: Range[] = [];
-  /** Where item data lies in the file, once the meta box has said. */
-  let itemData: Range[] = [];
+  /** Descriptors in mdat, after the meta box: read as they stream past. */
+  let descriptors: Descriptor[] = [];
+  /** Where item data may lie: the bodies of the mdat boxes (to the end for a size of 0). */
+  const mdats: Range[] = [];
   for (;;) {
-    const header = yield { kind: first ? 'read' : 'readOrEnd', bytes: 8 };
-    if (header === undefined) break;
-    const boxType = header.toString('latin1', 4, 8);
+    let head = yield { kind: first ? 'read' : 'readOrEnd', bytes: 8 };
+    if (head === undefined) break;
+    if (boxHeaderBytes(head, 0) > head.length) {
+      head = Buffer.concat([head, (yield { kind: 'read', bytes: 8 })!]);
+    }
+    const { type: boxType, size, headerBytes } = readBoxHeader(head, 0);
     if (first && boxType !== 'ftyp') throw undecodable('the file does not start with an ftyp box');
     first = false;
-    let size = header.readUInt32BE(0);
-    let head = header;
-    if (size === 1) {
-      const large = (yield { kind: 'read', bytes: 8 })!;
-      if (large.readBigUInt64BE(0) > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw undecodable(`box ${boxType} is too large`);
-      }
-      size = Number(large.readBigUInt64BE(0));
-      head = Buffer.concat([header, large]);
-    }
-    if (size !== 0 && size < head.length) {
-      throw undecodable(`box ${boxType} has an impossible size`);
-    }
     const at = context.position();
-    const body = size - head.length;
-    if (context.stripping && !imageBoxes.has(boxType)) {
-      // Anything else at the top (a motion photo's video, a track, a uuid box) may carry its
-      // own location: once the meta box has said where the items lie, a box that holds none
-      // of their data becomes a free box of zeros, its size kept. Before it, nothing can tell.
-      if (meta === undefined || size === 0) {
+    const body = size === undefined ? undefined : size - headerBytes;
+    if (boxType === 'mdat') {
+      mdats.push({ start: at, end: body === undefined ? Number.POSITIVE_INFINITY : at + body });
+    }
+    if (context.stripping && boxType !== 'mdat' && boxType !== 'ftyp' && boxType !== 'meta') {
+      // `free` and `skip` hold nothing by definition, so whatever they hold goes. Anything
+      // else (a motion photo's video, a track, a uuid box) may carry its own location: once
+      // the meta box has said where the items lie, it becomes a free box of zeros, its size
+      // kept. Before it, nothing can tell whether it holds an item's data. No item's data may
+      // lie outside mdat, which the end of the walk checks for every box.
+      const free = boxType === 'free' || boxType === 'skip';
+      if ((!free && meta === undefined) || body === undefined) {
         throw undecodable(`a ${boxType} box cannot be stripped in one pass where it lies`);
       }
-      if (!itemData.some((range) => range.end > at && range.start < at + body)) {
-        yield {
-          kind: 'emit',
-          bytes: Buffer.concat([head.subarray(0, 4), Buffer.from('free'), head.subarray(8)]),
-        };
-        yield { kind: 'drop', bytes: body, zero: true };
-        continue;
+      if (meta !== undefined && overlapsItemData(meta, at, at + body)) {
+        throw undecodable(`a ${boxType} box holds an item's data`);
       }
+      yield {
+        kind: 'emit',
+        bytes: Buffer.concat([
+          head.subarray(0, 4),
+          Buffer.from(free ? boxType : 'free'),
+          head.subarray(8),
+        ]),
+      };
+      yield { kind: 'drop', bytes: body, zero: true };
+      continue;
     }
     yield { kind: 'emit', bytes: head };
-    if (size === 0) {
+    if (body === undefined) {
       if (boxType === 'meta') throw undecodable('the meta box has no size');
-      const last = ranges.reduce((end, range) => Math.max(end, range.end), at);
-      yield* passZeroing(at, last - at, ranges);
+      const last = [...ranges, ...descriptors.map((descriptor) => descriptor.range)].reduce(
+        (end, range) => Math.max(end, range.end),
+        at,
+      );
+      yield* passZeroing(at, last - at, ranges, descriptors);
       yield { kind: 'passToEnd' };
       break;
     }
     if (boxType !== 'meta') {
-      yield* passZeroing(at, body, ranges);
+      yield* passZeroing(at, body, ranges, descriptors);
       continue;
     }
     if (meta !== undefined) throw undecodable('the file has two meta boxes');
     if (body > maxMetaBoxBytes) throw undecodable('the meta box is too large');
     const bytes = (yield { kind: 'read', bytes: body })!;
     meta = readMeta(bytes);
-    describePrimary(meta, type, context);
-    itemData = itemDataRanges(meta);
+    descriptors = describePrimary(meta, type, context);
+    if (descriptors.some((descriptor) => descriptor.range.start < at + body)) {
+      throw undecodable('a descriptor stored before the meta box cannot be read in one pass');
+    }
     if (context.stripping) {
-      ranges = retireMetadataItems(meta);
+      blankUnreadBoxes(meta);
+      ranges = retireMetadataItems(meta, codecsOf(type));
       if (ranges.some((range) => range.start < at + body)) {
         throw undecodable('metadata stored before the meta box cannot be stripped in one pass');
       }
@@ -121,13 +168,20 @@ export function* isobmff(type: ImageMimeType, context: GrammarContext): Grammar 
     yield { kind: 'emit', bytes };
   }
   if (meta === undefined) throw undecodable('the file has no meta box');
-  if (dataEnd(meta) > context.position()) {
-    throw undecodable("an item's data lies past the end of the file");
-  }
+  checkItemData(meta, mdats, context.position());
+  for (const { parts, check } of descriptors) check(Buffer.concat(parts));
 }
 
-/** Passes `bytes` from file offset `at`, putting out zeros for the parts inside `ranges`. */
-function* passZeroing(at: number, bytes: number, ranges: readonly Range[]): Grammar {
+/**
+ * Passes `bytes` from file offset `at`, putting out zeros for the parts inside `ranges`, and
+ * copying the parts inside `descriptors` as they go by.
+ */
+function* passZeroing(
+  at: number,
+  bytes: number,
+  ranges: readonly Range[],
+  descriptors: readonly Descriptor[],
+): Grammar {
   let position = at;
   const end = at + bytes;
   const inside = ranges
@@ -135,34 +189,61 @@ function* passZeroing(at: number, bytes: number, ranges: readonly Range[]): Gram
     .sort((a, b) => a.start - b.start);
   for (const range of inside) {
     const start = Math.max(range.start, position);
-    if (start > position) yield { kind: 'pass', bytes: start - position };
+    if (start > position) {
+      yield { kind: 'pass', bytes: start - position, see: copier(position, start, descriptors) };
+    }
     const stop = Math.min(range.end, end);
     if (stop > start) yield { kind: 'drop', bytes: stop - start, zero: true };
     position = Math.max(position, stop);
   }
-  if (end > position) yield { kind: 'pass', bytes: end - position };
+  if (end > position) {
+    yield { kind: 'pass', bytes: end - position, see: copier(position, end, descriptors) };
+  }
 }
 
-/** The file ranges of every item's data (an extent of length 0 runs to the end of the file). */
-function itemDataRanges(meta: HeifMeta): Range[] {
-  const found: Range[] = [];
+/** What copies the bytes of `descriptors` out of the file's bytes from `start` to `end`. */
+function copier(start: number, end: number, descriptors: readonly Descriptor[]): Seer | undefined {
+  const inside = descriptors.filter(({ range }) => range.start < end && range.end > start);
+  if (inside.length === 0) return undefined;
+  let offset = start;
+  return (part) => {
+    for (const { range, parts } of inside) {
+      const from = Math.max(range.start, offset);
+      const to = Math.min(range.end, offset + part.length);
+      // A copy: the part is the caller's chunk, reused once the walk has passed it.
+      if (to > from) parts.push(Buffer.from(part.subarray(from - offset, to - offset)));
+    }
+    offset += part.length;
+  };
+}
+
+/** Whether any item's data at file offsets overlaps `start` to `end` (length 0: to the end). */
+function overlapsItemData(meta: HeifMeta, start: number, end: number): boolean {
   for (const location of meta.locations.values()) {
     if (location.method !== 0) continue;
     for (const { offset, length } of location.extents) {
-      found.push({ start: offset, end: length === 0 ? Number.POSITIVE_INFINITY : offset + length });
+      if (offset < end && (length === 0 || offset + length > start)) return true;
     }
   }
-  return found;
+  return false;
 }
 
-/** The end of the last byte of item data at a file offset (an extent of length 0 runs to EOF). */
-function dataEnd(meta: HeifMeta): number {
-  let end = 0;
+/**
+ * Every item's data at file offsets lies inside the file and inside one mdat box: a box that
+ * a reader (exiftool, say) reads as something else cannot double as an item, and stripping
+ * blanks every box but mdat.
+ */
+function checkItemData(meta: HeifMeta, mdats: readonly Range[], fileEnd: number): void {
   for (const location of meta.locations.values()) {
     if (location.method !== 0) continue;
-    for (const extent of location.extents) end = Math.max(end, extent.offset + extent.length);
+    for (const { offset, length } of location.extents) {
+      const end = length === 0 ? fileEnd : offset + length;
+      if (end > fileEnd) throw undecodable("an item's data lies past the end of the file");
+      if (!mdats.some((mdat) => offset >= mdat.start && end <= Math.min(mdat.end, fileEnd))) {
+        throw undecodable("an item's data lies outside the mdat boxes");
+      }
+    }
   }
-  return end;
 }
 
 function propertiesOf(meta: HeifMeta, id: number, type: string): Box[] {
@@ -186,7 +267,11 @@ function extentsOf(meta: HeifMeta, item: Item): { width: number; height: number 
  * `ispe` in the file is held to the pixel limit too: thumbnails, alpha and depth images and
  * other top-level images are stored with the primary, and a decoder may be asked for any.
  */
-function describePrimary(meta: HeifMeta, type: ImageMimeType, context: GrammarContext): void {
+function describePrimary(
+  meta: HeifMeta,
+  type: ImageMimeType,
+  context: GrammarContext,
+): Descriptor[] {
   const { buffer } = meta;
   for (const box of meta.properties) {
     if (box.type !== 'ispe') continue;
@@ -194,29 +279,7 @@ function describePrimary(meta: HeifMeta, type: ImageMimeType, context: GrammarCo
     context.checkPixels(buffer.readUInt32BE(box.start + 4), buffer.readUInt32BE(box.start + 8));
   }
   const primary = meta.items.get(meta.primary)!;
-  const coded = codedItems(meta, primary);
-  const codedType = codedTypeOf[type];
-  if (codedType !== undefined && coded.some((item) => item.type !== codedType)) {
-    throw undecodable(`the primary image of ${type} is not coded as ${codedType}`);
-  }
-  if (primary.type === 'grid') {
-    // A decoder decodes every tile: their pixels together are what it allocates.
-    const tile = extentsOf(meta, coded[0]!);
-    for (const item of coded) {
-      const { width, height } = extentsOf(meta, item);
-      if (width !== tile.width || height !== tile.height) {
-        throw undecodable("a grid's tiles differ in size");
-      }
-    }
-    const grid = gridLayout(meta, primary);
-    if (grid !== undefined && grid.rows * grid.columns !== coded.length) {
-      throw undecodable('a grid has not as many tiles as its rows and columns');
-    }
-    context.checkPixels(
-      tile.width * (grid?.columns ?? coded.length),
-      tile.height * (grid?.rows ?? 1),
-    );
-  }
+  const descriptors = checkDerivations(meta, primary, type, context);
   let { width, height } = extentsOf(meta, primary);
   context.checkPixels(width, height);
   for (const property of meta.associations.get(primary.id) ?? []) {
@@ -231,44 +294,168 @@ function describePrimary(meta: HeifMeta, type: ImageMimeType, context: GrammarCo
   context.seen.width = width;
   context.seen.height = height;
   context.seen.displayed = true;
+  return descriptors;
 }
 
 /**
- * The coded items a derived image is made of (the image itself when it is coded), following
- * `dimg` references: a loop, or a grid whose tiles are derived images, is refused.
+ * Follows the `dimg` references from the primary image, then from every other derived image
+ * (a thumbnail or an alpha image may be a grid too), each item once: a file of a thousand
+ * overlays each naming the next twice is walked in a thousand steps, not 2^1000. A loop, a
+ * grid whose tiles are derived images or differ in size, or a grid or overlay whose descriptor
+ * does not give its `ispe` as its output size is refused. The primary image must be made of
+ * images coded with one of `codecsOf(type)`.
+ *
+ * A decoder of a derived image decodes every coded image it is made of, and a grid's tile as
+ * often as the grid names it: those pixels together are held to the budget, for each image a
+ * decoder may be asked for (the primary, or another derived image). Each canvas (every `ispe`,
+ * which a descriptor's output size must equal) is held to it on its own, as MAX_IMAGE_PIXELS
+ * is the size of one image: counting the output with its tiles would refuse a 50 MP phone
+ * photo at the default 100 MP limit.
+ *
+ * Answers the descriptors kept in mdat, to be checked once they have streamed past (the budget
+ * needs none of them: it counts the references).
  */
-function codedItems(meta: HeifMeta, image: Item): Item[] {
+function checkDerivations(
+  meta: HeifMeta,
+  primary: Item,
+  type: ImageMimeType,
+  context: GrammarContext,
+): Descriptor[] {
+  const descriptors: Descriptor[] = [];
   const dimg = meta.references.get('dimg');
-  const coded: Item[] = [];
-  const visit = (item: Item, path: readonly number[]): void => {
-    if (path.includes(item.id))
-      throw undecodable('the derived images refer to each other in a loop');
+  const state = new Map<number, 'open' | 'done'>();
+  const codecs = codecsOf(type);
+  const notCoded = (): Error =>
+    undecodable(`the primary image of ${type} is not coded as ${codecs.join(' or ')}`);
+  let decoded = 0;
+  const spend = (pixels: number): void => {
+    decoded += pixels;
+    context.checkDecodedPixels(decoded, 'all the coded images a derived image is made of');
+  };
+  const visit = (item: Item, checkCodec: boolean): void => {
+    const seen = state.get(item.id);
+    if (seen === 'done') return;
+    if (seen === 'open') throw undecodable('the derived images refer to each other in a loop');
+    state.set(item.id, 'open');
     if (!derivedTypes.has(item.type)) {
-      coded.push(item);
+      if (checkCodec && !codecs.includes(item.type)) throw notCoded();
+      const { width, height } = extentsOf(meta, item);
+      spend(width * height);
+      state.set(item.id, 'done');
       return;
     }
     const inputs = dimg?.get(item.id) ?? [];
     if (inputs.length === 0) throw undecodable(`derived image ${item.id} has no inputs`);
-    for (const id of inputs) {
-      const input = meta.items.get(id)!;
-      if (item.type === 'grid' && derivedTypes.has(input.type)) {
+    const output = extentsOf(meta, item);
+    if (item.type === 'grid') {
+      const tileCount = inputs.length;
+      withDescriptor(meta, item, descriptors, (bytes) => {
+        const grid = readGridDescriptor(bytes);
+        if (grid.width !== output.width || grid.height !== output.height) {
+          throw undecodable("a grid's output size differs from its ispe");
+        }
+        if (grid.rows * grid.columns !== tileCount) {
+          throw undecodable('a grid has not as many tiles as its rows and columns');
+        }
+      });
+      const tiles = inputs.map((id) => meta.items.get(id)!);
+      if (tiles.some((tile) => derivedTypes.has(tile.type))) {
         throw undecodable("a grid's tiles must be coded images, not derived ones");
       }
-      visit(input, [...path, item.id]);
+      if (checkCodec && tiles.some((tile) => !codecs.includes(tile.type))) throw notCoded();
+      const tile = extentsOf(meta, tiles[0]!);
+      for (const other of new Set(tiles)) {
+        const { width, height } = extentsOf(meta, other);
+        if (width !== tile.width || height !== tile.height) {
+          throw undecodable("a grid's tiles differ in size");
+        }
+        state.set(other.id, 'done');
+      }
+      // A decoder decodes every tile the grid names, as often as it names it.
+      spend(inputs.length * tile.width * tile.height);
+    } else {
+      if (item.type === 'iovl') {
+        const inputCount = inputs.length;
+        withDescriptor(meta, item, descriptors, (bytes) => {
+          const overlay = readOverlayDescriptor(bytes, inputCount);
+          if (overlay.width !== output.width || overlay.height !== output.height) {
+            throw undecodable("an overlay's output size differs from its ispe");
+          }
+        });
+      }
+      for (const id of inputs) visit(meta.items.get(id)!, checkCodec);
     }
+    state.set(item.id, 'done');
   };
-  visit(image, []);
-  return coded;
+  visit(primary, true);
+  for (const item of meta.items.values()) {
+    if (derivedTypes.has(item.type) && !state.has(item.id)) {
+      decoded = 0;
+      visit(item, false);
+    }
+  }
+  return descriptors;
 }
 
-/** A grid's rows and columns, from its descriptor when it is kept in `idat`. */
-function gridLayout(meta: HeifMeta, grid: Item): { rows: number; columns: number } | undefined {
-  const location = meta.locations.get(grid.id);
+/**
+ * Runs `check` on a derived image's descriptor: now when it is kept in `idat` (as libheif and
+ * Apple keep it), else once its bytes have streamed past in mdat (added to `descriptors`).
+ */
+function withDescriptor(
+  meta: HeifMeta,
+  item: Item,
+  descriptors: Descriptor[],
+  check: (bytes: Buffer) => void,
+): void {
+  const location = meta.locations.get(item.id);
   const extent = location?.extents[0];
-  if (location?.method !== 1 || extent === undefined || meta.idat === undefined) return undefined;
-  if (extent.length < 8) throw undecodable('a grid descriptor is cut off');
-  const at = meta.idat.start + extent.offset;
-  return { rows: meta.buffer[at + 2]! + 1, columns: meta.buffer[at + 3]! + 1 };
+  if (location === undefined || location.extents.length !== 1 || extent === undefined) {
+    throw undecodable(`the descriptor of ${item.type} item ${item.id} is not in one piece`);
+  }
+  if (location.method === 1) {
+    const start = meta.idat!.start + extent.offset;
+    const end = extent.length === 0 ? meta.idat!.end : start + extent.length;
+    check(meta.buffer.subarray(start, end));
+    return;
+  }
+  if (location.method !== 0 || extent.length === 0 || extent.length > maxDescriptorBytes) {
+    throw undecodable(`the descriptor of ${item.type} item ${item.id} cannot be read`);
+  }
+  const range = { start: extent.offset, end: extent.offset + extent.length };
+  descriptors.push({ range, check, parts: [] });
+}
+
+/** A grid's rows, columns and output size (ISO/IEC 23008-12, 6.6.2.3). */
+function readGridDescriptor(bytes: Buffer): {
+  rows: number;
+  columns: number;
+  width: number;
+  height: number;
+} {
+  if (bytes.length < 8) throw undecodable('a grid descriptor is cut off');
+  if (bytes[0] !== 0) throw undecodable('a grid descriptor has an unknown version');
+  const wide = (bytes[1]! & 1) === 1;
+  if (wide && bytes.length < 12) throw undecodable('a grid descriptor is cut off');
+  return {
+    rows: bytes[2]! + 1,
+    columns: bytes[3]! + 1,
+    width: wide ? bytes.readUInt32BE(4) : bytes.readUInt16BE(4),
+    height: wide ? bytes.readUInt32BE(8) : bytes.readUInt16BE(6),
+  };
+}
+
+/** An overlay's output size (ISO/IEC 23008-12, 6.6.2.4), with an offset for every input. */
+function readOverlayDescriptor(bytes: Buffer, inputs: number): { width: number; height: number } {
+  if (bytes.length < 2) throw undecodable('an overlay descriptor is cut off');
+  if (bytes[0] !== 0) throw undecodable('an overlay descriptor has an unknown version');
+  const field = (bytes[1]! & 1) === 1 ? 4 : 2;
+  // Version and flags, a fill value for four channels, the output size, an offset per input.
+  if (bytes.length < 2 + 8 + 2 * field + inputs * 2 * field) {
+    throw undecodable('an overlay descriptor is cut off');
+  }
+  const read = (at: number): number =>
+    field === 4 ? bytes.readUInt32BE(at) : bytes.readUInt16BE(at);
+  return { width: read(10), height: read(10 + field) };
 }
 
 /**
@@ -321,20 +508,35 @@ function cleanAperture(
   };
 }
 
+/** Turns every child of meta that an image is not read from into a `free` box of zeros. */
+function blankUnreadBoxes(meta: HeifMeta): void {
+  for (const box of meta.boxes) {
+    if (metaBoxesKept.has(box.type)) continue;
+    meta.buffer.write('free', box.at + 4, 'latin1');
+    meta.buffer.fill(0, box.start, box.end);
+  }
+}
+
 /**
- * Gives the meta box's Exif and XMP items an unknown type, zeroes their payloads kept in
- * `idat`, and answers the file ranges of their payloads.
+ * Retires every item that is no image (Exif, XMP, any other file): an unknown type and the
+ * hidden flag, or before infe version 2 an empty name and content type; zeroes its payload
+ * where it is kept in `idat`, and answers the file ranges of its payloads. An image coded with
+ * another codec than `codecs` is refused: its metadata is inside its coded data.
  */
-function retireMetadataItems(meta: HeifMeta): Range[] {
+function retireMetadataItems(meta: HeifMeta, codecs: readonly string[]): Range[] {
   const { buffer } = meta;
   const ranges: Range[] = [];
   for (const item of meta.items.values()) {
-    const isMetadata =
-      item.type === 'Exif' ||
-      (item.type === 'mime' && item.contentType.startsWith('application/rdf+xml'));
-    if (!isMetadata) continue;
-    buffer.write(retiredItemType, item.typeAt, 'latin1');
-    buffer[item.flagsAt]! |= 0x01; // hidden
+    if (derivedTypes.has(item.type) || codecs.includes(item.type)) continue;
+    if (propertiesOf(meta, item.id, 'ispe').length > 0) {
+      throw undecodable(`an image coded as ${item.type || 'a file'} cannot be stripped`);
+    }
+    if (item.version >= 2) {
+      buffer.write(retiredItemType, item.typeAt, 'latin1');
+      buffer[item.infe.start + 3]! |= 0x01; // hidden
+    } else {
+      buffer.fill(0, item.nameAt, item.infe.end);
+    }
     const location = meta.locations.get(item.id);
     for (const extent of location?.extents ?? []) {
       if (extent.length === 0) throw undecodable('a metadata item has no length');

@@ -1,7 +1,8 @@
 import { isAppError, type AppError } from '../../errors.js';
 import { ByteQueue } from '../byte-queue.js';
-import { structureCheckedTypes, type ImageMimeType } from '../image-types.js';
+import type { ImageMimeType } from '../image-types.js';
 import {
+  tooManyDecodedPixels,
   tooManyFramePixels,
   tooManyPixels,
   undecodable,
@@ -16,9 +17,6 @@ import { isobmff } from './isobmff.js';
 import { jpeg } from './jpeg.js';
 import { png } from './png.js';
 import { webp } from './webp.js';
-
-/** Types whose container a grammar here describes; others can only be checked by decoding. */
-export const walkableTypes = structureCheckedTypes;
 
 export interface WalkOptions {
   /**
@@ -74,6 +72,9 @@ export class ContainerWalker {
       checkPixels: (width, height) => {
         if (width === 0 || height === 0) throw undecodable('it declares a zero width or height');
         if (width * height > maxPixels) throw tooManyPixels(width, height, maxPixels);
+      },
+      checkDecodedPixels: (pixels, what) => {
+        if (pixels > maxPixels) throw tooManyDecodedPixels(pixels, what, maxPixels);
       },
       // A decoder of every frame allocates the canvas once per frame: an animation's budget is
       // all of its frames together, or a GIF of 10,000 full-size frames would pass.
