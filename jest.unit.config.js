@@ -26,6 +26,7 @@ const needTools = {
   'ingest/multipart-curl': 'curl',
   'security/cors-browser': 'Chromium',
   'security/rate-limit-redis': 'redis-server',
+  'node-engine-process': 'a build and an older system Node (/usr/bin/node)',
   shutdown: 'fake-gcs-server and a build',
   'storage/gcs-faults': 'fake-gcs-server, toxiproxy',
   'storage/gcs-store': 'fake-gcs-server',

@@ -9,6 +9,7 @@ import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
 import { chooseLogFormat, createLogger } from './logger.js';
+import { readNodeEngine, unmetNodeEngine } from './node-engine.js';
 import { createDirectStaging } from './storage/direct/create-direct-staging.js';
 import { sweepDirectUploads } from './uploads/direct-sweep.js';
 import { sweepPeriodically, sweepUploads, type SweepResult } from './uploads/sweep.js';
@@ -18,6 +19,11 @@ async function main(): Promise<void> {
     level: process.env.LOG_LEVEL ?? 'info',
     pretty: chooseLogFormat(process.env, process.stdout.isTTY),
   });
+  const oldNode = unmetNodeEngine(await readNodeEngine(), process.versions.node);
+  if (oldNode !== undefined) {
+    logger.fatal({ node: process.versions.node }, oldNode);
+    process.exit(1);
+  }
   // A .env file fills in what the environment leaves unset; it never overrides it.
   loadDotenv({ quiet: true });
 
