@@ -40,7 +40,7 @@ async function main(): Promise<void> {
 
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
-  const directStaging = await createDirectStaging(config);
+  const directStaging = await createDirectStaging(config, { logger });
   const lifecycle = new Lifecycle();
   const rateLimitStore = await connectRateLimitStore(config, logger);
   const app = createApp(config, {

@@ -84,7 +84,7 @@ export async function startHarness(
     });
   }
   const store = await createStore(config);
-  const directStaging = await createDirectStaging(config, options.storageClient);
+  const directStaging = await createDirectStaging(config, { client: options.storageClient });
   const app = createApp(config, { store, logger: silentLogger, directStaging });
 
   const storedNames = async (): Promise<string[]> => {

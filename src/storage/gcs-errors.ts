@@ -36,3 +36,28 @@ export function isTransient(error: unknown): boolean {
   }
   return error instanceof Error && /socket hang up|premature close|aborted/i.test(error.message);
 }
+
+/**
+ * A signing failure that is the deployment's, not the moment's, so no retry can help: no
+ * credentials at all, credentials without a service account (a person's gcloud login), or an
+ * account refused `iam.serviceAccounts.signBlob` (or whose project has the IAM Credentials API
+ * off). google-auth-library throws plain Errors for the first two, and the storage client wraps
+ * the signBlob call's failure in a SigningError that keeps only the message: so the messages
+ * are what can be matched.
+ */
+export function isMissingSigningIdentity(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const message = 'message' in error && typeof error.message === 'string' ? error.message : '';
+  if (
+    /Could not load the default credentials|Cannot sign data without `client_email`/.test(message)
+  ) {
+    return true;
+  }
+  const name = 'name' in error ? error.name : undefined;
+  return (
+    name === 'SigningError' &&
+    /iam\.serviceAccounts\.signBlob|PERMISSION_DENIED|permission|has not been used|is disabled/i.test(
+      message,
+    )
+  );
+}

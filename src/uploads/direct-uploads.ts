@@ -1,5 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
+import { isPutSigningUnavailable } from '../storage/direct/direct-staging.js';
 
 /**
  * Rules of direct uploads shared by their routes (src/http/routes/direct-uploads.ts and the
@@ -26,12 +27,16 @@ export function limited(body: Readable, limit: number): ByteLimit {
   return body.pipe(limiter);
 }
 
-/** A direct-staging call whose failure is the store's (503), unless it is already ours. */
+/**
+ * A direct-staging call whose failure is the store's (503), unless it is already ours or a PUT
+ * the driver cannot sign (501: the client should ask for a resumable session instead).
+ */
 export async function fromStaging<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
     if (isAppError(error)) throw error;
+    if (isPutSigningUnavailable(error)) throw new AppError('signed_put_unavailable', { cause: error });
     throw storageUnavailable(error);
   }
 }
