@@ -65,6 +65,8 @@ export class GcsStore implements ObjectStore {
   private readonly policy: RetryPolicy;
   private readonly listeners = new Set<StoreListener>();
   private readonly cleanups = new Set<Promise<void>>();
+  /** Stops the background clean-ups still running when settle() runs out of time. */
+  private background = new AbortController();
   /**
    * `<STAGING_PREFIX><area>/` in the staging bucket (the images bucket if none): objects there
    * never match objectNamePattern.
@@ -249,8 +251,15 @@ export class GcsStore implements ObjectStore {
   }
 
   async settle(timeoutMs: number): Promise<void> {
-    const all = Promise.allSettled([...this.cleanups]);
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    const all = Promise.allSettled([...this.cleanups]).then(() => true);
+    const late = new Promise<false>((resolve) =>
+      setTimeout(() => resolve(false), timeoutMs).unref(),
+    );
+    if (await Promise.race([all, late])) return;
+    // Time is up: the clean-ups still retrying stop here rather than run on for their own
+    // deadline (minutes) in a process that is exiting, or a test file that has ended.
+    this.background.abort(new Error('the store was settled'));
+    this.background = new AbortController();
   }
 
   publicUrl(name: string): string {
@@ -280,6 +289,7 @@ export class GcsStore implements ObjectStore {
           isRetryable: (error) => statusOf(error) !== 412,
           onRetry: () => this.emitRetry('delete'),
         },
+        this.background.signal,
       ),
     );
   }
