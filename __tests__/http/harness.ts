@@ -118,6 +118,8 @@ export async function startHarness(
       expect(await leftovers()).toEqual([]);
     },
     dispose: async () => {
+      // Clean-ups of failed writes still retrying (a store the test broke) end with the test.
+      await store.settle?.(0);
       if (directory !== undefined) await rm(directory, { recursive: true, force: true });
       await rm(spoolDir, { recursive: true, force: true });
     },
