@@ -31,6 +31,7 @@ const needTools = {
   'security/rate-limit-redis': 'redis-server',
   'config-process': 'a build',
   'forget-uploaders': 'fake-gcs-server',
+  'node-engine-process': 'a build and an older system Node (/usr/bin/node)',
   shutdown: 'fake-gcs-server and a build',
   'storage/gcs-faults': 'fake-gcs-server, toxiproxy',
   'storage/gcs-store': 'fake-gcs-server',

@@ -101,6 +101,13 @@ export const errorCatalogue = {
       '"method"?: "put" | "resumable"}.',
   },
   invalid_signature: { status: 403, message: 'The upload URL is not valid.' },
+  // GCS without a signing identity: a configuration fact, so not 503 (retrying never helps).
+  signed_put_unavailable: {
+    status: 501,
+    message:
+      'This service cannot sign upload URLs for "method": "put"; create the upload with ' +
+      '"method": "resumable" instead.',
+  },
   upload_incomplete: {
     status: 409,
     message: 'The bytes of this upload have not all arrived yet; send them to its URL first.',

@@ -9,6 +9,7 @@ import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
 import { chooseLogFormat, createLogger } from './logger.js';
+import { readNodeEngine, unmetNodeEngine } from './node-engine.js';
 import { createDirectStaging } from './storage/direct/create-direct-staging.js';
 import { uploaderKeysFor } from './ingest/uploader-keys.js';
 import { sweepDirectUploads } from './uploads/direct-sweep.js';
@@ -20,6 +21,11 @@ async function main(): Promise<void> {
     level: 'info',
     pretty: chooseLogFormat(process.env, process.stdout.isTTY),
   });
+  const oldNode = unmetNodeEngine(await readNodeEngine(), process.versions.node);
+  if (oldNode !== undefined) {
+    logger.fatal({ node: process.versions.node }, oldNode);
+    process.exit(1);
+  }
   // A .env file fills in what the environment leaves unset; it never overrides it.
   loadDotenv({ quiet: true });
 
@@ -37,7 +43,7 @@ async function main(): Promise<void> {
 
   const store = await createStore(config);
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
-  const directStaging = await createDirectStaging(config);
+  const directStaging = await createDirectStaging(config, { logger });
   const uploaderKeys = uploaderKeysFor(config);
   await uploaderKeys.ready();
   if (config.uploaderSecret === undefined && config.storage.driver === 'gcs') {

@@ -31,6 +31,8 @@ describe('503 storage_unavailable', () => {
       ...env,
     });
     const store = await createStore(config);
+    // The clean-up of a failed write retries against a bucket that never comes back: stop it.
+    defer(() => store.settle?.(0) ?? Promise.resolve());
     const app = createApp(config, { store, logger: silentLogger });
     await emulator.stop();
     return app.callback();

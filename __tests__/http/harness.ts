@@ -86,7 +86,7 @@ export async function startHarness(
     });
   }
   const store = await createStore(config);
-  const directStaging = await createDirectStaging(config, options.storageClient);
+  const directStaging = await createDirectStaging(config, { client: options.storageClient });
   const app = createApp(config, { store, logger: silentLogger, directStaging });
 
   const storedNames = async (): Promise<string[]> => {
@@ -120,6 +120,8 @@ export async function startHarness(
       expect(await leftovers()).toEqual([]);
     },
     dispose: async () => {
+      // Clean-ups of failed writes still retrying (a store the test broke) end with the test.
+      await store.settle?.(0);
       if (directory !== undefined) await rm(directory, { recursive: true, force: true });
       await rm(spoolDir, { recursive: true, force: true });
     },

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHttpServer } from '../../src/http/server.js';
 import { makeApp, type AppUnderTest } from '../security/helpers.js';
+import { runToEnd } from '../support/run-to-end.js';
 
 /**
  * schemathesis (PyPI, pinned; scripts/ensure-python-tools.mjs installs it into .tools/) reads the
@@ -18,27 +18,17 @@ import { makeApp, type AppUnderTest } from '../security/helpers.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const schemathesis = path.join(root, '.tools/venv-schemathesis/bin/schemathesis');
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      // It keeps a cache of what it found (.schemathesis/) in its working directory.
-      cwd,
-      env: {
-        ...process.env,
-        SCHEMATHESIS_TELEMETRY: 'false',
-        SCHEMATHESIS_HOOKS: path.join(root, '__tests__/http/schemathesis_hooks.py'),
-        NO_COLOR: '1',
-      },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+/** schemathesis with the test's hooks, in `cwd`. */
+function runSchemathesis(args: string[], cwd: string): ReturnType<typeof runToEnd> {
+  return runToEnd(schemathesis, args, {
+    // It keeps a cache of what it found (.schemathesis/) in its working directory.
+    cwd,
+    env: {
+      ...process.env,
+      SCHEMATHESIS_TELEMETRY: 'false',
+      SCHEMATHESIS_HOOKS: path.join(root, '__tests__/http/schemathesis_hooks.py'),
+      NO_COLOR: '1',
+    },
   });
 }
 
@@ -64,8 +54,7 @@ describe('schemathesis against the served document', () => {
   });
 
   it('finds no server error and no answer outside the document', async () => {
-    const { code, output } = await run(
-      schemathesis,
+    const { code, output } = await runSchemathesis(
       [
         '--config-file',
         path.join(root, '__tests__/http/schemathesis.toml'),

@@ -58,6 +58,21 @@ describe('HeldImageBuffers', () => {
     expect(buffers.acquire(1000).buffer).toBe(slab.buffer);
   });
 
+  it('keeps nothing alive while idle: its worker and the worker port are unref-ed', async () => {
+    const keepingAlive = (): number =>
+      process
+        .getActiveResourcesInfo()
+        .filter((resource) => resource === 'MessagePort' || resource === 'Worker').length;
+    const before = keepingAlive();
+    buffers = new HeldImageBuffers(4 * 1024 * 1024);
+    const image = buffers.acquire(300_000).fill(5);
+    // Idle with a worker started (a port with a 'message' listener would hold the process).
+    expect(keepingAlive()).toBe(before);
+    expect(await buffers.sha256(image)).toBe(sha256(image));
+    expect(buffers.hashedOnWorker).toBe(1);
+    expect(keepingAlive()).toBe(before);
+  });
+
   it('still hashes its slabs once its worker is gone', async () => {
     buffers = new HeldImageBuffers(4 * 1024 * 1024);
     const image = buffers.acquire(300_000).fill(3).subarray(0, 299_999);

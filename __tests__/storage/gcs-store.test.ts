@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/storage/create-store.js';
 import { GcsStore } from '../../src/storage/gcs-store.js';
 import { immutableCacheControl, type ObjectStore } from '../../src/storage/object-store.js';
+import { useCleanups } from '../http/harness.js';
 import { startEmulator } from '../support/emulator.js';
 import {
   createTestBucket,
@@ -21,7 +22,12 @@ import {
   shouldBehaveAsObjectStore,
 } from './object-store-contract.js';
 
-/** The store exactly as the service builds it from its environment, on a fresh bucket. */
+const defer = useCleanups();
+
+/**
+ * The store exactly as the service builds it from its environment, on a fresh bucket; its
+ * clean-ups still retrying after the test (a store the test broke) end with it.
+ */
 async function storeOnFreshBucket(
   endpoint = emulatorEndpoint(),
   env: Record<string, string> = {},
@@ -35,6 +41,7 @@ async function storeOnFreshBucket(
       ...env,
     }),
   );
+  defer(() => store.settle?.(0) ?? Promise.resolve());
   return { store, bucket };
 }
 

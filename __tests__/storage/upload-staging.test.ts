@@ -144,6 +144,29 @@ describe.each(drivers)('upload staging (%s)', (driver) => {
   });
 });
 
+describe('local staging records', () => {
+  const defer = useCleanups();
+
+  it('keeps one record file per upload, however often it is replaced', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'local-staging-'));
+    defer(() => rm(root, { recursive: true, force: true }));
+    const staging = new LocalStaging(root);
+    await staging.init();
+    const id = randomUUID();
+    await staging.create(id, { n: 0 });
+    for (let n = 1; n <= 25; n += 1) {
+      await staging.replace(id, { n }, (await staging.read(id))!.version);
+    }
+    expect(await readdir(path.join(root, id))).toEqual(['record.26']);
+    expect((await staging.read(id))?.record).toEqual({ n: 25 });
+    // A writer that read version 1 finds its number freed, links it, and still loses (ABA).
+    const late = await rejectionOf(staging.replace(id, { n: 'late' }, '1'));
+    expect(isStagingError(late, 'conflict')).toBe(true);
+    expect(await readdir(path.join(root, id))).toEqual(['record.26']);
+    expect((await staging.read(id))?.record).toEqual({ n: 25 });
+  });
+});
+
 describe('local staging at start-up', () => {
   const defer = useCleanups();
 

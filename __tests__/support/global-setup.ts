@@ -10,6 +10,9 @@ declare global {
  * through GCS_EMULATOR_ENDPOINT, which they inherit from this process.
  */
 export default async function globalSetup(): Promise<void> {
+  // Clients without credentials (the emulator's) look for a GCE metadata server when asked
+  // to sign (createDirectStaging checks at start-up); tests never run on one: do not look.
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   const emulator = await startEmulator();
   globalThis.gcsEmulator = emulator;
   process.env.GCS_EMULATOR_ENDPOINT = emulator.endpoint;

@@ -59,16 +59,21 @@ export async function startServiceWith(env: Record<string, string>): Promise<Ser
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // 'close', not 'exit': by then everything it wrote to stdout has been read.
+  let ended = false;
+  child.once('close', () => (ended = true));
   const logged = (text: string): Promise<void> =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       const look = (): void => {
         if (output.includes(text)) resolve();
+        // Polling on after the exit would keep jest alive once the test has failed.
+        else if (ended) reject(new Error(`the service exited without logging ${text}: ${output}`));
         else setTimeout(look, 10);
       };
       look();
     });
   const port = await new Promise<number>((resolve, reject) => {
-    void logged('"port":').then(() => resolve(Number(/"port":(\d+)/.exec(output)?.[1])));
+    logged('"port":').then(() => resolve(Number(/"port":(\d+)/.exec(output)?.[1])), reject);
     void exited.then((code) => reject(new Error(`service exited early (${code}): ${output}`)));
   });
   return { child, port, exited, logged };

@@ -159,8 +159,6 @@ export class HeldImageBuffers {
   private startWorker(): Worker {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(workerSource, { eval: true });
-    // Idle, it must not keep the process alive; with jobs pending, it must (see sha256).
-    worker.unref();
     worker.on('message', (reply: Reply) => {
       const resolve = this.jobs.get(reply.job);
       this.jobs.delete(reply.job);
@@ -172,6 +170,9 @@ export class HeldImageBuffers {
     };
     worker.on('error', fail);
     worker.on('exit', fail);
+    // Idle, it must not keep the process alive; with jobs pending, it must (see sha256). After
+    // the listeners: a 'message' listener added later refs the worker's port again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }

@@ -13,6 +13,7 @@ import {
   type StoredObjectInfo,
 } from './object-store.js';
 import { isWrongObjectError, writeResumable } from './gcs-resumable.js';
+import { isTransient, statusOf } from './gcs-errors.js';
 import { GcsStaging } from './staging/gcs-staging.js';
 import type { StagingAreas, UploadStaging } from './staging/upload-staging.js';
 import {
@@ -66,6 +67,8 @@ export class GcsStore implements ObjectStore {
   private readonly policy: RetryPolicy;
   private readonly listeners = new Set<StoreListener>();
   private readonly cleanups = new Set<Promise<void>>();
+  /** Stops the background clean-ups still running when settle() runs out of time. */
+  private background = new AbortController();
   /**
    * `<STAGING_PREFIX><area>/` in the staging bucket (the images bucket if none): objects there
    * never match objectNamePattern.
@@ -316,8 +319,15 @@ export class GcsStore implements ObjectStore {
   }
 
   async settle(timeoutMs: number): Promise<void> {
-    const all = Promise.allSettled([...this.cleanups]);
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    const all = Promise.allSettled([...this.cleanups]).then(() => true);
+    const late = new Promise<false>((resolve) =>
+      setTimeout(() => resolve(false), timeoutMs).unref(),
+    );
+    if (await Promise.race([all, late])) return;
+    // Time is up: the clean-ups still retrying stop here rather than run on for their own
+    // deadline (minutes) in a process that is exiting, or a test file that has ended.
+    this.background.abort(new Error('the store was settled'));
+    this.background = new AbortController();
   }
 
   publicUrl(name: string): string {
@@ -347,6 +357,7 @@ export class GcsStore implements ObjectStore {
           isRetryable: (error) => statusOf(error) !== 412,
           onRetry: () => this.emitRetry('delete'),
         },
+        this.background.signal,
       ),
     );
   }
@@ -383,40 +394,6 @@ export class GcsStore implements ObjectStore {
 async function holdsBytes(file: File, size: number, md5: string): Promise<boolean> {
   const [metadata] = await file.getMetadata();
   return Number(metadata.size) === size && metadata.md5Hash === md5;
-}
-
-/** The HTTP status or network code of a failure (gaxios puts an HTTP status in `status`). */
-export function statusOf(error: unknown): unknown {
-  if (typeof error !== 'object' || error === null) return undefined;
-  if ('code' in error && error.code !== undefined) return error.code;
-  return 'status' in error ? error.status : undefined;
-}
-
-const transientStatuses = new Set([408, 429, 500, 502, 503, 504]);
-const transientNetworkCodes = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-
-/** Failures worth another attempt: rate limits, server errors, and a broken connection. */
-export function isTransient(error: unknown): boolean {
-  const status = statusOf(error);
-  if (typeof status === 'number') return transientStatuses.has(status);
-  if (typeof status === 'string' && transientNetworkCodes.has(status)) return true;
-  const cause =
-    typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
-  if (cause !== undefined && cause !== error) return isTransient(cause);
-  // node-fetch wraps socket failures as FetchError { type: 'system', errno: 'ECONNRESET' }.
-  if (typeof error === 'object' && error !== null && 'errno' in error) {
-    return typeof error.errno === 'string' && transientNetworkCodes.has(error.errno);
-  }
-  return error instanceof Error && /socket hang up|premature close|aborted/i.test(error.message);
 }
 
 function stringValues(record: unknown): Record<string, string> {

@@ -95,7 +95,10 @@ export interface ObjectStore {
    * store without it serves no resumable uploads.
    */
   readonly staging?: StagingAreas | undefined;
-  /** Waits (up to `timeoutMs`) for background clean-ups to finish, e.g. before exit. */
+  /**
+   * Waits (up to `timeoutMs`) for background clean-ups to finish, e.g. before exit; those
+   * still running then are abandoned (their retries stop).
+   */
   settle?(timeoutMs: number): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import {
   type IngestContext,
 } from '../ingest/ingest-image.js';
 import type { UploaderKeys } from '../ingest/uploader-keys.js';
+import { sniffImageType, sniffSampleBytes } from '../ingest/sniff.js';
 import {
   isStagingError,
   uploadIdPattern,
@@ -148,7 +149,17 @@ export class TusUploads {
         return await this.finish({ ...record, length }, version, pieces, ingestContext);
       }
       if (piece === undefined && length === record.length) return record;
-      const next: UploadRecord = { ...record, length, offset, pieces, expiresAt: this.expiry() };
+      const sniffedType =
+        record.sniffedType ??
+        (await this.sniffWhenEnough({ ...record, length, offset }, version, pieces, ingestContext));
+      const next: UploadRecord = {
+        ...record,
+        length,
+        offset,
+        pieces,
+        sniffedType,
+        expiresAt: this.expiry(),
+      };
       await this.commit(next, version);
       return next;
     } catch (error) {
@@ -200,17 +211,7 @@ export class TusUploads {
       };
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      const rejected: UploadRecord = {
-        ...record,
-        offset: record.length,
-        pieces: [],
-        state: 'rejected',
-        error: error.code,
-        expiresAt: this.expiry(),
-      };
-      await this.commit(rejected, version);
-      await this.removeEveryPiece(record.id);
-      throw error;
+      throw await this.reject({ ...record, offset: record.length }, version, error);
     }
     try {
       await this.commit(done, version);
@@ -223,6 +224,65 @@ export class TusUploads {
     }
     await this.removeEveryPiece(record.id);
     return done;
+  }
+
+  /**
+   * Once the upload holds enough bytes to tell its type, the pipeline's own sniff decides it
+   * (the same bytes it will sniff at the finish): a refused type (SVG, HTML, an executable, a
+   * type not allowed) ends the upload at this PATCH, rejected and its bytes removed, rather
+   * than after its last byte. The head is read back from staging (a few KiB, once per
+   * upload), so it does not matter how the bytes were split into PATCHes or instances.
+   */
+  private async sniffWhenEnough(
+    record: UploadRecord,
+    version: string,
+    pieces: readonly UploadPiece[],
+    base: BaseIngestContext,
+  ): Promise<string | undefined> {
+    if (record.offset < sniffSampleBytes) return undefined;
+    const head = await this.readHead(record.id, pieces);
+    try {
+      return (await sniffImageType(head, base.limits.allowedTypes)).contentType;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      throw await this.reject({ ...record, pieces }, version, error);
+    }
+  }
+
+  /** The first sniffSampleBytes of the staged pieces. */
+  private async readHead(id: string, pieces: readonly UploadPiece[]): Promise<Buffer> {
+    const stream = this.staging.readPieces(id, pieces);
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    try {
+      for await (const chunk of stream) {
+        chunks.push(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+        if (bytes >= sniffSampleBytes) break;
+      }
+    } catch (error) {
+      throw storageUnavailable(error);
+    } finally {
+      stream.destroy();
+    }
+    return Buffer.concat(chunks).subarray(0, sniffSampleBytes);
+  }
+
+  /**
+   * A refused upload ends: its record says why (GET /v1/uploads/{id}; HEAD answers 410) and
+   * every piece goes. Answers the refusal, for the caller to throw.
+   */
+  private async reject(record: UploadRecord, version: string, refusal: AppError): Promise<AppError> {
+    const rejected: UploadRecord = {
+      ...record,
+      pieces: [],
+      state: 'rejected',
+      error: refusal.code,
+      expiresAt: this.expiry(),
+    };
+    await this.commit(rejected, version);
+    await this.removeEveryPiece(record.id);
+    return refusal;
   }
 
   private async writePiece(

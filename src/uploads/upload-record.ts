@@ -24,6 +24,12 @@ export interface UploadRecord {
   readonly expiresAt: string;
   readonly state: 'receiving' | 'done' | 'rejected';
   /**
+   * The type the first bytes were sniffed as, once enough of them arrived (sniffSampleBytes):
+   * a refused type ends the upload there, not at its last byte. Absent in older records, and
+   * for an upload shorter than the sample (the finish decides then).
+   */
+  readonly sniffedType?: string | undefined;
+  /**
    * state done: the image's JSON, as POST /v1/images answers it but without the delete token
    * (finishedImage derives it again; records written before may still hold one).
    */

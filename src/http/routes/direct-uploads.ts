@@ -3,8 +3,7 @@ import { createRouter } from '../router.js';
 import type { Context, Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { AppError, isAppError, storageUnavailable } from '../../errors.js';
+import { AppError } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
 import { variantUrlsOf } from '../../ingest/image-record.js';
@@ -16,6 +15,7 @@ import {
 } from '../../storage/direct/direct-staging.js';
 import { LocalDirectStaging } from '../../storage/direct/local-direct-staging.js';
 import { completeStagedUpload, isRefusal } from '../../uploads/complete-staged-upload.js';
+import { fromStaging, limited } from '../../uploads/direct-uploads.js';
 import type { DirectUploadCreatedBody, DirectUploadRequestMember } from '../openapi/schemas.js';
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
@@ -81,35 +81,6 @@ function createRequestOf(body: unknown, maxImageBytes: number): CreateRequest {
   }
   if (method !== 'put' && method !== 'resumable') throw new AppError('invalid_upload_request');
   return { size, declaredType: type === undefined || type === '' ? null : type, method };
-}
-
-/** Passes at most `limit` bytes; one more fails the stream with upload_too_large. Counts what passed. */
-class ByteLimit extends Transform {
-  bytes = 0;
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) callback(new AppError('upload_too_large'));
-    else callback(null, chunk);
-  }
-}
-
-export function limited(body: Readable, limit: number): ByteLimit {
-  const limiter = new ByteLimit(limit);
-  body.once('error', (error) => limiter.destroy(error));
-  return body.pipe(limiter);
-}
-
-export async function fromStaging<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (isAppError(error)) throw error;
-    throw storageUnavailable(error);
-  }
 }
 
 /** The idempotency key of an upload's completion: every retry of it gives the same image. */

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError, isAppError } from '../../errors.js';
 import type { DirectUploadRecord } from '../../storage/direct/direct-staging.js';
+import { fromStaging, limited } from '../../uploads/direct-uploads.js';
 import {
   localUploadPath,
   type LocalDirectStaging,
@@ -9,7 +10,6 @@ import {
 } from '../../storage/direct/local-direct-staging.js';
 import type { CallerState } from '../middleware/auth.js';
 import type { DirectUploadReceivedBody } from '../openapi/schemas.js';
-import { fromStaging, limited } from './direct-uploads.js';
 
 // "bytes a-b/total", "bytes a-b/*" or "bytes */total", as the GCS resumable protocol has it.
 interface ContentRange {

@@ -60,9 +60,30 @@ export interface StagedUpload {
   readonly createdAt: Date;
 }
 
+/**
+ * The driver cannot sign a PUT URL (GCS without a signing identity): `method: 'put'` cannot be
+ * offered, a resumable session can. A configuration fact, not an outage: retrying never helps.
+ */
+export class PutSigningUnavailableError extends Error {
+  override readonly name = 'PutSigningUnavailableError';
+}
+
+/** By shape, as every error of the staging layer is recognised (jest's realms break instanceof). */
+export function isPutSigningUnavailable(error: unknown): error is PutSigningUnavailableError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'name' in error &&
+    error.name === 'PutSigningUnavailableError'
+  );
+}
+
 export interface DirectStaging {
   readonly driver: 'local' | 'gcs';
-  /** Stores the record (never overwriting one) and makes the URL the bytes go to. */
+  /**
+   * Stores the record (never overwriting one) and makes the URL the bytes go to; a PUT the
+   * driver cannot sign fails with PutSigningUnavailableError, storing nothing.
+   */
   create(record: DirectUploadRecord, options: TargetOptions): Promise<DirectUploadTarget>;
   /** The record, or undefined when there is none (never created, completed and swept, forged). */
   loadRecord(id: string): Promise<DirectUploadRecord | undefined>;

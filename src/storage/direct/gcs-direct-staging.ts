@@ -1,10 +1,11 @@
 import type { Bucket, File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
-import { isTransient, statusOf } from '../gcs-store.js';
+import { isMissingSigningIdentity, isTransient, statusOf } from '../gcs-errors.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
 import { stagedObjectHeaders } from '../staged-object-headers.js';
 import {
   parseDirectUploadRecord,
+  PutSigningUnavailableError,
   type DirectStaging,
   type DirectUploadRecord,
   type DirectUploadTarget,
@@ -18,6 +19,11 @@ export interface GcsDirectStagingOptions {
   readonly prefix: string;
   /** Deadline, per-attempt timeout and backoff of every call (STORE_TIMEOUT_MS, ...). */
   readonly retry?: Partial<RetryPolicy> | undefined;
+  /**
+   * Called once, when the driver learns it cannot sign PUT URLs (at checkSigning, or at the
+   * first PUT asked for): what to configure is told there, not at every request.
+   */
+  readonly onSigningUnavailable?: ((cause: unknown) => void) | undefined;
 }
 
 /**
@@ -34,10 +40,12 @@ export class GcsDirectStaging implements DirectStaging {
   readonly driver = 'gcs';
   private readonly folder: string;
   private readonly policy: RetryPolicy;
+  /** False once a signing attempt failed for want of a signing identity; it stays so. */
+  private canSign: boolean | undefined;
 
   constructor(
     private readonly bucket: Bucket,
-    options: GcsDirectStagingOptions,
+    private readonly options: GcsDirectStagingOptions,
   ) {
     this.folder = `${options.prefix}direct/`;
     this.policy = { ...defaultRetryPolicy, ...options.retry };
@@ -52,7 +60,34 @@ export class GcsDirectStaging implements DirectStaging {
     return `${this.folder}${id}.json`;
   }
 
+  /**
+   * Whether the credentials can sign a PUT URL, found by signing one (for nothing: no request is
+   * made with it). With a key file that is local; on Cloud Run it is one IAM signBlob call.
+   * Undefined when the answer was a transient failure: the first PUT asked for finds out.
+   */
+  async checkSigning(): Promise<boolean | undefined> {
+    const probe = this.bucket.file(this.objectName('signing-check'));
+    try {
+      await this.retrying(() =>
+        probe.getSignedUrl({ version: 'v4', action: 'write', expires: Date.now() + 60_000 }),
+      );
+      this.canSign = true;
+    } catch (error) {
+      if (isMissingSigningIdentity(error)) this.cannotSign(error);
+    }
+    return this.canSign;
+  }
+
+  private cannotSign(cause: unknown): void {
+    if (this.canSign === false) return;
+    this.canSign = false;
+    this.options.onSigningUnavailable?.(cause);
+  }
+
   async create(record: DirectUploadRecord, options: TargetOptions): Promise<DirectUploadTarget> {
+    if (record.method === 'put' && this.canSign === false) {
+      throw new PutSigningUnavailableError('the GCS credentials cannot sign URLs');
+    }
     const recordFile = this.bucket.file(this.recordName(record.id));
     const text = JSON.stringify(record);
     await this.retrying(async (attempt) => {
@@ -70,7 +105,7 @@ export class GcsDirectStaging implements DirectStaging {
     });
     const file = this.bucket.file(this.objectName(record.id));
     try {
-      if (record.method === 'put') return await this.retrying(() => signedPutTarget(file, record));
+      if (record.method === 'put') return await this.signedPut(file, record);
       const [url] = await this.retrying(() =>
         file.createResumableUpload({
           ...(options.origin === undefined ? {} : { origin: options.origin }),
@@ -84,6 +119,18 @@ export class GcsDirectStaging implements DirectStaging {
       // No URL, no upload: the record would only wait for the sweep.
       await this.deleteIfThere(this.recordName(record.id)).catch(() => undefined);
       throw error;
+    }
+  }
+
+  private async signedPut(file: File, record: DirectUploadRecord): Promise<DirectUploadTarget> {
+    try {
+      return await this.retrying(() => signedPutTarget(file, record));
+    } catch (error) {
+      if (!isMissingSigningIdentity(error)) throw error;
+      this.cannotSign(error);
+      throw new PutSigningUnavailableError('the GCS credentials cannot sign URLs', {
+        cause: error,
+      });
     }
   }
 

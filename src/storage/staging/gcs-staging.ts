@@ -1,6 +1,6 @@
 import type { Bucket, File } from '@google-cloud/storage';
 import { Readable } from 'node:stream';
-import { isTransient, statusOf } from '../gcs-store.js';
+import { isTransient, statusOf } from '../gcs-errors.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
 import { stagedObjectHeaders } from '../staged-object-headers.js';
 import {

@@ -19,12 +19,13 @@ import {
 
 /**
  * Staged uploads as folders, `<root>/<id>/`, on the upload folder's disk. The record is a
- * series of files `record.<n>`: a new version is written to a temp file, flushed, and linked
- * to the next number, and link() fails if that number exists, so of two writers (two
- * processes on this disk included) that read version n, one wins and the other sees a
- * conflict. The newest number is the record. A superseded number is never freed, only
- * emptied (an empty file renamed over it): were it removed, a writer that read version n
- * long ago could link n+1 after others had committed n+1 and n+2 and removed n+1 (ABA).
+ * file `record.<n>`: a new version is written to a temp file, flushed, and linked to the next
+ * number, and link() fails if that number exists, so of two writers (two processes on this
+ * disk included) that read version n, one wins and the other sees a conflict. The newest
+ * number is the record; the winner then removes the older ones, so one file stays. A writer
+ * that read version n long ago may find n+1 freed and link it after others committed n+1 and
+ * n+2 (ABA): so after its link it looks again, and a higher number there (the newest is never
+ * removed) means it lost; it takes its file back and answers a conflict.
  *
  * A new upload's folder is made complete (its first record inside) under `.incoming/` and
  * renamed into place, so the sweep never sees a folder whose record is not written yet.
@@ -67,7 +68,7 @@ export class LocalStaging implements UploadStaging {
       if (version === undefined) return undefined;
       try {
         const text = await fs.readFile(this.recordFile(id, version), 'utf8');
-        // Emptied: superseded between readdir and readFile.
+        // Emptied: how this service once kept superseded versions (none are written now).
         if (text === '') continue;
         return { record: JSON.parse(text) as unknown, version: String(version) };
       } catch (error) {
@@ -93,8 +94,19 @@ export class LocalStaging implements UploadStaging {
     } finally {
       await fs.unlink(temp).catch(() => undefined);
     }
+    const versions = await this.versions(id);
+    if (versions.some((other) => other > current + 1)) {
+      // Linked into a freed number below the newest: this writer's version was superseded.
+      await fs.unlink(this.recordFile(id, current + 1)).catch(() => undefined);
+      throw new StagingError('conflict', `staged upload ${id} changed`);
+    }
     await syncFolder(this.folderOf(id));
-    await this.empty(this.recordFile(id, current));
+    // Best effort: a version left behind is older than the newest, never read as the record.
+    await Promise.all(
+      versions
+        .filter((other) => other <= current)
+        .map((other) => fs.unlink(this.recordFile(id, other)).catch(() => undefined)),
+    );
   }
 
   async writePiece(
@@ -203,34 +215,23 @@ export class LocalStaging implements UploadStaging {
   }
 
   private async newestVersion(id: string): Promise<number | undefined> {
+    const versions = await this.versions(id);
+    return versions.length === 0 ? undefined : Math.max(...versions);
+  }
+
+  /** The record versions on disk (none when the upload is gone). */
+  private async versions(id: string): Promise<number[]> {
     let entries: string[];
     try {
       entries = await fs.readdir(this.folderOf(id));
     } catch (error) {
-      if (isErrno(error, 'ENOENT')) return undefined;
+      if (isErrno(error, 'ENOENT')) return [];
       throw asStagingError(error, `cannot read staged upload ${id}`);
     }
-    let newest: number | undefined;
-    for (const entry of entries) {
+    return entries.flatMap((entry) => {
       const match = /^record\.([0-9]+)$/.exec(entry);
-      if (match === null) continue;
-      const version = Number(match[1]);
-      if (newest === undefined || version > newest) newest = version;
-    }
-    return newest;
-  }
-
-  /** Keeps a superseded version's number taken (see the class comment); best effort. */
-  private async empty(file: string): Promise<void> {
-    const temp = path.join(this.incoming, `${randomUUID()}.record`);
-    try {
-      await writeFlushed(temp, '');
-      await fs.rename(temp, file);
-    } catch {
-      // The upload was removed meanwhile, or the disk refused: the record stays readable as
-      // an older version, never the newest.
-      await fs.unlink(temp).catch(() => undefined);
-    }
+      return match === null ? [] : [Number(match[1])];
+    });
   }
 
   private folderOf(id: string): string {
