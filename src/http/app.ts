@@ -84,8 +84,11 @@ export function createApp(
   app.use(tusMethodOverride());
   app.use(tusResumable());
   app.use(
-    guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>
-      logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
+    guardApi(
+      config.security,
+      rateLimitStore ?? new MemoryRateLimitStore(),
+      (error) => logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
+      (inFlight) => metrics.uploadSlotsInUse.set(inFlight),
     ),
   );
 

@@ -2,10 +2,11 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../../errors.js';
 import { findStoredImage } from '../../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../../ingest/idempotency.js';
+import { pipeBody } from '../../ingest/pipe-body.js';
 import { newDeleteToken, variantUrlsOf } from '../../ingest/image-record.js';
 import { uploadIdPattern } from '../../storage/staging/upload-staging.js';
 import {
@@ -96,10 +97,21 @@ class ByteLimit extends Transform {
   }
 }
 
+/** `body`, at most `limit` bytes of it: see pipeBody for why it may be read only later. */
 export function limited(body: Readable, limit: number): ByteLimit {
+  return pipeBody(body, new ByteLimit(limit));
+}
+
+/**
+ * Staged bytes, at most `limit` of them. pipeline, not pipeBody: whichever way the reader
+ * stops (done, refused, its client gone), destroying what is returned closes the staged file
+ * too, which a pipe would leave open, paused, for ever.
+ */
+function limitedStaged(bytes: Readable, limit: number): ByteLimit {
   const limiter = new ByteLimit(limit);
-  body.once('error', (error) => limiter.destroy(error));
-  return body.pipe(limiter);
+  // The failure reaches the reader as the limiter's own (the error it is destroyed with).
+  pipeline(bytes, limiter, () => undefined);
+  return limiter;
 }
 
 export async function fromStaging<T>(call: Promise<T>): Promise<T> {
@@ -213,7 +225,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     try {
       image = await completeStagedUpload(
         {
-          bytes: limited(staging.openStaged(record.id, staged, signal), record.size),
+          bytes: limitedStaged(staging.openStaged(record.id, staged, signal), record.size),
           size: record.size,
           hints: { declaredType: record.declaredType ?? undefined },
         },

@@ -17,11 +17,17 @@ export interface ImagesRouteDeps {
   readonly variantLimit: ConcurrencyLimit;
 }
 
-/** An AbortSignal that fires when the client goes away before the response is sent. */
+/**
+ * An AbortSignal that fires when the client goes away before the response is sent, or has
+ * fired already: middleware before the route (a rate-limit store) may have awaited while the
+ * client left, and a 'close' that has passed is never heard.
+ */
 export function clientGoneSignal(ctx: Context): AbortSignal {
+  const gone = (): Error => new Error('client closed the connection');
+  if (ctx.res.closed && !ctx.res.writableFinished) return AbortSignal.abort(gone());
   const controller = new AbortController();
   ctx.res.once('close', () => {
-    if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
+    if (!ctx.res.writableFinished) controller.abort(gone());
   });
   return controller.signal;
 }
