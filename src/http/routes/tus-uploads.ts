@@ -33,11 +33,19 @@ const tusPath = new RegExp(`^/v1/uploads(?:/${uploadIdPattern.source.slice(1, -1
  * whose environment cannot send PATCH or DELETE). Only on a POST to a tus path, and only a
  * method HTTP knows (what the router does not take answers 405 as ever). Before tusResumable
  * and guardApi, so the request is checked, authorised and counted as what it is.
+ *
+ * Never HEAD: Node frames the answer for the method on the wire, so a POST answered as a HEAD
+ * would announce a Content-Length whose body never comes, and the client would wait for it.
  */
 export function tusMethodOverride(): Middleware {
   return async (ctx, next) => {
     const override = ctx.get('X-HTTP-Method-Override').trim().toUpperCase();
-    if (ctx.method === 'POST' && METHODS.includes(override) && tusPath.test(ctx.path)) {
+    if (
+      ctx.method === 'POST' &&
+      override !== 'HEAD' &&
+      METHODS.includes(override) &&
+      tusPath.test(ctx.path)
+    ) {
       ctx.method = override;
     }
     await next();
