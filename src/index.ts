@@ -8,6 +8,7 @@ import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
+import { guardProcess } from './process-guard.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { createDirectStaging } from './storage/direct/create-direct-staging.js';
 import { sweepDirectUploads } from './uploads/direct-sweep.js';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     level: process.env.LOG_LEVEL ?? 'info',
     pretty: chooseLogFormat(process.env, process.stdout.isTTY),
   });
+  const metrics = createMetrics();
+  guardProcess(process, logger, metrics);
   // A .env file fills in what the environment leaves unset; it never overrides it.
   loadDotenv({ quiet: true });
 
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
     logger,
     lifecycle,
     rateLimitStore,
-    metrics: createMetrics(),
+    metrics,
     directStaging,
   });
   const server = createHttpServer(app, config.security);
