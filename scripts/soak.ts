@@ -321,6 +321,8 @@ async function main(): Promise<number> {
       // High concurrency from one address is the point of a soak, not abuse to throttle.
       RATE_LIMIT: '0',
       MAX_CONCURRENT_UPLOADS: '1000',
+      // Clients that leave tus uploads behind, all from this one address.
+      MAX_OPEN_UPLOADS_PER_CALLER: '0',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -27,6 +27,7 @@ import { tusMethodOverride, tusResumable, tusUploadsRouter } from './routes/tus-
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
+import { OpenUploads } from '../uploads/open-uploads.js';
 
 export interface AppDeps {
   readonly store: ObjectStore;
@@ -92,6 +93,8 @@ export function createApp(
     ),
   );
 
+  // One count for tus and direct uploads (MAX_OPEN_UPLOADS_PER_CALLER).
+  const openUploads = new OpenUploads(config.security.maxOpenUploadsPerCaller);
   const routers = [
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs }),
@@ -113,6 +116,7 @@ export function createApp(
         heldImageBuffers,
         variantLimit,
         staging: directStaging,
+        openUploads,
       }),
     );
   }
@@ -121,7 +125,9 @@ export function createApp(
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.
     const staging = store.staging.area('tus');
-    routers.push(tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging }));
+    routers.push(
+      tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, staging, openUploads }),
+    );
   }
   for (const router of routers) {
     app.use(router.routes());

@@ -30,6 +30,8 @@ export interface TusUploadsOptions {
   /** UPLOAD_EXPIRES_SECONDS, counted from the last committed byte. */
   readonly expiresSeconds: number;
   readonly now?: (() => Date) | undefined;
+  /** Told when an upload ends: finished, refused or terminated (it takes no more bytes). */
+  readonly onEnded?: ((id: string) => void) | undefined;
 }
 
 export interface CreateRequest {
@@ -120,6 +122,7 @@ export class TusUploads {
   async terminate(id: string, owner: string | undefined): Promise<void> {
     await this.readOwn(id, owner);
     await this.staged(() => this.staging.removeAll(id));
+    this.options.onEnded?.(id);
   }
 
   /**
@@ -225,6 +228,7 @@ export class TusUploads {
         expiresAt: this.expiry(),
       };
       await this.commit(rejected, version);
+      this.options.onEnded?.(record.id);
       await this.removeEveryPiece(record.id);
       throw error;
     }
@@ -237,6 +241,7 @@ export class TusUploads {
       if (current?.state !== 'done') throw error;
       done = current;
     }
+    this.options.onEnded?.(record.id);
     await this.removeEveryPiece(record.id);
     return done;
   }

@@ -20,10 +20,13 @@ import type { DirectUploadCreatedBody, DirectUploadRequestMember } from '../open
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import { createdImage } from '../../ingest/ingest-image.js';
-import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
+import { callerKeyOf, clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
+import type { OpenUploads } from '../../uploads/open-uploads.js';
 
 export interface DirectUploadsRouteDeps extends ImagesRouteDeps {
   readonly staging: DirectStaging;
+  /** MAX_OPEN_UPLOADS_PER_CALLER, shared with tus uploads. */
+  readonly openUploads: OpenUploads;
 }
 
 /** The 201 body of POST /v1/uploads/direct. */
@@ -135,7 +138,7 @@ function completionKey(record: DirectUploadRecord): string {
  * through the one pipeline and publishes them as POST /v1/images would.
  */
 export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<CallerState> {
-  const { config, staging } = deps;
+  const { config, staging, openUploads } = deps;
   const router = new Router<CallerState>();
   const expiresSeconds = config.staging.directExpiresSeconds;
 
@@ -166,12 +169,20 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     const origin = ctx.get('Origin');
     // Where the client reached this service (Koa's ctx.origin is the Origin header instead).
     const service = `${ctx.protocol}://${ctx.host}`;
-    const target = await fromStaging(
-      staging.create(record, {
-        origin: config.security.corsOrigins.includes(origin) ? origin : undefined,
-        serviceOrigin: service,
-      }),
-    );
+    const ticket = openUploads.admit(callerKeyOf(ctx));
+    let target;
+    try {
+      target = await fromStaging(
+        staging.create(record, {
+          origin: config.security.corsOrigins.includes(origin) ? origin : undefined,
+          serviceOrigin: service,
+        }),
+      );
+    } catch (error) {
+      ticket.cancel();
+      throw error;
+    }
+    ticket.opened(record.id, Date.parse(record.completeBy));
     const body: DirectUploadCreated = {
       id: record.id,
       method: record.method,
@@ -189,6 +200,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     const record = await recordFor(ctx, ctx.params.id ?? '');
     if (Date.now() > Date.parse(record.completeBy)) {
       await fromStaging(staging.remove(record.id));
+      openUploads.close(record.id);
       throw new AppError('upload_expired');
     }
     const signal = clientGoneSignal(ctx);
@@ -219,6 +231,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     if (staged.size !== record.size) {
       // Unverified bytes of the wrong size are of no use to anyone: nothing stays.
       await fromStaging(staging.remove(record.id));
+      openUploads.close(record.id);
       throw new AppError(staged.size > record.size ? 'upload_too_large' : 'upload_size_mismatch');
     }
     let image;
@@ -234,9 +247,13 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     } catch (error) {
       // Refused bytes (not an image, not allowed, broken): nothing of this upload stays.
       // A store outage leaves it for a retry.
-      if (isRefusal(error)) await staging.remove(record.id).catch(() => undefined);
+      if (isRefusal(error)) {
+        await staging.remove(record.id).catch(() => undefined);
+        openUploads.close(record.id);
+      }
       throw error;
     }
+    openUploads.close(record.id);
     // The record stays until the sweep, so that a retried complete answers this same image.
     await staging.removeStaged(record.id).catch(() => undefined);
     ctx.status = 201;

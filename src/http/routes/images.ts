@@ -32,6 +32,11 @@ export function clientGoneSignal(ctx: Context): AbortSignal {
   return controller.signal;
 }
 
+/** Who is counted for per-caller limits: the caller guardApi found (an address when anonymous). */
+export function callerKeyOf(ctx: Context): string {
+  return (ctx.state as Partial<CallerState>).caller?.id ?? `ip:${ctx.ip}`;
+}
+
 /** Everything the pipeline needs to know about this request besides its body. */
 export function ingestContextOf(
   ctx: Context,

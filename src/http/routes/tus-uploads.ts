@@ -16,7 +16,8 @@ import { TusUploads, finishedImage } from '../../uploads/tus-uploads.js';
 import type { UploadRecord } from '../../uploads/upload-record.js';
 import { uploadIdPattern, type UploadStaging } from '../../storage/staging/upload-staging.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
-import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
+import type { OpenUploads } from '../../uploads/open-uploads.js';
+import { callerKeyOf, clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
 
 /**
  * tus 1.0 resumable uploads at /v1/uploads (core, creation, creation-with-upload,
@@ -80,15 +81,22 @@ const onlyUploadIds: RouterMiddleware<CallerState> = async (ctx, next) => {
 
 export interface TusUploadsRouteDeps extends ImagesRouteDeps {
   readonly staging: UploadStaging;
+  /** MAX_OPEN_UPLOADS_PER_CALLER, shared with direct uploads. */
+  readonly openUploads: OpenUploads;
 }
 
 export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState> {
-  const { config } = deps;
+  const { config, openUploads } = deps;
   const uploads = new TusUploads({
     staging: deps.staging,
     maxImageBytes: config.maxImageBytes,
     expiresSeconds: config.staging.uploadExpiresSeconds,
+    onEnded: (id) => openUploads.close(id),
   });
+  /** An upload that took bytes and goes on expires later. */
+  const extend = (record: UploadRecord): void => {
+    if (record.state === 'receiving') openUploads.extend(record.id, Date.parse(record.expiresAt));
+  };
   const router = new Router<CallerState>();
   const ownerOfCall = (ctx: Context): string | undefined =>
     ownerOf((ctx.state as Partial<CallerState>).caller);
@@ -119,7 +127,15 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
       throw new AppError('upload_too_large');
     }
     const owner = ownerOfCall(ctx);
-    let record = await uploads.create({ owner, length, hints });
+    const ticket = openUploads.admit(callerKeyOf(ctx));
+    let record: UploadRecord;
+    try {
+      record = await uploads.create({ owner, length, hints });
+    } catch (error) {
+      ticket.cancel();
+      throw error;
+    }
+    ticket.opened(record.id, Date.parse(record.expiresAt));
     ctx.set('Location', uploadUrl(ctx, record.id));
     if (withUpload) {
       record = await uploads.patch(
@@ -128,6 +144,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
         { offset: 0, length: undefined, declaredBytes, checksum, body: ctx.req },
         ingestContextOf(ctx, deps, clientGoneSignal(ctx)),
       );
+      extend(record);
     }
     setUploadHeaders(ctx, record);
     ctx.status = 201;
@@ -159,6 +176,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
       request,
       ingestContextOf(ctx, deps, clientGoneSignal(ctx)),
     );
+    extend(record);
     setUploadHeaders(ctx, record);
     ctx.status = 204;
   });

@@ -114,6 +114,7 @@ export const directUploadPaths: PathPiece = {
         'request_too_large',
         'invalid_upload_request',
         'payload_too_large',
+        'too_many_open_uploads',
         'storage_unavailable',
       ],
     },
