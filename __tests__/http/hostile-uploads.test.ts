@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { connect } from 'node:net';
+import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { createHttpServer } from '../../src/http/server.js';
 import type { DirectUploadCreated } from '../../src/http/routes/direct-uploads.js';
 import { LogCapture } from '../security/helpers.js';
 import { drivers, fixture, type Driver } from '../support/requests.js';
@@ -173,4 +175,34 @@ describe.each(drivers)('hostile uploads, %s driver', (driver: Driver) => {
     ).toBe(404);
     await alive(service);
   });
+
+  it('a body cut off by the request timeout is logged with the bytes that arrived', async () => {
+    const service = await start();
+    const config = loadConfig({ ...timeouts, STORAGE_DRIVER: 'local', UPLOAD_DIR: '/nonexistent' });
+    const app = createApp(service.harness.config, {
+      store: service.harness.store,
+      logger: service.log.logger,
+    });
+    const server = createHttpServer(app, config.security);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    defer(() => close(server));
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('no port');
+    // 300 of the 5000 bytes declared, then nothing: the request timeout ends it.
+    const slow = rawRequest(
+      address.port,
+      'POST /v1/images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n' +
+        'Content-Length: 5000\r\n\r\n',
+      image.subarray(0, 300),
+    );
+    await slow.answer.catch(() => undefined);
+    await service.log.waitFor('"msg":"request"');
+    const line = service.log.lines
+      .map((text) => JSON.parse(text) as { msg: string; bytesIn?: number })
+      .find((entry) => entry.msg === 'request');
+    expect(line).toMatchObject({ bytesIn: 300 });
+  });
 });
+
+/** The shortest timeouts config accepts, so the request timeout runs out within the test. */
+const timeouts = { HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '1000' };
