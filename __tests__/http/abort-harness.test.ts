@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { createApp } from '../../src/http/app.js';
+import { createHttpServer } from '../../src/http/server.js';
 import type { DirectUploadCreated } from '../../src/http/routes/direct-uploads.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { parseUploadRecord } from '../../src/uploads/upload-record.js';
@@ -13,7 +14,6 @@ import { newSigningAccount, signingClient } from '../support/signing.js';
 import {
   close,
   eventually,
-  listen,
   silentLogger,
   useCleanups,
   useHarnesses,
@@ -25,7 +25,8 @@ import { tusStaging } from '../uploads/tus-client.js';
  * Clients that leave at every step of every request that carries a body: real sockets send a
  * real request's headers, then close after them, halfway through the body, or once the whole
  * body is sent without reading the answer (the client that "sends and closes at once", whose
- * socket closes while the route waits on the store). After each, the app must still answer,
+ * socket closes while the route waits on the store), or send half the body and stall until the
+ * server's request timeout cuts them off. After each, the app must still answer,
  * hold no upload slot (the image_ingest_upload_slots_in_use gauge), hold no more open files than
  * before (/proc/self/fd, sockets aside: server connections are counted apart), and keep on disk
  * only what a live upload keeps (a tus upload's committed pieces, a resumable session's bytes).
@@ -35,7 +36,7 @@ const account = newSigningAccount();
 const image = fixture('photo.png');
 
 /** How the client leaves. */
-const steps = ['after-headers', 'mid-body', 'after-body', 'after-body-reset'] as const;
+const steps = ['after-headers', 'mid-body', 'after-body', 'after-body-reset', 'stalled'] as const;
 type Step = (typeof steps)[number];
 
 /** One request on the wire: the head's lines and the body. */
@@ -199,7 +200,7 @@ async function sendAndLeave(port: number, request: RawRequest, step: Step): Prom
   const sent =
     step === 'after-headers'
       ? Buffer.alloc(0)
-      : step === 'mid-body'
+      : step === 'mid-body' || step === 'stalled'
         ? request.body.subarray(0, Math.floor(request.body.length / 2))
         : request.body;
   await new Promise<void>((resolve) =>
@@ -208,7 +209,13 @@ async function sendAndLeave(port: number, request: RawRequest, step: Step): Prom
   // The server starts on what arrived (the headers, a store lookup) before the client goes.
   await new Promise((resolve) => setTimeout(resolve, step === 'mid-body' ? 20 : 0));
   const closed = new Promise((resolve) => socket.once('close', resolve));
-  if (step === 'after-body-reset') socket.resetAndDestroy();
+  // Half a body, then nothing: the server's request timeout answers 408 and half-closes
+  // (lingering, see closeLingering), and the client, its answer read, closes too.
+  if (step === 'stalled') {
+    socket.once('end', () => socket.destroy());
+    socket.resume();
+    await closed;
+  } else if (step === 'after-body-reset') socket.resetAndDestroy();
   else socket.destroy();
   await closed;
 }
@@ -299,7 +306,14 @@ describe.each(drivers)('clients that leave at every step, %s driver', (driver: D
     const harness = await harnessFor(
       driver,
       // Every request may use the slots; the rate limit is not what is tested here.
-      { RATE_LIMIT: '0', IMAGE_VALIDATION: 'decode', STREAMING_THRESHOLD_BYTES: '65536' },
+      {
+        RATE_LIMIT: '0',
+        IMAGE_VALIDATION: 'decode',
+        STREAMING_THRESHOLD_BYTES: '65536',
+        // Short, so that a stalled body is cut off within the test.
+        HEADERS_TIMEOUT_MS: '500',
+        REQUEST_TIMEOUT_MS: '1000',
+      },
       { storageClient: driver === 'gcs' ? signingClient(account) : undefined },
     );
     const metrics = createMetrics({ processMetrics: false });
@@ -309,7 +323,12 @@ describe.each(drivers)('clients that leave at every step, %s driver', (driver: D
       directStaging: harness.directStaging,
       metrics,
     });
-    const { server, port } = await listen(app.callback());
+    // The service's own server, with its timeouts.
+    const server = createHttpServer(app, harness.config.security);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('no port');
+    const { port } = address;
     defer(() => close(server));
     return { harness, base: `http://127.0.0.1:${port}`, port, server, metrics };
   }
