@@ -15,8 +15,11 @@ export interface OpenUploadTicket {
  * driver) until the sweep, which is not a cost the caller pays.
  *
  * Counted in this process's memory: with several instances each keeps its own count (a caller
- * may hold up to instances × the limit), and a restart forgets them; both only loosen the
- * bound, which the sweep and the expiry make good anyway. 0 turns it off.
+ * may hold up to instances × the limit), and a restart forgets them. One way it is stricter
+ * than the truth: a tus upload created here and finished through another instance counts here
+ * until its expiry (UPLOAD_EXPIRES_SECONDS after its last chunk sent here). A shared count
+ * (the staging records, or Redis) would be exact; this bounds one instance's cost. 0 turns it
+ * off.
  */
 export class OpenUploads {
   /** Per caller: upload id → expiry (ms); pending creations under unique placeholder keys. */
