@@ -170,6 +170,7 @@ async function runRow(
     // One client address, many requests: throttling it is not what is measured.
     RATE_LIMIT: '0',
     MAX_CONCURRENT_UPLOADS: '1000',
+    MAX_OPEN_UPLOADS_PER_CALLER: '0',
     IMAGE_VALIDATION: 'structure',
     ...(storage?.env ?? { UPLOAD_DIR: dir! }),
     ...bench.extraEnv,

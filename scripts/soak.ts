@@ -1,9 +1,12 @@
 // Soak test: the built service (dist/index.js) on its own fake-gcs-server, under mixed valid,
 // invalid and aborted uploads at high concurrency for a while. Reports requests served,
 // answers by status and error code, latency percentiles, and the service's RSS and open file
-// descriptors over time. Fails (exit 1) when a valid upload is lost or corrupted, any 5xx
-// other than 503 appears, an invalid upload gets anything but its expected error, an aborted
-// upload leaves an object, or memory keeps growing.
+// descriptors over time. Clients that leave (8% of requests) pick a body-taking route (JSON,
+// raw, tus creation-with-upload, tus PATCH) and close or reset after a random part of it, from
+// none of the body to all of it. Fails (exit 1) when a valid upload is lost or corrupted, any
+// 5xx other than 503 appears, an invalid upload gets anything but its expected error, an
+// aborted upload leaves an object, memory keeps growing, or at the end the service is dead,
+// holds an upload slot, counted an uncaught error, or holds more files open than once warm.
 //
 //   npm run soak                      # 3 minutes, 32 concurrent clients
 //   npm run soak -- --seconds 20      # the short CI variant
@@ -12,7 +15,7 @@
 // Runs with Node's built-in type stripping (no build step for the script itself).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,24 +162,112 @@ function median(values: number[]): number {
   );
 }
 
-/** Headers and a random prefix of a large upload, then a reset: a client that vanished. */
+/** A request as it goes on the wire, for a client that leaves partway. */
+interface WireRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+const tusHeaders = { 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/offset+octet-stream' };
+const jpeg = fixture('large.jpg');
+
+/** The requests that take a body, one picked at random for each client that leaves. */
+const abortable: readonly ((base: string) => WireRequest | Promise<WireRequest>)[] = [
+  () => ({
+    method: 'POST',
+    path: '/v1/images',
+    headers: { 'Content-Type': 'application/json' },
+    body: abortBody,
+  }),
+  () => ({
+    method: 'POST',
+    path: '/v1/images',
+    headers: { 'Content-Type': 'image/jpeg' },
+    body: jpeg,
+  }),
+  () => ({
+    method: 'POST',
+    path: '/v1/uploads',
+    headers: { ...tusHeaders, 'Upload-Length': String(jpeg.length) },
+    body: jpeg,
+  }),
+  async (base) => {
+    const created = await fetch(`${base}/v1/uploads`, {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(jpeg.length) },
+    });
+    await created.arrayBuffer();
+    return {
+      method: 'PATCH',
+      path: new URL(created.headers.get('location')!).pathname,
+      headers: { ...tusHeaders, 'Upload-Offset': '0' },
+      body: jpeg,
+    };
+  },
+];
+
+/**
+ * A client that vanishes: a random body-taking request, sent up to a random point (nothing of
+ * the body, part of it, or all of it without waiting for the answer), then closed (FIN) or
+ * reset (RST).
+ */
 async function abortedUpload(port: number): Promise<void> {
-  const cut = Math.floor(Math.random() * (abortBody.length - 1));
+  const pick = abortable[Math.floor(Math.random() * abortable.length)]!;
+  let request: WireRequest;
+  try {
+    request = await pick(`http://127.0.0.1:${port}`);
+  } catch {
+    return;
+  }
+  // A whole body is a finished upload, which may be stored: only for a PATCH, whose upload
+  // tells (HEAD) which image it became, so that the bucket check knows it.
+  const whole = request.method === 'PATCH' && Math.random() < 0.5;
+  if (whole) finishedByLeavers.push(request.path);
+  const cut = whole ? request.body.length : Math.floor(Math.random() * request.body.length);
+  const head =
+    `${request.method} ${request.path} HTTP/1.1\r\nHost: soak\r\n` +
+    Object.entries({ ...request.headers, 'Content-Length': String(request.body.length) })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
+    '\r\n';
   await new Promise<void>((resolve) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(
-        `POST /v1/images HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${abortBody.length}\r\n\r\n`,
-      );
-      socket.write(abortBody.subarray(0, cut), () =>
+      socket.write(head);
+      socket.write(request.body.subarray(0, cut), () =>
         setImmediate(() => {
-          socket.resetAndDestroy();
+          if (Math.random() < 0.5) socket.resetAndDestroy();
+          else socket.destroy();
           resolve();
         }),
       );
     });
     socket.on('error', () => resolve());
   });
+}
+
+/** tus uploads whose clients sent the last byte and left without the answer. */
+const finishedByLeavers: string[] = [];
+
+/** Open descriptors of `pid` that are not sockets (files: staged pieces, spool, temp files). */
+function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return !readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+/** A metric's value (summed over its labels) from the service's GET /metrics. */
+async function metricValue(serviceUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
 async function main(): Promise<number> {
@@ -231,6 +322,8 @@ async function main(): Promise<number> {
       // High concurrency from one address is the point of a soak, not abuse to throttle.
       RATE_LIMIT: '0',
       MAX_CONCURRENT_UPLOADS: '1000',
+      // Clients that leave tus uploads behind, all from this one address.
+      MAX_OPEN_UPLOADS_PER_CALLER: '0',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -251,7 +344,7 @@ async function main(): Promise<number> {
   let served = 0;
   let aborted = 0;
 
-  const samples: { t: number; rssMiB: number; fds: number }[] = [];
+  const samples: { t: number; rssMiB: number; fds: number; files: number }[] = [];
   const started = Date.now();
   const endAt = started + seconds * 1000;
   const sampler = setInterval(() => {
@@ -259,6 +352,7 @@ async function main(): Promise<number> {
       t: Math.round((Date.now() - started) / 1000),
       rssMiB: rssMiB(pid),
       fds: openFds(pid),
+      files: openFiles(pid),
     });
   }, 1000);
 
@@ -316,6 +410,23 @@ async function main(): Promise<number> {
   // Let aborted requests and background clean-ups finish before judging what remains.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const fdsAtEnd = openFds(pid);
+  const filesAtEnd = openFiles(pid);
+  // Alive, every slot given back, no error that nothing caught, no file left open: the
+  // files open at the end are at most those open once warmed up (the first sample after it).
+  if (service.exitCode !== null) fail(`the service died (exit ${service.exitCode})`);
+  // Requests still at work (a store call under retry) give theirs back within their timeouts.
+  let slotsInUse = await metricValue(serviceUrl, 'image_ingest_upload_slots_in_use');
+  const slotsDeadline = Date.now() + 30_000;
+  while (slotsInUse !== 0 && Date.now() < slotsDeadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    slotsInUse = await metricValue(serviceUrl, 'image_ingest_upload_slots_in_use');
+  }
+  if (slotsInUse !== 0) fail(`${slotsInUse} upload slots still held at the end`);
+  const uncaught = await metricValue(serviceUrl, 'process_uncaught_errors_total');
+  if (uncaught !== 0) fail(`${uncaught} uncaught errors in the service`);
+  const filesWarm = samples[Math.min(samples.length - 1, 2)]?.files ?? filesAtEnd;
+  if (filesAtEnd > filesWarm)
+    fail(`open files grew: ${filesWarm} once warm, ${filesAtEnd} at the end`);
 
   // Every 201 must be in the bucket with the bytes sent (GCS's MD5), and nothing else.
   const listed = new Map<string, string>();
@@ -335,8 +446,22 @@ async function main(): Promise<number> {
       fail(`lost: ${name} (${sent.label}) answered 201 but is not stored`);
     else if (storedMd5 !== sent.md5) fail(`corrupted: ${name} (${sent.label}) has other bytes`);
   }
+  // The images of tus uploads finished by a client that left are the uploads' to answer.
+  const finishedImages = new Set<string>();
+  for (const at of finishedByLeavers) {
+    const head = await fetch(`${serviceUrl}${at}`, {
+      method: 'HEAD',
+      headers: { 'Tus-Resumable': '1.0.0' },
+    });
+    const location = head.headers.get('image-location');
+    if (location !== null) finishedImages.add(new URL(location).pathname.split('/').at(-1)!);
+  }
   for (const name of listed.keys()) {
-    if (!stored.has(name)) fail(`orphan: ${name} is stored but no request got a 201 for it`);
+    // Staged uploads (tus records and pieces) are live uploads, not images.
+    if (name.startsWith('staging/')) continue;
+    if (!stored.has(name) && !finishedImages.has(name)) {
+      fail(`orphan: ${name} is stored but no request got a 201 for it`);
+    }
   }
 
   // Memory: after warm-up (first quarter), the last quarter must not sit well above the second.
@@ -378,6 +503,9 @@ async function main(): Promise<number> {
           max: Math.max(...samples.map((sample) => sample.rssMiB)),
         },
         openFds: { start: samples[0]?.fds, end: fdsAtEnd },
+        openFiles: { warm: samples[Math.min(samples.length - 1, 2)]?.files, end: filesAtEnd },
+        uploadSlotsInUseAtEnd: slotsInUse,
+        uncaughtErrors: uncaught,
         rssOverTime: samples
           .filter((_, index) => index % Math.max(1, Math.round(samples.length / 12)) === 0)
           .map((sample) => `${sample.t}s:${sample.rssMiB}MiB/${sample.fds}fd`),

@@ -229,6 +229,8 @@ export interface SecurityConfig {
   readonly trustedProxyCount: number;
   readonly maxImagePixels: number;
   readonly maxConcurrentUploads: number;
+  /** MAX_OPEN_UPLOADS_PER_CALLER: tus and direct uploads a caller may hold open; 0 is no limit. */
+  readonly maxOpenUploadsPerCaller: number;
   readonly imageValidation: ImageValidationMode;
   /** Sharp's time limit for decoding one image. */
   readonly decodeTimeoutSeconds: number;
@@ -804,6 +806,7 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     trustedProxyCount: readInteger(env, 'TRUSTED_PROXY_COUNT', 0, 0, 10),
     maxImagePixels: readInteger(env, 'MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 32),
     maxConcurrentUploads: readInteger(env, 'MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),
+    maxOpenUploadsPerCaller: readInteger(env, 'MAX_OPEN_UPLOADS_PER_CALLER', 100, 0, 1_000_000),
     imageValidation,
     decodeTimeoutSeconds: readInteger(env, 'DECODE_TIMEOUT_SECONDS', 10, 1, 3600),
     headersTimeoutMs,

@@ -154,6 +154,11 @@ export const errorCatalogue = {
     status: 413,
     message: "The bytes sent go past the upload's declared length.",
   },
+  too_many_open_uploads: {
+    status: 429,
+    message:
+      'This caller has as many unfinished uploads as allowed; finish, delete or let some expire first.',
+  },
   too_many_upload_pieces: {
     status: 400,
     message: 'The upload was sent in too many small chunks; send larger chunks.',

@@ -8,6 +8,7 @@ import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
 import { createMetrics } from './metrics.js';
+import { guardProcess } from './process-guard.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { readNodeEngine, unmetNodeEngine } from './node-engine.js';
 import { createDirectStaging } from './storage/direct/create-direct-staging.js';
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
     logger.fatal({ node: process.versions.node }, oldNode);
     process.exit(1);
   }
+  const metrics = createMetrics();
+  guardProcess(process, logger, metrics);
   // A .env file fills in what the environment leaves unset; it never overrides it.
   loadDotenv({ quiet: true });
 
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
     logger,
     lifecycle,
     rateLimitStore,
-    metrics: createMetrics(),
+    metrics,
     directStaging,
     uploaderKeys,
   });

@@ -11,6 +11,10 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly bytesIngested: Counter;
   readonly uploadsInFlight: Gauge;
+  /** Upload slots (MAX_CONCURRENT_UPLOADS) held: back to 0 whenever no upload is running. */
+  readonly uploadSlotsInUse: Gauge;
+  /** The process guard's count: each is a bug (src/index.ts). */
+  readonly uncaughtErrors: Counter<'kind'>;
   readonly storeDuration: Histogram<'operation' | 'outcome'>;
   readonly storeRetries: Counter<'operation'>;
   /** Rendition requests by what they cost: `rendered` (one decode) or `stored` (none). */
@@ -43,6 +47,17 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     uploadsInFlight: new Gauge({
       name: 'image_ingest_uploads_in_flight',
       help: 'POST /v1/images requests being handled now.',
+      registers: [registry],
+    }),
+    uploadSlotsInUse: new Gauge({
+      name: 'image_ingest_upload_slots_in_use',
+      help: 'Upload slots (MAX_CONCURRENT_UPLOADS) held by requests now, until their handling ends.',
+      registers: [registry],
+    }),
+    uncaughtErrors: new Counter({
+      name: 'process_uncaught_errors_total',
+      help: 'Uncaught exceptions and unhandled rejections the process survived (each is a bug).',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     storeDuration: new Histogram({

@@ -12,6 +12,7 @@ import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { localLeftovers, localObjectNames } from '../support/local-upload-dir.js';
+import { eventually } from './harness.js';
 import { startRawUpload } from './sockets.js';
 
 /**
@@ -68,17 +69,6 @@ async function waitForNoConnections(server: Server): Promise<void> {
     if (count === 0 || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** Polls until `read` returns `expected` or time runs out; returns the last value. */
-async function eventually<T>(read: () => Promise<T>, expected: T): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  let value = await read();
-  while (JSON.stringify(value) !== JSON.stringify(expected) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
 }
 
 let bodies: Buffer[];

@@ -262,3 +262,14 @@ export interface SendOptions {
   readonly method?: string;
   readonly chunked?: boolean;
 }
+
+/** Polls until `read` gives `expected` or ten seconds pass; returns the last value read. */
+export async function eventually<T>(read: () => Promise<T>, expected: T): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  let value = await read();
+  while (JSON.stringify(value) !== JSON.stringify(expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    value = await read();
+  }
+  return value;
+}

@@ -187,9 +187,9 @@ describe.each(drivers)('tus protocol (%s)', (driver) => {
     );
     expect(patched.status).toBe(204);
     expect(patched.headers['upload-offset']).toBe('100');
-    const head = await server.call('POST', at, override('HEAD'));
-    expectHeadStatus(head, 200);
-    expect(head.headers['upload-offset']).toBe('100');
+    // Not HEAD: Node would frame the POST's answer with a length whose body never comes.
+    expect((await server.call('POST', at, override('HEAD'))).status).toBe(405);
+    expect((await server.call('HEAD', at)).headers['upload-offset']).toBe('100');
     expect((await server.call('POST', at, override('DELETE'))).status).toBe(204);
     expectHeadStatus(await server.call('HEAD', at), 404);
     expect(await stagedIds(harness)).toEqual([]);

@@ -31,6 +31,7 @@ import { directUploadsRouter } from './routes/direct-uploads.js';
 import { uploaderKeysFor, type UploaderKeys } from '../ingest/uploader-keys.js';
 import { Renditions } from '../renditions/renditions.js';
 import { renditionsRouter } from './routes/renditions.js';
+import { OpenUploads } from '../uploads/open-uploads.js';
 
 export interface AppDeps {
   readonly store: ObjectStore;
@@ -97,8 +98,11 @@ export function createApp(
   app.use(tusMethodOverride());
   app.use(tusResumable());
   app.use(
-    guardApi(config.security, rateLimitStore ?? new MemoryRateLimitStore(), (error) =>
-      logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
+    guardApi(
+      config.security,
+      rateLimitStore ?? new MemoryRateLimitStore(),
+      (error) => logger.warn({ err: error }, 'rate-limit store unavailable; request let through'),
+      (inFlight) => metrics.uploadSlotsInUse.set(inFlight),
     ),
   );
 
@@ -115,6 +119,8 @@ export function createApp(
     limit: variantLimit,
     count: (outcome) => metrics.renditions.inc({ outcome }),
   });
+  // One count for tus and direct uploads (MAX_OPEN_UPLOADS_PER_CALLER).
+  const openUploads = new OpenUploads(config.security.maxOpenUploadsPerCaller);
   const routers = [
     renditionsRouter(renditions),
     healthRouter(),
@@ -138,6 +144,7 @@ export function createApp(
         variantLimit,
         uploaderKeys,
         staging: directStaging,
+        openUploads,
       }),
     );
   }
@@ -147,7 +154,15 @@ export function createApp(
     // so the routes of /v1/uploads/direct and the like must come first.
     const staging = store.staging.area('tus');
     routers.push(
-      tusUploadsRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys, staging }),
+      tusUploadsRouter({
+        config,
+        store,
+        heldImageBuffers,
+        variantLimit,
+        uploaderKeys,
+        staging,
+        openUploads,
+      }),
     );
   }
   for (const router of routers) {

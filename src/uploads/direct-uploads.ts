@@ -1,5 +1,6 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
+import { pipeBody } from '../ingest/pipe-body.js';
 import { isPutSigningUnavailable } from '../storage/direct/direct-staging.js';
 
 /**
@@ -21,10 +22,21 @@ class ByteLimit extends Transform {
   }
 }
 
+/** `body`, at most `limit` bytes of it: see pipeBody for why it may be read only later. */
 export function limited(body: Readable, limit: number): ByteLimit {
+  return pipeBody(body, new ByteLimit(limit));
+}
+
+/**
+ * Staged bytes, at most `limit` of them. pipeline, not pipeBody: whichever way the reader
+ * stops (done, refused, its client gone), destroying what is returned closes the staged file
+ * too, which a pipe would leave open, paused, for ever.
+ */
+export function limitedStaged(bytes: Readable, limit: number): ByteLimit {
   const limiter = new ByteLimit(limit);
-  body.once('error', (error) => limiter.destroy(error));
-  return body.pipe(limiter);
+  // The failure reaches the reader as the limiter's own (the error it is destroyed with).
+  pipeline(bytes, limiter, () => undefined);
+  return limiter;
 }
 
 /**

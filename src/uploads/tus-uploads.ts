@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError, storageUnavailable } from '../errors.js';
+import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import {
   createdImage,
   type CreatedImage,
@@ -8,6 +8,7 @@ import {
 } from '../ingest/ingest-image.js';
 import type { UploaderKeys } from '../ingest/uploader-keys.js';
 import { sniffImageType, sniffSampleBytes } from '../ingest/sniff.js';
+import { pipeBody } from '../ingest/pipe-body.js';
 import {
   isStagingError,
   uploadIdPattern,
@@ -30,6 +31,8 @@ export interface TusUploadsOptions {
   /** UPLOAD_EXPIRES_SECONDS, counted from the last committed byte. */
   readonly expiresSeconds: number;
   readonly now?: (() => Date) | undefined;
+  /** Told when an upload ends: finished, refused or terminated (it takes no more bytes). */
+  readonly onEnded?: ((id: string) => void) | undefined;
 }
 
 export interface CreateRequest {
@@ -120,6 +123,7 @@ export class TusUploads {
   async terminate(id: string, owner: string | undefined): Promise<void> {
     await this.readOwn(id, owner);
     await this.staged(() => this.staging.removeAll(id));
+    this.options.onEnded?.(id);
   }
 
   /**
@@ -141,7 +145,9 @@ export class TusUploads {
     if (request.declaredBytes !== undefined && request.declaredBytes > room) {
       throw tooLarge(length);
     }
-    const piece = await this.writePiece(record, request, length, room);
+    const piece = await this.writePiece(record, request, length, room).catch(async (error) => {
+      throw await this.conflictOr(id, version, error);
+    });
     const offset = record.offset + (piece?.size ?? 0);
     const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
     try {
@@ -165,8 +171,21 @@ export class TusUploads {
     } catch (error) {
       // Not committed, so no record names the new piece (a refused image's went with the rest).
       if (piece !== undefined) await this.discardPieces(record.id, [piece]);
-      throw error;
+      throw await this.conflictOr(id, version, error);
     }
+  }
+
+  /**
+   * A store failure while the upload was terminated or moved on under this PATCH (its pieces
+   * gone from under the finish, say) is that conflict, not an outage: 404 once the upload is
+   * gone, 409 once another request changed it. Anything else stays what it was.
+   */
+  private async conflictOr(id: string, version: string, error: unknown): Promise<unknown> {
+    if (!isAppError(error) || error.code !== 'storage_unavailable') return error;
+    const now = await this.staging.read(id).catch(() => ({ version }));
+    if (now === undefined) return new AppError('not_found', { cause: error });
+    if (now.version !== version) return new AppError('upload_offset_mismatch', { cause: error });
+    return error;
   }
 
   /**
@@ -222,6 +241,7 @@ export class TusUploads {
       if (current?.state !== 'done') throw error;
       done = current;
     }
+    this.options.onEnded?.(record.id);
     await this.removeEveryPiece(record.id);
     return done;
   }
@@ -281,6 +301,7 @@ export class TusUploads {
       expiresAt: this.expiry(),
     };
     await this.commit(rejected, version);
+    this.options.onEnded?.(record.id);
     await this.removeEveryPiece(record.id);
     return refusal;
   }
@@ -293,17 +314,9 @@ export class TusUploads {
   ): Promise<UploadPiece | undefined> {
     if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
     const piece = { name: `${record.offset}-${randomBytes(8).toString('hex')}`, offset: record.offset };
-    const checked = new ChecksumPassThrough(request.checksum);
-    // Not pipeline(): a refused body must stay open so that its answer can still be sent
-    // (renderErrors drains it). A cut body fails the pass-through, which the staging driver
-    // takes as the end of what arrived.
-    const { body } = request;
-    const cut = (error?: Error): void => {
-      if (!body.readableEnded) checked.destroy(error ?? new Error('the body was cut'));
-    };
-    body.once('error', cut);
-    body.once('close', () => cut());
-    body.pipe(checked);
+    // A cut body fails the pass-through, which the staging driver takes as the end of what
+    // arrived; a body cut while the record was read is cut already (see pipeBody).
+    const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
     let size: number;
     try {
       size = await this.staging.writePiece(record.id, piece.name, checked, { maxBytes: room });

@@ -630,7 +630,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "signed_put_unavailable" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_render_parameter" | "invalid_focus" | "invalid_render_signature" | "upload_rejected";
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "signed_put_unavailable" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_open_uploads" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_render_parameter" | "invalid_focus" | "invalid_render_signature" | "upload_rejected";
                 /** @description Safe to show; the code is what programs should read. */
                 message: string;
             };
@@ -2273,7 +2273,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate_limited`: Too many requests; try again later. */
+            /**
+             * @description `rate_limited`: Too many requests; try again later.
+             *
+             *     `too_many_open_uploads`: This caller has as many unfinished uploads as allowed; finish, delete or let some expire first.
+             */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2286,7 +2290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "rate_limited";
+                            code: "rate_limited" | "too_many_open_uploads";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -3101,7 +3105,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate_limited`: Too many requests; try again later. */
+            /**
+             * @description `rate_limited`: Too many requests; try again later.
+             *
+             *     `too_many_open_uploads`: This caller has as many unfinished uploads as allowed; finish, delete or let some expire first.
+             */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3114,7 +3122,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "rate_limited";
+                            code: "rate_limited" | "too_many_open_uploads";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };

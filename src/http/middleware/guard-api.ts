@@ -38,6 +38,7 @@ export function guardApi(
   security: SecurityConfig,
   rateLimitStore: RateLimitStore,
   onRateLimitStoreError?: (error: unknown) => void,
+  observeSlots?: (inFlight: number) => void,
 ): Middleware<CallerState> {
   const steps: Middleware<CallerState>[] = [
     authenticate(security.auth),
@@ -47,7 +48,7 @@ export function guardApi(
       onStoreError: onRateLimitStoreError,
     }),
   ];
-  const slots = uploadSlots(security.maxConcurrentUploads);
+  const slots = uploadSlots(security.maxConcurrentUploads, observeSlots);
 
   return async (ctx, next) => {
     // Preflights carry no credentials by design; CORS alone decides what they are told.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { clientClosedStatus, logLevelOf } from '../log-levels.js';
 
@@ -28,6 +29,21 @@ function storedBytesOf(status: number, body: unknown): number | undefined {
 }
 
 /**
+ * Counts the body bytes that reach the request (Node's HTTP parser pushes each chunk into it,
+ * whoever reads them, and whether or not anyone does), so that a body cut off by the request
+ * timeout or a client that left is logged with what arrived rather than what it declared.
+ */
+function countBodyBytes(request: IncomingMessage): () => number {
+  let received = 0;
+  const push = request.push.bind(request);
+  request.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    if (chunk !== null && chunk !== undefined) received += (chunk as Buffer | string).length;
+    return push(chunk, encoding);
+  };
+  return () => received;
+}
+
+/**
  * Outermost: gives each request an id (the caller's X-Request-Id when it is sane, else a new
  * UUID), echoes it, and writes one JSON line when the response is done or the client is gone:
  * method, route, status, bytes in and out, duration, error code. Only these fields are
@@ -40,6 +56,7 @@ export function logRequests(logger: Logger): Middleware {
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
+    const bodyBytes = countBodyBytes(ctx.req);
 
     let logged = false;
     const writeLine = (): void => {
@@ -54,8 +71,8 @@ export function logRequests(logger: Logger): Middleware {
         method: ctx.method,
         route: routeOf(ctx as { _matchedRoute?: unknown }),
         status,
-        // The declared body size (a body without Content-Length is still bounded on read).
-        ...(ctx.request.length === undefined ? {} : { bytesIn: ctx.request.length }),
+        // The body bytes that arrived (a cut body's fewer than it declared).
+        ...(ctx.request.length === undefined && bodyBytes() === 0 ? {} : { bytesIn: bodyBytes() }),
         bytesOut: ctx.response.length ?? 0,
         ...(storedBytesOf(ctx.status, ctx.body) === undefined
           ? {}

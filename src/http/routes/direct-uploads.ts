@@ -15,15 +15,18 @@ import {
 } from '../../storage/direct/direct-staging.js';
 import { LocalDirectStaging } from '../../storage/direct/local-direct-staging.js';
 import { completeStagedUpload, isRefusal } from '../../uploads/complete-staged-upload.js';
-import { fromStaging, limited } from '../../uploads/direct-uploads.js';
+import { fromStaging, limitedStaged } from '../../uploads/direct-uploads.js';
 import type { DirectUploadCreatedBody, DirectUploadRequestMember } from '../openapi/schemas.js';
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import { createdImage } from '../../ingest/ingest-image.js';
-import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
+import { callerKeyOf, clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
+import type { OpenUploads } from '../../uploads/open-uploads.js';
 
 export interface DirectUploadsRouteDeps extends ImagesRouteDeps {
   readonly staging: DirectStaging;
+  /** MAX_OPEN_UPLOADS_PER_CALLER, shared with tus uploads. */
+  readonly openUploads: OpenUploads;
 }
 
 /** The 201 body of POST /v1/uploads/direct. */
@@ -95,7 +98,7 @@ function completionKey(record: DirectUploadRecord): string {
  * through the one pipeline and publishes them as POST /v1/images would.
  */
 export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<CallerState> {
-  const { config, staging } = deps;
+  const { config, staging, openUploads } = deps;
   const router = createRouter<CallerState>();
   const expiresSeconds = config.staging.directExpiresSeconds;
 
@@ -126,12 +129,20 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     const origin = ctx.get('Origin');
     // Where the client reached this service (Koa's ctx.origin is the Origin header instead).
     const service = `${ctx.protocol}://${ctx.host}`;
-    const target = await fromStaging(
-      staging.create(record, {
-        origin: config.security.corsOrigins.includes(origin) ? origin : undefined,
-        serviceOrigin: service,
-      }),
-    );
+    const ticket = openUploads.admit(callerKeyOf(ctx));
+    let target;
+    try {
+      target = await fromStaging(
+        staging.create(record, {
+          origin: config.security.corsOrigins.includes(origin) ? origin : undefined,
+          serviceOrigin: service,
+        }),
+      );
+    } catch (error) {
+      ticket.cancel();
+      throw error;
+    }
+    ticket.opened(record.id, Date.parse(record.completeBy));
     const body: DirectUploadCreated = {
       id: record.id,
       method: record.method,
@@ -149,6 +160,7 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     const record = await recordFor(ctx, ctx.params.id ?? '');
     if (Date.now() > Date.parse(record.completeBy)) {
       await fromStaging(staging.remove(record.id));
+      openUploads.close(record.id);
       throw new AppError('upload_expired');
     }
     const signal = clientGoneSignal(ctx);
@@ -180,13 +192,14 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     if (staged.size !== record.size) {
       // Unverified bytes of the wrong size are of no use to anyone: nothing stays.
       await fromStaging(staging.remove(record.id));
+      openUploads.close(record.id);
       throw new AppError(staged.size > record.size ? 'upload_too_large' : 'upload_size_mismatch');
     }
     let image;
     try {
       image = await completeStagedUpload(
         {
-          bytes: limited(staging.openStaged(record.id, staged, signal), record.size),
+          bytes: limitedStaged(staging.openStaged(record.id, staged, signal), record.size),
           size: record.size,
           hints: { declaredType: record.declaredType ?? undefined },
         },
@@ -195,9 +208,13 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     } catch (error) {
       // Refused bytes (not an image, not allowed, broken): nothing of this upload stays.
       // A store outage leaves it for a retry.
-      if (isRefusal(error)) await staging.remove(record.id).catch(() => undefined);
+      if (isRefusal(error)) {
+        await staging.remove(record.id).catch(() => undefined);
+        openUploads.close(record.id);
+      }
       throw error;
     }
+    openUploads.close(record.id);
     // The record stays until the sweep, so that a retried complete answers this same image.
     await staging.removeStaged(record.id).catch(() => undefined);
     ctx.status = 201;

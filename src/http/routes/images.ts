@@ -24,13 +24,24 @@ export interface ImagesRouteDeps {
   readonly uploaderKeys: UploaderKeys;
 }
 
-/** An AbortSignal that fires when the client goes away before the response is sent. */
+/**
+ * An AbortSignal that fires when the client goes away before the response is sent, or has
+ * fired already: middleware before the route (a rate-limit store) may have awaited while the
+ * client left, and a 'close' that has passed is never heard.
+ */
 export function clientGoneSignal(ctx: Context): AbortSignal {
+  const gone = (): Error => new Error('client closed the connection');
+  if (ctx.res.closed && !ctx.res.writableFinished) return AbortSignal.abort(gone());
   const controller = new AbortController();
   ctx.res.once('close', () => {
-    if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
+    if (!ctx.res.writableFinished) controller.abort(gone());
   });
   return controller.signal;
+}
+
+/** Who is counted for per-caller limits: the caller guardApi found (an address when anonymous). */
+export function callerKeyOf(ctx: Context): string {
+  return (ctx.state as Partial<CallerState>).caller?.id ?? `ip:${ctx.ip}`;
 }
 
 /** Everything the pipeline needs to know about this request besides its body. */

@@ -18,7 +18,8 @@ import { TusUploads, finishedImage } from '../../uploads/tus-uploads.js';
 import type { UploadRecord } from '../../uploads/upload-record.js';
 import { uploadIdPattern, type UploadStaging } from '../../storage/staging/upload-staging.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
-import { clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
+import type { OpenUploads } from '../../uploads/open-uploads.js';
+import { callerKeyOf, clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
 
 /**
  * tus 1.0 resumable uploads at /v1/uploads (core, creation, creation-with-upload,
@@ -35,11 +36,19 @@ const tusPath = new RegExp(`^/v1/uploads(?:/${uploadIdPattern.source.slice(1, -1
  * whose environment cannot send PATCH or DELETE). Only on a POST to a tus path, and only a
  * method HTTP knows (what the router does not take answers 405 as ever). Before tusResumable
  * and guardApi, so the request is checked, authorised and counted as what it is.
+ *
+ * Never HEAD: Node frames the answer for the method on the wire, so a POST answered as a HEAD
+ * would announce a Content-Length whose body never comes, and the client would wait for it.
  */
 export function tusMethodOverride(): Middleware {
   return async (ctx, next) => {
     const override = ctx.get('X-HTTP-Method-Override').trim().toUpperCase();
-    if (ctx.method === 'POST' && METHODS.includes(override) && tusPath.test(ctx.path)) {
+    if (
+      ctx.method === 'POST' &&
+      override !== 'HEAD' &&
+      METHODS.includes(override) &&
+      tusPath.test(ctx.path)
+    ) {
       ctx.method = override;
     }
     await next();
@@ -74,15 +83,22 @@ const onlyUploadIds: RouterMiddleware<CallerState> = async (ctx, next) => {
 
 export interface TusUploadsRouteDeps extends ImagesRouteDeps {
   readonly staging: UploadStaging;
+  /** MAX_OPEN_UPLOADS_PER_CALLER, shared with direct uploads. */
+  readonly openUploads: OpenUploads;
 }
 
 export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState> {
-  const { config } = deps;
+  const { config, openUploads } = deps;
   const uploads = new TusUploads({
     staging: deps.staging,
     maxImageBytes: config.maxImageBytes,
     expiresSeconds: config.staging.uploadExpiresSeconds,
+    onEnded: (id) => openUploads.close(id),
   });
+  /** An upload that took bytes and goes on expires later. */
+  const extend = (record: UploadRecord): void => {
+    if (record.state === 'receiving') openUploads.extend(record.id, Date.parse(record.expiresAt));
+  };
   const router = createRouter<CallerState>();
   const ownerOfCall = (ctx: Context): string | undefined =>
     ownerOf((ctx.state as Partial<CallerState>).caller);
@@ -113,7 +129,15 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
       throw new AppError('upload_too_large');
     }
     const owner = ownerOfCall(ctx);
-    let record = await uploads.create({ owner, length, hints });
+    const ticket = openUploads.admit(callerKeyOf(ctx));
+    let record: UploadRecord;
+    try {
+      record = await uploads.create({ owner, length, hints });
+    } catch (error) {
+      ticket.cancel();
+      throw error;
+    }
+    ticket.opened(record.id, Date.parse(record.expiresAt));
     ctx.set('Location', uploadUrl(ctx, record.id));
     if (withUpload) {
       record = await uploads.patch(
@@ -122,6 +146,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
         { offset: 0, length: undefined, declaredBytes, checksum, body: ctx.req },
         ingestContextOf(ctx, deps, clientGoneSignal(ctx)),
       );
+      extend(record);
     }
     setUploadHeaders(ctx, record);
     ctx.status = 201;
@@ -153,6 +178,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
       request,
       ingestContextOf(ctx, deps, clientGoneSignal(ctx)),
     );
+    extend(record);
     setUploadHeaders(ctx, record);
     ctx.status = 204;
   });

@@ -1,5 +1,5 @@
 import type { Bucket, File } from '@google-cloud/storage';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { isMissingSigningIdentity, isTransient, statusOf } from '../gcs-errors.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
 import { stagedObjectHeaders } from '../staged-object-headers.js';
@@ -164,11 +164,25 @@ export class GcsDirectStaging implements DirectStaging {
       this.objectName(id),
       object.generation === undefined ? {} : { generation: Number(object.generation) },
     );
-    const stream = file.createReadStream();
-    signal?.addEventListener('abort', () => stream.destroy(signal.reason as Error), {
-      once: true,
+    const source = file.createReadStream();
+    const out = new PassThrough();
+    source.on('error', (error) => out.destroy(error));
+    source.pipe(out);
+    // The client's stream, destroyed once its request is under way but before the answer came,
+    // makes @google-cloud/storage (8.4) pipe the answer into it, fail, and destroy the answer
+    // with an error nothing listens to: an uncaught exception. So the reader gets a stream of
+    // its own, and the client's is ended only when that is safe.
+    let awaitingResponse = false;
+    source.once('reading', () => (awaitingResponse = true));
+    source.once('response', () => (awaitingResponse = false));
+    out.once('close', () => {
+      if (source.destroyed) return;
+      if (!awaitingResponse) source.destroy();
+      else source.once('response', () => process.nextTick(() => source.destroy()));
     });
-    return stream;
+    signal?.addEventListener('abort', () => out.destroy(signal.reason as Error), { once: true });
+    if (signal?.aborted === true) out.destroy(signal.reason as Error);
+    return out;
   }
 
   async removeStaged(id: string): Promise<void> {

@@ -2,7 +2,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isErrno, keptSecret } from '../../files.js';
 import { uploadIdPattern } from '../staging/upload-staging.js';
@@ -121,7 +121,11 @@ export class LocalDirectStaging implements DirectStaging {
   }
 
   openStaged(id: string, _object: StagedObject, signal?: AbortSignal): Readable {
-    return createReadStream(this.dataPath(id), signal === undefined ? {} : { signal });
+    const stream = createReadStream(this.dataPath(id));
+    // Not createReadStream's own `signal` option: on Node 26, a signal that has fired (or
+    // fires while the file is being opened) destroys the stream and leaves the file open for
+    // good. Added afterwards, the same signal waits for the open and closes what it opened.
+    return signal === undefined ? stream : addAbortSignal(signal, stream);
   }
 
   /**
@@ -133,7 +137,8 @@ export class LocalDirectStaging implements DirectStaging {
   async writeWhole(id: string, body: Readable, size: number): Promise<number> {
     const temp = path.join(this.folder, `${id}.put-${randomUUID()}`);
     try {
-      await pipeline(body, createWriteStream(temp, { flags: 'wx', flush: true }));
+      // 0600: staged bytes are nobody's to read but this service's.
+      await pipeline(body, createWriteStream(temp, { flags: 'wx', flush: true, mode: 0o600 }));
       const written = (await fs.stat(temp)).size;
       if (written === size) await fs.rename(temp, this.dataPath(id));
       return written;
@@ -182,6 +187,11 @@ export class LocalDirectStaging implements DirectStaging {
 
   async remove(id: string): Promise<void> {
     await this.removeStaged(id);
+    // Temp files of PUTs cut off by a crash (a failed PUT removes its own).
+    const temps = (await fs.readdir(this.folder)).filter((entry) =>
+      entry.startsWith(`${this.checked(id)}.put-`),
+    );
+    await Promise.all(temps.map((entry) => fs.rm(path.join(this.folder, entry), { force: true })));
     await fs.rm(this.recordPath(id), { force: true });
   }
 

@@ -115,6 +115,7 @@ export const directUploadPaths: PathPiece = {
         'invalid_upload_request',
         'payload_too_large',
         'signed_put_unavailable',
+        'too_many_open_uploads',
         'storage_unavailable',
       ],
     },

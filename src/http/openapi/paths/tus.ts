@@ -137,7 +137,7 @@ export const tusPaths: PathPiece = {
           },
         },
       },
-      errors: ['invalid_upload_metadata', ...chunkErrors],
+      errors: ['invalid_upload_metadata', 'too_many_open_uploads', ...chunkErrors],
     },
   },
   '/v1/uploads/{id}': {
