@@ -125,7 +125,8 @@ export function createApp(
       }),
     );
   }
-  if (store instanceof LocalStore) routers.push(uploadsRouter(store));
+  if (store instanceof LocalStore)
+    routers.push(uploadsRouter(store, { sendTimeoutMs: config.security.sendTimeoutMs }));
   if (store.staging !== undefined) {
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.
