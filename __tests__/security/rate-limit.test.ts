@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { addressKey } from '../../src/http/middleware/client-address.js';
-import { MemoryRateLimitStore } from '../../src/http/middleware/rate-limit.js';
+import { MemoryRateLimitStore, overflowKey } from '../../src/http/middleware/rate-limit.js';
 import { drivers, fixture, jsonBody, makeApp, type AppUnderTest, type Env } from './helpers.js';
 
 /** Rate limits per caller: 429 rate_limited with Retry-After; X-Forwarded-For cannot be spoofed. */
@@ -89,11 +89,28 @@ describe.each(drivers)('rate limits on the %s driver', (driver) => {
 describe('MemoryRateLimitStore', () => {
   it('starts a new window once the old one has ended, and forgets old callers', async () => {
     let now = 1_000_000;
-    const store = new MemoryRateLimitStore(() => now);
+    const store = new MemoryRateLimitStore({ now: () => now });
     expect((await store.hit('a', 60_000)).count).toBe(1);
     expect((await store.hit('a', 60_000)).count).toBe(2);
     now += 60_000;
     expect((await store.hit('a', 60_000)).count).toBe(1);
+  });
+
+  it('holds at most maxKeys callers: newcomers beyond share one counter, ended windows make room', async () => {
+    let now = 1_000_000;
+    const store = new MemoryRateLimitStore({ now: () => now, maxKeys: 100 });
+    for (let caller = 0; caller < 1000; caller += 1) await store.hit(`ip:${caller}`, 60_000);
+    // A hundred callers and the counter the 900 others shared.
+    expect(store.size).toBe(101);
+    expect((await store.hit('ip:0', 60_000)).count).toBe(2);
+    expect((await store.hit(overflowKey, 60_000)).count).toBe(901);
+    expect((await store.hit('ip:newcomer', 60_000)).count).toBe(902);
+    now += 60_000;
+    expect((await store.hit('ip:newcomer', 60_000)).count).toBe(1);
+    for (let caller = 0; caller < 200; caller += 1) await store.hit(`ip:later-${caller}`, 60_000);
+    expect(store.size).toBeLessThanOrEqual(101);
+    store.clear();
+    expect(store.size).toBe(0);
   });
 
   it.each([
