@@ -121,6 +121,9 @@ describe('served files and their connections', () => {
       client.destroy();
       await until('the server saw the connection close', () => served!.closed() === 1);
       await until('no file left open', async () => (await openUnder(uploadDir)) === before);
+      // The requests that never had their turn end as clients gone away, not as failures.
+      expect(served.subject.log.text()).not.toContain('"level":50');
+      expect(served.subject.log.text()).toContain('client_closed_request');
       // Still serving.
       const fresh = await fetch(`http://127.0.0.1:${served.port}/uploads/${name}`, {
         method: 'HEAD',
