@@ -52,9 +52,7 @@ describe('parseHttpDate', () => {
   });
 
   it('refuses a valid date with anything around it or changed in its shape', () => {
-    const noise = fc
-      .string({ minLength: 1, maxLength: 8 })
-      .filter((s) => s.trim() !== '' || s !== '');
+    const noise = fc.string({ minLength: 1, maxLength: 8 });
     fc.assert(
       fc.property(instants, noise, fc.boolean(), (date, extra, before) => {
         const text = date.toUTCString();
