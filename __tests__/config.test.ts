@@ -279,6 +279,7 @@ describe('values that would fail later are refused at load, naming the variable'
     [{ HOST: 'http://0.0.0.0' }, 'HOST'],
     [{ SEND_TIMEOUT_MS: '0' }, 'SEND_TIMEOUT_MS'],
     [{ SEND_TIMEOUT_MS: '30s' }, 'SEND_TIMEOUT_MS'],
+    [{ MAX_SERVED_FILES: '0' }, 'MAX_SERVED_FILES'],
   ] as [Record<string, string>, string][])('refuses %j, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }));
   });

@@ -144,6 +144,52 @@ describe('served files and their connections', () => {
     client.destroy();
   });
 
+  it('holds at most MAX_SERVED_FILES files; the next waits, holding none, for a place', async () => {
+    served = await serve({ MAX_SERVED_FILES: '2' });
+    const { name, uploadDir } = served;
+    const before = await openUnder(uploadDir);
+    // Clients that read the first bytes of their answer, then stop.
+    const clients: Socket[] = [];
+    const answered = new Set<Socket>();
+    for (let i = 0; i < 4; i += 1) {
+      const client = await pipeline(served.port, [get(name)]);
+      client.once('data', () => {
+        answered.add(client);
+        client.pause();
+      });
+      client.resume();
+      clients.push(client);
+    }
+    await until('four requests parsed', () => served!.requests() === 4);
+    await until(
+      'two answers hold their files',
+      async () => (await openUnder(uploadDir)) === before + 2,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await openUnder(uploadDir)) - before).toBe(2);
+    expect(clients.map((client) => answered.has(client))).toEqual([true, true, false, false]);
+    // The first two leave: their places go to the two that waited.
+    clients[0]!.destroy();
+    clients[1]!.destroy();
+    await until('the server saw two connections close', () => served!.closed() === 2);
+    await until(
+      'the waiting two are answered',
+      () => answered.has(clients[2]!) && answered.has(clients[3]!),
+    );
+    expect((await openUnder(uploadDir)) - before).toBeLessThanOrEqual(2);
+    for (const client of clients) client.destroy();
+    await until('the server saw every connection close', () => served!.closed() === 4);
+    await until('no file left open', async () => (await openUnder(uploadDir)) === before);
+    // Every place was given back.
+    const fresh = await fetch(`http://127.0.0.1:${served.port}/uploads/${name}`);
+    expect(fresh.status).toBe(200);
+    expect(Buffer.from(await fresh.arrayBuffer()).equals(large)).toBe(true);
+    const again = await fetch(`http://127.0.0.1:${served.port}/uploads/${name}`, {
+      method: 'HEAD',
+    });
+    expect(again.status).toBe(200);
+  });
+
   it('sends a client that reads the whole file however slowly it starts', async () => {
     served = await serve({ SEND_TIMEOUT_MS: '60000' });
     const response = await fetch(`http://127.0.0.1:${served.port}/uploads/${served.name}`);

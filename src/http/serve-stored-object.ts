@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
+import type { ConcurrencyLimit } from '../images/semaphore.js';
 import {
   ifNoneMatchHolds,
   ifRangeHolds,
@@ -29,6 +30,11 @@ export interface StoredObjectToServe {
 }
 
 export interface ServingLimits {
+  /**
+   * Objects open for serving at one time in the process (MAX_SERVED_FILES); a request beyond
+   * waits for a place, holding nothing, and gives it up if its connection closes.
+   */
+  readonly openObjects: ConcurrencyLimit;
   /**
    * How long an answer may make no progress (the client reads nothing) before its connection
    * is cut (SEND_TIMEOUT_MS, as nginx's send_timeout), so a client that stops reading cannot
@@ -59,8 +65,16 @@ export async function serveStoredObject(
   const socket = await responseSocket(ctx.res);
   // The error renderer logs this as the client going away and sends nothing.
   if (socket === undefined) throw new Error('the connection closed before its answer was due');
-  const object = await open();
-  if (object === undefined) throw new AppError('not_found');
+  const leave = await placeFor(limits.openObjects, socket);
+  if (leave === undefined) throw new Error('the connection closed while waiting for a place');
+  let opened: StoredObjectToServe | undefined;
+  try {
+    opened = await open();
+  } finally {
+    if (opened === undefined) leave();
+  }
+  if (opened === undefined) throw new AppError('not_found');
+  const object = holdingPlace(opened, leave);
   try {
     if (socket.destroyed) throw new Error('the connection closed while the object was opened');
     const lastModified = object.modified.toUTCString();
@@ -108,6 +122,49 @@ export async function serveStoredObject(
     await object.close();
     throw error;
   }
+}
+
+/**
+ * A place among the objects open for serving, as the function that gives it back; undefined
+ * when the connection closes first.
+ */
+async function placeFor(
+  openObjects: ConcurrencyLimit,
+  socket: Socket,
+): Promise<(() => void) | undefined> {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort(new Error('the connection closed'));
+  };
+  socket.once('close', onClose);
+  try {
+    return await new Promise<() => void>((granted, refused) => {
+      // The place is held until `leave` is called, not for the length of this task.
+      openObjects
+        .run(() => new Promise<void>((leave) => granted(leave)), gone.signal)
+        .catch(refused);
+    });
+  } catch {
+    return undefined;
+  } finally {
+    socket.off('close', onClose);
+  }
+}
+
+/** The object, giving back its place once: when it is closed, or when its stream is. */
+function holdingPlace(object: StoredObjectToServe, leave: () => void): StoredObjectToServe {
+  let held = true;
+  const leaveOnce = (): void => {
+    if (held) leave();
+    held = false;
+  };
+  return {
+    size: object.size,
+    modified: object.modified,
+    etag: object.etag,
+    read: (range) => object.read(range).once('close', leaveOnce),
+    close: () => object.close().finally(leaveOnce),
+  };
 }
 
 /** Connections already cut when their timeout fires (one listener each, however many answers). */
