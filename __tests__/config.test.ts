@@ -283,6 +283,9 @@ describe('values that would fail later are refused at load, naming the variable'
     [{ NODE_ENV: 'Prod', API_KEYS: 'k_live_0123456789abcdef' }, 'NODE_ENV'],
     [{ HOST: 'not a host' }, 'HOST'],
     [{ HOST: 'http://0.0.0.0' }, 'HOST'],
+    [{ SEND_TIMEOUT_MS: '0' }, 'SEND_TIMEOUT_MS'],
+    [{ SEND_TIMEOUT_MS: '30s' }, 'SEND_TIMEOUT_MS'],
+    [{ MAX_SERVED_FILES: '0' }, 'MAX_SERVED_FILES'],
   ] as [Record<string, string>, string][])('refuses %j, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }));
   });

@@ -238,6 +238,16 @@ export interface SecurityConfig {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   /**
+   * How long an answer carrying a stored file may make no progress, the client reading
+   * nothing, before its connection is cut (SEND_TIMEOUT_MS, as nginx's send_timeout).
+   */
+  readonly sendTimeoutMs: number;
+  /**
+   * Stored files open for serving at one time (MAX_SERVED_FILES); more requests wait for a
+   * place, holding no file, so clients cannot run the process out of descriptors.
+   */
+  readonly maxServedFiles: number;
+  /**
    * After an answer sent before the request body was read to its end, how long the rest of
    * the body is still read and discarded before the connection is cut (LINGERING_TIME_MS, as
    * nginx's lingering_time); 0 closes at once, and the client may then see a reset instead.
@@ -812,6 +822,8 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     headersTimeoutMs,
     requestTimeoutMs,
     keepAliveTimeoutMs: readInteger(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 1, 600_000),
+    sendTimeoutMs: readInteger(env, 'SEND_TIMEOUT_MS', 60_000, 1, 600_000),
+    maxServedFiles: readInteger(env, 'MAX_SERVED_FILES', 1024, 1, 1_000_000),
     lingeringTimeMs: readInteger(env, 'LINGERING_TIME_MS', 5_000, 0, 60_000),
   };
 }

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { loadConfig } from '../../src/config.js';
 import { connectRateLimitStore } from '../../src/http/middleware/connect-rate-limit-store.js';
-import type { RedisRateLimitStore } from '../../src/http/middleware/rate-limit-redis.js';
+import { RedisRateLimitStore } from '../../src/http/middleware/rate-limit-redis.js';
 import { freePort } from '../support/emulator.js';
 import { fixture, jsonBody, LogCapture, makeApp, type AppUnderTest } from './helpers.js';
 
@@ -195,6 +195,59 @@ describe('rate limits shared through Redis', () => {
       expect(log.text()).toContain('counts are shared');
     } finally {
       late.kill('SIGKILL');
+    }
+  });
+
+  it('while Redis hangs, one count waits; the rest count in memory at once, one PING probing at a time', async () => {
+    const port = await freePort();
+    const hung = await startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    let clientsMade = 0;
+    const store = new RedisRateLimitStore(
+      () => {
+        const client = createClient({ url, disableOfflineQueue: true });
+        client.on('error', () => undefined);
+        client.connect().catch(() => undefined);
+        clientsMade += 1;
+        return client;
+      },
+      { commandTimeoutMs: 100, retryAfterMs: 20, reconnectAfterFailures: 2 },
+    );
+    stores.push(store);
+    const reader = createClient({ url });
+    try {
+      await untilReachable(store);
+      expect((await store.hit('first', 60_000)).count).toBe(1);
+      hung.kill('SIGSTOP');
+      // The count that finds Redis hung waits its timeout; it is the last one to wait.
+      expect((await store.hit('first', 60_000)).count).toBe(1);
+      // Many callers at once, over many probe windows, until the client was replaced twice.
+      while (store.counts.reconnects < 2) {
+        const hits = Array.from({ length: 20 }, (_, i) => store.hit(`caller-${i}`, 60_000));
+        await Promise.all(hits);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const { waited, counted, probes, mostWaitingWhileFailing } = store.counts;
+      expect(waited).toBe(2);
+      expect(counted).toBeGreaterThanOrEqual(41);
+      expect(probes).toBeGreaterThanOrEqual(4);
+      expect(mostWaitingWhileFailing).toBe(1);
+      expect(clientsMade).toBe(3);
+
+      hung.kill('SIGCONT');
+      await untilReachable(store);
+      // Counts go to Redis again, from where Redis is: the memory counts are forgotten.
+      expect((await store.hit('caller-0', 60_000)).count).toBe(1);
+      await reader.connect();
+      // No count made while Redis hung reached it late (each probe was a PING); the one
+      // EVAL written before the hang was seen may still be applied.
+      expect(await reader.keys('image-ingest:rate:caller-*')).toEqual([
+        'image-ingest:rate:caller-0',
+      ]);
+      expect(Number(await reader.get('image-ingest:rate:first'))).toBeLessThanOrEqual(2);
+    } finally {
+      if (reader.isOpen) reader.destroy();
+      hung.kill('SIGKILL');
     }
   });
 

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { addressKey } from '../../src/http/middleware/client-address.js';
-import { MemoryRateLimitStore } from '../../src/http/middleware/rate-limit.js';
+import { isIP } from 'node:net';
+import fc from 'fast-check';
+import { addressKey } from '../../src/http/client-address.js';
+import { MemoryRateLimitStore, overflowKey } from '../../src/http/middleware/rate-limit.js';
 import { drivers, fixture, jsonBody, makeApp, type AppUnderTest, type Env } from './helpers.js';
 
 /** Rate limits per caller: 429 rate_limited with Retry-After; X-Forwarded-For cannot be spoofed. */
@@ -68,6 +70,16 @@ describe.each(drivers)('rate limits on the %s driver', (driver) => {
     expect((await upload({ forwardedFor: '192.0.2.11' })).status).toBe(201);
   });
 
+  it('counts an address a proxy wrote with a port or brackets as the address itself', async () => {
+    await start({ TRUSTED_PROXY_COUNT: '1' });
+    expect((await upload({ forwardedFor: '192.0.2.20:5678' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '192.0.2.20' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '192.0.2.20:443' })).status).toBe(429);
+    expect((await upload({ forwardedFor: '[2001:db8:9::1]:443' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '2001:db8:9::2' })).status).toBe(201);
+    expect((await upload({ forwardedFor: '[2001:db8:9::3]' })).status).toBe(429);
+  });
+
   it('counts anonymous IPv6 callers per /64, however many addresses they use', async () => {
     await start({ TRUSTED_PROXY_COUNT: '1' });
     expect((await upload({ forwardedFor: '2001:db8:1:2::a' })).status).toBe(201);
@@ -89,11 +101,28 @@ describe.each(drivers)('rate limits on the %s driver', (driver) => {
 describe('MemoryRateLimitStore', () => {
   it('starts a new window once the old one has ended, and forgets old callers', async () => {
     let now = 1_000_000;
-    const store = new MemoryRateLimitStore(() => now);
+    const store = new MemoryRateLimitStore({ now: () => now });
     expect((await store.hit('a', 60_000)).count).toBe(1);
     expect((await store.hit('a', 60_000)).count).toBe(2);
     now += 60_000;
     expect((await store.hit('a', 60_000)).count).toBe(1);
+  });
+
+  it('holds at most maxKeys callers: newcomers beyond share one counter, ended windows make room', async () => {
+    let now = 1_000_000;
+    const store = new MemoryRateLimitStore({ now: () => now, maxKeys: 100 });
+    for (let caller = 0; caller < 1000; caller += 1) await store.hit(`ip:${caller}`, 60_000);
+    // A hundred callers and the counter the 900 others shared.
+    expect(store.size).toBe(101);
+    expect((await store.hit('ip:0', 60_000)).count).toBe(2);
+    expect((await store.hit(overflowKey, 60_000)).count).toBe(901);
+    expect((await store.hit('ip:newcomer', 60_000)).count).toBe(902);
+    now += 60_000;
+    expect((await store.hit('ip:newcomer', 60_000)).count).toBe(1);
+    for (let caller = 0; caller < 200; caller += 1) await store.hit(`ip:later-${caller}`, 60_000);
+    expect(store.size).toBeLessThanOrEqual(101);
+    store.clear();
+    expect(store.size).toBe(0);
   });
 
   it.each([
@@ -108,7 +137,27 @@ describe('MemoryRateLimitStore', () => {
     ['fe80::1%eth0', 'fe80:0:0:0::/64'],
     ['2001:0DB8:0001:0002::1.2.3.4', '2001:db8:1:2::/64'],
     ['unknown', 'unknown'],
+    ['1.2.3.4:5678', '1.2.3.4'],
+    ['[2001:db8::1]:443', '2001:db8:0:0::/64'],
+    ['[2001:db8::1]', '2001:db8:0:0::/64'],
+    ['[::ffff:10.0.0.9]:80', '10.0.0.9'],
+    [' 10.0.0.9 ', '10.0.0.9'],
   ])('counts %s as %s', (ip, key) => {
     expect(addressKey(ip)).toBe(key);
+  });
+
+  it('counts what is still no address by the connection, never as written', () => {
+    fc.assert(
+      fc.property(fc.string(), (written) => {
+        const key = addressKey(written, '192.0.2.7');
+        if (isIP(written.trim().replace(/%.*$/, '')) === 0) {
+          expect(['192.0.2.7', addressKey(written)]).toContain(key);
+          expect(key === written && isIP(key) === 0).toBe(false);
+        }
+      }),
+    );
+    expect(addressKey('not-an-ip', '::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('1.2.3.4:http', '192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('2001:db8::1, 10.0.0.1', '192.0.2.7')).toBe('192.0.2.7');
   });
 });

@@ -148,7 +148,13 @@ export function createApp(
       }),
     );
   }
-  if (store instanceof LocalStore) routers.push(uploadsRouter(store));
+  if (store instanceof LocalStore)
+    routers.push(
+      uploadsRouter(store, {
+        sendTimeoutMs: config.security.sendTimeoutMs,
+        openObjects: new Semaphore(config.security.maxServedFiles),
+      }),
+    );
   if (store.staging !== undefined) {
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.

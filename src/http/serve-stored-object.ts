@@ -1,12 +1,18 @@
+import type { Socket } from 'node:net';
 import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
+import type { ConcurrencyLimit } from '../images/semaphore.js';
+import {
+  ifNoneMatchHolds,
+  ifRangeHolds,
+  notModifiedSince,
+  parseRange,
+  type ByteRange,
+} from './conditional-requests.js';
+import { responseSocket } from './response-socket.js';
 
-/** Bytes `start` to `end` of an object, both included (as Content-Range counts them). */
-export interface ByteRange {
-  readonly start: number;
-  readonly end: number;
-}
+export type { ByteRange } from './conditional-requests.js';
 
 /**
  * An object opened for serving: its validators are known before a byte is read, and the bytes
@@ -23,52 +29,93 @@ export interface StoredObjectToServe {
   close(): Promise<void>;
 }
 
+export interface ServingLimits {
+  /**
+   * Objects open for serving at one time in the process (MAX_SERVED_FILES); a request beyond
+   * waits for a place, holding nothing, and gives it up if its connection closes.
+   */
+  readonly openObjects: ConcurrencyLimit;
+  /**
+   * How long an answer may make no progress (the client reads nothing) before its connection
+   * is cut (SEND_TIMEOUT_MS, as nginx's send_timeout), so a client that stops reading cannot
+   * hold the object open for ever.
+   */
+  readonly sendTimeoutMs: number;
+}
+
 /**
  * Answers a GET or HEAD with a stored object, as a CDN or a resuming client expects: `ETag`,
  * `Last-Modified`, `Accept-Ranges: bytes`; 304 when `If-None-Match` (or, without it,
- * `If-Modified-Since`) shows the client has it; 206 with `Content-Range` for one satisfiable
- * `Range` (honoured only while `If-Range`, if sent, still names these bytes), 416 for an
- * unsatisfiable one; several ranges, or a `Range` this does not read, get the whole object
- * (RFC 9110 lets a server ignore Range). `headers` (type, caching, security) go on every answer.
+ * `If-Modified-Since`) shows the client has it; for a GET, 206 with `Content-Range` for one
+ * satisfiable `Range` (honoured only while `If-Range`, if sent, still names these bytes), 416
+ * for an unsatisfiable one; several ranges, or a `Range` this does not read, get the whole
+ * object (RFC 9110 lets a server ignore Range). `headers` (type, caching, security) go on the
+ * answers that carry the object or confirm it (200, 206, 304), not on a 416's error body.
+ *
+ * `open` is called only once the response owns its connection (see responseSocket), and what
+ * it opens is released on every path: when the answer needs no bytes, when the connection
+ * closes, and when the client stops reading for `sendTimeoutMs`. Undefined from `open` is a 404.
  */
 export async function serveStoredObject(
   ctx: Context,
-  object: StoredObjectToServe,
+  open: () => Promise<StoredObjectToServe | undefined>,
   headers: Readonly<Record<string, string>>,
+  limits: ServingLimits,
 ): Promise<void> {
-  const lastModified = object.modified.toUTCString();
-  ctx.set({
-    ...headers,
-    ETag: object.etag,
-    'Last-Modified': lastModified,
-    'Accept-Ranges': 'bytes',
-  });
+  const socket = await responseSocket(ctx.res);
+  // The error renderer logs this as the client going away and sends nothing.
+  if (socket === undefined) throw new Error('the connection closed before its answer was due');
+  const leave = await placeFor(limits.openObjects, socket);
+  if (leave === undefined) throw new Error('the connection closed while waiting for a place');
+  let opened: StoredObjectToServe | undefined;
   try {
+    opened = await open();
+  } finally {
+    if (opened === undefined) leave();
+  }
+  if (opened === undefined) throw new AppError('not_found');
+  const object = holdingPlace(opened, leave);
+  try {
+    if (socket.destroyed) throw new Error('the connection closed while the object was opened');
+    const lastModified = object.modified.toUTCString();
+    const validators = {
+      ...headers,
+      ETag: object.etag,
+      'Last-Modified': lastModified,
+      'Accept-Ranges': 'bytes',
+    };
     if (notModified(ctx, object)) {
+      ctx.set(validators);
       ctx.status = 304;
       // A 304 carries validators and caching, not the representation's own metadata.
       ctx.remove('Content-Type');
       await object.close();
       return;
     }
-    const range = honouredRange(ctx, object, lastModified);
+    // RFC 9110 §14.2: Range is defined for GET only.
+    const range =
+      ctx.method === 'GET' && ifRangeHolds(ctx.get('If-Range'), object.etag, lastModified)
+        ? parseRange(ctx.get('Range'), object.size)
+        : undefined;
     if (range === 'unsatisfiable') {
       throw new AppError('range_not_satisfiable', {
-        headers: { 'Content-Range': `bytes */${object.size}` },
+        headers: { 'Content-Range': `bytes */${object.size}`, 'Cache-Control': 'no-store' },
       });
     }
+    ctx.set(validators);
     const length = range === undefined ? object.size : range.end - range.start + 1;
+    ctx.status = range === undefined ? 200 : 206;
     if (range !== undefined) {
-      ctx.status = 206;
       ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`);
     }
     if (ctx.method === 'HEAD') {
-      ctx.status = range === undefined ? 200 : 206;
       ctx.set('Content-Length', String(length));
       await object.close();
       return;
     }
-    ctx.body = object.read(range);
+    const body = object.read(range);
+    releaseWithConnection(socket, body, limits);
+    ctx.body = body;
     // After the body: Koa drops a Content-Length set before a stream body.
     ctx.set('Content-Length', String(length));
   } catch (error) {
@@ -77,47 +124,76 @@ export async function serveStoredObject(
   }
 }
 
+/**
+ * A place among the objects open for serving, as the function that gives it back; undefined
+ * when the connection closes first.
+ */
+async function placeFor(
+  openObjects: ConcurrencyLimit,
+  socket: Socket,
+): Promise<(() => void) | undefined> {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort(new Error('the connection closed'));
+  };
+  socket.once('close', onClose);
+  try {
+    return await new Promise<() => void>((granted, refused) => {
+      // The place is held until `leave` is called, not for the length of this task.
+      openObjects
+        .run(() => new Promise<void>((leave) => granted(leave)), gone.signal)
+        .catch(refused);
+    });
+  } catch {
+    return undefined;
+  } finally {
+    socket.off('close', onClose);
+  }
+}
+
+/** The object, giving back its place once: when it is closed, or when its stream is. */
+function holdingPlace(object: StoredObjectToServe, leave: () => void): StoredObjectToServe {
+  let held = true;
+  const leaveOnce = (): void => {
+    if (held) leave();
+    held = false;
+  };
+  return {
+    size: object.size,
+    modified: object.modified,
+    etag: object.etag,
+    read: (range) => object.read(range).once('close', leaveOnce),
+    close: () => object.close().finally(leaveOnce),
+  };
+}
+
+/** Connections already cut when their timeout fires (one listener each, however many answers). */
+const cutOnTimeout = new WeakSet<Socket>();
+
+/**
+ * Ties the body to its connection: destroyed (closing what it holds) when the connection
+ * closes, and the connection cut when it takes no bytes for `sendTimeoutMs`. Node resets a
+ * socket's timeout on every write it passes on; a client that stops reading fills the
+ * kernel's buffers, the writes stop, and the timeout fires. Node sets the keep-alive timeout
+ * in its place once the answer is sent.
+ */
+function releaseWithConnection(socket: Socket, body: Readable, limits: ServingLimits): void {
+  const release = (): void => {
+    body.destroy();
+  };
+  socket.once('close', release);
+  body.once('close', () => socket.off('close', release));
+  if (!cutOnTimeout.has(socket)) {
+    cutOnTimeout.add(socket);
+    socket.on('timeout', () => socket.destroy());
+  }
+  socket.setTimeout(limits.sendTimeoutMs);
+}
+
 /** RFC 9110 §13.1.2 and §13.1.3: If-None-Match decides when sent; If-Modified-Since otherwise. */
 function notModified(ctx: Context, object: StoredObjectToServe): boolean {
   const ifNoneMatch = ctx.get('If-None-Match');
-  if (ifNoneMatch !== '') {
-    if (ifNoneMatch.trim() === '*') return true;
-    // The weak comparison: W/"x" and "x" name the same bytes for a 304.
-    const opaque = (tag: string): string => tag.trim().replace(/^W\//, '');
-    return ifNoneMatch.split(',').some((tag) => opaque(tag) === opaque(object.etag));
-  }
-  const since = Date.parse(ctx.get('If-Modified-Since'));
-  // HTTP dates count whole seconds; the file's time has milliseconds.
-  return !Number.isNaN(since) && Math.floor(object.modified.getTime() / 1000) * 1000 <= since;
-}
-
-/**
- * The one range to send; undefined for the whole object (no Range, one this does not read,
- * several ranges, or an If-Range that no longer names these bytes).
- */
-function honouredRange(
-  ctx: Context,
-  object: StoredObjectToServe,
-  lastModified: string,
-): ByteRange | 'unsatisfiable' | undefined {
-  const header = ctx.get('Range');
-  if (header === '' || !(ctx.method === 'GET' || ctx.method === 'HEAD')) return undefined;
-  const ifRange = ctx.get('If-Range').trim();
-  // If-Range compares strongly: a weak tag never matches, a date only the exact Last-Modified.
-  if (ifRange !== '' && ifRange !== object.etag && ifRange !== lastModified) return undefined;
-  const match = /^bytes=\s*(\d*)-(\d*)\s*$/i.exec(header);
-  if (match === null) return undefined;
-  const [, first = '', last = ''] = match;
-  const { size } = object;
-  if (first === '') {
-    // A suffix: the last N bytes.
-    if (last === '') return undefined;
-    const suffix = Number(last);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(first);
-  if (last !== '' && Number(last) < start) return undefined; // invalid: the whole object is sent
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
+  if (ifNoneMatch !== '') return ifNoneMatchHolds(ifNoneMatch, object.etag);
+  const ifModifiedSince = ctx.get('If-Modified-Since');
+  return ifModifiedSince !== '' && notModifiedSince(ifModifiedSince, object.modified);
 }

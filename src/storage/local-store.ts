@@ -302,18 +302,22 @@ export class LocalStore implements ObjectStore {
     const file = this.pathOf(name);
     try {
       const handle = await fs.open(file, 'r');
-      const stats = await handle.stat();
-      if (!stats.isFile()) {
-        await handle.close();
-        return undefined;
+      let handedOver = false;
+      try {
+        const stats = await handle.stat();
+        if (!stats.isFile()) return undefined;
+        handedOver = true;
+        return {
+          size: stats.size,
+          modified: stats.mtime,
+          etag: `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
+          read: (range) => handle.createReadStream(range === undefined ? {} : range),
+          close: () => handle.close(),
+        };
+      } finally {
+        // Whatever stat did, a handle not handed to the caller is closed here.
+        if (!handedOver) await handle.close();
       }
-      return {
-        size: stats.size,
-        modified: stats.mtime,
-        etag: `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
-        read: (range) => handle.createReadStream(range === undefined ? {} : range),
-        close: () => handle.close(),
-      };
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
       throw error;

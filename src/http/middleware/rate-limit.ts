@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../../errors.js';
 import type { CallerState } from './auth.js';
-import { addressKey } from './client-address.js';
+import { addressKey } from '../client-address.js';
 
 /** Where request counts live; in memory by default, shared (e.g. Redis) for several instances. */
 export interface RateLimitStore {
@@ -11,19 +11,45 @@ export interface RateLimitStore {
   checkReady?(): Promise<boolean>;
 }
 
-/** Fixed windows per key, forgotten once they end; the map holds only callers seen this minute. */
+export interface MemoryRateLimitStoreOptions {
+  readonly now?: () => number;
+  /**
+   * How many callers get a counter of their own; beyond it, callers not yet counted share one
+   * (so a flood of distinct addresses is limited together, and memory stays bounded).
+   */
+  readonly maxKeys?: number;
+}
+
+/** The counter that callers beyond `maxKeys` share. */
+export const overflowKey = 'overflow:';
+
+/**
+ * Fixed windows per key, forgotten once they end. At most `maxKeys` callers are held (about
+ * 130 bytes each); ended windows are swept a few at each count, so no count walks the whole map.
+ */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  private nextSweep = 0;
+  private readonly now: () => number;
+  private readonly maxKeys: number;
+  private sweeper: Iterator<[string, { resetAt: number }]> | undefined;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(options: MemoryRateLimitStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxKeys = options.maxKeys ?? 100_000;
+  }
 
-  hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }> {
+  /** Callers with a counter now (the shared overflow counter included). */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  hit(caller: string, windowMs: number): Promise<{ count: number; resetAt: number }> {
     const now = this.now();
-    if (now >= this.nextSweep) {
-      for (const [seen, window] of this.windows)
-        if (window.resetAt <= now) this.windows.delete(seen);
-      this.nextSweep = now + windowMs;
+    this.sweep(now, 4);
+    let key = caller;
+    if (!this.windows.has(key) && this.windows.size >= this.maxKeys) {
+      this.sweep(now, 64);
+      if (this.windows.size >= this.maxKeys) key = overflowKey;
     }
     let window = this.windows.get(key);
     if (window === undefined || window.resetAt <= now) {
@@ -32,6 +58,26 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     window.count += 1;
     return Promise.resolve({ ...window });
+  }
+
+  /** Forgets every count (the shared store answers again and counts from there). */
+  clear(): void {
+    this.windows.clear();
+    this.sweeper = undefined;
+  }
+
+  /** Drops up to `steps` ended windows, resuming where the last sweep stopped. */
+  private sweep(now: number, steps: number): void {
+    for (let step = 0; step < steps; step += 1) {
+      this.sweeper ??= this.windows.entries();
+      const next = this.sweeper.next();
+      if (next.done === true) {
+        this.sweeper = undefined;
+        return;
+      }
+      const [key, window] = next.value;
+      if (window.resetAt <= now) this.windows.delete(key);
+    }
   }
 }
 
@@ -64,7 +110,7 @@ export function rateLimit({
       await next();
       return;
     }
-    const key = ctx.state.caller?.id ?? `ip:${addressKey(ctx.ip)}`;
+    const key = ctx.state.caller?.id ?? `ip:${addressKey(ctx.ip, ctx.req.socket?.remoteAddress)}`;
     let counted: { count: number; resetAt: number };
     try {
       counted = await store.hit(key, windowMs);

@@ -4,7 +4,7 @@ import { AppError } from '../../errors.js';
 import { typeOfExtensionName } from '../../images/image-types.js';
 import type { LocalStore } from '../../storage/local-store.js';
 import { immutableCacheControl } from '../../storage/object-store.js';
-import { serveStoredObject } from '../serve-stored-object.js';
+import { serveStoredObject, type ServingLimits } from '../serve-stored-object.js';
 
 /**
  * Serves what the local driver stored. Only names the service itself creates are opened, and
@@ -12,22 +12,26 @@ import { serveStoredObject } from '../serve-stored-object.js';
  * ever served as a type a browser would run. Validators and ranges as a CDN in front, or a
  * client resuming a download, expects them (serveStoredObject).
  */
-export function uploadsRouter(store: LocalStore): Router {
+export function uploadsRouter(store: LocalStore, limits: ServingLimits): Router {
   const router = createRouter();
 
   router.get('/uploads/:name', async (ctx) => {
     const name = ctx.params.name ?? '';
     const extension = name.slice(name.lastIndexOf('.') + 1);
     const contentType = typeOfExtensionName(extension);
-    const file = contentType === undefined ? undefined : await store.open(name);
-    if (file === undefined || contentType === undefined) throw new AppError('not_found');
+    if (contentType === undefined) throw new AppError('not_found');
 
-    await serveStoredObject(ctx, file, {
-      'Content-Type': contentType,
-      'Cache-Control': immutableCacheControl,
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'none'; sandbox",
-    });
+    await serveStoredObject(
+      ctx,
+      () => store.open(name),
+      {
+        'Content-Type': contentType,
+        'Cache-Control': immutableCacheControl,
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+      },
+      limits,
+    );
   });
 
   return router;

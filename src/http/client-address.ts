@@ -1,16 +1,21 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 /**
  * The part of a client address that names one client, for counting anonymous callers: an IPv4
  * address as it is; an IPv4-mapped IPv6 address (`::ffff:10.0.0.9`, as a dual-stack socket
  * reports an IPv4 peer) as that IPv4 address, so one client has one counter whichever way it
  * arrives; any other IPv6 address as its /64, since one client usually holds a whole /64 and
- * could otherwise rotate through its own addresses to escape a limit. Anything else (what a
- * trusted proxy wrote that is not an address) is kept as it is.
+ * could otherwise rotate through its own addresses to escape a limit.
+ *
+ * `ip` is what Koa says (from X-Forwarded-For when proxies are trusted): a proxy may write a
+ * port (`1.2.3.4:5678`) or brackets (`[2001:db8::1]:443`), which are dropped. Anything still not
+ * an address is not trusted to name a client, or every junk string would get a counter of its
+ * own: the connection's own address (`socketAddress`) is used instead.
  */
-export function addressKey(ip: string): string {
-  const address = ip.replace(/%.*$/, ''); // a zone index (fe80::1%eth0) names no client
-  if (!isIPv6(address)) return ip;
+export function addressKey(ip: string, socketAddress?: string): string {
+  const address = parseAddress(ip) ?? parseAddress(socketAddress ?? '');
+  if (address === undefined) return 'unknown';
+  if (!isIPv6(address)) return address;
   const groups = ipv6Groups(address);
   if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
     const [high = 0, low = 0] = groups.slice(6);
@@ -20,6 +25,19 @@ export function addressKey(ip: string): string {
     .slice(0, 4)
     .map((group) => group.toString(16))
     .join(':')}::/64`;
+}
+
+/**
+ * An IP address written as proxies and sockets write one: `[v6]` or `[v6]:port`, `v4:port`, a
+ * zone index (`fe80::1%eth0`, which names no client); undefined when it is no address at all.
+ */
+export function parseAddress(text: string): string | undefined {
+  let address = text.trim();
+  const bracketed = /^\[([^\]]*)\](?::\d{1,5})?$/.exec(address);
+  if (bracketed !== null) address = bracketed[1] ?? '';
+  else if (/^[^:]*:\d{1,5}$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
+  address = address.replace(/%.*$/, '');
+  return isIP(address) === 0 ? undefined : address;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address, `::` expanded, a dotted IPv4 tail split. */
