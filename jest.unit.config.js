@@ -12,6 +12,7 @@ const needTools = {
   'http/direct-uploads': 'curl',
   'http/stored-files-curl': 'curl',
   'http/direct-uploads-browser': 'Chromium',
+  'http/direct-uploads-unsigned': 'fake-gcs-server',
   'http/early-answers': 'toxiproxy',
   'http/failures': 'fake-gcs-server, toxiproxy',
   'http/idempotency': 'fake-gcs-server',

@@ -121,8 +121,13 @@ export function createApp(
   });
   // One count for tus and direct uploads (MAX_OPEN_UPLOADS_PER_CALLER).
   const openUploads = new OpenUploads(config.security.maxOpenUploadsPerCaller);
+  // One cap for everything served from the store: originals and renditions.
+  const servingLimits = {
+    sendTimeoutMs: config.security.sendTimeoutMs,
+    openObjects: new Semaphore(config.security.maxServedFiles),
+  };
   const routers = [
-    renditionsRouter(renditions),
+    renditionsRouter(renditions, servingLimits),
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs, rateLimitStore }),
     metricsRouter(metrics),
@@ -148,13 +153,7 @@ export function createApp(
       }),
     );
   }
-  if (store instanceof LocalStore)
-    routers.push(
-      uploadsRouter(store, {
-        sendTimeoutMs: config.security.sendTimeoutMs,
-        openObjects: new Semaphore(config.security.maxServedFiles),
-      }),
-    );
+  if (store instanceof LocalStore) routers.push(uploadsRouter(store, servingLimits));
   if (store.staging !== undefined) {
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.

@@ -62,11 +62,7 @@ export async function serveStoredObject(
   headers: Readonly<Record<string, string>>,
   limits: ServingLimits,
 ): Promise<void> {
-  const socket = await responseSocket(ctx.res);
-  // The error renderer logs this as the client going away and sends nothing.
-  if (socket === undefined) throw new Error('the connection closed before its answer was due');
-  const leave = await placeFor(limits.openObjects, socket);
-  if (leave === undefined) throw new Error('the connection closed while waiting for a place');
+  const { socket, leave } = await takeServingPlace(ctx, limits);
   let opened: StoredObjectToServe | undefined;
   try {
     opened = await open();
@@ -125,6 +121,23 @@ export async function serveStoredObject(
 }
 
 /**
+ * What a route must hold before it opens something to stream back (a stored object, a
+ * rendition): its connection, once the response owns it (see responseSocket), and a place
+ * among the objects open for serving, given back by `leave`. Throws when the connection
+ * closes first; the error renderer logs that as the client going away and sends nothing.
+ */
+export async function takeServingPlace(
+  ctx: Context,
+  limits: ServingLimits,
+): Promise<{ readonly socket: Socket; readonly leave: () => void }> {
+  const socket = await responseSocket(ctx.res);
+  if (socket === undefined) throw new Error('the connection closed before its answer was due');
+  const leave = await placeFor(limits.openObjects, socket);
+  if (leave === undefined) throw new Error('the connection closed while waiting for a place');
+  return { socket, leave };
+}
+
+/**
  * A place among the objects open for serving, as the function that gives it back; undefined
  * when the connection closes first.
  */
@@ -177,7 +190,7 @@ const cutOnTimeout = new WeakSet<Socket>();
  * kernel's buffers, the writes stop, and the timeout fires. Node sets the keep-alive timeout
  * in its place once the answer is sent.
  */
-function releaseWithConnection(socket: Socket, body: Readable, limits: ServingLimits): void {
+export function releaseWithConnection(socket: Socket, body: Readable, limits: ServingLimits): void {
   const release = (): void => {
     body.destroy();
   };
