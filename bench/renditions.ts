@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cameraJpeg, type CameraPicture } from './bodies.ts';
 import {
+  cpuSeconds,
   freePort,
   removeOnExit,
   rssBytes,
@@ -12,47 +13,73 @@ import {
   watchRss,
   type ServerProcess,
 } from './processes.ts';
+import { newestProfileSummary } from './profile-summary.ts';
 
 /**
- * npm run bench:render: renditions (GET /v1/images/{id}/render) of image-ingest, local driver,
- * against a Node server calling sharp once per request (bench/render-peer-server.ts), on the
- * same originals in the same folder. Lines (docs/performance.md):
+ * Renditions (GET /v1/images/{id}/render) of image-ingest, local driver, against a Node server
+ * calling sharp once per request (bench/render-peer-server.ts), on the same originals in the
+ * same folder. `npm run bench -- --scenarios rc,rw,...` runs them beside the other scenarios;
+ * `node bench/renditions.ts` alone. Lines (docs/performance.md):
  *
- *   cold    a 12 MP phone JPEG to ~640 px WebP q75, `--cold` requests, 4 at a time, each a new
- *           rendition (w = 600, 601, ...): signature, store lookup, render, write-through
+ *   cold    a 12 MP phone JPEG to ~640 px WebP q75, `cold` requests, 4 at a time, each a new
+ *           rendition (w = 600, 601, ...): signature, store lookup, render, write-through;
+ *           `rounds` times, the peer and image-ingest alternating, each round new widths
  *   warm    the same URLs again, against the same objects served by the file route, and the
  *           original itself
  *   gcs     cold and warm on fake-gcs-server, against the objects from the bucket's URL
  *   upload  the 12 MP JPEG uploaded 16 at a time with IMAGE_VARIANTS set, lazy and eager
  *   memory  64 cold renders at once of a ~25 MiB JPEG (6000 x 4000 q100): peak RSS growth
  *
- * One process at a time; the machine it runs on may be shared (say so with the numbers).
+ * One load at a time; the machine it runs on may be shared (say so with the numbers).
  */
 
-const { values: args } = parseArgs({
-  options: {
-    cold: { type: 'string', default: '32' },
-    uploads: { type: 'string', default: '32' },
-    skip: { type: 'string', multiple: true },
-    /** KEY=VALUE for image-ingest (IMAGE_VARIANT_CONCURRENCY=4, ...). */
-    env: { type: 'string', multiple: true },
-  },
-});
-const extraEnv = Object.fromEntries(
-  (args.env ?? []).map((entry) => [
-    entry.slice(0, entry.indexOf('=')),
-    entry.slice(entry.indexOf('=') + 1),
-  ]),
-);
-const coldRequests = Number(args.cold);
-const uploadCount = Number(args.uploads);
-const skip = new Set(args.skip ?? []);
+export type RenditionLine = 'cold' | 'warm' | 'gcs' | 'upload' | 'memory';
+export const renditionLines: readonly RenditionLine[] = ['cold', 'warm', 'gcs', 'upload', 'memory'];
 
-const root = path.resolve(import.meta.dirname, '..');
-const service = path.join(root, 'dist/index.js');
+export interface RenditionBench {
+  readonly root: string;
+  /** KEY=VALUE for image-ingest (IMAGE_VARIANT_CONCURRENCY=4, ...), over everything else. */
+  readonly extraEnv: Readonly<Record<string, string>>;
+  readonly nodeArgs: readonly string[];
+  /** Where image-ingest's CPU profiles go (the cold line's server), when profiling. */
+  readonly profileDir: string | undefined;
+  /** A fake-gcs-server already running (npm run bench's); the gcs line starts one otherwise. */
+  readonly emulatorEndpoint?: string | undefined;
+}
+
+export interface RenditionOptions {
+  readonly lines: ReadonlySet<RenditionLine>;
+  /** Cold renders per round. */
+  readonly cold: number;
+  /** Cold rounds, the peer and image-ingest alternating. */
+  readonly rounds: number;
+  readonly uploads: number;
+  /** Warm rounds over the cold URLs. */
+  readonly warmRounds: number;
+  /** The phone picture; smaller in --smoke. */
+  readonly phone: CameraPicture;
+  readonly big: CameraPicture;
+}
+
+export const fullRenditionOptions: Omit<RenditionOptions, 'lines'> = {
+  cold: 32,
+  rounds: 3,
+  uploads: 32,
+  warmRounds: 8,
+  phone: { width: 4000, height: 3000, quality: 88, noise: 24 },
+  big: { width: 6000, height: 4000, quality: 100, noise: 40 },
+};
+
+export const smokeRenditionOptions: Omit<RenditionOptions, 'lines'> = {
+  cold: 4,
+  rounds: 1,
+  uploads: 4,
+  warmRounds: 1,
+  phone: { width: 1200, height: 900, quality: 88, noise: 24 },
+  big: { width: 1200, height: 900, quality: 100, noise: 40 },
+};
+
 const key = 'bench-rendition-signing-key-of-32-bytes';
-const phonePicture: CameraPicture = { width: 4000, height: 3000, quality: 88, noise: 24 };
-const bigPicture: CameraPicture = { width: 6000, height: 4000, quality: 100, noise: 40 };
 const presets = 'thumbnail:320x320:cover,small:640,large:1600';
 
 interface Run {
@@ -83,6 +110,17 @@ async function drive(
   return { requests: requests.length, seconds, rps: requests.length / seconds, bytes };
 }
 
+/** `drive`, with the CPU the server process used per request (steadier on a shared machine). */
+async function driveMeasured(
+  server: ServerProcess,
+  requests: readonly (() => Promise<Response>)[],
+  concurrency: number,
+): Promise<Run & { cpuMs: number }> {
+  const before = cpuSeconds(server.pid);
+  const run = await drive(requests, concurrency);
+  return { ...run, cpuMs: ((cpuSeconds(server.pid) - before) * 1000) / run.requests };
+}
+
 function signed(id: string, params: Record<string, string>): string {
   const renderPath = `/v1/images/${id}/render`;
   const query = Object.entries(params)
@@ -91,32 +129,6 @@ function signed(id: string, params: Record<string, string>): string {
     .join('&');
   const sig = createHmac('sha256', key).update(`${renderPath}?${query}`).digest('base64url');
   return `${renderPath}?${query}&sig=${sig}`;
-}
-
-async function startService(
-  uploadDir: string,
-  env: Record<string, string> = {},
-): Promise<ServerProcess> {
-  const port = await freePort();
-  return startNodeServer({
-    name: 'image-ingest',
-    script: service,
-    port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      STORAGE_DRIVER: 'local',
-      UPLOAD_DIR: uploadDir,
-      SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-render-spool-')),
-      RATE_LIMIT: '0',
-      LOG_LEVEL: 'warn',
-      RENDER_SIGNING_KEYS: key,
-      MAX_IMAGE_BYTES: String(64 * 1024 * 1024),
-      MAX_CONCURRENT_UPLOADS: '128',
-      ...extraEnv,
-      ...env,
-    },
-  });
 }
 
 async function upload(server: ServerProcess, jpeg: Buffer): Promise<{ id: string; name: string }> {
@@ -140,211 +152,336 @@ async function renditionCounts(server: ServerProcess): Promise<Record<string, nu
 }
 
 const fixed = (value: number, digits = 1): string => value.toFixed(digits);
-const lines: string[] = [];
-function line(text: string): void {
-  lines.push(text);
-  console.log(text);
-}
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
 
-const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'bench-render-'));
-removeOnExit(uploadDir);
-const jpeg = await cameraJpeg(phonePicture);
-line(
-  `12 MP phone JPEG: ${phonePicture.width} x ${phonePicture.height}, ${fixed(jpeg.length / 2 ** 20, 2)} MiB`,
-);
+/**
+ * Runs the chosen lines, printing as it goes; resolves false if a line's proof failed (renders
+ * counted where nothing should have been decoded).
+ */
+export async function runRenditionsScenario(
+  bench: RenditionBench,
+  options: RenditionOptions,
+): Promise<boolean> {
+  const write = (text: string): void => void process.stdout.write(`${text}\n`);
+  let failed = false;
+  const startService = async (
+    uploadDir: string,
+    env: Record<string, string> = {},
+    nodeArgs: readonly string[] = bench.nodeArgs,
+  ): Promise<ServerProcess> => {
+    const port = await freePort();
+    return startNodeServer({
+      name: 'image-ingest',
+      script: path.join(bench.root, 'dist/index.js'),
+      port,
+      nodeArgs,
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        STORAGE_DRIVER: 'local',
+        UPLOAD_DIR: uploadDir,
+        SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-render-spool-')),
+        RATE_LIMIT: '0',
+        LOG_LEVEL: 'warn',
+        RENDER_SIGNING_KEYS: key,
+        MAX_IMAGE_BYTES: String(64 * 1024 * 1024),
+        MAX_CONCURRENT_UPLOADS: '128',
+        ...bench.extraEnv,
+        ...env,
+      },
+    });
+  };
 
-if (!skip.has('cold')) {
-  const server = await startService(uploadDir);
-  const peerPort = await freePort();
-  const peer = await startNodeServer({
-    name: 'sharp per request',
-    script: path.join(root, 'bench/render-peer-server.ts'),
-    port: peerPort,
-    env: { PORT: String(peerPort), UPLOAD_DIR: uploadDir },
-  });
-  try {
-    const image = await upload(server, jpeg);
-    const base = `http://127.0.0.1:${server.port}`;
-    const urls = Array.from({ length: coldRequests }, (_, i) =>
-      signed(image.id, { format: 'webp', q: '75', w: String(600 + i) }),
-    );
-    const peerWarm = await drive(
-      [() => fetch(`http://127.0.0.1:${peerPort}/render?name=${image.name}&w=100`)],
-      1,
-    );
-    void peerWarm;
-    const peerCold = await drive(
-      urls.map(
-        (_, i) => () =>
-          fetch(`http://127.0.0.1:${peerPort}/render?name=${image.name}&w=${600 + i}`),
-      ),
-      4,
-    );
-    const cold = await drive(
-      urls.map((url) => () => fetch(`${base}${url}`)),
-      4,
-    );
-    const afterCold = await renditionCounts(server);
-    const rounds = 8;
-    const warm = await drive(
-      Array.from({ length: rounds }, () => urls.map((url) => () => fetch(`${base}${url}`))).flat(),
-      4,
-    );
-    const afterWarm = await renditionCounts(server);
-    const objectNames = (await import('node:fs'))
-      .readdirSync(uploadDir)
-      .filter((name) => name.includes('.r-'));
-    const files = await drive(
-      Array.from({ length: rounds }, () =>
-        objectNames.map((name) => () => fetch(`${base}/uploads/${name}`)),
-      ).flat(),
-      4,
-    );
-    const original = await drive(
-      Array.from({ length: coldRequests }, () => () => fetch(`${base}/uploads/${image.name}`)),
-      4,
-    );
-    line('');
-    line(`cold: ${coldRequests} renders to ~640 px WebP q75, 4 at a time, each a new rendition`);
-    line(
-      `  image-ingest        ${fixed(cold.rps)} req/s  (${fixed(cold.seconds)} s; metrics: ${JSON.stringify(afterCold)})`,
-    );
-    line(`  sharp per request   ${fixed(peerCold.rps)} req/s  (${fixed(peerCold.seconds)} s)`);
-    line(`  ratio               ${fixed(cold.rps / peerCold.rps, 2)}x`);
-    line(`warm: the same URLs again, ${rounds} rounds, 4 at a time`);
-    line(
-      `  image-ingest        ${fixed(warm.rps)} req/s  (${fixed(warm.bytes / warm.requests / 1024)} KiB each; metrics after: ${JSON.stringify(afterWarm)})`,
-    );
-    line(
-      `  same objects, file route  ${fixed(files.rps)} req/s  -> ${fixed(warm.rps / files.rps, 2)}x`,
-    );
-    line(
-      `  the original (${fixed(jpeg.length / 2 ** 20, 1)} MiB), file route  ${fixed(original.rps)} req/s  -> ${fixed(warm.rps / original.rps, 2)}x`,
-    );
-    line(`  warm / cold         ${fixed(warm.rps / cold.rps, 1)}x`);
-  } finally {
-    await server.stop();
-    await peer.stop();
-  }
-}
+  const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'bench-render-'));
+  removeOnExit(uploadDir);
+  const { phone } = options;
+  const jpeg = await cameraJpeg(phone);
+  write(
+    `\n## Renditions (bench/renditions.ts): a ${phone.width} x ${phone.height} phone JPEG q${phone.quality}, ` +
+      `${fixed(jpeg.length / 2 ** 20, 2)} MiB; load average ${os
+        .loadavg()
+        .map((l) => fixed(l, 2))
+        .join(' ')}`,
+  );
 
-if (!skip.has('gcs')) {
-  // GCS (fake-gcs-server): a hit streamed through the service, against the object fetched
-  // from the bucket's own URL, which is where a redirect would send the client.
-  const { startEmulator } = await import('../__tests__/support/emulator.ts');
-  const { gcsStorage } = await import('./storage.ts');
-  const emulator = await startEmulator();
-  try {
-    const storage = await gcsStorage(emulator.endpoint, 'render');
-    const server = await startService(uploadDir, storage.env);
+  if (options.lines.has('cold') || options.lines.has('warm')) {
+    const profiling =
+      bench.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', bench.profileDir];
+    const server = await startService(uploadDir, {}, [...bench.nodeArgs, ...profiling]);
+    const peerPort = await freePort();
+    const peer = await startNodeServer({
+      name: 'sharp per request',
+      script: path.join(bench.root, 'bench/render-peer-server.ts'),
+      port: peerPort,
+      env: { PORT: String(peerPort), UPLOAD_DIR: uploadDir },
+    });
     try {
       const image = await upload(server, jpeg);
       const base = `http://127.0.0.1:${server.port}`;
-      const urls = Array.from({ length: coldRequests }, (_, i) =>
-        signed(image.id, { format: 'webp', q: '75', w: String(600 + i) }),
+      const peerUrl = (width: number): string =>
+        `http://127.0.0.1:${peerPort}/render?name=${image.name}&w=${width}`;
+      // One render each to warm both up (JIT, the first connections, libvips' start).
+      await drive([() => fetch(peerUrl(100))], 1);
+      await drive(
+        [() => fetch(`${base}${signed(image.id, { format: 'webp', q: '75', w: '100' })}`)],
+        1,
       );
-      const cold = await drive(
-        urls.map((url) => () => fetch(`${base}${url}`)),
-        4,
+      const urls: string[] = [];
+      const ratios: number[] = [];
+      const cpuRatios: number[] = [];
+      const coldRates: number[] = [];
+      write(
+        `cold: ${options.cold} renders to ~640 px WebP q75, 4 at a time, each a new rendition; ` +
+          `${options.rounds} rounds, the peer first`,
       );
-      const rounds = 8;
-      const warm = await drive(
-        Array.from({ length: rounds }, () =>
-          urls.map((url) => () => fetch(`${base}${url}`)),
-        ).flat(),
-        4,
+      for (let round = 0; round < options.rounds; round++) {
+        const widths = Array.from(
+          { length: options.cold },
+          (_, i) => 600 + round * options.cold + i,
+        );
+        const roundUrls = widths.map((w) =>
+          signed(image.id, { format: 'webp', q: '75', w: String(w) }),
+        );
+        urls.push(...roundUrls);
+        const peerRun = await driveMeasured(
+          peer,
+          widths.map((w) => () => fetch(peerUrl(w))),
+          4,
+        );
+        const ours = await driveMeasured(
+          server,
+          roundUrls.map((url) => () => fetch(`${base}${url}`)),
+          4,
+        );
+        ratios.push(ours.rps / peerRun.rps);
+        coldRates.push(ours.rps);
+        cpuRatios.push(ours.cpuMs / peerRun.cpuMs);
+        write(
+          `  round ${round + 1}: image-ingest ${fixed(ours.rps)} req/s (${fixed(ours.cpuMs, 0)} CPU ms/req), ` +
+            `sharp per request ${fixed(peerRun.rps)} req/s (${fixed(peerRun.cpuMs, 0)} CPU ms/req): ` +
+            `${fixed(ours.rps / peerRun.rps, 2)}x, CPU ${fixed(ours.cpuMs / peerRun.cpuMs, 2)}x the peer's`,
+        );
+      }
+      const afterCold = await renditionCounts(server);
+      if (afterCold.rendered !== urls.length + 1) failed = true;
+      write(
+        `  ratio (image-ingest / sharp per request): median ${fixed(median(ratios), 2)}x, ` +
+          `runs ${ratios.map((r) => fixed(r, 2)).join(', ')}; CPU per request median ` +
+          `${fixed(median(cpuRatios), 2)}x the peer's; target >= 1x; ` +
+          `metrics ${JSON.stringify(afterCold)} (rendered must be ${urls.length + 1})`,
       );
-      const names = (await storage.listNames()).filter((name) => name.includes('.r-'));
-      const bucket = storage.env.GCS_BUCKET!;
-      const direct = await drive(
-        Array.from({ length: rounds }, () =>
-          names.map((name) => () => fetch(`${emulator.endpoint}/${bucket}/${name}`)),
-        ).flat(),
-        4,
-      );
-      line('');
-      line(
-        `gcs (fake-gcs-server): the same ${coldRequests} renditions, cold then warm, 4 at a time`,
-      );
-      line(
-        `  cold                ${fixed(cold.rps)} req/s (metrics: ${JSON.stringify(await renditionCounts(server))})`,
-      );
-      line(`  warm, streamed by image-ingest  ${fixed(warm.rps)} req/s`);
-      line(
-        `  the objects from the bucket's URL (a redirect's second leg)  ${fixed(direct.rps)} req/s`,
-      );
+      if (options.lines.has('warm')) {
+        const warm = await drive(
+          Array.from({ length: options.warmRounds }, () =>
+            urls.map((url) => () => fetch(`${base}${url}`)),
+          ).flat(),
+          4,
+        );
+        const afterWarm = await renditionCounts(server);
+        if (afterWarm.rendered !== afterCold.rendered) failed = true;
+        const objectNames = readdirSync(uploadDir).filter((name) => name.includes('.r-'));
+        const files = await drive(
+          Array.from({ length: options.warmRounds }, () =>
+            objectNames.map((name) => () => fetch(`${base}/uploads/${name}`)),
+          ).flat(),
+          4,
+        );
+        const original = await drive(
+          Array.from({ length: options.cold }, () => () => fetch(`${base}/uploads/${image.name}`)),
+          4,
+        );
+        write(`warm: the same URLs again, ${options.warmRounds} rounds, 4 at a time`);
+        write(
+          `  image-ingest        ${fixed(warm.rps)} req/s  (${fixed(warm.bytes / warm.requests / 1024)} KiB each; ` +
+            `metrics after: ${JSON.stringify(afterWarm)}, rendered must not grow)`,
+        );
+        write(
+          `  same objects, file route  ${fixed(files.rps)} req/s  -> ${fixed(warm.rps / files.rps, 2)}x (target >= 0.8x)`,
+        );
+        write(
+          `  the original (${fixed(jpeg.length / 2 ** 20, 1)} MiB), file route  ${fixed(original.rps)} req/s  -> ${fixed(warm.rps / original.rps, 2)}x`,
+        );
+        write(`  warm / cold (median)  ${fixed(warm.rps / median(coldRates), 1)}x (target >= 20x)`);
+      }
     } finally {
       await server.stop();
+      await peer.stop();
     }
-  } finally {
-    await emulator.stop();
+    if (bench.profileDir !== undefined) {
+      write(newestProfileSummary(bench.profileDir, 'image-ingest (cold renders)'));
+    }
   }
-}
 
-if (!skip.has('upload')) {
-  line('');
-  line(
-    `upload: the 12 MP JPEG (raw body), ${uploadCount} uploads 16 at a time, IMAGE_VARIANTS=${presets}`,
-  );
-  for (const eager of ['false', 'true']) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-render-up-'));
-    removeOnExit(dir);
-    const server = await startService(dir, {
-      IMAGE_VARIANTS: presets,
-      IMAGE_VARIANTS_EAGER: eager,
-    });
+  if (options.lines.has('gcs')) {
+    // GCS (fake-gcs-server): a hit streamed through the service, against the object fetched
+    // from the bucket's own URL, which is where a redirect would send the client.
+    const { startEmulator } = await import('../__tests__/support/emulator.ts');
+    const { gcsStorage } = await import('./storage.ts');
+    const emulator =
+      bench.emulatorEndpoint === undefined
+        ? await startEmulator()
+        : { endpoint: bench.emulatorEndpoint, stop: async (): Promise<void> => {} };
     try {
-      await upload(server, jpeg);
+      const storage = await gcsStorage(emulator.endpoint, 'render');
+      const server = await startService(uploadDir, storage.env);
+      try {
+        const image = await upload(server, jpeg);
+        const base = `http://127.0.0.1:${server.port}`;
+        const urls = Array.from({ length: options.cold }, (_, i) =>
+          signed(image.id, { format: 'webp', q: '75', w: String(600 + i) }),
+        );
+        const cold = await drive(
+          urls.map((url) => () => fetch(`${base}${url}`)),
+          4,
+        );
+        const warm = await drive(
+          Array.from({ length: options.warmRounds }, () =>
+            urls.map((url) => () => fetch(`${base}${url}`)),
+          ).flat(),
+          4,
+        );
+        const names = (await storage.listNames()).filter((name) => name.includes('.r-'));
+        const bucket = storage.env.GCS_BUCKET!;
+        const direct = await drive(
+          Array.from({ length: options.warmRounds }, () =>
+            names.map((name) => () => fetch(`${emulator.endpoint}/${bucket}/${name}`)),
+          ).flat(),
+          4,
+        );
+        write(
+          `gcs (fake-gcs-server): the same ${options.cold} renditions, cold then warm, 4 at a time`,
+        );
+        write(
+          `  cold                ${fixed(cold.rps)} req/s (metrics: ${JSON.stringify(await renditionCounts(server))})`,
+        );
+        write(`  warm, streamed by image-ingest  ${fixed(warm.rps)} req/s`);
+        write(
+          `  the objects from the bucket's URL (a redirect's second leg)  ${fixed(direct.rps)} req/s`,
+        );
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await emulator.stop();
+    }
+  }
+
+  if (options.lines.has('upload')) {
+    write(
+      `upload: the phone JPEG (raw body), ${options.uploads} uploads 16 at a time, IMAGE_VARIANTS=${presets}`,
+    );
+    for (const eager of ['false', 'true']) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-render-up-'));
+      removeOnExit(dir);
+      const server = await startService(dir, {
+        IMAGE_VARIANTS: presets,
+        IMAGE_VARIANTS_EAGER: eager,
+      });
+      try {
+        await upload(server, jpeg);
+        const run = await driveMeasured(
+          server,
+          Array.from(
+            { length: options.uploads },
+            () => () =>
+              fetch(`http://127.0.0.1:${server.port}/v1/images`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'image/jpeg' },
+                body: new Uint8Array(jpeg),
+              }),
+          ),
+          16,
+        );
+        write(
+          `  ${eager === 'true' ? 'eager (IMAGE_VARIANTS_EAGER=true)' : 'lazy (the default)          '}  ` +
+            `${fixed(run.rps)} req/s (${fixed(run.seconds)} s, ${fixed(run.cpuMs, 0)} CPU ms/req)`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+
+  if (options.lines.has('memory')) {
+    const { big } = options;
+    const bigJpeg = await cameraJpeg(big);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-render-mem-'));
+    removeOnExit(dir);
+    const server = await startService(dir);
+    try {
+      const image = await upload(server, bigJpeg);
+      // Settle after the upload, then measure from here.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const idle = rssBytes(server.pid);
+      const watch = watchRss(server.pid);
+      const base = `http://127.0.0.1:${server.port}`;
       const run = await drive(
         Array.from(
-          { length: uploadCount },
-          () => () =>
-            fetch(`http://127.0.0.1:${server.port}/v1/images`, {
-              method: 'POST',
-              headers: { 'Content-Type': 'image/jpeg' },
-              body: new Uint8Array(jpeg),
-            }),
+          { length: 64 },
+          (_, i) => () =>
+            fetch(`${base}${signed(image.id, { format: 'webp', q: '75', w: String(600 + i) })}`),
         ),
-        16,
+        64,
       );
-      line(
-        `  ${eager === 'true' ? 'eager (IMAGE_VARIANTS_EAGER=true)' : 'lazy (the default)          '}  ${fixed(run.rps)} req/s (${fixed(run.seconds)} s)`,
+      const peak = watch.stop();
+      write(
+        `memory: 64 cold renders at once of a ${fixed(bigJpeg.length / 2 ** 20, 1)} MiB JPEG (${big.width} x ${big.height} q${big.quality})`,
+      );
+      write(
+        `  idle RSS ${fixed(idle / 2 ** 20)} MiB, peak ${fixed(peak.peakBytes / 2 ** 20)} MiB: growth ${fixed((peak.peakBytes - idle) / 2 ** 20)} MiB (${fixed(run.seconds)} s; metrics: ${JSON.stringify(await renditionCounts(server))})`,
       );
     } finally {
       await server.stop();
     }
   }
+  return failed;
 }
 
-if (!skip.has('memory')) {
-  const big = await cameraJpeg(bigPicture);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-render-mem-'));
-  removeOnExit(dir);
-  const server = await startService(dir);
-  try {
-    const image = await upload(server, big);
-    // Settle after the upload, then measure from here.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const idle = rssBytes(server.pid);
-    const watch = watchRss(server.pid);
-    const base = `http://127.0.0.1:${server.port}`;
-    const run = await drive(
-      Array.from(
-        { length: 64 },
-        (_, i) => () =>
-          fetch(`${base}${signed(image.id, { format: 'webp', q: '75', w: String(600 + i) })}`),
-      ),
-      64,
-    );
-    const peak = watch.stop();
-    line('');
-    line(
-      `memory: 64 cold renders at once of a ${fixed(big.length / 2 ** 20, 1)} MiB JPEG (${bigPicture.width} x ${bigPicture.height} q${bigPicture.quality})`,
-    );
-    line(
-      `  idle RSS ${fixed(idle / 2 ** 20)} MiB, peak ${fixed(peak.peakBytes / 2 ** 20)} MiB: growth ${fixed((peak.peakBytes - idle) / 2 ** 20)} MiB (${fixed(run.seconds)} s; metrics: ${JSON.stringify(await renditionCounts(server))})`,
-    );
-  } finally {
-    await server.stop();
+// `node bench/renditions.ts [--lines cold,warm] [--rounds 3] [--profile] [--env K=V]` alone.
+if (import.meta.main) {
+  const { values: args } = parseArgs({
+    options: {
+      lines: { type: 'string', default: renditionLines.join(',') },
+      cold: { type: 'string' },
+      rounds: { type: 'string' },
+      uploads: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
+    },
+  });
+  const lines = new Set(args.lines.split(',') as RenditionLine[]);
+  for (const line of lines) {
+    if (!renditionLines.includes(line)) throw new Error(`--lines: no line "${line}"`);
   }
+  const defaults = args.smoke ? smokeRenditionOptions : fullRenditionOptions;
+  const root = path.resolve(import.meta.dirname, '..');
+  const profileDir = args.profile
+    ? mkdtempSync(path.join(os.tmpdir(), 'bench-render-prof-'))
+    : undefined;
+  const failed = await runRenditionsScenario(
+    {
+      root,
+      extraEnv: Object.fromEntries(
+        (args.env ?? []).map((entry) => [
+          entry.slice(0, entry.indexOf('=')),
+          entry.slice(entry.indexOf('=') + 1),
+        ]),
+      ),
+      nodeArgs: args['node-arg'] ?? [],
+      profileDir,
+    },
+    {
+      ...defaults,
+      lines,
+      cold: Number(args.cold ?? defaults.cold),
+      rounds: Number(args.rounds ?? defaults.rounds),
+      uploads: Number(args.uploads ?? defaults.uploads),
+    },
+  );
+  process.exitCode = failed ? 1 : 0;
 }

@@ -31,6 +31,12 @@ import {
 } from './processes.ts';
 import { newestProfileSummary } from './profile-summary.ts';
 import { fixed, table } from './table.ts';
+import {
+  fullRenditionOptions,
+  runRenditionsScenario,
+  smokeRenditionOptions,
+  type RenditionLine,
+} from './renditions.ts';
 import { runTusScenario, tusRows, tusRowsOf } from './tus.ts';
 import {
   gcsStorage,
@@ -100,6 +106,11 @@ interface Scenario {
       readonly maxRssGrowthMiB: number;
     };
   };
+  /**
+   * Renditions (bench/renditions.ts): these lines, each against its peer, with their own
+   * pictures and counts; the other fields are unused.
+   */
+  readonly renditions?: readonly RenditionLine[];
   /** Informational targets for image-ingest, and where they come from; none in smoke runs. */
   readonly targets?: {
     readonly from: string;
@@ -233,6 +244,14 @@ function defaultScenarios(smoke: boolean): Scenario[] {
         tus: { chunkBytes: MiB },
         connections: 1,
         load: { requestsPerConnection: 2 },
+      },
+      {
+        key: 'rn',
+        title: '(rn) renditions: cold and warm, against sharp once per request',
+        imageBytes: 0,
+        renditions: ['cold', 'warm'],
+        connections: 4,
+        load: { requestsPerConnection: 1 },
       },
     ];
   }
@@ -370,6 +389,14 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       connections: 1,
       load: { requestsPerConnection: 5 },
     },
+    {
+      key: 'rn',
+      title: '(rn) renditions: cold and warm against sharp once per request, upload, memory, GCS',
+      imageBytes: 0,
+      renditions: ['cold', 'warm', 'upload', 'memory', 'gcs'],
+      connections: 4,
+      load: { requestsPerConnection: 1 },
+    },
   ];
 }
 
@@ -454,7 +481,7 @@ interface Refusal {
  * image-ingest makes variants: until then it answers their uploads 201 without them, and the
  * bench, rightly, exits non-zero. Run them with `--smoke --scenarios v,vn,vb`.
  */
-const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t';
+const smokeDefaultScenarios = 'a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t,rn';
 
 const { values: args } = parseArgs({
   options: {
@@ -477,7 +504,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t), and
+  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t,rn), and
                           ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
                           (in t: image-ingest's tus and raw rows, @tus/server, the tus ceiling)
@@ -1236,6 +1263,25 @@ process.stdout.write(
 const resultsByScenario = new Map<string, RunResult[]>();
 try {
   for (const scenario of chosen) {
+    if (scenario.renditions !== undefined) {
+      const options = args.smoke ? smokeRenditionOptions : fullRenditionOptions;
+      failed ||= await runRenditionsScenario(
+        {
+          root,
+          extraEnv,
+          nodeArgs: args['node-arg'] ?? [],
+          profileDir: args.profile ? profileDir : undefined,
+          emulatorEndpoint,
+        },
+        {
+          ...options,
+          lines: new Set(
+            scenario.renditions.filter((line) => line !== 'gcs' || storages.includes('gcs')),
+          ),
+        },
+      );
+      continue;
+    }
     if (scenario.tus !== undefined) {
       const image = await noiseJpeg(scenario.imageBytes);
       const tusFailed = await runTusScenario(

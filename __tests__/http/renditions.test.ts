@@ -7,7 +7,14 @@ import { createApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/metrics.js';
 import { expectErrorResponse } from './expect-error.js';
 import { silentLogger, useHarnesses, type Harness } from './harness.js';
-import { drivers, fixture, jsonBody } from '../support/requests.js';
+import {
+  dataUri,
+  drivers,
+  fixture,
+  jsonBody,
+  multipartBody,
+  type BuiltBody,
+} from '../support/requests.js';
 
 const harnessFor = useHarnesses();
 
@@ -50,6 +57,10 @@ async function renderedCount(
   const metric = await app.metrics.renditions.get();
   return metric.values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
 }
+
+/** superagent would send a Buffer labelled application/json as the JSON of a Buffer. */
+const asSent = (contentType: string, body: Buffer): Buffer | string =>
+  contentType === 'application/json' ? body.toString() : body;
 
 const renditionNames = (names: string[]): string[] =>
   names.filter((name) => /\.r-[0-9a-f]{24}\./.test(name));
@@ -403,6 +414,73 @@ describe.each(drivers)('renditions on the %s driver', (driver) => {
     expect(await meanDifference(right.body as Buffer, 0)).toBeGreaterThan(
       await meanDifference(right.body as Buffer, 100),
     );
+  });
+
+  it('takes the focal point as a JSON member and as a form field, before or after the file', async () => {
+    const harness = await harnessFor(driver, signedEnv);
+    const photo = fixture('photo.jpg');
+    const json: BuiltBody = {
+      contentType: 'application/json',
+      body: Buffer.from(
+        JSON.stringify({
+          focus: { x: 0.25, y: 0.75 },
+          data: dataUri(photo, 'image/jpeg'),
+        }),
+      ),
+    };
+    const file = { bytes: photo, type: 'image/jpeg', filename: 'photo.jpg' };
+    const bodies: [BuiltBody, unknown][] = [
+      [json, { x: 0.25, y: 0.75 }],
+      [multipartBody({ fields: { focus: '0.1,0.2' }, files: [file] }), { x: 0.1, y: 0.2 }],
+      [multipartBody({ files: [file], fieldsAfter: { focus: '1,0' } }), { x: 1, y: 0 }],
+    ];
+    for (const [{ contentType, body }, focus] of bodies) {
+      const created = await request(harness.callback)
+        .post('/v1/images')
+        .set('Content-Type', contentType)
+        .send(asSent(contentType, body));
+      expect(created.status).toBe(201);
+      const image = created.body as { id: string; focus?: unknown };
+      expect(image.focus).toEqual(focus);
+      const described = await request(harness.callback).get(`/v1/images/${image.id}`);
+      expect((described.body as { focus?: unknown }).focus).toEqual(focus);
+    }
+  });
+
+  it('refuses a bad focal point at every door with a 400 naming it, storing nothing', async () => {
+    const harness = await harnessFor(driver, signedEnv);
+    const photo = fixture('photo.jpg');
+    const data = dataUri(photo, 'image/jpeg');
+    const file = { bytes: photo, type: 'image/jpeg', filename: 'photo.jpg' };
+    const cases: [BuiltBody, string, string?][] = [
+      [
+        {
+          contentType: 'application/json',
+          body: Buffer.from(JSON.stringify({ data, focus: { x: 2, y: 0 } })),
+        },
+        'the JSON member "focus"',
+      ],
+      [
+        {
+          contentType: 'application/json',
+          body: Buffer.from(JSON.stringify({ data, focus: '0.5,0.5' })),
+        },
+        'the JSON member "focus"',
+      ],
+      [multipartBody({ files: [file], fieldsAfter: { focus: '1.5,0' } }), 'the form field "focus"'],
+      [multipartBody({ fields: { focus: 'a,b' }, files: [file] }), 'the form field "focus"'],
+      [{ contentType: 'image/jpeg', body: photo }, 'the Image-Focus header', '0.5'],
+      // Given twice: the header and the body's own.
+      [multipartBody({ fields: { focus: '0.5,0.5' }, files: [file] }), 'given twice', '0.5,0.5'],
+    ];
+    for (const [{ contentType, body }, named, header] of cases) {
+      const call = request(harness.callback).post('/v1/images').set('Content-Type', contentType);
+      if (header !== undefined) call.set('Image-Focus', header);
+      const response = await call.send(asSent(contentType, body));
+      expectErrorResponse(response, 'invalid_focus');
+      expect((response.body as { error: { message: string } }).error.message).toContain(named);
+    }
+    await harness.expectNothingStored();
   });
 
   it('refuses an upload whose Image-Focus is not x,y from 0 to 1, storing nothing', async () => {

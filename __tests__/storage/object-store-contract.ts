@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { isStorageError, type ObjectStore } from '../../src/storage/object-store.js';
 
@@ -266,6 +267,21 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
         metadata: { renditionOf: 'x' },
       });
       expect(Buffer.compare(await readAll(found!.body), bytes)).toBe(0);
+    });
+
+    it('names a file holding the exact bytes, where the driver keeps files (filePath)', async () => {
+      const subject = await factory.makeStore();
+      const { store } = subject;
+      if (store.filePath === undefined) {
+        expect(store.driver).toBe('gcs');
+        return;
+      }
+      const bytes = randomBytes(100_000);
+      const name = objectName('webp');
+      await store.put(name, bytes, options);
+      expect(Buffer.compare(await readFile(store.filePath(name)), bytes)).toBe(0);
+      await store.delete(name);
+      await expect(readFile(store.filePath(name))).rejects.toThrow(/ENOENT/);
     });
 
     it('answers undefined for a name with no object, and for a deleted one', async () => {

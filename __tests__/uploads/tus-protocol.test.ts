@@ -347,6 +347,32 @@ describe.each(drivers)('tus protocol (%s)', (driver) => {
     expect(await stagedIds(harness)).toEqual([]);
   });
 
+  it('Upload-Metadata focus is the image\'s focal point; a bad one is 400 at creation', async () => {
+    const harness = await harnessFor(driver);
+    const server = await serve(harness);
+    const photo = fixture('photo.jpg');
+    for (const focus of ['0.5', '1.5,0', 'a,b']) {
+      const refused = await server.call('POST', '/v1/uploads', {
+        'Upload-Length': String(photo.length),
+        'Upload-Metadata': `filename ${b64('photo.jpg')},focus ${b64(focus)}`,
+      });
+      expectErrorResponse(refused, 'invalid_focus');
+      expect((refused.body as { error: { message: string } }).error.message).toContain(
+        'the tus metadata "focus"',
+      );
+    }
+    expect(await stagedIds(harness)).toEqual([]);
+
+    const at = await create(server, photo.length, {
+      'Upload-Metadata': `focus ${b64('0.25,0.75')}`,
+    });
+    expect((await server.call('PATCH', at, patchHeaders(0), photo)).status).toBe(204);
+    const image = (await server.call('GET', at)).body as { id: string; focus?: unknown };
+    expect(image.focus).toEqual({ x: 0.25, y: 0.75 });
+    const described = await server.call('GET', `/v1/images/${image.id}`);
+    expect((described.body as { focus?: unknown }).focus).toEqual({ x: 0.25, y: 0.75 });
+  });
+
   it('an SVG ends rejected: 415 on the last PATCH, then 410, nothing stored or staged', async () => {
     const harness = await harnessFor(driver);
     const server = await serve(harness);

@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { chunkSource, type ImageSource } from '../ingest/image-source.js';
-import { readSingleImagePart } from '../ingest/multipart.js';
+import { focusFromText } from '../ingest/focal-point.js';
+import { chunkSource, type ImageHints, type ImageSource } from '../ingest/image-source.js';
+import { readSingleImagePart, type TextField } from '../ingest/multipart.js';
 import { jsonDataUriSource } from '../ingest/sources/json-data-uri.js';
 
 /**
@@ -48,9 +49,13 @@ export async function imageSourceOf(
     );
     // The fields and part headers are bounded, so the file is at least the body less them.
     const framing = maxBodyBytes - config.maxImageBytes;
+    const hints: Mutable<ImageHints> = {
+      filename: part.hints.filename,
+      declaredType: part.hints.declaredType,
+    };
     return chunkSource(
-      part.chunks,
-      { filename: part.hints.filename, declaredType: part.hints.declaredType },
+      withFormFocus(part.chunks, part.fields, hints),
+      hints,
       declaredLength === undefined
         ? {}
         : { atMost: declaredLength, atLeast: Math.max(0, declaredLength - framing) },
@@ -58,6 +63,27 @@ export async function imageSourceOf(
     );
   }
   throw new AppError('unsupported_media_type');
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The image's chunks, then (the body has ended: every text field is known, before the file
+ * or after it) the form's `focus` field into `hints`.
+ */
+async function* withFormFocus(
+  chunks: AsyncIterable<Buffer>,
+  fields: Promise<readonly TextField[]>,
+  hints: Mutable<ImageHints>,
+): AsyncGenerator<Buffer> {
+  yield* chunks;
+  const focus = (await fields).filter((field) => field.name === 'focus');
+  if (focus.length > 1) {
+    throw new AppError('invalid_focus', {
+      message: 'The form has more than one "focus" field.',
+    });
+  }
+  if (focus[0] !== undefined) hints.focus = focusFromText(focus[0].value, 'the form field "focus"');
 }
 
 /**

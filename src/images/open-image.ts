@@ -40,8 +40,13 @@ export interface OpenImageOptions {
 }
 
 export interface OpenedImage {
-  /** The upright image, not yet run: clone() it once per output. */
-  readonly base: Sharp;
+  /**
+   * A new upright pipeline over the original, not yet run: one per output. Each is its own
+   * libvips pipeline with its own shrink-on-load, sharing the input Buffer. (sharp's clone()
+   * would structuredClone its options, the input Buffer among them: a copy of the whole
+   * original per output, and garbage for the collector.)
+   */
+  pipeline(): Sharp;
   /** Upright size of one frame. */
   readonly width: number;
   readonly height: number;
@@ -52,9 +57,8 @@ export interface OpenedImage {
 /**
  * Opens an original for processing: reads its header (nothing is decoded yet) and refuses it
  * if its pixels, every frame counted, exceed the limit, so the decodes that follow cannot be
- * bombs. The returned `base` carries the strict decode options for untrusted input; each clone
- * of it is its own libvips pipeline, which opens `input` again (a Buffer is shared, not
- * copied) and decodes it with its own shrink-on-load.
+ * bombs. Each `pipeline()` carries the strict decode options for untrusted input and opens
+ * `input` again (a Buffer is shared, not copied).
  */
 export async function openImage(
   input: Buffer | string,
@@ -67,14 +71,11 @@ export async function openImage(
   }
   const animatable = type === 'image/gif' || type === 'image/webp';
   const pages = options.allFrames && animatable ? -1 : 1;
-  const base = sharp(input, {
-    failOn: 'warning',
-    limitInputPixels: options.maxPixels,
-    pages,
-  }).autoOrient();
+  const pipeline = (): Sharp =>
+    sharp(input, { failOn: 'warning', limitInputPixels: options.maxPixels, pages }).autoOrient();
   let header: Metadata;
   try {
-    // Read apart from `base`, without sharp's limit, whose error would not say the size.
+    // Read apart from the pipelines, without sharp's limit, whose error would not say the size.
     header = await sharp(input, { pages, limitInputPixels: false }).metadata();
   } catch (error) {
     throw imageError(error, type);
@@ -96,7 +97,7 @@ export async function openImage(
         `; at most ${options.maxPixels} pixels are accepted.`,
     });
   }
-  return { base, width, height, frames };
+  return { pipeline, width, height, frames };
 }
 
 /** Maps a sharp failure to the catalogue, so that no raw libvips message reaches a client. */

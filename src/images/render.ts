@@ -46,14 +46,15 @@ const contentTypes = {
 } as const satisfies Record<RenderSpec['format'], ImageMimeType>;
 
 /**
- * Renders one image from its original's bytes (`load` reads them): the header is read first (refused past
+ * Renders one image from its original (`load` reads its bytes, or names its file, which sharp
+ * then reads itself, holding no copy in JavaScript): the header is read first (refused past
  * MAX_IMAGE_PIXELS, and the output past RENDER_MAX_PIXELS, before a pixel is decoded), then
  * one sharp pipeline decodes with shrink-on-load (JPEG, WebP) straight to the box's scale,
  * upright, converted to sRGB, with no metadata, never enlarged. Animations as variants treat
  * them: every frame in WebP, the first in the other formats.
  */
 export async function renderImage(
-  load: () => Promise<Buffer>,
+  load: () => Promise<Buffer | string>,
   type: ImageMimeType,
   spec: RenderSpec,
   options: RenderOptions,
@@ -75,7 +76,7 @@ export async function renderImage(
           `${options.maxOutputPixels} (RENDER_MAX_PIXELS).`,
       });
     }
-    const pipeline = resized(image.base, spec, image.width, image.height);
+    const pipeline = resized(image.pipeline(), spec, image.width, image.height);
     try {
       const { data, info } = await encodeAs(pipeline, spec)
         .timeout({ seconds: options.timeoutSeconds })
@@ -123,8 +124,7 @@ export function outputSize(
   };
 }
 
-function resized(base: Sharp, spec: RenderSpec, width: number, height: number): Sharp {
-  const pipeline = base.clone();
+function resized(pipeline: Sharp, spec: RenderSpec, width: number, height: number): Sharp {
   if (spec.width === undefined || spec.height === undefined) {
     return pipeline.resize({
       ...(spec.width === undefined ? {} : { width: spec.width }),

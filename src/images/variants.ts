@@ -75,8 +75,8 @@ export async function makeVariantsAndPlaceholder(
 
 /**
  * One job per original, holding one place in the limit: the header is read once, then every
- * output is a clone() of the same upright base run in parallel on libuv's thread pool. Each
- * clone opens the input itself, so a JPEG (and a WebP) still shrinks on load to suit that
+ * output is a new pipeline over the same input (`image.pipeline()`), run in parallel on libuv's
+ * thread pool. Each opens the input itself, so a JPEG (and a WebP) still shrinks on load to suit that
  * output's size, which a shared full-size decode would forgo and pay for in memory.
  */
 async function makeDerivatives(
@@ -94,7 +94,7 @@ async function makeDerivatives(
     const image = await openImage(input, type, { maxPixels: options.maxPixels, allFrames });
     const variantJobs = specs.map(async (spec): Promise<Variant> => {
       const box = boxFor(spec, image.width, image.height);
-      const pipeline = image.base.clone().resize({
+      const pipeline = image.pipeline().resize({
         width: box.width,
         height: box.height,
         fit: spec.fit,
@@ -118,7 +118,7 @@ async function makeDerivatives(
       };
     });
     const placeholderJob = withPlaceholder
-      ? placeholderRaster(image.base.clone(), image.frames, options.timeoutSeconds).then(
+      ? placeholderRaster(image.pipeline(), image.frames, options.timeoutSeconds).then(
           placeholderFromRgba,
         )
       : Promise.resolve(undefined);

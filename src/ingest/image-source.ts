@@ -1,4 +1,5 @@
 import type { ImageBytes } from './image-bytes.js';
+import type { FocalPoint } from './image-record.js';
 
 /**
  * What a body adapter hands the pipeline: a way to pull the image's bytes, and the client's
@@ -28,6 +29,12 @@ export interface ImageHints {
   readonly filename?: string | undefined;
   /** The type the client declared: the data URI's label, the part's or the body's type. */
   readonly declaredType?: string | undefined;
+  /**
+   * The focal point the body carried (a form field, a JSON member, tus metadata), validated by
+   * the adapter (focal-point.ts). A field may follow the image: known once `readMore` has
+   * returned false.
+   */
+  readonly focus?: FocalPoint | undefined;
 }
 
 export interface ExpectedImageBytes {

@@ -7,6 +7,7 @@ import { canMakeVariants } from '../images/variants.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
 import { DerivedImages, type IngestVariants } from './derived-images.js';
+import { oneFocus } from './focal-point.js';
 import { fingerprintOf, type ImageFingerprint } from './fingerprint.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
 import {
@@ -77,7 +78,10 @@ export interface IngestContext {
    * and stored before the original is. Undefined (or nothing to make): nothing is decoded.
    */
   readonly variants?: IngestVariants | undefined;
-  /** The image's focal point, as the upload gave it (Image-Focus, a form field, tus metadata). */
+  /**
+   * The focal point the Image-Focus header gave (any door); one the body carries comes in its
+   * source's hints, and both at once are refused (focal-point.ts).
+   */
   readonly focus?: FocalPoint | undefined;
   /** Where the answer says the image's renditions are; left out, it says nothing of them. */
   readonly renditionLinks?: RenditionLinker | undefined;
@@ -174,7 +178,7 @@ class Upload {
   private deriving: Promise<void> | undefined;
 
   constructor(
-    source: ImageSource,
+    private readonly source: ImageSource,
     private readonly image: ImageBytes,
     private readonly context: IngestContext,
   ) {
@@ -469,7 +473,8 @@ class Upload {
       uploader: target.uploader,
       variants: this.derivatives?.stored,
       placeholder: this.derivatives?.placeholder,
-      focus: this.context.focus,
+      // The body has ended by now: a form field after the image is known.
+      focus: oneFocus(this.context.focus, this.source.hints.focus),
     };
   }
 }

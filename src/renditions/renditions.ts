@@ -169,7 +169,11 @@ export class Renditions {
         message: `Renditions of ${type} images cannot be made by this server.`,
       });
     }
-    const load = async (): Promise<Buffer> => {
+    const load = async (): Promise<Buffer | string> => {
+      // A file sharp opens itself: no copy of the original in JavaScript, nothing to collect
+      // (read into a Buffer, the original's bytes and their chunks were half of a render's
+      // main-thread time, most of it the garbage collector's; docs/performance.md).
+      if (store.filePath !== undefined) return store.filePath(record.name);
       const original = await fromStore(store.read(record.name));
       if (original === undefined) throw new AppError('not_found');
       return readWhole(original.body, original.info.size);
@@ -180,6 +184,10 @@ export class Renditions {
       maxOutputPixels: this.options.maxPixels,
       timeoutSeconds: this.options.decodeTimeoutSeconds,
       limit: this.options.limit,
+    }).catch(async (error: unknown) => {
+      // Deleted since it was found: its file is gone before sharp opened it. Not the image's fault.
+      if ((await fromStore(store.stat(record.name))) === undefined) throw new AppError('not_found');
+      throw error;
     });
     this.options.count?.('rendered');
     try {

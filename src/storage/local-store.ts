@@ -296,6 +296,11 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  filePath(name: string): string {
+    this.assertName(name);
+    return this.pathOf(name);
+  }
+
   /** Opens a stored object for reading; undefined when there is no such object. */
   async open(name: string): Promise<LocalFile | undefined> {
     if (!objectNamePattern.test(name)) return undefined;

@@ -88,6 +88,13 @@ export interface ObjectStore {
   updateMetadata(name: string, metadata: Readonly<Record<string, string>>): Promise<boolean>;
   /** Whether the store can be written now (readiness); answers within `timeoutMs`. */
   checkReady(timeoutMs: number): Promise<boolean>;
+  /**
+   * Where an object's bytes lie on this machine's file system, for a reader that opens files
+   * itself (sharp, which then reads with shrink-on-load and no JavaScript buffer at all). Only
+   * a driver that keeps objects as files has it. Nothing is checked: the file may be missing,
+   * or removed at any moment after, and a reader treats that as the object's absence.
+   */
+  filePath?(name: string): string;
   /** Registers a listener for metrics; returns a function that removes it. */
   observe?(listener: StoreListener): () => void;
   /**

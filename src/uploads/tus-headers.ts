@@ -1,4 +1,6 @@
 import { AppError } from '../errors.js';
+import { focusFromText } from '../ingest/focal-point.js';
+import type { FocalPoint } from '../ingest/image-record.js';
 
 /**
  * The tus 1.0 headers, parsed strictly: a value the spec does not allow is a 400 from the
@@ -41,15 +43,20 @@ export function parseDeferLength(raw: string | undefined): boolean {
 export interface UploadHints {
   readonly filename: string | null;
   readonly filetype: string | null;
+  /** `focus`: the image's focal point, refused (400) at creation when it is not one. */
+  readonly focus: FocalPoint | null;
 }
 
 const maxMetadataHeaderBytes = 4096;
 const maxHintLength = 255;
 
-/** Upload-Metadata: `key base64,key base64`; only filename and filetype are kept, as hints. */
+/**
+ * Upload-Metadata: `key base64,key base64`; filename and filetype are kept as hints, and
+ * focus (`x,y`) as the image's focal point.
+ */
 export function parseUploadMetadata(raw: string | undefined): UploadHints {
   const hints: Record<string, string> = {};
-  if (raw === undefined || raw.trim() === '') return { filename: null, filetype: null };
+  if (raw === undefined || raw.trim() === '') return { filename: null, filetype: null, focus: null };
   if (raw.length > maxMetadataHeaderBytes) throw new AppError('invalid_upload_metadata');
   const seen = new Set<string>();
   for (const pair of raw.split(',')) {
@@ -63,5 +70,10 @@ export function parseUploadMetadata(raw: string | undefined): UploadHints {
     // Control characters would only end up in a log line.
     hints[key] = value.replace(/[\p{Cc}]/gu, '').slice(0, maxHintLength);
   }
-  return { filename: hints.filename ?? null, filetype: hints.filetype ?? null };
+  return {
+    filename: hints.filename ?? null,
+    filetype: hints.filetype ?? null,
+    focus:
+      hints.focus === undefined ? null : focusFromText(hints.focus, 'the tus metadata "focus"'),
+  };
 }

@@ -92,6 +92,7 @@ export class TusUploads {
       pieces: [],
       filename: hints.filename,
       filetype: hints.filetype,
+      focus: hints.focus,
       secret: randomBytes(18).toString('base64url'),
       createdAt: now.toISOString(),
       expiresAt: this.expiry(),
@@ -205,7 +206,11 @@ export class TusUploads {
     const staged = {
       bytes: this.staging.readPieces(record.id, pieces),
       size: record.length,
-      hints: { filename: record.filename ?? undefined, declaredType: record.filetype ?? undefined },
+      hints: {
+        filename: record.filename ?? undefined,
+        declaredType: record.filetype ?? undefined,
+        focus: record.focus ?? undefined,
+      },
     };
     const context: IngestContext = {
       ...base,

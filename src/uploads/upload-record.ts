@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors.js';
 import { errorCatalogue } from '../errors.js';
+import type { FocalPoint } from '../ingest/image-record.js';
 import type { CreatedImage } from '../ingest/ingest-image.js';
 
 /**
@@ -18,6 +19,8 @@ export interface UploadRecord {
   /** Upload-Metadata hints; logged at most, never a name or a type. */
   readonly filename: string | null;
   readonly filetype: string | null;
+  /** Upload-Metadata's focus, validated at creation; absent in records written before it. */
+  readonly focus?: FocalPoint | null;
   /** Random, never shown: the finished image's idempotency key is derived from it. */
   readonly secret: string;
   readonly createdAt: string;

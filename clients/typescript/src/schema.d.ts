@@ -576,6 +576,8 @@ export interface components {
         ImageJsonRequest: {
             /** @description The image as a base64 data URI: data:<type>;base64,<payload>. */
             data: string;
+            /** @description The image’s focal point (or the Image-Focus header; not both). */
+            focus?: components["schemas"]["FocalPoint"];
         } & {
             [key: string]: unknown;
         };
@@ -654,7 +656,7 @@ export interface components {
          */
         IdempotencyKey: string;
         /**
-         * @description The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with gravity=focus keep it in view. Set or changed later with PATCH /v1/images/{id}.
+         * @description The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with gravity=focus keep it in view. A JSON body may carry it as its member `focus`, a form as its field `focus`, tus as Upload-Metadata `focus`: one of them, not two. Set or changed later with PATCH /v1/images/{id}.
          * @example 0.5,0.3
          */
         ImageFocus: string;
@@ -707,7 +709,7 @@ export interface operations {
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
-                 * @description The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with gravity=focus keep it in view. Set or changed later with PATCH /v1/images/{id}.
+                 * @description The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with gravity=focus keep it in view. A JSON body may carry it as its member `focus`, a form as its field `focus`, tus as Upload-Metadata `focus`: one of them, not two. Set or changed later with PATCH /v1/images/{id}.
                  * @example 0.5,0.3
                  */
                 "Image-Focus"?: components["parameters"]["ImageFocus"];
@@ -720,6 +722,11 @@ export interface operations {
                 "application/json": components["schemas"]["ImageJsonRequest"];
                 "multipart/form-data": {
                     file: string;
+                    /**
+                     * @description The image’s focal point, `x,y`, each from 0 to 1 (or the Image-Focus header; not both). Before or after the file.
+                     * @example 0.5,0.3
+                     */
+                    focus?: string;
                 };
                 "image/*": string;
                 "application/octet-stream": string;
@@ -1915,6 +1922,11 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     file?: string;
+                    /**
+                     * @description The image’s focal point, `x,y`, each from 0 to 1 (or the Image-Focus header; not both). Before or after the file.
+                     * @example 0.5,0.3
+                     */
+                    focus?: string;
                     "files[]"?: string[];
                 };
             };
@@ -2853,7 +2865,7 @@ export interface operations {
                 "Upload-Length"?: string;
                 /** @description 1: the size is sent with a later PATCH. */
                 "Upload-Defer-Length"?: "1";
-                /** @description Comma-separated `key base64value` pairs (filename, filetype: hints only). */
+                /** @description Comma-separated `key base64value` pairs: filename and filetype (hints only), and focus, the image’s focal point `x,y` (each from 0 to 1; 400 invalid_focus if not). */
                 "Upload-Metadata"?: string;
                 /** @description `<sha1|sha256|md5> <base64 digest>` of this chunk. */
                 "Upload-Checksum"?: string;
@@ -2900,6 +2912,8 @@ export interface operations {
             /**
              * @description `invalid_upload_metadata`: Upload-Metadata must be comma-separated "key base64value" pairs.
              *
+             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
+             *
              *     `invalid_upload_offset`: Upload-Offset must be a whole number of bytes.
              *
              *     `invalid_upload_length`: Upload-Length must be a whole number of bytes (or send Upload-Defer-Length: 1).
@@ -2911,8 +2925,6 @@ export interface operations {
              *     `invalid_idempotency_key`: The Idempotency-Key header must be 1 to 255 visible ASCII characters.
              *
              *     `empty_image`: The image is empty (zero bytes).
-             *
-             *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
              */
             400: {
                 headers: {
@@ -2925,7 +2937,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_upload_metadata" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image" | "invalid_focus";
+                            code: "invalid_upload_metadata" | "invalid_focus" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };

@@ -9,7 +9,7 @@ import {
   type Operation,
   type PathPiece,
 } from './spec.js';
-import './schemas.js';
+import { focusPattern } from './schemas.js';
 import { compatPaths } from './paths/compat.js';
 import { directUploadPaths, localDirectUploadPaths } from './paths/direct.js';
 import { imageByIdPaths } from './paths/image-by-id.js';
@@ -206,8 +206,10 @@ export function buildOpenApiDocument(options: DocumentOptions): JsonSchema {
           required: false,
           description:
             'The image’s focal point, `x,y`, each from 0 (left, top) to 1: crops with ' +
-            'gravity=focus keep it in view. Set or changed later with PATCH /v1/images/{id}.',
-          schema: { type: 'string', pattern: '^[01](\\.[0-9]{1,6})?,[01](\\.[0-9]{1,6})?$' },
+            'gravity=focus keep it in view. A JSON body may carry it as its member `focus`, a ' +
+            'form as its field `focus`, tus as Upload-Metadata `focus`: one of them, not two. ' +
+            'Set or changed later with PATCH /v1/images/{id}.',
+          schema: { type: 'string', pattern: focusPattern },
           example: '0.5,0.3',
         },
         DeleteToken: {

@@ -46,6 +46,9 @@ export const focalPointSchema = z
     description: 'What a crop with gravity=focus keeps in view (upright image).',
   });
 
+/** The focal point as text (`x,y`, each from 0 to 1): what parseFocalPoint accepts, unpadded. */
+export const focusPattern = '^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?),(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$';
+
 export const renditionLinksSchema = z
   .object({
     srcset: z
@@ -124,6 +127,9 @@ export const uploadProgressSchema = z
 export const imageJsonRequestSchema = z
   .object({
     data: z.string().describe('The image as a base64 data URI: data:<type>;base64,<payload>.'),
+    focus: focalPointSchema
+      .optional()
+      .describe('The image’s focal point (or the Image-Focus header; not both).'),
   })
   .loose()
   .meta({

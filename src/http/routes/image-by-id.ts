@@ -3,6 +3,7 @@ import { createRouter } from '../router.js';
 import type { Config } from '../../config.js';
 import { AppError, storageUnavailable } from '../../errors.js';
 import { deleteStoredImage, findStoredImage } from '../../ingest/find-image.js';
+import { focusFromJson } from '../../ingest/focal-point.js';
 import {
   describeImage,
   focusMetadata,
@@ -105,10 +106,5 @@ export function imageByIdRouter({
 function focalPointOf(body: unknown): FocalPoint {
   const focus =
     typeof body === 'object' && body !== null && 'focus' in body ? body.focus : undefined;
-  const unit = (value: unknown): value is number =>
-    typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
-  if (typeof focus !== 'object' || focus === null) throw new AppError('invalid_focus');
-  const { x, y } = focus as { x?: unknown; y?: unknown };
-  if (!unit(x) || !unit(y)) throw new AppError('invalid_focus');
-  return { x, y };
+  return focusFromJson(focus, 'the member "focus"');
 }

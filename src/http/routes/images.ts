@@ -7,8 +7,8 @@ import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import type { UploaderKeys } from '../../ingest/uploader-keys.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
-import { parseFocalPoint, type FocalPoint } from '../../ingest/image-record.js';
-import { AppError } from '../../errors.js';
+import { focusFromText } from '../../ingest/focal-point.js';
+import type { FocalPoint } from '../../ingest/image-record.js';
 import { createdImage, ingestImage, type IngestContext } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { imageSourceOf } from '../image-body.js';
@@ -86,9 +86,7 @@ export const focusHeader = 'Image-Focus';
 function focusHeaderOf(ctx: Context): FocalPoint | undefined {
   const text = ctx.get(focusHeader);
   if (text === '') return undefined;
-  const focus = parseFocalPoint(text);
-  if (focus === undefined) throw new AppError('invalid_focus');
-  return focus;
+  return focusFromText(text, `the ${focusHeader} header`);
 }
 
 export function imagesRouter(deps: ImagesRouteDeps): Router {

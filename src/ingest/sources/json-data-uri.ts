@@ -1,7 +1,9 @@
 import { maxDecodedLength } from '../base64.js';
 import { DataUriDecoder } from '../data-uri.js';
 import type { ImageBytes } from '../image-bytes.js';
+import { focusFromJson } from '../focal-point.js';
 import type { ExpectedImageBytes, ImageSource } from '../image-source.js';
+import type { FocalPoint } from '../image-record.js';
 import { JsonDataScanner } from '../json-body.js';
 
 /** base64 carries three bytes in four characters; "\r\n" escaped in JSON adds 4 per 76. */
@@ -50,9 +52,12 @@ export class JsonDataUriDecoder {
     this.scanner.write(chunk);
   }
 
-  /** The body has ended: checks the rest of the JSON and the end of the base64 text. */
-  end(): void {
-    this.scanner.end();
+  /**
+   * The body has ended: checks the rest of the JSON and the end of the base64 text, and
+   * returns the members other than "data".
+   */
+  end(): Record<string, unknown> {
+    return this.scanner.end();
   }
 
   private decode(chunk: Buffer): void {
@@ -95,7 +100,7 @@ export function jsonDataUriSource(
 ): ImageSource {
   const iterator = body[Symbol.asyncIterator]();
   let decoder: JsonDataUriDecoder | undefined;
-  const hints: { declaredType?: string | undefined } = {};
+  const hints: { declaredType?: string | undefined; focus?: FocalPoint | undefined } = {};
   return {
     hints,
     expectedBytes: expectedJsonImageBytes(declaredBodyBytes, maxJsonOverheadBytes),
@@ -103,7 +108,10 @@ export function jsonDataUriSource(
       decoder ??= new JsonDataUriDecoder(image, maxJsonOverheadBytes);
       const next = await iterator.next();
       if (next.done === true) {
-        decoder.end();
+        const members = decoder.end();
+        if (members.focus !== undefined) {
+          hints.focus = focusFromJson(members.focus, 'the JSON member "focus"');
+        }
         return false;
       }
       decoder.write(next.value);

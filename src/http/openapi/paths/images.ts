@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../../errors.js';
 import { examplePngDataUri, exampleCreatedImage } from '../examples.js';
+import { focusPattern } from '../schemas.js';
 import { jsonContent, type PathPiece } from '../spec.js';
 
 /** What the pipeline (ingestImage) can refuse, whatever door the bytes came through. */
@@ -45,6 +46,14 @@ export const multipartImageBody = {
     type: 'object',
     properties: {
       file: { type: 'string', contentMediaType: 'application/octet-stream' },
+      focus: {
+        type: 'string',
+        description:
+          'The image’s focal point, `x,y`, each from 0 to 1 (or the Image-Focus header; not ' +
+          'both). Before or after the file.',
+        pattern: focusPattern,
+        example: '0.5,0.3',
+      },
     },
     required: ['file'],
   },

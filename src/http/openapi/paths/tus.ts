@@ -122,7 +122,8 @@ export const tusPaths: PathPiece = {
         }),
         header(
           'Upload-Metadata',
-          'Comma-separated `key base64value` pairs (filename, filetype: hints only).',
+          'Comma-separated `key base64value` pairs: filename and filetype (hints only), and ' +
+            'focus, the image’s focal point `x,y` (each from 0 to 1; 400 invalid_focus if not).',
         ),
         checksum,
         { $ref: '#/components/parameters/IdempotencyKey' },
@@ -137,7 +138,7 @@ export const tusPaths: PathPiece = {
           },
         },
       },
-      errors: ['invalid_upload_metadata', 'too_many_open_uploads', ...chunkErrors],
+      errors: ['invalid_upload_metadata', 'invalid_focus', 'too_many_open_uploads', ...chunkErrors],
     },
   },
   '/v1/uploads/{id}': {
