@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdir, readlink, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type http from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { createHttpServer } from '../../src/http/server.js';
 import { makeApp, type AppUnderTest } from '../security/helpers.js';
+import { openUnder, pipeline, until } from '../support/pipelined-clients.js';
 
 /**
  * What a served file (/uploads/<name>, local driver) holds while a connection lasts, over real
@@ -17,23 +18,6 @@ import { makeApp, type AppUnderTest } from '../security/helpers.js';
 
 /** Larger than every buffer between the file and the client, so its answer cannot finish alone. */
 const large = randomBytes(16 * 1024 * 1024);
-
-/** Descriptors this process holds on files under `directory`. */
-async function openUnder(directory: string): Promise<number> {
-  const targets = await Promise.all(
-    (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
-  );
-  return targets.filter((target) => target.startsWith(directory)).length;
-}
-
-/** Waits (polling) until `check` holds; fails the test with `what` if it never does. */
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let tries = 0; tries < 250; tries += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 interface Served {
   readonly subject: AppUnderTest;
@@ -70,16 +54,6 @@ async function serve(env: Record<string, string> = {}): Promise<Served> {
     requests: () => requests,
     closed: () => closed,
   };
-}
-
-/** A client that sends `count` requests at once and reads nothing. */
-async function pipeline(port: number, requests: string[]): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  socket.pause();
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
-  socket.write(requests.join(''));
-  return socket;
 }
 
 const get = (name: string, method = 'GET'): string =>
