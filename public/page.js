@@ -248,12 +248,13 @@ function showResult(item, image) {
     );
   }
   const link = element('a', { href: image.url, textContent: 'Open the stored image' });
+  // `display`, not `url`: a HEIC original is shown only by Safari, its display rendition by all.
   const stored = element('img', {
     className: 'stored',
-    src: image.url,
+    src: image.display.url,
     alt: `${item.file.name} as stored`,
-    width: image.width,
-    height: image.height,
+    width: image.display.width,
+    height: image.display.height,
   });
   item.result.append(stored, list, link);
   const variants = Object.entries(image.variants ?? {});

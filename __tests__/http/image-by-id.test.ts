@@ -120,6 +120,12 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
         height: 480,
         orientation: 1,
         createdAt: '2026-12-01T20:00:00.000Z',
+        display: {
+          url: harness.store.publicUrl(image.name),
+          width: 640,
+          height: 480,
+          contentType: 'image/png',
+        },
       });
       expect(response.text).not.toMatch(/owner|deleteToken|api_key/i);
     });

@@ -47,6 +47,13 @@ async function expectStored(
     ...(facts.frames === undefined ? {} : { frames: facts.frames }),
     orientation: facts.orientation,
     createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    // Every browser shows these types: the original is what is displayed.
+    display: {
+      url: harness.store.publicUrl(`${String(body.id)}.${extension}`),
+      width: facts.width,
+      height: facts.height,
+      contentType,
+    },
     // The service runs open here: the uploader gets the secret that lets it delete.
     deleteToken: expect.stringMatching(/^[A-Za-z0-9_-]{32,}$/),
   });

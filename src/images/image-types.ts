@@ -42,9 +42,15 @@ export const defaultAllowedTypes: readonly ImageMimeType[] = [
   'image/gif',
   'image/webp',
   'image/avif',
+  'image/heic',
+  'image/heif',
 ];
 
-/** Types that sharp's bundled libvips decodes (HEIC needs HEVC, which it does not ship). */
+/**
+ * Types that are decoded in full: by sharp's bundled libvips, and HEIC/HEIF (HEVC, which
+ * libvips does not ship) by src/images/codecs/heif/, whose decode makes the display rendition
+ * every such image gets before it is stored.
+ */
 export const decodeCheckedTypes: readonly ImageMimeType[] = [
   'image/jpeg',
   'image/png',
@@ -52,6 +58,21 @@ export const decodeCheckedTypes: readonly ImageMimeType[] = [
   'image/webp',
   'image/avif',
   'image/tiff',
+  'image/heic',
+  'image/heif',
+];
+
+/**
+ * Types every browser shows (Chromium, Firefox, Safari). An image of any other type gets a
+ * display rendition (src/images/display-rendition.ts) that they can.
+ */
+export const browserDisplayableTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/bmp',
 ];
 
 /** Types whose container the walker (src/ingest/container-walker.ts) can check without decoding. */
@@ -67,8 +88,7 @@ export const structureCheckedTypes: readonly ImageMimeType[] = [
 
 /**
  * Types whose location and personal metadata src/images/strip/ removes without re-encoding, as
- * the bytes stream past. HEIC/HEIF share AVIF's container, but nothing here can decode them to
- * prove the pixels unchanged; TIFF keeps its metadata in the IFDs that also point at the pixel
+ * the bytes stream past. HEIC/HEIF share AVIF's container and its stripper; TIFF keeps its metadata in the IFDs that also point at the pixel
  * strips (no stripping without rewriting offsets); BMP carries no such metadata; JPEG XL has
  * no walker.
  */
@@ -78,4 +98,6 @@ export const losslesslyStrippableTypes: readonly ImageMimeType[] = [
   'image/webp',
   'image/gif',
   'image/avif',
+  'image/heic',
+  'image/heif',
 ];

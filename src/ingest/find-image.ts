@@ -37,6 +37,10 @@ export async function findStoredImage(
  * the original still lists what is left, and a second attempt finishes the job.
  */
 export async function deleteStoredImage(store: ObjectStore, record: ImageRecord): Promise<void> {
-  await Promise.all((record.variants ?? []).map((variant) => store.delete(variant.objectName)));
+  const derived = [
+    ...(record.variants ?? []),
+    ...(record.display === undefined ? [] : [record.display]),
+  ];
+  await Promise.all(derived.map((variant) => store.delete(variant.objectName)));
   await store.delete(record.name);
 }

@@ -6,7 +6,8 @@ import { createMetadataStripper } from '../images/strip/index.js';
 import { canMakeVariants } from '../images/variants.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
-import { DerivedImages, type IngestVariants } from './derived-images.js';
+import { DerivedImages, derivesImages, type IngestVariants } from './derived-images.js';
+import { sharedImageJobLimit } from '../images/open-image.js';
 import type { ImageFacts } from './container-walker.js';
 import { fingerprintOf, type ImageFingerprint } from './fingerprint.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
@@ -92,6 +93,15 @@ export function createdImage(image: IngestedImage): CreatedImage {
     ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
   };
 }
+
+/** Without IMAGE_VARIANTS: only what a type browsers cannot show needs (its display rendition). */
+const noVariants: IngestVariants = {
+  specs: [],
+  format: 'webp',
+  quality: 80,
+  placeholders: false,
+  limit: sharedImageJobLimit,
+};
 
 export const defaultImageValidation: ImageValidationOptions = {
   mode: 'decode',
@@ -353,11 +363,9 @@ class Upload {
   }
 
   private makesVariants(target: Target): boolean {
-    const variants = this.context.variants;
-    if (variants === undefined) return false;
-    if (variants.specs.length === 0 && !variants.placeholders) return false;
+    const type = target.type.contentType;
     // A type sharp cannot decode (none today among the allowed ones) is stored without them.
-    return canMakeVariants(target.type.contentType);
+    return derivesImages(type, this.context.variants) && canMakeVariants(type);
   }
 
   /** Makes the variants and placeholder from the validated image, and stores the variants. */
@@ -366,7 +374,7 @@ class Upload {
       store: this.context.store,
       signal: this.context.signal,
       idempotent: this.idempotent,
-      variants: this.context.variants!,
+      variants: this.context.variants ?? noVariants,
       validation: this.validation,
     });
     this.deriving = this.derivatives.makeAndStore(input);
@@ -445,6 +453,7 @@ class Upload {
         target.deleteToken === undefined ? undefined : deleteTokenSha256(target.deleteToken),
       variants: this.derivatives?.stored,
       placeholder: this.derivatives?.placeholder,
+      display: this.derivatives?.display,
     };
   }
 }

@@ -1,7 +1,11 @@
 import * as z from 'zod';
 import { errorCatalogue, type ErrorCode } from '../../errors.js';
 import type { Placeholder } from '../../images/placeholder.js';
-import type { ImageDescription, VariantDescription } from '../../ingest/image-record.js';
+import type {
+  DisplayDescription,
+  ImageDescription,
+  VariantDescription,
+} from '../../ingest/image-record.js';
 import type { CreatedImage } from '../../ingest/ingest-image.js';
 
 /**
@@ -34,6 +38,21 @@ export const variantSchema = z
   })
   .meta({ id: 'Variant', description: 'A resized copy of the image (IMAGE_VARIANTS).' });
 
+export const displaySchema = z
+  .object({
+    url: z.url().describe('The original’s URL, or its display rendition’s (`<id>.display.jpg`).'),
+    width: count,
+    height: count,
+    contentType: z.string(),
+  })
+  .meta({
+    id: 'Display',
+    description:
+      'What to put in an <img> for every browser: the original when browsers show its type ' +
+      '(JPEG, PNG, GIF, WebP, AVIF, BMP), else a JPEG rendition made at upload (HEIC, HEIF, ' +
+      'TIFF): full size, upright, sRGB, no metadata.',
+  });
+
 export const imageSchema = z
   .object({
     id: z.uuid(),
@@ -50,6 +69,7 @@ export const imageSchema = z
     createdAt: z.iso.datetime(),
     variants: z.record(z.string(), variantSchema).optional(),
     placeholder: placeholderSchema.optional(),
+    display: displaySchema,
   })
   .meta({ id: 'Image', description: 'A stored image, as GET /v1/images/{id} describes it.' });
 
@@ -182,4 +202,5 @@ export type SchemasMatchCode = [
   Assert<SameShape<z.infer<typeof createdImageSchema>, CreatedImage>>,
   Assert<SameShape<z.infer<typeof variantSchema>, VariantDescription>>,
   Assert<SameShape<z.infer<typeof placeholderSchema>, Placeholder>>,
+  Assert<SameShape<z.infer<typeof displaySchema>, DisplayDescription>>,
 ];

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
+import type { HeifDecoder } from '../../images/codecs/heif/index.js';
 import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import { parseIdempotencyKey } from '../../ingest/idempotency.js';
@@ -15,6 +16,8 @@ export interface ImagesRouteDeps {
   readonly heldImageBuffers: HeldImageBuffers;
   /** One per app (IMAGE_VARIANT_CONCURRENCY): originals whose variants are made at once. */
   readonly variantLimit: ConcurrencyLimit;
+  /** HEIC_DECODER's decoder; the process-wide WebAssembly one when undefined. */
+  readonly heifDecoder?: HeifDecoder | undefined;
 }
 
 /** An AbortSignal that fires when the client goes away before the response is sent. */
@@ -29,7 +32,7 @@ export function clientGoneSignal(ctx: Context): AbortSignal {
 /** Everything the pipeline needs to know about this request besides its body. */
 export function ingestContextOf(
   ctx: Context,
-  { config, store, heldImageBuffers, variantLimit }: ImagesRouteDeps,
+  { config, store, heldImageBuffers, variantLimit, heifDecoder }: ImagesRouteDeps,
   signal: AbortSignal,
 ): IngestContext {
   const owner = ownerOf((ctx.state as Partial<CallerState>).caller);
@@ -50,7 +53,7 @@ export function ingestContextOf(
     scope: owner ?? '',
     owner,
     metadata: config.imageMetadata,
-    variants: { ...config.variants, limit: variantLimit },
+    variants: { ...config.variants, limit: variantLimit, heifDecoder },
   };
 }
 

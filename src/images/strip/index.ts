@@ -55,6 +55,8 @@ function walkFor(type: ImageMimeType): StripWalk | undefined {
     case 'image/gif':
       return stripGif();
     case 'image/avif':
+    case 'image/heic':
+    case 'image/heif':
       return stripIsobmff();
     default:
       return undefined;
