@@ -442,6 +442,17 @@ export interface components {
             bytes: number;
             contentType: string;
         };
+        /** @description What to put in an <img> for every browser: the original when browsers show its type (JPEG, PNG, GIF, WebP, AVIF, BMP), else a JPEG rendition made at upload (HEIC, HEIF, TIFF): full size, upright, sRGB, no metadata. */
+        Display: {
+            /**
+             * Format: uri
+             * @description The original’s URL, or its display rendition’s (`<id>.display.jpg`).
+             */
+            url: string;
+            width: number;
+            height: number;
+            contentType: string;
+        };
         /** @description A stored image, as GET /v1/images/{id} describes it. */
         Image: {
             /** Format: uuid */
@@ -471,6 +482,7 @@ export interface components {
                 [key: string]: components["schemas"]["Variant"];
             };
             placeholder?: components["schemas"]["Placeholder"];
+            display: components["schemas"]["Display"];
         };
         /** @description The answer to an accepted upload. */
         CreatedImage: {
@@ -501,6 +513,7 @@ export interface components {
                 [key: string]: components["schemas"]["Variant"];
             };
             placeholder?: components["schemas"]["Placeholder"];
+            display: components["schemas"]["Display"];
             /** @description Handed out once, to an anonymous uploader: send it as Delete-Token to delete the image. */
             deleteToken?: string;
         };
@@ -685,6 +698,12 @@ export interface operations {
                      *       "height": 1,
                      *       "orientation": 1,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       },
                      *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *     }
                      */
@@ -927,7 +946,13 @@ export interface operations {
                      *       "width": 1,
                      *       "height": 1,
                      *       "orientation": 1,
-                     *       "createdAt": "2026-12-01T12:00:00.000Z"
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Image"];
@@ -1222,6 +1247,12 @@ export interface operations {
                      *       "height": 1,
                      *       "orientation": 1,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       },
                      *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *     }
                      */
@@ -1460,6 +1491,12 @@ export interface operations {
                      *           "height": 1,
                      *           "orientation": 1,
                      *           "createdAt": "2026-12-01T12:00:00.000Z",
+                     *           "display": {
+                     *             "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *             "width": 1,
+                     *             "height": 1,
+                     *             "contentType": "image/png"
+                     *           },
                      *           "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *         }
                      *       ]
@@ -1893,6 +1930,12 @@ export interface operations {
                      *       "height": 1,
                      *       "orientation": 1,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       },
                      *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *     }
                      */
