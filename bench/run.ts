@@ -513,10 +513,11 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t), and
+  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t,h), and
                           ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
-                          (in t: image-ingest's tus and raw rows, @tus/server, the tus ceiling)
+                          (in t: image-ingest's tus and raw rows, @tus/server, the tus ceiling;
+                          in h: image-ingest with each HEIC decoder, the heif-convert peer)
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
   --duration SECONDS      load duration of the time-based scenarios (a, d, e, m, r)
   --requests N            requests per connection of the count-based scenarios (b, c, mb)

@@ -189,7 +189,7 @@ export class WasmHeifDecoder implements HeifDecoder {
         const { reply } = outcome;
         const retire =
           (!reply.ok && reply.poisoned) ||
-          reply.heapBytes > (this.options.retireHeapBytes ?? 512 * 1024 * 1024);
+          reply.heapBytes > (this.options.retireHeapBytes ?? 256 * 1024 * 1024);
         if (retire) void this.retire(pooled);
         else this.idle.push(pooled);
         job.resolve(reply);
