@@ -113,9 +113,9 @@ const doors: Record<
       body: new Uint8Array(heic),
     });
     expect(created.status).toBe(201);
-    const id = created.headers.get('image-id')!;
-    // The finished upload is described as GET /v1/images/{id} describes any image.
-    return json(await fetch(`${base}/v1/images/${id}`));
+    // The finished upload answers at its own URL as a 201 would (GET /v1/uploads/{id}).
+    const at = new URL(created.headers.get('location')!, base).pathname;
+    return json(await fetch(`${base}${at}`));
   },
   direct: async (base, heic) => {
     const created = (await (
