@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import type { Locator, Page } from 'playwright-core';
 import { close, useCleanups, startHarness, type Harness } from '../http/harness.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
+import { cameraHeics } from '../support/heic.js';
 import { fixture, fixturesDirectory } from '../support/requests.js';
 
 /**
@@ -111,6 +112,25 @@ const focusedId = (page: Page): Promise<string | undefined> =>
   page.evaluate('document.activeElement?.id');
 
 describe('the upload page', () => {
+  it('shows an iPhone HEIC through its display JPEG, which Chromium renders', async () => {
+    const { page, harness } = await openPage();
+    await page.setInputFiles('#file-input', path.join(fixturesDirectory, cameraHeics.iphone));
+    const card = item(page, 'iphone13pro-gps.heic');
+    await eventually(
+      async () => expect(await textOf(card.locator('.status'))).toBe('Uploaded.'),
+      120_000,
+    );
+    const stored = card.locator('img.stored');
+    await stored.evaluate((image: unknown) => (image as { decode(): Promise<void> }).decode());
+    // Chromium decodes no HEIC: a picture 4032 pixels wide here is the display rendition.
+    expect(await propertyOf<number>(stored, 'naturalWidth')).toBe(4032);
+    expect(await propertyOf<number>(stored, 'naturalHeight')).toBe(3024);
+    const names = await harness.storedNames();
+    const display = names.find((name) => name.endsWith('.display.jpg'));
+    expect(await propertyOf<string>(stored, 'src')).toMatch(new RegExp(`/uploads/${display}$`));
+    expect(names.filter((name) => name.endsWith('.heic'))).toHaveLength(1);
+  }, 180_000);
+
   it('uploads a picked photo: progress reaches 100%, the stored image renders with its metadata', async () => {
     const { page, harness } = await openPage();
     // Anonymous service: no key is asked for.
