@@ -270,12 +270,15 @@ describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () 
     expect(
       loadConfig({ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/heic' }).imageMetadata,
     ).toBe('strip');
-    // Without a HEVC decoder, decode mode cannot verify them: left out of the defaults, and
-    // named when asked for.
-    expect(loadConfig({}).allowedTypes).not.toContain('image/heic');
-    expect(() => loadConfig({ ALLOWED_TYPES: 'image/heic' })).toThrow(
-      expect.objectContaining({ variable: 'IMAGE_VALIDATION' }),
+    // Decode mode verifies them too (src/images/codecs/heif/ decodes HEVC): in its defaults,
+    // and allowed when asked for.
+    expect(loadConfig({}).allowedTypes).toEqual(
+      expect.arrayContaining(['image/heic', 'image/heif', 'image/jpeg']),
     );
+    expect(loadConfig({ ALLOWED_TYPES: 'image/heic,image/heif' }).allowedTypes).toEqual([
+      'image/heic',
+      'image/heif',
+    ]);
     // Image sequences: no mode verifies their tracks.
     expect(() =>
       loadConfig({ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/heic-sequence' }),

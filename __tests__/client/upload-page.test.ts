@@ -112,7 +112,7 @@ const focusedId = (page: Page): Promise<string | undefined> =>
   page.evaluate('document.activeElement?.id');
 
 describe('the upload page', () => {
-  it('shows an iPhone HEIC through its display JPEG, which Chromium renders', async () => {
+  it('shows an iPhone HEIC through its renditions, its display JPEG as src, which Chromium renders', async () => {
     const { page, harness } = await openPage();
     await page.setInputFiles('#file-input', path.join(fixturesDirectory, cameraHeics.iphone));
     const card = item(page, 'iphone13pro-gps.heic');
@@ -122,9 +122,16 @@ describe('the upload page', () => {
     );
     const stored = card.locator('img.stored');
     await stored.evaluate((image: unknown) => (image as { decode(): Promise<void> }).decode());
-    // Chromium decodes no HEIC: a picture 4032 pixels wide here is the display rendition.
-    expect(await propertyOf<number>(stored, 'naturalWidth')).toBe(4032);
-    expect(await propertyOf<number>(stored, 'naturalHeight')).toBe(3024);
+    // Chromium decodes no HEIC: what it shows is a rendition the service decoded, picked from
+    // the srcset for this layout, upright and 4:3 as the photo is displayed.
+    expect(await propertyOf<string>(stored, 'currentSrc')).toMatch(
+      /\/v1\/images\/[^/]+\/render\?w=/,
+    );
+    const width = await propertyOf<number>(stored, 'naturalWidth');
+    const height = await propertyOf<number>(stored, 'naturalHeight');
+    expect(width).toBeGreaterThan(0);
+    expect(Math.abs(width * 3 - height * 4)).toBeLessThanOrEqual(4);
+    // Its src, for a browser without srcset, is the full-size display JPEG.
     const names = await harness.storedNames();
     const display = names.find((name) => name.endsWith('.display.jpg'));
     expect(await propertyOf<string>(stored, 'src')).toMatch(new RegExp(`/uploads/${display}$`));
