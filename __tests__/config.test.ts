@@ -228,6 +228,20 @@ describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () 
     );
   });
 
+  it('takes HEIC_DECODER wasm (the default) or native, naming it otherwise', () => {
+    expect(loadConfig({}).heicDecoder).toBe('wasm');
+    expect(loadConfig({ HEIC_DECODER: 'Native' }).heicDecoder).toBe('native');
+    expect(() => loadConfig({ HEIC_DECODER: 'vips' })).toThrow(
+      expect.objectContaining({ variable: 'HEIC_DECODER' }),
+    );
+  });
+
+  it('keeps the name "display" for the display rendition, naming IMAGE_VARIANTS', () => {
+    expect(() => loadConfig({ IMAGE_VARIANTS: 'display:640' })).toThrow(
+      expect.objectContaining({ variable: 'IMAGE_VARIANTS' }),
+    );
+  });
+
   it('takes keep, and refuses anything but strip or keep, naming IMAGE_METADATA', () => {
     expect(loadConfig({ IMAGE_METADATA: 'keep' }).imageMetadata).toBe('keep');
     expect(() => loadConfig({ IMAGE_METADATA: 'some' })).toThrow(
@@ -245,8 +259,8 @@ describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () 
       }),
     );
     expect(loadConfig({ ...tiff, IMAGE_METADATA: 'keep' }).allowedTypes).toContain('image/tiff');
-    // JPEG, PNG, GIF, WebP and AVIF are stripped losslessly.
-    const all = 'image/jpeg,image/png,image/gif,image/webp,image/avif';
+    // JPEG, PNG, GIF, WebP, AVIF, HEIC and HEIF are stripped losslessly.
+    const all = 'image/jpeg,image/png,image/gif,image/webp,image/avif,image/heic,image/heif';
     expect(loadConfig({ ALLOWED_TYPES: all }).imageMetadata).toBe('strip');
   });
 
@@ -256,12 +270,15 @@ describe('IMAGE_PLACEHOLDERS, IMAGE_VARIANT_CONCURRENCY and IMAGE_METADATA', () 
     expect(
       loadConfig({ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/heic' }).imageMetadata,
     ).toBe('strip');
-    // Without a HEVC decoder, decode mode cannot verify them: left out of the defaults, and
-    // named when asked for.
-    expect(loadConfig({}).allowedTypes).not.toContain('image/heic');
-    expect(() => loadConfig({ ALLOWED_TYPES: 'image/heic' })).toThrow(
-      expect.objectContaining({ variable: 'IMAGE_VALIDATION' }),
+    // Decode mode verifies them too (src/images/codecs/heif/ decodes HEVC): in its defaults,
+    // and allowed when asked for.
+    expect(loadConfig({}).allowedTypes).toEqual(
+      expect.arrayContaining(['image/heic', 'image/heif', 'image/jpeg']),
     );
+    expect(loadConfig({ ALLOWED_TYPES: 'image/heic,image/heif' }).allowedTypes).toEqual([
+      'image/heic',
+      'image/heif',
+    ]);
     // Image sequences: no mode verifies their tracks.
     expect(() =>
       loadConfig({ IMAGE_VALIDATION: 'structure', ALLOWED_TYPES: 'image/heic-sequence' }),

@@ -168,6 +168,12 @@ async function storeImage(image: Buffer): Promise<
     height: facts.height,
     orientation: facts.orientation,
     createdAt,
+    display: {
+      url: store.publicUrl(name),
+      width: facts.width,
+      height: facts.height,
+      contentType: type.contentType,
+    },
     ...(variants === undefined ? {} : { variants }),
     ...(placeholder === undefined ? {} : { placeholder }),
   };

@@ -38,6 +38,7 @@ import {
   type RenditionLine,
 } from './renditions.ts';
 import { runTusScenario, tusRows, tusRowsOf } from './tus.ts';
+import { heicRows, runHeicScenario, type HeicRow } from './heic.ts';
 import {
   gcsStorage,
   localStorage,
@@ -111,6 +112,17 @@ interface Scenario {
    * pictures and counts; the other fields are unused.
    */
   readonly renditions?: readonly RenditionLine[];
+  /**
+   * A phone's HEIC (bench/heic.ts): `uploads` of the camera file at `connections` at once,
+   * against the heif-convert peer, then the decode alone and `memoryConcurrency` at once.
+   */
+  readonly heic?: {
+    readonly fixture: string;
+    readonly uploads: number;
+    readonly memoryConcurrency: number;
+    readonly decodes: number;
+    readonly targets?: { readonly from: string; readonly minRpsVsPeer: number };
+  };
   /** Informational targets for image-ingest, and where they come from; none in smoke runs. */
   readonly targets?: {
     readonly from: string;
@@ -122,6 +134,8 @@ interface Scenario {
 
 /** The variants of scenarios v and vb, for image-ingest and the baseline alike. */
 const benchVariants = 'thumbnail:320x320:cover,small:640,large:1600';
+/** A real 12 MP iPhone 13 Pro photo (1.24 MiB, Display P3, GPS): __tests__/fixtures/README.md. */
+const iphoneHeic = 'heic/iphone13pro-gps.heic';
 /** A 12 MP phone photo: 4000 x 3000 at q88 with some grain, about 3.7 MiB. */
 const phonePicture: CameraPicture = { width: 4000, height: 3000, quality: 88, noise: 24 };
 
@@ -251,6 +265,14 @@ function defaultScenarios(smoke: boolean): Scenario[] {
         imageBytes: 0,
         renditions: ['cold', 'warm'],
         connections: 4,
+        load: { requestsPerConnection: 1 },
+      },
+      {
+        key: 'h',
+        title: '(h) a 12 MP iPhone HEIC with its display rendition',
+        imageBytes: 0,
+        heic: { fixture: iphoneHeic, uploads: 2, memoryConcurrency: 2, decodes: 1 },
+        connections: 2,
         load: { requestsPerConnection: 1 },
       },
     ];
@@ -397,6 +419,20 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       connections: 4,
       load: { requestsPerConnection: 1 },
     },
+    {
+      key: 'h',
+      title: '(h) a 12 MP iPhone HEIC stored with its display rendition, 4 at a time',
+      imageBytes: 0,
+      heic: {
+        fixture: iphoneHeic,
+        uploads: 16,
+        memoryConcurrency: 16,
+        decodes: 5,
+        targets: { from: 'issue 16', minRpsVsPeer: 1 },
+      },
+      connections: 4,
+      load: { requestsPerConnection: 4 },
+    },
   ];
 }
 
@@ -504,10 +540,11 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench [-- options]
   --smoke                 every scenario for ~1 s with small images, no targets (CI)
-  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t,rn), and
+  --scenarios a,b,...     which scenarios to run; default: all (a,b,c,d,e,m,r,mb,p,pk,v,vn,vb,t,rn,h), and
                           ${smokeDefaultScenarios} with --smoke
   --servers service,baseline,bare
-                          (in t: image-ingest's tus and raw rows, @tus/server, the tus ceiling)
+                          (in t: image-ingest's tus and raw rows, @tus/server, the tus ceiling;
+                          in h: image-ingest with each HEIC decoder, the heif-convert peer)
   --storage local,gcs     default: local, plus gcs when .tools/bin/fake-gcs-server exists
   --duration SECONDS      load duration of the time-based scenarios (a, d, e, m, r)
   --requests N            requests per connection of the count-based scenarios (b, c, mb)
@@ -1280,6 +1317,30 @@ try {
           ),
         },
       );
+      continue;
+    }
+    if (scenario.heic !== undefined) {
+      // Rows: service means image-ingest with each decoder; baseline means the heif-convert peer.
+      const rows = heicRows.filter((row: HeicRow) =>
+        servers.includes(row === 'peer' ? 'baseline' : 'service'),
+      );
+      const heicFailed = await runHeicScenario(
+        { root, tempRoot, extraEnv, nodeArgs: args['node-arg'] ?? [] },
+        {
+          key: scenario.key,
+          title: scenario.title,
+          fixture: scenario.heic.fixture,
+          uploads: scenario.heic.uploads,
+          concurrency: scenario.connections,
+          memoryConcurrency: scenario.heic.memoryConcurrency,
+          decodes: scenario.heic.decodes,
+          ...(args.smoke || scenario.heic.targets === undefined
+            ? {}
+            : { targets: scenario.heic.targets }),
+        },
+        rows,
+      );
+      failed ||= heicFailed;
       continue;
     }
     if (scenario.tus !== undefined) {

@@ -99,7 +99,7 @@ interface TusResult {
   readonly problems: readonly string[];
 }
 
-const median = (values: readonly number[]): number => {
+export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -108,12 +108,12 @@ const median = (values: readonly number[]): number => {
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** `count` uploads, `concurrency` at a time; the failures are counted, the first one kept. */
-async function uploadMany(
+export async function uploadMany<T>(
   count: number,
   concurrency: number,
-  one: () => Promise<Upload>,
-): Promise<{ uploads: Upload[]; failed: number; firstFailure: string | undefined }> {
-  const uploads: Upload[] = [];
+  one: () => Promise<T>,
+): Promise<{ uploads: T[]; failed: number; firstFailure: string | undefined }> {
+  const uploads: T[] = [];
   let started = 0;
   let failed = 0;
   let firstFailure: string | undefined;

@@ -250,14 +250,16 @@ function showResult(item, image) {
   const link = element('a', { href: image.url, textContent: 'Open the stored image' });
   // Through its renditions: the browser picks the width this layout needs at this screen's
   // density (page.css shows it at most 20rem wide), in AVIF or WebP where it takes them.
+  // `src` is `display`, not `url`: a HEIC original is shown only by Safari, its display
+  // rendition by all.
   const stored = element('img', {
     className: 'stored',
     sizes: '(max-width: 40rem) 100vw, 20rem',
     srcset: srcset(image),
-    src: image.url,
+    src: image.display.url,
     alt: `${item.file.name} as stored`,
-    width: image.width,
-    height: image.height,
+    width: image.display.width,
+    height: image.display.height,
   });
   item.result.append(stored, list, link);
   const variants = Object.entries(image.variants ?? {});

@@ -16,8 +16,9 @@ const needed = [
   { package: 'python3-requests', command: ['python3', '-c', 'import requests'] },
   // exiftool reads stored images back: no location or personal tag may survive stripping.
   { package: 'libimage-exiftool-perl', binary: '/usr/bin/exiftool' },
-  // heif-convert (libheif with libde265) decodes HEIC fixtures: the grammar's displayed size
-  // and the pixels of a stripped HEIC are checked against libheif's own decode.
+  // libheif's own decode (heif-convert, with libde265): the reference the HEIC tests hold the
+  // service's decode and the grammar's displayed size and stripped pixels against, the optional
+  // HEIC_DECODER=native, and the HEIC bench's peer.
   { package: 'libheif-examples', binary: '/usr/bin/heif-convert' },
   // venv with pip, for the pinned Python tools (scripts/ensure-python-tools.mjs: schemathesis).
   { package: 'python3-venv', command: ['python3', '-c', 'import ensurepip, venv'] },

@@ -23,6 +23,8 @@ import {
   type VariantFormat,
   type VariantSpec,
 } from './images/variant-spec.js';
+import { displayRendition } from './images/display-rendition.js';
+import { heifDecoderKinds, type HeifDecoderKind } from './images/codecs/heif/heif-decoder.js';
 
 /**
  * Configuration is read once, from an environment object handed in (never from process.env
@@ -98,6 +100,11 @@ export interface Config {
   readonly multipart: MultipartConfig;
   /** Resized copies of each image, and its placeholder (src/images/variants.ts). */
   readonly variants: VariantsConfig;
+  /**
+   * HEIC_DECODER: `wasm` (the default, libheif-js in worker threads, from npm alone) or
+   * `native` (Debian's heif-convert, which must then be installed). src/images/codecs/heif/.
+   */
+  readonly heicDecoder: HeifDecoderKind;
   /** IMAGE_METADATA: whether a stored original keeps its EXIF/XMP/ICC (`keep`) or not. */
   readonly imageMetadata: MetadataMode;
   /** Uploads received before they are verified (tus, direct-to-bucket): never public. */
@@ -306,8 +313,8 @@ function readAllowedTypes(
   verifiable: readonly ImageMimeType[],
 ): readonly ImageMimeType[] {
   const raw = read(env, 'ALLOWED_TYPES');
-  // The defaults the validation mode can verify: HEIC is one of them in `structure` mode, and
-  // in `decode` mode only where a HEVC decoder is there to decode it.
+  // The defaults the validation mode can verify: HEIC and HEIF are in both (their structure is
+  // walked; src/images/codecs/heif/ decodes them).
   if (raw === undefined) return defaultAllowedTypes.filter((type) => verifiable.includes(type));
   const types = raw
     .split(',')
@@ -497,6 +504,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     security,
     multipart: loadMultipartConfig(env, maxImageBytes),
     variants: loadVariantsConfig(env),
+    heicDecoder: readHeicDecoder(env),
     imageMetadata,
     staging: loadStagingConfig(env),
     uploaderSecret: readUploaderSecret(env, storage.driver),
@@ -597,6 +605,12 @@ function loadVariantsConfig(env: Env): VariantsConfig {
     if (error instanceof VariantSpecError) throw new ConfigError('IMAGE_VARIANTS', error.problem);
     throw error;
   }
+  if (specs.some((spec) => spec.name === displayRendition.name)) {
+    throw new ConfigError(
+      'IMAGE_VARIANTS',
+      `must not name a variant "${displayRendition.name}": that is the display rendition's name`,
+    );
+  }
   const format = read(env, 'IMAGE_VARIANT_FORMAT')?.toLowerCase() ?? 'webp';
   if (!isVariantFormat(format)) {
     throw new ConfigError(
@@ -628,6 +642,17 @@ function loadVariantsConfig(env: Env): VariantsConfig {
       placeholders === undefined ? specs.length > 0 && eager === 'true' : placeholders === 'on',
     concurrency: readInteger(env, 'IMAGE_VARIANT_CONCURRENCY', os.availableParallelism(), 1, 256),
   };
+}
+
+function readHeicDecoder(env: Env): HeifDecoderKind {
+  const kind = read(env, 'HEIC_DECODER')?.toLowerCase() ?? 'wasm';
+  if (!(heifDecoderKinds as readonly string[]).includes(kind)) {
+    throw new ConfigError(
+      'HEIC_DECODER',
+      `must be one of ${heifDecoderKinds.join(', ')}, got "${kind}"`,
+    );
+  }
+  return kind as HeifDecoderKind;
 }
 
 function readMetadataMode(env: Env): MetadataMode {

@@ -4,6 +4,7 @@ import { createApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
 import { connectRateLimitStore } from './http/middleware/connect-rate-limit-store.js';
 import { createStore } from './storage/create-store.js';
+import { openHeifDecoder } from './images/codecs/heif/index.js';
 import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
 import { shutDownGracefully } from './shutdown.js';
@@ -56,12 +57,24 @@ async function main(): Promise<void> {
   }
   const lifecycle = new Lifecycle();
   const rateLimitStore = connectRateLimitStore(config, logger);
+  let heifDecoder;
+  try {
+    heifDecoder = await openHeifDecoder(config.heicDecoder, {
+      workers: config.variants.concurrency,
+    });
+  } catch (error) {
+    // HEIC_DECODER=native on a machine without heif-convert: say so now, not at the first photo.
+    logger.fatal({ variable: 'HEIC_DECODER', err: error }, (error as Error).message);
+    process.exit(1);
+  }
+  logger.info({ heicDecoder: config.heicDecoder }, `HEIC decoded by ${heifDecoder.description}`);
   const app = createApp(config, {
     store,
     logger,
     lifecycle,
     rateLimitStore,
     metrics,
+    heifDecoder,
     directStaging,
     uploaderKeys,
   });

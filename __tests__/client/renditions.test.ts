@@ -58,11 +58,11 @@ describe('renditionUrl and srcset (typed client)', () => {
     await expect(renditionUrl(image, { width: 10 })).rejects.toThrow(/baseUrl/);
   });
 
-  it('gives the srcset the answer carries, or the stored image alone', async () => {
+  it('gives the srcset the answer carries, or the displayed image alone', async () => {
     const harness = await harnessFor('local');
     const image = await upload(harness);
     expect(srcset(image)).toBe(image.renditions!.srcset);
     const { renditions: _none, ...without } = image;
-    expect(srcset(without)).toBe(`${image.url} ${image.width}w`);
+    expect(srcset(without)).toBe(`${image.display.url} ${image.display.width}w`);
   });
 });

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import type { Locator, Page } from 'playwright-core';
 import { close, useCleanups, startHarness, type Harness } from '../http/harness.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
+import { cameraHeics } from '../support/heic.js';
 import { fixture, fixturesDirectory } from '../support/requests.js';
 
 /**
@@ -111,6 +112,32 @@ const focusedId = (page: Page): Promise<string | undefined> =>
   page.evaluate('document.activeElement?.id');
 
 describe('the upload page', () => {
+  it('shows an iPhone HEIC through its renditions, its display JPEG as src, which Chromium renders', async () => {
+    const { page, harness } = await openPage();
+    await page.setInputFiles('#file-input', path.join(fixturesDirectory, cameraHeics.iphone));
+    const card = item(page, 'iphone13pro-gps.heic');
+    await eventually(
+      async () => expect(await textOf(card.locator('.status'))).toBe('Uploaded.'),
+      120_000,
+    );
+    const stored = card.locator('img.stored');
+    await stored.evaluate((image: unknown) => (image as { decode(): Promise<void> }).decode());
+    // Chromium decodes no HEIC: what it shows is a rendition the service decoded, picked from
+    // the srcset for this layout, upright and 4:3 as the photo is displayed.
+    expect(await propertyOf<string>(stored, 'currentSrc')).toMatch(
+      /\/v1\/images\/[^/]+\/render\?w=/,
+    );
+    const width = await propertyOf<number>(stored, 'naturalWidth');
+    const height = await propertyOf<number>(stored, 'naturalHeight');
+    expect(width).toBeGreaterThan(0);
+    expect(Math.abs(width * 3 - height * 4)).toBeLessThanOrEqual(4);
+    // Its src, for a browser without srcset, is the full-size display JPEG.
+    const names = await harness.storedNames();
+    const display = names.find((name) => name.endsWith('.display.jpg'));
+    expect(await propertyOf<string>(stored, 'src')).toMatch(new RegExp(`/uploads/${display}$`));
+    expect(names.filter((name) => name.endsWith('.heic'))).toHaveLength(1);
+  }, 180_000);
+
   it('uploads a picked photo: progress reaches 100%, the stored image renders with its metadata', async () => {
     const { page, harness } = await openPage();
     // Anonymous service: no key is asked for.

@@ -8,7 +8,7 @@ import { sweepDirectUploads } from '../../src/uploads/direct-sweep.js';
 import { drivers, fixture, fixturesDirectory, type Driver } from '../support/requests.js';
 import { emulatorEndpoint } from '../support/gcs.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
-import { listen, useCleanups, useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
+import { serve, useCleanups, useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
 
 /**
  * Direct uploads end to end, on both drivers: POST /v1/uploads/direct, the bytes sent to the
@@ -34,22 +34,6 @@ async function answerOf(response: Response): Promise<Answer> {
     body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
     headers: response.headers,
   };
-}
-
-/** Listens on a loopback port until the test ends; the base URL clients use. */
-async function serve(
-  harness: Harness,
-  defer: (cleanup: () => Promise<unknown>) => void,
-): Promise<string> {
-  const { server, port } = await listen(harness.callback);
-  defer(
-    () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(resolve);
-      }),
-  );
-  return `http://127.0.0.1:${port}`;
 }
 
 describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => {

@@ -207,6 +207,16 @@ export async function listen(callback: RequestListener): Promise<{ server: Serve
   return { server, port: address.port };
 }
 
+/** Listens on a loopback port until the test ends (`defer`: useCleanups); the base URL clients use. */
+export async function serve(
+  harness: Harness,
+  defer: (cleanup: () => Promise<unknown>) => void,
+): Promise<string> {
+  const { server, port } = await listen(harness.callback);
+  defer(() => close(server));
+  return `http://127.0.0.1:${port}`;
+}
+
 export async function close(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,10 +22,10 @@ import {
 import { send, useHarnesses } from './harness.js';
 
 /**
- * A HEIC photo in the default structure checks (IMAGE_VALIDATION=structure, no HEVC decoder
- * needed): every door stores it once, stripped of its location and personal metadata, and
- * answers its displayed size; a hostile one is refused with nothing stored. Decoding HEIC
- * (decode mode, variants, a display rendition) is another suite's.
+ * A HEIC photo in structure checks (IMAGE_VALIDATION=structure): every door stores it once,
+ * stripped of its location and personal metadata, and answers its displayed size; a hostile
+ * one is refused with nothing stored. Decoding HEIC (the display rendition every HEIC gets,
+ * variants, camera files) is __tests__/http/heic.test.ts's.
  */
 
 const harnessFor = useHarnesses();
@@ -55,7 +55,25 @@ function xmpOf(jpeg: Buffer): Buffer {
   return jpeg.subarray(at + tag.length, at - 2 + jpeg.readUInt16BE(at - 2));
 }
 
-const image: HeifItem = { id: 1, type: 'hvc1', properties: [ispe(64, 64)], extents: [[0, 16]] };
+/**
+ * Real HEVC: the 96x64 image of made-irot-imir-clap-gps.heic, its `hvcC` and its coded data
+ * (the first item in its `mdat`), since every HEIC stored gets a display rendition, decoded.
+ */
+const coded = ((file: Buffer) => {
+  const hvcC = file.indexOf('hvcC', 0, 'latin1') - 4;
+  const mdat = file.indexOf('mdat', 0, 'latin1') + 4;
+  return {
+    hvcC: file.subarray(hvcC, hvcC + file.readUInt32BE(hvcC)),
+    data: file.subarray(mdat, mdat + 2028),
+  };
+})(fixture('heic/made-irot-imir-clap-gps.heic'));
+
+const image: HeifItem = {
+  id: 1,
+  type: 'hvc1',
+  properties: [ispe(96, 64), coded.hvcC],
+  extents: [[0, coded.data.length]],
+};
 
 /** XMP as an item of infe version `version`, which has no item type, only a content type. */
 function xmpInOldInfe(version: number): Buffer {
@@ -68,10 +86,10 @@ function xmpInOldInfe(version: number): Buffer {
         id: 3,
         type: '',
         infe: fullBox('infe', version, 0, u16(3), u16(0), text('XMP\0application/rdf+xml\0\0')),
-        extents: [[16, xmp.length]],
+        extents: [[coded.data.length, xmp.length]],
       },
     ],
-    mdat: Buffer.concat([Buffer.alloc(16), xmp]),
+    mdat: Buffer.concat([coded.data, xmp]),
   });
 }
 
@@ -150,29 +168,36 @@ describe.each(drivers)('HEIC in structure mode on the %s driver', (driver) => {
     await harness.expectNothingStored();
   });
 
-  it('stores it without variants or a placeholder when they are on: nothing here decodes HEVC', async () => {
+  it('makes its display rendition, variants and placeholder from the decoded HEVC as well', async () => {
     const harness = await harnessFor(driver, {
       ...structure(false),
       IMAGE_VARIANTS: 'thumbnail:32x32:cover',
+      IMAGE_VARIANTS_EAGER: 'true',
       IMAGE_PLACEHOLDERS: 'on',
     });
     const response = await send(harness, '/v1/images', doors.raw!(sent));
     expect(response.status).toBe(201);
     const answer = response.body as Record<string, unknown>;
-    expect(answer.variants).toBeUndefined();
-    expect(answer.placeholder).toBeUndefined();
-    expect(await harness.storedNames()).toEqual([answer.name]);
+    expect(answer).toMatchObject({
+      display: { width: 100, height: 120, contentType: 'image/jpeg' },
+      variants: { thumbnail: { width: 32, height: 32 } },
+      placeholder: { color: expect.stringMatching(/^#[0-9a-f]{6}$/) as unknown },
+    });
+    const id = String(answer.id);
+    expect((await harness.storedNames()).sort()).toEqual(
+      [String(answer.name), `${id}.display.jpg`, `${id}.thumbnail.webp`].sort(),
+    );
   });
 
-  it('answers 415 in decode mode, where nothing here decodes HEVC', async () => {
+  it('is taken in decode mode too, decoded by the HEIF codec', async () => {
     const harness = await harnessFor(driver);
     const response = await send(harness, '/v1/images', doors.raw!(sent));
-    expect(response.status).toBe(415);
+    expect(response.status).toBe(201);
     expect(response.body).toMatchObject({
-      error: {
-        code: 'unsupported_image_type',
-        message: expect.stringContaining('image/heic') as unknown,
-      },
+      contentType: 'image/heic',
+      width: 100,
+      height: 120,
+      display: { width: 100, height: 120, contentType: 'image/jpeg' },
     });
   });
 });

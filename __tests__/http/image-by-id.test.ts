@@ -114,6 +114,12 @@ describe.each(drivers)('GET and DELETE /v1/images/:id on the %s driver', (driver
             { width: 640, url: expect.stringContaining(`/v1/images/${image.id}/render?w=640`) },
           ],
         },
+        display: {
+          url: harness.store.publicUrl(image.name),
+          width: 640,
+          height: 480,
+          contentType: 'image/png',
+        },
       });
       expect(response.text).not.toMatch(/owner|deleteToken|api_key/i);
     });

@@ -52,6 +52,13 @@ async function expectStored(
       srcset: expect.stringContaining(`/v1/images/${String(body.id)}/render?w=`),
       widths: expect.arrayContaining([expect.objectContaining({ width: facts.width })]),
     },
+    // Every browser shows these types: the original is what is displayed.
+    display: {
+      url: harness.store.publicUrl(`${String(body.id)}.${extension}`),
+      width: facts.width,
+      height: facts.height,
+      contentType,
+    },
     // The service runs open here: the uploader gets the secret that lets it delete.
     deleteToken: expect.stringMatching(/^[A-Za-z0-9_-]{32,}$/),
   });

@@ -26,6 +26,7 @@ import { openApiRouter } from './routes/openapi.js';
 import { uploadPageRouter } from './routes/upload-page.js';
 import { tusMethodOverride, tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
+import type { HeifDecoder } from '../images/codecs/heif/index.js';
 import type { DirectStaging } from '../storage/direct/direct-staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
 import { uploaderKeysFor, type UploaderKeys } from '../ingest/uploader-keys.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   readonly heldImageBuffers?: HeldImageBuffers | undefined;
   /** Originals whose variants are made at once; by default IMAGE_VARIANT_CONCURRENCY, per app. */
   readonly variantLimit?: ConcurrencyLimit | undefined;
+  /** HEIC_DECODER's decoder (openHeifDecoder); by default the process-wide WebAssembly one. */
+  readonly heifDecoder?: HeifDecoder | undefined;
   /** Where direct uploads wait (createDirectStaging); without it, /v1/uploads/direct is absent. */
   readonly directStaging?: DirectStaging | undefined;
   /** UPLOADER_SECRET's keys; by default uploaderKeysFor(config). */
@@ -63,6 +66,7 @@ export function createApp(
     metrics = createMetrics({ processMetrics: false }),
     heldImageBuffers = sharedHeldImageBuffers(),
     variantLimit = new Semaphore(config.variants.concurrency),
+    heifDecoder,
     directStaging,
     uploaderKeys = uploaderKeysFor(config),
   }: AppDeps,
@@ -117,6 +121,7 @@ export function createApp(
     maxInputPixels: config.security.maxImagePixels,
     decodeTimeoutSeconds: config.security.decodeTimeoutSeconds,
     limit: variantLimit,
+    heifDecoder,
     count: (outcome) => metrics.renditions.inc({ outcome }),
   });
   // One count for tus and direct uploads (MAX_OPEN_UPLOADS_PER_CALLER).
@@ -126,13 +131,14 @@ export function createApp(
     sendTimeoutMs: config.security.sendTimeoutMs,
     openObjects: new Semaphore(config.security.maxServedFiles),
   };
+  const images = { config, store, heldImageBuffers, variantLimit, uploaderKeys, heifDecoder };
   const routers = [
     renditionsRouter(renditions, servingLimits),
     healthRouter(),
     readyRouter({ store, lifecycle, timeoutMs: config.readyTimeoutMs, rateLimitStore }),
     metricsRouter(metrics),
-    imagesRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
-    compatRouter({ config, store, heldImageBuffers, variantLimit, uploaderKeys }),
+    imagesRouter(images),
+    compatRouter(images),
     imageByIdRouter({ config, store, uploaderKeys, renditions }),
     openApiRouter(config, {
       staging: store.staging !== undefined,
@@ -141,34 +147,14 @@ export function createApp(
     uploadPageRouter(config),
   ];
   if (directStaging !== undefined) {
-    routers.push(
-      directUploadsRouter({
-        config,
-        store,
-        heldImageBuffers,
-        variantLimit,
-        uploaderKeys,
-        staging: directStaging,
-        openUploads,
-      }),
-    );
+    routers.push(directUploadsRouter({ ...images, staging: directStaging, openUploads }));
   }
   if (store instanceof LocalStore) routers.push(uploadsRouter(store, servingLimits));
   if (store.staging !== undefined) {
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.
     const staging = store.staging.area('tus');
-    routers.push(
-      tusUploadsRouter({
-        config,
-        store,
-        heldImageBuffers,
-        variantLimit,
-        uploaderKeys,
-        staging,
-        openUploads,
-      }),
-    );
+    routers.push(tusUploadsRouter({ ...images, staging, openUploads }));
   }
   for (const router of routers) {
     app.use(router.routes());

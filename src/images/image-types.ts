@@ -42,7 +42,7 @@ export function isKnownImageType(type: string): type is ImageMimeType {
 
 /**
  * Allowed when ALLOWED_TYPES is unset, as far as the validation mode can verify them (HEIC and
- * HEIF: by their structure, or by decoding once a HEVC decoder is there).
+ * HEIF: by their structure, or decoded by src/images/codecs/heif/).
  */
 export const defaultAllowedTypes: readonly ImageMimeType[] = [
   'image/jpeg',
@@ -54,7 +54,11 @@ export const defaultAllowedTypes: readonly ImageMimeType[] = [
   'image/heif',
 ];
 
-/** Types that sharp's bundled libvips decodes (HEIC needs HEVC, which it does not ship). */
+/**
+ * Types that are decoded in full: by sharp's bundled libvips, and HEIC/HEIF (HEVC, which
+ * libvips does not ship) by src/images/codecs/heif/, whose decode makes the display rendition
+ * every such image gets before it is stored.
+ */
 export const decodeCheckedTypes: readonly ImageMimeType[] = [
   'image/jpeg',
   'image/png',
@@ -62,6 +66,21 @@ export const decodeCheckedTypes: readonly ImageMimeType[] = [
   'image/webp',
   'image/avif',
   'image/tiff',
+  'image/heic',
+  'image/heif',
+];
+
+/**
+ * Types every browser shows (Chromium, Firefox, Safari). An image of any other type gets a
+ * display rendition (src/images/display-rendition.ts) that they can.
+ */
+export const browserDisplayableTypes: readonly ImageMimeType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/bmp',
 ];
 
 /** Types whose container a grammar in src/images/formats/ describes: checked without decoding. */

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppError, isAppError } from '../errors.js';
+import { heifImageTypes, sharedHeifDecoder, type HeifDecoder } from './codecs/heif/index.js';
 import { decodeCheckedTypes, type ImageMimeType } from './image-types.js';
 import { Semaphore, type ConcurrencyLimit } from './semaphore.js';
 
@@ -27,7 +28,10 @@ sharp.cache(false);
  */
 export const sharedImageJobLimit: ConcurrencyLimit = new Semaphore(os.availableParallelism());
 
-/** Types whose variants and placeholders can be made: those sharp's libvips decodes. */
+/**
+ * Types whose variants and placeholders can be made: those sharp's libvips decodes, and HEIC
+ * and HEIF, which a codec of ours decodes into pixels that sharp takes over.
+ */
 export function canMakeVariants(type: ImageMimeType): boolean {
   return decodeCheckedTypes.includes(type);
 }
@@ -37,6 +41,10 @@ export interface OpenImageOptions {
   readonly maxPixels: number;
   /** Decode every frame of an animation (GIF, WebP); otherwise only the first. */
   readonly allFrames: boolean;
+  /** DECODE_TIMEOUT_SECONDS, for the decode a codec of ours does before sharp's work. */
+  readonly timeoutSeconds: number;
+  /** HEIC/HEIF's decoder (HEIC_DECODER); by default the process-wide WebAssembly one. */
+  readonly heifDecoder?: HeifDecoder | undefined;
 }
 
 export interface OpenedImage {
@@ -69,6 +77,7 @@ export async function openImage(
     // The pipeline asks canMakeVariants first; landing here is a wiring mistake, not the client's.
     throw new Error(`sharp cannot decode ${type}; check canMakeVariants(type) first`);
   }
+  if (heifImageTypes.includes(type)) return openHeif(input, options);
   const animatable = type === 'image/gif' || type === 'image/webp';
   const pages = options.allFrames && animatable ? -1 : 1;
   const pipeline = (): Sharp =>
@@ -98,6 +107,37 @@ export async function openImage(
     });
   }
   return { pipeline, width, height, frames };
+}
+
+/**
+ * A HEIC/HEIF, decoded whole by the HEIF codec (which checks the pixel limit from the headers
+ * first, and runs under the time limit) into an uncompressed image with its ICC profile, so
+ * that every pipeline made from it only reads it: the HEVC decode happens once per image, not once
+ * per output. The pixels are already upright: libheif applies `irot`, `imir` and `clap`.
+ * Called inside the image's place in the job limit, so decodes share sharp's concurrency.
+ */
+async function openHeif(input: Buffer | string, options: OpenImageOptions): Promise<OpenedImage> {
+  let icc: Buffer | undefined;
+  try {
+    // libvips' libheif reads the header (and the `colr` profile) without an HEVC decoder.
+    icc = (await sharp(input, { limitInputPixels: false }).metadata()).icc;
+  } catch {
+    // It refuses some valid files (over 256 items): the decoder says whether this one is.
+  }
+  const decoder = options.heifDecoder ?? sharedHeifDecoder();
+  const decoded = await decoder.decode(input, {
+    maxPixels: options.maxPixels,
+    timeoutMs: options.timeoutSeconds * 1000,
+    icc,
+  });
+  // A fresh pipeline over the same decoded Buffer per output: sharp shares an input Buffer,
+  // while clone() would copy it (48 MB for a 12 MP photo) on the event loop.
+  const pipeline = (): Sharp => {
+    const image = sharp(decoded.image, { failOn: 'warning', limitInputPixels: options.maxPixels });
+    // libheif hands over RGBA always; an opaque photo need not carry the alpha further.
+    return decoded.hasAlpha ? image : image.removeAlpha();
+  };
+  return { pipeline, width: decoded.width, height: decoded.height, frames: 1 };
 }
 
 /** Maps a sharp failure to the catalogue, so that no raw libvips message reaches a client. */

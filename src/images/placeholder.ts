@@ -116,7 +116,11 @@ export async function makePlaceholder(
 ): Promise<Placeholder> {
   const limit = options.limit ?? sharedImageJobLimit;
   return limit.run(async () => {
-    const image = await openImage(input, type, { maxPixels: options.maxPixels, allFrames: false });
+    const image = await openImage(input, type, {
+      maxPixels: options.maxPixels,
+      allFrames: false,
+      timeoutSeconds: options.timeoutSeconds,
+    });
     try {
       return placeholderFromRgba(
         await placeholderRaster(image.pipeline(), image.frames, options.timeoutSeconds),

@@ -1,6 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../errors.js';
 import type { ImageMimeType } from './image-types.js';
+import type { HeifDecoder } from './codecs/heif/index.js';
 import { imageError, openImage, sharedImageJobLimit } from './open-image.js';
 import type { ConcurrencyLimit } from './semaphore.js';
 import { boxFor, encode } from './variants.js';
@@ -28,6 +29,8 @@ export interface RenderOptions {
   readonly timeoutSeconds: number;
   /** The app's image job limit (IMAGE_VARIANT_CONCURRENCY), shared with uploads' variants. */
   readonly limit?: ConcurrencyLimit | undefined;
+  /** HEIC/HEIF's decoder (HEIC_DECODER); by default the process-wide WebAssembly one. */
+  readonly heifDecoder?: HeifDecoder | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -66,6 +69,8 @@ export async function renderImage(
     const image = await openImage(input, type, {
       maxPixels: options.maxInputPixels,
       allFrames: spec.format === 'webp',
+      timeoutSeconds: options.timeoutSeconds,
+      heifDecoder: options.heifDecoder,
     });
     const out = outputSize(spec, image.width, image.height);
     if (out.width * out.height > options.maxOutputPixels) {

@@ -1,4 +1,6 @@
 import type { Sharp } from 'sharp';
+import type { HeifDecoder } from './codecs/heif/index.js';
+import { displayRendition } from './display-rendition.js';
 import type { ImageMimeType } from './image-types.js';
 import { imageError, openImage, sharedImageJobLimit } from './open-image.js';
 import { placeholderFromRgba, placeholderRaster, type Placeholder } from './placeholder.js';
@@ -46,6 +48,18 @@ export interface VariantOptions {
   readonly limit?: ConcurrencyLimit;
   /** Gives up waiting for a place in the limit (the upload was abandoned). */
   readonly signal?: AbortSignal;
+  /** Make the display rendition too (src/images/display-rendition.ts), from the same decode. */
+  readonly display?: boolean;
+  /** HEIC/HEIF's decoder (HEIC_DECODER); by default the process-wide WebAssembly one. */
+  readonly heifDecoder?: HeifDecoder | undefined;
+}
+
+/** What one job makes from an original. */
+export interface Derivatives {
+  readonly variants: Variant[];
+  readonly placeholder: Placeholder | undefined;
+  /** Only when asked for (`display`). */
+  readonly display: Variant | undefined;
 }
 
 /**
@@ -59,7 +73,7 @@ export async function makeVariants(
   specs: readonly VariantSpec[],
   options: VariantOptions,
 ): Promise<Variant[]> {
-  return (await makeDerivatives(input, type, specs, options, false)).variants;
+  return (await runDerivatives(input, type, specs, options, false)).variants;
 }
 
 /** As makeVariants, and the image's placeholder from one more tiny pipeline of the same job. */
@@ -69,8 +83,18 @@ export async function makeVariantsAndPlaceholder(
   specs: readonly VariantSpec[],
   options: VariantOptions,
 ): Promise<{ variants: Variant[]; placeholder: Placeholder }> {
-  const { variants, placeholder } = await makeDerivatives(input, type, specs, options, true);
+  const { variants, placeholder } = await runDerivatives(input, type, specs, options, true);
   return { variants, placeholder: placeholder! };
+}
+
+/** Everything one upload makes from its original, in one job and from one decode. */
+export function makeDerivatives(
+  input: Buffer | string,
+  type: ImageMimeType,
+  specs: readonly VariantSpec[],
+  options: VariantOptions & { readonly placeholder: boolean },
+): Promise<Derivatives> {
+  return runDerivatives(input, type, specs, options, options.placeholder);
 }
 
 /**
@@ -79,19 +103,24 @@ export async function makeVariantsAndPlaceholder(
  * thread pool. Each opens the input itself, so a JPEG (and a WebP) still shrinks on load to suit that
  * output's size, which a shared full-size decode would forgo and pay for in memory.
  */
-async function makeDerivatives(
+async function runDerivatives(
   input: Buffer | string,
   type: ImageMimeType,
   specs: readonly VariantSpec[],
   options: VariantOptions,
   withPlaceholder: boolean,
-): Promise<{ variants: Variant[]; placeholder: Placeholder | undefined }> {
+): Promise<Derivatives> {
   const { format } = options;
   const quality = options.quality ?? variantFormats[format].defaultQuality;
   const allFrames = (options.animation ?? 'keep') === 'keep' && variantFormats[format].keepsFrames;
   const limit = options.limit ?? sharedImageJobLimit;
   return limit.run(async () => {
-    const image = await openImage(input, type, { maxPixels: options.maxPixels, allFrames });
+    const image = await openImage(input, type, {
+      maxPixels: options.maxPixels,
+      allFrames,
+      timeoutSeconds: options.timeoutSeconds,
+      heifDecoder: options.heifDecoder,
+    });
     const variantJobs = specs.map(async (spec): Promise<Variant> => {
       const box = boxFor(spec, image.width, image.height);
       const pipeline = image.pipeline().resize({
@@ -117,6 +146,21 @@ async function makeDerivatives(
         extension: variantExtension(format),
       };
     });
+    const displayJob =
+      options.display === true
+        ? encode(image.pipeline(), displayRendition.format, displayRendition.quality, 'fast')
+            .timeout({ seconds: options.timeoutSeconds })
+            .toBuffer({ resolveWithObject: true })
+            .then(({ data, info }): Variant => ({
+              name: displayRendition.name,
+              width: info.width,
+              height: info.height,
+              frames: 1,
+              bytes: data,
+              contentType: variantContentType(displayRendition.format),
+              extension: variantExtension(displayRendition.format),
+            }))
+        : Promise.resolve(undefined);
     const placeholderJob = withPlaceholder
       ? placeholderRaster(image.pipeline(), image.frames, options.timeoutSeconds).then(
           placeholderFromRgba,
@@ -124,12 +168,19 @@ async function makeDerivatives(
       : Promise.resolve(undefined);
     // Every pipeline must have ended before the place is given back: one that failed early
     // must not let the next image start while its siblings still hold their memory.
-    const [placeholder, ...variants] = await Promise.allSettled([placeholderJob, ...variantJobs]);
-    const failed = [placeholder, ...variants].find((result) => result.status === 'rejected');
+    const [display, placeholder, ...variants] = await Promise.allSettled([
+      displayJob,
+      placeholderJob,
+      ...variantJobs,
+    ]);
+    const failed = [display, placeholder, ...variants].find(
+      (result) => result.status === 'rejected',
+    );
     if (failed !== undefined) throw imageError(failed.reason, type);
     return {
       variants: variants.map((result) => (result as PromiseFulfilledResult<Variant>).value),
       placeholder: (placeholder as PromiseFulfilledResult<Placeholder | undefined>).value,
+      display: (display as PromiseFulfilledResult<Variant | undefined>).value,
     };
   }, options.signal);
 }
@@ -162,7 +213,12 @@ export function boxFor(
  * process). No metadata is kept: sharp drops EXIF, XMP, ICC and orientation unless told to
  * keep them, and it is not.
  */
-export function encode(pipeline: Sharp, format: VariantFormat, quality: number): Sharp {
+export function encode(
+  pipeline: Sharp,
+  format: VariantFormat,
+  quality: number,
+  effort: 'small' | 'fast' = 'small',
+): Sharp {
   switch (format) {
     case 'webp':
       return pipeline.webp({ quality });
@@ -170,6 +226,10 @@ export function encode(pipeline: Sharp, format: VariantFormat, quality: number):
       return pipeline.avif({ quality });
     case 'jpeg':
       // JPEG has no alpha: flatten onto white rather than let transparent pixels turn black.
-      return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true });
+      // mozjpeg's trellis search saves a tenth of the bytes for three times the time: worth it
+      // for the small variants a page loads often, not for a full-size display rendition.
+      return pipeline
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality, mozjpeg: effort === 'small' });
   }
 }

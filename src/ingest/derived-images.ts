@@ -1,14 +1,11 @@
 import { storageUnavailable } from '../errors.js';
+import type { HeifDecoder } from '../images/codecs/heif/index.js';
+import { needsDisplayRendition } from '../images/display-rendition.js';
 import type { ImageMimeType } from '../images/image-types.js';
 import type { Placeholder } from '../images/placeholder.js';
 import type { ConcurrencyLimit } from '../images/semaphore.js';
 import type { VariantFormat, VariantSpec } from '../images/variant-spec.js';
-import {
-  makeVariants,
-  makeVariantsAndPlaceholder,
-  type Variant,
-  type VariantOptions,
-} from '../images/variants.js';
+import { makeDerivatives, type Variant, type VariantOptions } from '../images/variants.js';
 import { isStorageError, type ObjectStore } from '../storage/object-store.js';
 import { variantObjectMetadata, variantObjectName, type StoredVariant } from './image-record.js';
 import type { ImageValidationOptions } from './validate-image.js';
@@ -21,6 +18,18 @@ export interface IngestVariants {
   readonly placeholders: boolean;
   /** One per app (IMAGE_VARIANT_CONCURRENCY): originals whose variants are made at once. */
   readonly limit: ConcurrencyLimit;
+  /** HEIC_DECODER, chosen at start-up; the process-wide WebAssembly one when undefined. */
+  readonly heifDecoder?: HeifDecoder | undefined;
+}
+
+/**
+ * Whether an upload of `type` has anything made from it. An image browsers cannot show always
+ * does: its display rendition, which is also the decode that proves it (decode mode).
+ */
+export function derivesImages(type: ImageMimeType, variants: IngestVariants | undefined): boolean {
+  if (needsDisplayRendition(type)) return true;
+  if (variants === undefined) return false;
+  return variants.specs.length > 0 || variants.placeholders;
 }
 
 export interface DerivedImagesContext {
@@ -34,14 +43,17 @@ export interface DerivedImagesContext {
 }
 
 /**
- * What one upload makes from its validated image: the variants, stored under names derived
- * from the image's id before the original is, and the placeholder that goes into the
- * original's record. The variants it created are removed again if the original is not stored.
+ * What one upload makes from its validated image: the variants and the display rendition,
+ * stored under names derived from the image's id before the original is, and the placeholder
+ * that goes into the original's record. What it created is removed again if the original is
+ * not stored.
  */
 export class DerivedImages {
   /** The variants stored, once they are. */
   stored: StoredVariant[] | undefined;
   placeholder: Placeholder | undefined;
+  /** The display rendition stored, for a type browsers cannot show. */
+  display: StoredVariant | undefined;
   /** Variant objects this upload created. */
   private readonly created: string[] = [];
 
@@ -53,21 +65,23 @@ export class DerivedImages {
 
   /** Makes the variants and placeholder from `input` (the bytes or a spool file), stores the variants. */
   async makeAndStore(input: Buffer | string): Promise<void> {
-    const { specs, format, quality, placeholders, limit } = this.context.variants;
+    const { specs, format, quality, placeholders, limit, heifDecoder } = this.context.variants;
     const { signal, validation } = this.context;
-    const options: VariantOptions = {
+    const options: VariantOptions & { placeholder: boolean } = {
       maxPixels: validation.maxPixels,
       timeoutSeconds: validation.decodeTimeoutSeconds,
       format,
       quality,
       limit,
+      placeholder: placeholders,
+      display: needsDisplayRendition(this.type),
+      heifDecoder,
       ...(signal === undefined ? {} : { signal }),
     };
-    const made = placeholders
-      ? await makeVariantsAndPlaceholder(input, this.type, specs, options)
-      : { variants: await makeVariants(input, this.type, specs, options), placeholder: undefined };
+    const made = await makeDerivatives(input, this.type, specs, options);
     const stored: StoredVariant[] = [];
     // One at a time, in the order listed: a failure leaves only what came before to remove.
+    if (made.display !== undefined) this.display = await this.put(made.display);
     for (const variant of made.variants) stored.push(await this.put(variant));
     this.stored = stored;
     this.placeholder = made.placeholder;

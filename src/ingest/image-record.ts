@@ -1,3 +1,4 @@
+import { displayRendition } from '../images/display-rendition.js';
 import { isKnownImageType, extensionOf } from '../images/image-types.js';
 import type { Placeholder } from '../images/placeholder.js';
 import type { StoredObjectInfo } from '../storage/object-store.js';
@@ -68,6 +69,19 @@ export interface ImageRecord {
   readonly placeholder?: Placeholder | undefined;
   /** Its focal point (0..1 from the left and the top), for crops with gravity=focus. */
   readonly focus?: FocalPoint | undefined;
+  /**
+   * The rendition every browser shows, for a type they cannot (HEIC, HEIF, TIFF); undefined
+   * when the original itself is shown.
+   */
+  readonly display?: StoredVariant | undefined;
+}
+
+/** What a browser is shown of an image: the original, or its display rendition. */
+export interface DisplayDescription {
+  readonly url: string;
+  readonly width: number;
+  readonly height: number;
+  readonly contentType: string;
 }
 
 export interface FocalPoint {
@@ -133,6 +147,7 @@ export interface ImageDescription {
   readonly placeholder?: Placeholder;
   readonly focus?: FocalPoint;
   readonly renditions?: RenditionLinks;
+  readonly display: DisplayDescription;
 }
 
 /** Metadata keys, as kept on the object. */
@@ -149,6 +164,8 @@ const keys = {
   legacyDeleteTokenSha256: 'deleteTokenSha256',
   /** One compact JSON string: GCS keeps at most 8 KiB of custom metadata per object. */
   variants: 'variants',
+  /** The display rendition, a VariantEntry as JSON. */
+  display: 'display',
   thumbhash: 'thumbhash',
   blurhash: 'blurhash',
   color: 'color',
@@ -188,6 +205,9 @@ export function toObjectMetadata(
     ...(record.variants === undefined || record.variants.length === 0
       ? {}
       : { [keys.variants]: JSON.stringify(Object.fromEntries(record.variants.map(entryOf))) }),
+    ...(record.display === undefined
+      ? {}
+      : { [keys.display]: JSON.stringify(entryOf(record.display)[1]) }),
     ...(record.placeholder === undefined
       ? {}
       : {
@@ -216,6 +236,23 @@ const variantNamePattern = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** The variants a record lists; entries this service would not have written are dropped. */
 function variantsOf(id: string, text: string | undefined): StoredVariant[] | undefined {
+  const parsed = parseJsonObject(text);
+  if (parsed === undefined) return undefined;
+  const variants: StoredVariant[] = [];
+  for (const [name, value] of Object.entries(parsed)) {
+    const variant = storedVariantOf(id, name, value);
+    if (variant !== undefined) variants.push(variant);
+  }
+  return variants;
+}
+
+/** The display rendition a record names, if it is one this service would have written. */
+function displayOf(id: string, text: string | undefined): StoredVariant | undefined {
+  const parsed = parseJsonObject(text);
+  return parsed === undefined ? undefined : storedVariantOf(id, displayRendition.name, parsed);
+}
+
+function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined || text === '') return undefined;
   let parsed: unknown;
   try {
@@ -224,25 +261,25 @@ function variantsOf(id: string, text: string | undefined): StoredVariant[] | und
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const variants: StoredVariant[] = [];
-  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
-    const entry = value as Partial<VariantEntry> | null;
-    const counts = [entry?.width, entry?.height, entry?.bytes];
-    if (!variantNamePattern.test(name) || entry === null || typeof entry !== 'object') continue;
-    if (!counts.every((count) => Number.isSafeInteger(count) && (count as number) >= 0)) continue;
-    const contentType = entry.contentType;
-    if (typeof contentType !== 'string' || !isKnownImageType(contentType)) continue;
-    variants.push({
-      name,
-      objectName: variantObjectName(id, name, extensionOf(contentType)),
-      width: entry.width!,
-      height: entry.height!,
-      frames: Number.isSafeInteger(entry.frames) ? entry.frames : undefined,
-      bytes: entry.bytes!,
-      contentType,
-    });
-  }
-  return variants;
+  return parsed as Record<string, unknown>;
+}
+
+function storedVariantOf(id: string, name: string, value: unknown): StoredVariant | undefined {
+  const entry = value as Partial<VariantEntry> | null;
+  const counts = [entry?.width, entry?.height, entry?.bytes];
+  if (!variantNamePattern.test(name) || entry === null || typeof entry !== 'object') return;
+  if (!counts.every((count) => Number.isSafeInteger(count) && (count as number) >= 0)) return;
+  const contentType = entry.contentType;
+  if (typeof contentType !== 'string' || !isKnownImageType(contentType)) return;
+  return {
+    name,
+    objectName: variantObjectName(id, name, extensionOf(contentType)),
+    width: entry.width!,
+    height: entry.height!,
+    frames: Number.isSafeInteger(entry.frames) ? entry.frames : undefined,
+    bytes: entry.bytes!,
+    contentType,
+  };
 }
 
 function placeholderOf(meta: Readonly<Record<string, string>>): Placeholder | undefined {
@@ -299,6 +336,7 @@ export function fromStoredObject(
     variants: variantsOf(id, meta[keys.variants]),
     placeholder: placeholderOf(meta),
     focus: parseFocalPoint(meta[keys.focus] ?? ''),
+    display: displayOf(id, meta[keys.display]),
   };
 }
 
@@ -307,14 +345,21 @@ function orientationOf(value: string | undefined): number {
   return value !== undefined && /^[1-8]$/.test(value) ? Number(value) : 1;
 }
 
-/** The URL of each of the record's variants, by variant name; undefined when it has none. */
+/**
+ * The URL of each of the record's variants, and of its display rendition (under its name,
+ * which no variant may take), by name; undefined when it has none.
+ */
 export function variantUrlsOf(
   record: ImageRecord,
   publicUrl: (objectName: string) => string,
 ): Readonly<Record<string, string>> | undefined {
-  if (record.variants === undefined || record.variants.length === 0) return undefined;
+  const derived = [
+    ...(record.variants ?? []),
+    ...(record.display === undefined ? [] : [record.display]),
+  ];
+  if (derived.length === 0) return undefined;
   return Object.fromEntries(
-    record.variants.map((variant) => [variant.name, publicUrl(variant.objectName)]),
+    derived.map((variant) => [variant.name, publicUrl(variant.objectName)]),
   );
 }
 
@@ -366,5 +411,14 @@ export function describeImage(
     ...(record.placeholder === undefined ? {} : { placeholder: record.placeholder }),
     ...(record.focus === undefined ? {} : { focus: record.focus }),
     ...(renditions === undefined ? {} : { renditions }),
+    display:
+      record.display === undefined
+        ? { url, width: record.width, height: record.height, contentType: record.contentType }
+        : {
+            url: urlOf(record.display),
+            width: record.display.width,
+            height: record.display.height,
+            contentType: record.display.contentType,
+          },
   };
 }

@@ -6,8 +6,9 @@ import { createImageWalk, type ContainerWalker, type ImageFacts } from '../image
 import { canMakeVariants } from '../images/variants.js';
 import { isStorageError, type ObjectStore, type PutOptions } from '../storage/object-store.js';
 import { BodyReader } from './body-reader.js';
-import { DerivedImages, type IngestVariants } from './derived-images.js';
+import { DerivedImages, derivesImages, type IngestVariants } from './derived-images.js';
 import { oneFocus } from './focal-point.js';
+import { sharedImageJobLimit } from '../images/open-image.js';
 import { fingerprintOf, type ImageFingerprint } from './fingerprint.js';
 import type { HeldImageBuffers } from './held-image-buffers.js';
 import {
@@ -108,6 +109,15 @@ export function createdImage(image: IngestedImage): CreatedImage {
     ...(image.deleteToken === undefined ? {} : { deleteToken: image.deleteToken }),
   };
 }
+
+/** Without IMAGE_VARIANTS: only what a type browsers cannot show needs (its display rendition). */
+const noVariants: IngestVariants = {
+  specs: [],
+  format: 'webp',
+  quality: 80,
+  placeholders: false,
+  limit: sharedImageJobLimit,
+};
 
 export const defaultImageValidation: ImageValidationOptions = {
   mode: 'decode',
@@ -382,11 +392,9 @@ class Upload {
   }
 
   private makesVariants(target: Target): boolean {
-    const variants = this.context.variants;
-    if (variants === undefined) return false;
-    if (variants.specs.length === 0 && !variants.placeholders) return false;
+    const type = target.type.contentType;
     // A type sharp cannot decode (none today among the allowed ones) is stored without them.
-    return canMakeVariants(target.type.contentType);
+    return derivesImages(type, this.context.variants) && canMakeVariants(type);
   }
 
   /** Makes the variants and placeholder from the validated image, and stores the variants. */
@@ -395,7 +403,7 @@ class Upload {
       store: this.context.store,
       signal: this.context.signal,
       idempotent: this.idempotent,
-      variants: this.context.variants!,
+      variants: this.context.variants ?? noVariants,
       validation: this.validation,
     });
     this.deriving = this.derivatives.makeAndStore(input);
@@ -475,6 +483,7 @@ class Upload {
       placeholder: this.derivatives?.placeholder,
       // The body has ended by now: a form field after the image is known.
       focus: oneFocus(this.context.focus, this.source.hints.focus),
+      display: this.derivatives?.display,
     };
   }
 }

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { ImageValidationMode } from '../config.js';
 import { structureCheckedTypes, type ImageMimeType } from '../images/image-types.js';
 import { isAppError } from '../errors.js';
+import { heifImageTypes } from '../images/codecs/heif/index.js';
 import {
   createImageWalk,
   tooManyPixels,
@@ -181,6 +182,9 @@ async function decodeFully(
         orientation,
       };
     }
+    // HEVC is not libvips': a HEIC/HEIF is decoded in full by the display rendition it always
+    // gets (src/ingest/derived-images.ts), which ingest makes before the original is stored.
+    if (heifImageTypes.includes(type)) return facts;
     await sharp(image, {
       failOn: 'warning',
       limitInputPixels: options.maxPixels,

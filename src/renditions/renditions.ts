@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError, storageUnavailable } from '../errors.js';
+import type { HeifDecoder } from '../images/codecs/heif/index.js';
 import type { ImageMimeType } from '../images/image-types.js';
 import { extensionOf, isKnownImageType } from '../images/image-types.js';
 import { canMakeVariants } from '../images/open-image.js';
@@ -40,6 +41,8 @@ export interface RenditionsOptions {
   readonly decodeTimeoutSeconds: number;
   /** The app's image job limit, shared with the variants of uploads. */
   readonly limit: ConcurrencyLimit;
+  /** HEIC_DECODER's decoder; the process-wide WebAssembly one when undefined. */
+  readonly heifDecoder?: HeifDecoder | undefined;
   /** Counts what each request cost: a render (a decode) or a stored object served. */
   readonly count?: ((outcome: 'rendered' | 'stored') => void) | undefined;
 }
@@ -184,6 +187,7 @@ export class Renditions {
       maxOutputPixels: this.options.maxPixels,
       timeoutSeconds: this.options.decodeTimeoutSeconds,
       limit: this.options.limit,
+      heifDecoder: this.options.heifDecoder,
     }).catch(async (error: unknown) => {
       // Deleted since it was found: its file is gone before sharp opened it. Not the image's fault.
       if ((await fromStore(store.stat(record.name))) === undefined) throw new AppError('not_found');

@@ -65,11 +65,12 @@ export async function renditionUrl(
 }
 
 /**
- * The value of an `<img srcset>` for `image`: its renditions at the service's widths, or the
- * stored image alone at its own width when the service lists none.
+ * The value of an `<img srcset>` for `image`: its renditions at the service's widths, or what
+ * every browser shows of it (`display`: the original, or the JPEG made of a HEIC) at its own
+ * width when the service lists none.
  */
-export function srcset(image: Pick<Image, 'url' | 'width' | 'renditions'>): string {
-  return image.renditions?.srcset ?? `${image.url} ${image.width}w`;
+export function srcset(image: Pick<Image, 'display' | 'renditions'>): string {
+  return image.renditions?.srcset ?? `${image.display.url} ${image.display.width}w`;
 }
 
 function originOf(image: Pick<Image, 'renditions'>): string {

@@ -488,6 +488,17 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @description What to put in an <img> for every browser: the original when browsers show its type (JPEG, PNG, GIF, WebP, AVIF, BMP), else a JPEG rendition made at upload (HEIC, HEIF, TIFF): full size, upright, sRGB, no metadata. */
+        Display: {
+            /**
+             * Format: uri
+             * @description The original’s URL, or its display rendition’s (`<id>.display.jpg`).
+             */
+            url: string;
+            width: number;
+            height: number;
+            contentType: string;
+        };
         /** @description A stored image, as GET /v1/images/{id} describes it. */
         Image: {
             /** Format: uuid */
@@ -520,6 +531,7 @@ export interface components {
             focus?: components["schemas"]["FocalPoint"];
             /** @description Absent for a type no rendition can be made of. */
             renditions?: components["schemas"]["RenditionLinks"];
+            display: components["schemas"]["Display"];
         };
         /** @description The answer to an accepted upload. */
         CreatedImage: {
@@ -553,6 +565,7 @@ export interface components {
             focus?: components["schemas"]["FocalPoint"];
             /** @description Absent for a type no rendition can be made of. */
             renditions?: components["schemas"]["RenditionLinks"];
+            display: components["schemas"]["Display"];
             /** @description Handed out once, to an anonymous uploader: send it as Delete-Token to delete the image. */
             deleteToken?: string;
         };
@@ -756,6 +769,12 @@ export interface operations {
                      *       "height": 1,
                      *       "orientation": 1,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       },
                      *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *     }
                      */
@@ -1000,7 +1019,13 @@ export interface operations {
                      *       "width": 1,
                      *       "height": 1,
                      *       "orientation": 1,
-                     *       "createdAt": "2026-12-01T12:00:00.000Z"
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Image"];
@@ -1308,7 +1333,13 @@ export interface operations {
                      *       "width": 1,
                      *       "height": 1,
                      *       "orientation": 1,
-                     *       "createdAt": "2026-12-01T12:00:00.000Z"
+                     *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Image"];
@@ -1714,6 +1745,12 @@ export interface operations {
                      *       "height": 1,
                      *       "orientation": 1,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       },
                      *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *     }
                      */
@@ -1959,6 +1996,12 @@ export interface operations {
                      *           "height": 1,
                      *           "orientation": 1,
                      *           "createdAt": "2026-12-01T12:00:00.000Z",
+                     *           "display": {
+                     *             "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *             "width": 1,
+                     *             "height": 1,
+                     *             "contentType": "image/png"
+                     *           },
                      *           "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *         }
                      *       ]
@@ -2417,6 +2460,12 @@ export interface operations {
                      *       "height": 1,
                      *       "orientation": 1,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
+                     *       "display": {
+                     *         "url": "https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png",
+                     *         "width": 1,
+                     *         "height": 1,
+                     *         "contentType": "image/png"
+                     *       },
                      *       "deleteToken": "b3JkaW5hcnktZGVsZXRlLXRva2VuLWV4YW1wbGU"
                      *     }
                      */

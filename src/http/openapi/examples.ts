@@ -14,6 +14,13 @@ export const exampleImage = {
   height: 1,
   orientation: 1,
   createdAt: '2026-12-01T12:00:00.000Z',
+  // A PNG is shown as it is: its display is the original.
+  display: {
+    url: 'https://images.example.com/3f2b6c1e-8a4d-4f7b-9c2e-5d1a0b9e7f60.png',
+    width: 1,
+    height: 1,
+    contentType: 'image/png',
+  },
 };
 
 export const exampleCreatedImage = {

@@ -1,7 +1,11 @@
 import * as z from 'zod';
 import { errorCatalogue, type ErrorCode } from '../../errors.js';
 import type { Placeholder } from '../../images/placeholder.js';
-import type { ImageDescription, VariantDescription } from '../../ingest/image-record.js';
+import type {
+  DisplayDescription,
+  ImageDescription,
+  VariantDescription,
+} from '../../ingest/image-record.js';
 import type { CreatedImage } from '../../ingest/ingest-image.js';
 
 /**
@@ -70,6 +74,21 @@ export const renditionLinksSchema = z
       'Where the image’s renditions are (GET /v1/images/{id}/render): made when first asked for, in the format Accept picks.',
   });
 
+export const displaySchema = z
+  .object({
+    url: z.url().describe('The original’s URL, or its display rendition’s (`<id>.display.jpg`).'),
+    width: count,
+    height: count,
+    contentType: z.string(),
+  })
+  .meta({
+    id: 'Display',
+    description:
+      'What to put in an <img> for every browser: the original when browsers show its type ' +
+      '(JPEG, PNG, GIF, WebP, AVIF, BMP), else a JPEG rendition made at upload (HEIC, HEIF, ' +
+      'TIFF): full size, upright, sRGB, no metadata.',
+  });
+
 export const imageSchema = z
   .object({
     id: z.uuid(),
@@ -90,6 +109,7 @@ export const imageSchema = z
     renditions: renditionLinksSchema
       .optional()
       .describe('Absent for a type no rendition can be made of.'),
+    display: displaySchema,
   })
   .meta({ id: 'Image', description: 'A stored image, as GET /v1/images/{id} describes it.' });
 
@@ -229,4 +249,5 @@ export type SchemasMatchCode = [
   Assert<SameShape<z.infer<typeof createdImageSchema>, CreatedImage>>,
   Assert<SameShape<z.infer<typeof variantSchema>, VariantDescription>>,
   Assert<SameShape<z.infer<typeof placeholderSchema>, Placeholder>>,
+  Assert<SameShape<z.infer<typeof displaySchema>, DisplayDescription>>,
 ];

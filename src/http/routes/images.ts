@@ -3,6 +3,7 @@ import { createRouter } from '../router.js';
 import type { Context } from 'koa';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { Config } from '../../config.js';
+import type { HeifDecoder } from '../../images/codecs/heif/index.js';
 import type { ConcurrencyLimit } from '../../images/semaphore.js';
 import type { HeldImageBuffers } from '../../ingest/held-image-buffers.js';
 import type { UploaderKeys } from '../../ingest/uploader-keys.js';
@@ -22,6 +23,8 @@ export interface ImagesRouteDeps {
   readonly variantLimit: ConcurrencyLimit;
   /** UPLOADER_SECRET's keys (uploaderKeysFor): owners kept as HMACs, delete tokens. */
   readonly uploaderKeys: UploaderKeys;
+  /** HEIC_DECODER's decoder; the process-wide WebAssembly one when undefined. */
+  readonly heifDecoder?: HeifDecoder | undefined;
 }
 
 /**
@@ -47,7 +50,7 @@ export function callerKeyOf(ctx: Context): string {
 /** Everything the pipeline needs to know about this request besides its body. */
 export function ingestContextOf(
   ctx: Context,
-  { config, store, heldImageBuffers, variantLimit, uploaderKeys }: ImagesRouteDeps,
+  { config, store, heldImageBuffers, variantLimit, uploaderKeys, heifDecoder }: ImagesRouteDeps,
   signal: AbortSignal,
 ): IngestContext {
   const owner = ownerOf((ctx.state as Partial<CallerState>).caller);
@@ -74,6 +77,7 @@ export function ingestContextOf(
       ...config.variants,
       specs: config.variants.eager ? config.variants.specs : [],
       limit: variantLimit,
+      heifDecoder,
     },
     focus: focusHeaderOf(ctx),
     renditionLinks: renditionLinksOf(config, ctx),
