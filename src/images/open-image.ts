@@ -14,7 +14,7 @@ sharp.cache(false);
  * hands in no limit of its own (IMAGE_VARIANT_CONCURRENCY builds one of that size). One place
  * is one original, with every pipeline made from it.
  *
- * What bounds memory: each clone is one sharp pipeline, and sharp runs a pipeline whole on one
+ * What bounds memory: each output is one sharp pipeline, and sharp runs a pipeline whole on one
  * of libuv's threads (UV_THREADPOOL_SIZE, 4 by default), so at most that many are decoding at
  * any moment; a queued pipeline holds nothing but its JS object. A running one streams rows
  * (sequential read) and holds a band of them: measured as libvips' tracked high-water mark, a
@@ -48,8 +48,13 @@ export interface OpenImageOptions {
 }
 
 export interface OpenedImage {
-  /** The upright image, not yet run: clone() it once per output. */
-  readonly base: Sharp;
+  /**
+   * A new pipeline of the upright image, not yet run: one per output. Not sharp's clone():
+   * sharp 0.35 structuredClones a pipeline's options, its input Buffer with them, so every
+   * clone of a decoded 12 MP HEIC copied 48 MB on the event loop (profiled: more than half of
+   * the main thread's time in scenario h).
+   */
+  readonly open: () => Sharp;
   /** Upright size of one frame. */
   readonly width: number;
   readonly height: number;
@@ -60,9 +65,9 @@ export interface OpenedImage {
 /**
  * Opens an original for processing: reads its header (nothing is decoded yet) and refuses it
  * if its pixels, every frame counted, exceed the limit, so the decodes that follow cannot be
- * bombs. The returned `base` carries the strict decode options for untrusted input; each clone
- * of it is its own libvips pipeline, which opens `input` again (a Buffer is shared, not
- * copied) and decodes it with its own shrink-on-load.
+ * bombs. Each pipeline `open` returns carries the strict decode options for untrusted input
+ * and is its own libvips pipeline, which opens `input` again (a Buffer is shared, not copied)
+ * and decodes it with its own shrink-on-load.
  */
 export async function openImage(
   input: Buffer | string,
@@ -76,14 +81,15 @@ export async function openImage(
   if (heifImageTypes.includes(type)) return openHeif(input, options);
   const animatable = type === 'image/gif' || type === 'image/webp';
   const pages = options.allFrames && animatable ? -1 : 1;
-  const base = sharp(input, {
-    failOn: 'warning',
-    limitInputPixels: options.maxPixels,
-    pages,
-  }).autoOrient();
+  const open = (): Sharp =>
+    sharp(input, {
+      failOn: 'warning',
+      limitInputPixels: options.maxPixels,
+      pages,
+    }).autoOrient();
   let header: Metadata;
   try {
-    // Read apart from `base`, without sharp's limit, whose error would not say the size.
+    // Read apart from `open()`, without sharp's limit, whose error would not say the size.
     header = await sharp(input, { pages, limitInputPixels: false }).metadata();
   } catch (error) {
     throw imageError(error, type);
@@ -105,13 +111,13 @@ export async function openImage(
         `; at most ${options.maxPixels} pixels are accepted.`,
     });
   }
-  return { base, width, height, frames };
+  return { open, width, height, frames };
 }
 
 /**
  * A HEIC/HEIF, decoded whole by the HEIF codec (which checks the pixel limit from the headers
  * first, and runs under the time limit) into an uncompressed image with its ICC profile, so
- * that every clone of `base` only reads it: the HEVC decode happens once per image, not once
+ * that every pipeline `open` returns only reads it: the HEVC decode happens once per image, not once
  * per output. The pixels are already upright: libheif applies `irot`, `imir` and `clap`.
  * Called inside the image's place in the job limit, so decodes share sharp's concurrency.
  */
@@ -129,10 +135,12 @@ async function openHeif(input: Buffer | string, options: OpenImageOptions): Prom
     timeoutMs: options.timeoutSeconds * 1000,
     icc,
   });
-  const image = sharp(decoded.image, { failOn: 'warning', limitInputPixels: options.maxPixels });
-  // libheif hands over RGBA always; an opaque photo need not carry the alpha further.
-  const base = decoded.hasAlpha ? image : image.removeAlpha();
-  return { base, width: decoded.width, height: decoded.height, frames: 1 };
+  const open = (): Sharp => {
+    const image = sharp(decoded.image, { failOn: 'warning', limitInputPixels: options.maxPixels });
+    // libheif hands over RGBA always; an opaque photo need not carry the alpha further.
+    return decoded.hasAlpha ? image : image.removeAlpha();
+  };
+  return { open, width: decoded.width, height: decoded.height, frames: 1 };
 }
 
 /** Maps a sharp failure to the catalogue, so that no raw libvips message reaches a client. */

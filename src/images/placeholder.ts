@@ -69,7 +69,7 @@ function averageColour(data: Uint8Array): string {
 }
 
 /**
- * Runs one more clone of an opened image down to the placeholder's raster: at most 100 pixels
+ * Runs one more pipeline of an opened image down to the placeholder's raster: at most 100 pixels
  * on a side, sRGB, 8-bit RGBA. For an animation opened with every frame, the frames are all
  * shrunk (cheap at this size) and the first one is kept.
  */
@@ -123,7 +123,7 @@ export async function makePlaceholder(
     });
     try {
       return placeholderFromRgba(
-        await placeholderRaster(image.base, image.frames, options.timeoutSeconds),
+        await placeholderRaster(image.open(), image.frames, options.timeoutSeconds),
       );
     } catch (error) {
       throw imageError(error, type);

@@ -99,8 +99,8 @@ export function makeDerivatives(
 
 /**
  * One job per original, holding one place in the limit: the header is read once, then every
- * output is a clone() of the same upright base run in parallel on libuv's thread pool. Each
- * clone opens the input itself, so a JPEG (and a WebP) still shrinks on load to suit that
+ * output is its own pipeline of the same upright image (OpenedImage.open), run in parallel on
+ * libuv's thread pool. Each one opens the input itself, so a JPEG (and a WebP) still shrinks on load to suit that
  * output's size, which a shared full-size decode would forgo and pay for in memory.
  */
 async function runDerivatives(
@@ -123,7 +123,7 @@ async function runDerivatives(
     });
     const variantJobs = specs.map(async (spec): Promise<Variant> => {
       const box = boxFor(spec, image.width, image.height);
-      const pipeline = image.base.clone().resize({
+      const pipeline = image.open().resize({
         width: box.width,
         height: box.height,
         fit: spec.fit,
@@ -148,7 +148,7 @@ async function runDerivatives(
     });
     const displayJob =
       options.display === true
-        ? encode(image.base.clone(), displayRendition.format, displayRendition.quality, 'fast')
+        ? encode(image.open(), displayRendition.format, displayRendition.quality, 'fast')
             .timeout({ seconds: options.timeoutSeconds })
             .toBuffer({ resolveWithObject: true })
             .then(({ data, info }): Variant => ({
@@ -162,7 +162,7 @@ async function runDerivatives(
             }))
         : Promise.resolve(undefined);
     const placeholderJob = withPlaceholder
-      ? placeholderRaster(image.base.clone(), image.frames, options.timeoutSeconds).then(
+      ? placeholderRaster(image.open(), image.frames, options.timeoutSeconds).then(
           placeholderFromRgba,
         )
       : Promise.resolve(undefined);
