@@ -34,6 +34,11 @@ export function useTusServers(): (harness: Harness) => Promise<TusServer> {
 
 export async function serveTus(harness: Harness): Promise<TusServer> {
   const { server, port } = await listen(harness.callback);
+  // The client (fetch, undici) drops an idle connection after 4 s; a server that drops it
+  // first (Node's default is 5 s) races a request sent on it as the two timers come due
+  // together after the event loop stalled, and the client reads ECONNRESET. Seen under load
+  // in tus-hostile's 10,000 creations; the client must be the one to let go.
+  server.keepAliveTimeout = 60_000;
   const origin = `http://127.0.0.1:${port}`;
   return {
     origin,
