@@ -76,7 +76,7 @@ export interface ServerProcess {
  * port accepts connections. The child is started with a preload that makes it exit when this
  * process goes away, even if this one is killed with SIGKILL.
  */
-export async function startNodeServer(options: {
+export function startNodeServer(options: {
   name: string;
   script: string;
   port: number;
@@ -91,6 +91,31 @@ export async function startNodeServer(options: {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     },
   );
+  return serving(child, options.name, options.port);
+}
+
+/**
+ * Starts a server that is not a Node script (the Go peer) the same way. Its stdin is a pipe
+ * this process holds open: the program must exit when it reads end-of-file there, which
+ * happens when this process goes away, however it ends.
+ */
+export function startProgramServer(options: {
+  name: string;
+  command: string;
+  port: number;
+  env: Record<string, string>;
+}): Promise<ServerProcess> {
+  const child = spawn(options.command, [], {
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  // The pipe may break when the child exits first; its exit is what counts.
+  child.stdin?.on('error', () => undefined);
+  return serving(child, options.name, options.port);
+}
+
+/** Tracks a started server, and resolves once its port accepts connections. */
+async function serving(child: ChildProcess, name: string, port: number): Promise<ServerProcess> {
   children.add(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
@@ -103,20 +128,20 @@ export async function startNodeServer(options: {
   );
 
   const deadline = Date.now() + 20_000;
-  while (!(await portAccepts(options.port))) {
+  while (!(await portAccepts(port))) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${options.name} exited before listening:\n${stderr}`);
+      throw new Error(`${name} exited before listening:\n${stderr}`);
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${options.name} did not listen on port ${options.port} within 20 s`);
+      throw new Error(`${name} did not listen on port ${port} within 20 s`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   return {
-    name: options.name,
-    port: options.port,
+    name,
+    port,
     pid: child.pid!,
     stderr: () => stderr,
     stop: async () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import {
   removeOnExit,
   rssBytes,
   startNodeServer,
+  startProgramServer,
   watchRss,
   type ServerProcess,
 } from './processes.ts';
@@ -17,13 +19,16 @@ import { newestProfileSummary } from './profile-summary.ts';
 
 /**
  * Renditions (GET /v1/images/{id}/render) of image-ingest, local driver, against a Node server
- * calling sharp once per request (bench/render-peer-server.ts), on the same originals in the
- * same folder. `npm run bench -- --scenarios rc,rw,...` runs them beside the other scenarios;
+ * calling sharp once per request (bench/render-peer-server.ts) and a bare Go server in
+ * imgproxy's style (bench/govips-peer: govips, vips_thumbnail with shrink-on-load; built here
+ * with `go build`, skipped with a line saying why when Go or libvips-dev is missing), on the
+ * same originals in the same folder. `npm run bench -- --scenarios rc,rw,...` runs them beside the other scenarios;
  * `node bench/renditions.ts` alone. Lines (docs/performance.md):
  *
  *   cold    a 12 MP phone JPEG to ~640 px WebP q75, `cold` requests, 4 at a time, each a new
  *           rendition (w = 600, 601, ...): signature, store lookup, render, write-through;
- *           `rounds` times, the peer and image-ingest alternating, each round new widths
+ *           `rounds` times, the Go peer, the sharp peer and image-ingest in turn, each round
+ *           new widths
  *   warm    the same URLs again, against the same objects served by the file route, and the
  *           original itself
  *   gcs     cold and warm on fake-gcs-server, against the objects from the bucket's URL
@@ -87,6 +92,32 @@ interface Run {
   readonly seconds: number;
   readonly rps: number;
   readonly bytes: number;
+}
+
+/**
+ * Builds the Go peer (bench/govips-peer, cgo against libvips-dev) into a temp dir. Resolves
+ * the binary, or why it cannot be had here: the Go peer is optional, the bench runs without it.
+ */
+function buildGovipsPeer(root: string): { binary: string } | { skipped: string } {
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.error !== undefined || go.status !== 0) return { skipped: '`go` is not on PATH' };
+  const vips = spawnSync('pkg-config', ['--exists', 'vips'], { encoding: 'utf8' });
+  if (vips.error !== undefined || vips.status !== 0) {
+    return { skipped: 'libvips-dev is not installed (pkg-config finds no vips)' };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-govips-'));
+  removeOnExit(dir);
+  const binary = path.join(dir, 'govips-peer');
+  const build = spawnSync('go', ['build', '-o', binary, '.'], {
+    cwd: path.join(root, 'bench/govips-peer'),
+    env: { ...process.env, CGO_ENABLED: '1' },
+    encoding: 'utf8',
+  });
+  if (build.error !== undefined || build.status !== 0) {
+    const why = (build.stderr || String(build.error)).trim().split('\n').slice(-3).join(' / ');
+    return { skipped: `go build failed: ${why}` };
+  }
+  return { binary };
 }
 
 /** Sends `requests` with `concurrency` in flight, each read to its end; any non-2xx fails. */
@@ -218,13 +249,25 @@ export async function runRenditionsScenario(
       port: peerPort,
       env: { PORT: String(peerPort), UPLOAD_DIR: uploadDir },
     });
+    const goBuild = buildGovipsPeer(bench.root);
+    const goPort = await freePort();
+    const goPeer =
+      'binary' in goBuild
+        ? await startProgramServer({
+            name: 'govips',
+            command: goBuild.binary,
+            port: goPort,
+            env: { PORT: String(goPort), UPLOAD_DIR: uploadDir },
+          })
+        : undefined;
     try {
       const image = await upload(server, jpeg);
       const base = `http://127.0.0.1:${server.port}`;
-      const peerUrl = (width: number): string =>
-        `http://127.0.0.1:${peerPort}/render?name=${image.name}&w=${width}`;
-      // One render each to warm both up (JIT, the first connections, libvips' start).
+      const peerUrl = (width: number, port = peerPort): string =>
+        `http://127.0.0.1:${port}/render?name=${image.name}&w=${width}`;
+      // One render each to warm them up (JIT, the first connections, libvips' start).
       await drive([() => fetch(peerUrl(100))], 1);
+      if (goPeer !== undefined) await drive([() => fetch(peerUrl(100, goPort))], 1);
       await drive(
         [() => fetch(`${base}${signed(image.id, { format: 'webp', q: '75', w: '100' })}`)],
         1,
@@ -233,9 +276,13 @@ export async function runRenditionsScenario(
       const ratios: number[] = [];
       const cpuRatios: number[] = [];
       const coldRates: number[] = [];
+      const goRatios: number[] = [];
+      const goCpuRatios: number[] = [];
+      const fasterRatios: number[] = [];
       write(
         `cold: ${options.cold} renders to ~640 px WebP q75, 4 at a time, each a new rendition; ` +
-          `${options.rounds} rounds, the peer first`,
+          `${options.rounds} rounds, the peers first` +
+          ('skipped' in goBuild ? `; Go peer (govips) skipped: ${goBuild.skipped}` : ''),
       );
       for (let round = 0; round < options.rounds; round++) {
         const widths = Array.from(
@@ -246,6 +293,14 @@ export async function runRenditionsScenario(
           signed(image.id, { format: 'webp', q: '75', w: String(w) }),
         );
         urls.push(...roundUrls);
+        const goRun =
+          goPeer === undefined
+            ? undefined
+            : await driveMeasured(
+                goPeer,
+                widths.map((w) => () => fetch(peerUrl(w, goPort))),
+                4,
+              );
         const peerRun = await driveMeasured(
           peer,
           widths.map((w) => () => fetch(peerUrl(w))),
@@ -259,18 +314,39 @@ export async function runRenditionsScenario(
         ratios.push(ours.rps / peerRun.rps);
         coldRates.push(ours.rps);
         cpuRatios.push(ours.cpuMs / peerRun.cpuMs);
+        const goText =
+          goRun === undefined
+            ? ''
+            : `; govips ${fixed(goRun.rps)} req/s (${fixed(goRun.cpuMs, 0)} CPU ms/req): ` +
+              `${fixed(ours.rps / goRun.rps, 2)}x, CPU ${fixed(ours.cpuMs / goRun.cpuMs, 2)}x govips'`;
+        if (goRun !== undefined) {
+          goRatios.push(ours.rps / goRun.rps);
+          goCpuRatios.push(ours.cpuMs / goRun.cpuMs);
+        }
+        fasterRatios.push(ours.rps / Math.max(peerRun.rps, goRun?.rps ?? 0));
         write(
-          `  round ${round + 1}: image-ingest ${fixed(ours.rps)} req/s (${fixed(ours.cpuMs, 0)} CPU ms/req), ` +
+          `  round ${round + 1}: image-ingest ${fixed(ours.rps)} req/s (${fixed(ours.cpuMs, 0)} CPU ms/req); ` +
             `sharp per request ${fixed(peerRun.rps)} req/s (${fixed(peerRun.cpuMs, 0)} CPU ms/req): ` +
-            `${fixed(ours.rps / peerRun.rps, 2)}x, CPU ${fixed(ours.cpuMs / peerRun.cpuMs, 2)}x the peer's`,
+            `${fixed(ours.rps / peerRun.rps, 2)}x, CPU ${fixed(ours.cpuMs / peerRun.cpuMs, 2)}x sharp's` +
+            goText,
         );
       }
       const afterCold = await renditionCounts(server);
       if (afterCold.rendered !== urls.length + 1) failed = true;
+      const runs = (values: readonly number[]): string =>
+        `median ${fixed(median(values), 2)}x, runs ${values.map((r) => fixed(r, 2)).join(', ')}`;
       write(
-        `  ratio (image-ingest / sharp per request): median ${fixed(median(ratios), 2)}x, ` +
-          `runs ${ratios.map((r) => fixed(r, 2)).join(', ')}; CPU per request median ` +
-          `${fixed(median(cpuRatios), 2)}x the peer's; target >= 1x; ` +
+        `  ratio (image-ingest / sharp per request): ${runs(ratios)}; CPU per request median ` +
+          `${fixed(median(cpuRatios), 2)}x sharp's`,
+      );
+      if (goPeer !== undefined) {
+        write(
+          `  ratio (image-ingest / govips): ${runs(goRatios)}; CPU per request median ` +
+            `${fixed(median(goCpuRatios), 2)}x govips'`,
+        );
+      }
+      write(
+        `  ratio (image-ingest / the faster peer of each round): ${runs(fasterRatios)}; target >= 1x; ` +
           `metrics ${JSON.stringify(afterCold)} (rendered must be ${urls.length + 1})`,
       );
       if (options.lines.has('warm')) {
@@ -309,6 +385,7 @@ export async function runRenditionsScenario(
     } finally {
       await server.stop();
       await peer.stop();
+      await goPeer?.stop();
     }
     if (bench.profileDir !== undefined) {
       write(newestProfileSummary(bench.profileDir, 'image-ingest (cold renders)'));

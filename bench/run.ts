@@ -261,7 +261,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
       },
       {
         key: 'rn',
-        title: '(rn) renditions: cold and warm, against sharp once per request',
+        title: '(rn) renditions: cold and warm, against sharp once per request and govips',
         imageBytes: 0,
         renditions: ['cold', 'warm'],
         connections: 4,
@@ -413,7 +413,8 @@ function defaultScenarios(smoke: boolean): Scenario[] {
     },
     {
       key: 'rn',
-      title: '(rn) renditions: cold and warm against sharp once per request, upload, memory, GCS',
+      title:
+        '(rn) renditions: cold and warm against sharp once per request and govips, upload, memory, GCS',
       imageBytes: 0,
       renditions: ['cold', 'warm', 'upload', 'memory', 'gcs'],
       connections: 4,
