@@ -1,4 +1,10 @@
+import type { Context } from 'koa';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
+
+/** The caller id of an anonymous request: its address as addressKey groups it. */
+export function anonymousCallerId(ctx: Context): string {
+  return `ip:${addressKey(ctx.ip, ctx.req.socket?.remoteAddress)}`;
+}
 
 /**
  * The part of a client address that names one client, for counting anonymous callers: an IPv4
@@ -31,7 +37,7 @@ export function addressKey(ip: string, socketAddress?: string): string {
  * An IP address written as proxies and sockets write one: `[v6]` or `[v6]:port`, `v4:port`, a
  * zone index (`fe80::1%eth0`, which names no client); undefined when it is no address at all.
  */
-export function parseAddress(text: string): string | undefined {
+function parseAddress(text: string): string | undefined {
   let address = text.trim();
   const bracketed = /^\[([^\]]*)\](?::\d{1,5})?$/.exec(address);
   if (bracketed !== null) address = bracketed[1] ?? '';

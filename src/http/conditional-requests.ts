@@ -85,7 +85,7 @@ export function ifNoneMatchHolds(header: string, etag: string): boolean {
  * The opaque tags (quotes kept, `W/` dropped) of a list of entity tags; undefined when the
  * header is not one. A tag may hold a comma, so the list is read tag by tag, not split.
  */
-export function entityTagsOf(header: string): string[] | undefined {
+function entityTagsOf(header: string): string[] | undefined {
   const element = /[ \t]*(?:(?:W\/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*)?(?:,|$)/y;
   const tags: string[] = [];
   for (let at = 0; at < header.length; at = element.lastIndex) {

@@ -1,3 +1,4 @@
+import { immutableCacheControl } from '../storage/object-store.js';
 import type { Socket } from 'node:net';
 import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
@@ -12,12 +13,20 @@ import {
 } from './conditional-requests.js';
 import { responseSocket } from './response-socket.js';
 
-export type { ByteRange } from './conditional-requests.js';
-
 /**
  * An object opened for serving: its validators are known before a byte is read, and the bytes
  * are read (all, or one range) only when the answer carries them.
  */
+/**
+ * What every stored image is served with, original or rendition: kept for a year (a name never
+ * names other bytes), never sniffed, and never run as a page should a browser open it directly.
+ */
+export const storedImageHeaders = {
+  'Cache-Control': immutableCacheControl,
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'none'; sandbox",
+} as const;
+
 export interface StoredObjectToServe {
   readonly size: number;
   readonly modified: Date;

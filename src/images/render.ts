@@ -100,7 +100,7 @@ export async function renderImage(
 }
 
 /** The size a spec gives an upright image of width x height (never larger than it). */
-export function outputSize(
+function outputSize(
   spec: RenderSpec,
   width: number,
   height: number,

@@ -19,9 +19,9 @@ export const renderGravities = ['centre', 'focus', 'attention', 'entropy'] as co
 export type RenderGravity = (typeof renderGravities)[number];
 
 /** Longer than any URL a page writes; what is longer is noise or an attack, refused unread. */
-export const maxRenderQueryBytes = 1024;
+const maxRenderQueryBytes = 1024;
 /** Device pixel ratios: 1 to 4, in hundredths at most (1.5, 2.75). */
-export const maxDpr = 4;
+const maxDpr = 4;
 
 /** What a URL asks for, as written (before a preset and defaults fill it in). */
 export interface RenditionQuery {

@@ -65,10 +65,6 @@ export type RenditionBody =
   | { readonly kind: 'rendered'; readonly bytes: Buffer };
 
 /** The object name of a rendition, derived from the id and its canonical parameters. */
-export function renditionObjectName(id: string, spec: RenditionSpec): string {
-  return `${id}.r-${renditionKey(id, spec)}.${extensionOf(contentTypeOf(spec))}`;
-}
-
 function renditionKey(id: string, spec: RenditionSpec): string {
   return createHash('sha256')
     .update(`${rendererVersion}\n${id}\n${canonicalRendition(spec)}`)
@@ -116,12 +112,13 @@ export class Renditions {
       maxPixels,
       accept,
     });
-    const objectName = renditionObjectName(id, spec);
+    // The key names the rendition's bytes: its object's name and its ETag.
+    const key = `r-${renditionKey(id, spec)}`;
     return {
       id,
       spec,
-      objectName,
-      etag: `"${objectName.slice(id.length + 1, objectName.lastIndexOf('.'))}"`,
+      objectName: `${id}.${key}.${extensionOf(contentTypeOf(spec))}`,
+      etag: `"${key}"`,
       variesByAccept:
         (parsed.query.format ?? (parsed.query.preset ? presetFormat : 'auto')) === 'auto',
       contentType: contentTypeOf(spec),

@@ -14,6 +14,7 @@ import {
 } from './object-store.js';
 import { isWrongObjectError, writeResumable } from './gcs-resumable.js';
 import { isTransient, statusOf } from './gcs-errors.js';
+import { safeReadStream } from './gcs-read-stream.js';
 import { GcsStaging } from './staging/gcs-staging.js';
 import type { StagingAreas, UploadStaging } from './staging/upload-staging.js';
 import {
@@ -220,7 +221,7 @@ export class GcsStore implements ObjectStore {
       const found = await this.metadataOf(name, 'read', signal);
       if (found === undefined) return undefined;
       const file = this.bucket.file(name, { generation: found.generation });
-      const body = file.createReadStream({ validation: 'crc32c' });
+      const body = safeReadStream(file, { validation: 'crc32c' });
       return { body, info: found.info };
     });
   }

@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { AuthConfig } from '../../config.js';
 import { AppError, isAppError } from '../../errors.js';
-import { addressKey } from '../client-address.js';
+import { anonymousCallerId } from '../client-address.js';
 
 /** Who is calling, as later middleware (rate limits, logs) needs to know it. */
 export interface Caller {
@@ -98,7 +98,7 @@ export function authenticate(auth: AuthConfig): Middleware<CallerState> {
   return async (ctx, next) => {
     if (auth.anonymous) {
       ctx.state.caller = {
-        id: `ip:${addressKey(ctx.ip, ctx.req.socket?.remoteAddress)}`,
+        id: anonymousCallerId(ctx),
         kind: 'anonymous',
       };
       await next();

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../../errors.js';
 import type { CallerState } from './auth.js';
-import { addressKey } from '../client-address.js';
+import { anonymousCallerId } from '../client-address.js';
 
 /** Where request counts live; in memory by default, shared (e.g. Redis) for several instances. */
 export interface RateLimitStore {
@@ -110,7 +110,7 @@ export function rateLimit({
       await next();
       return;
     }
-    const key = ctx.state.caller?.id ?? `ip:${addressKey(ctx.ip, ctx.req.socket?.remoteAddress)}`;
+    const key = ctx.state.caller?.id ?? anonymousCallerId(ctx);
     let counted: { count: number; resetAt: number };
     try {
       counted = await store.hit(key, windowMs);

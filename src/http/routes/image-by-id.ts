@@ -64,6 +64,20 @@ export function imageByIdRouter({
       renditionLinksOf(config, ctx)(record),
     );
 
+  /**
+   * The image, if the caller may change it: its uploader, by the identity it authenticated
+   * with, or whoever holds the delete token; never someone who only knows the id, which is in
+   * the image's public URL.
+   */
+  const findOwned = async (ctx: Context, id: string | undefined): Promise<ImageRecord> => {
+    const record = await find(id);
+    const owner = ownerOf((ctx.state as CallerState).caller);
+    if (!(await uploaderKeys.mayDelete(record, owner, ctx.get(deleteTokenHeader)))) {
+      throw new AppError('forbidden');
+    }
+    return record;
+  };
+
   router.get('/v1/images/:id', async (ctx) => {
     // A description outlives nothing: after a DELETE it must be a 404 at once, for every cache.
     ctx.set('Cache-Control', 'no-store');
@@ -73,11 +87,7 @@ export function imageByIdRouter({
   // Sets the focal point (as DELETE, its owner only); the crops made around the old one go.
   router.patch('/v1/images/:id', smallJsonBody(), async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const record = await find(ctx.params.id);
-    const owner = ownerOf(ctx.state.caller);
-    if (!(await uploaderKeys.mayDelete(record, owner, ctx.get(deleteTokenHeader)))) {
-      throw new AppError('forbidden');
-    }
+    const record = await findOwned(ctx, ctx.params.id);
     const focus = focalPointOf(ctx.request.body);
     if (!(await fromStore(store.updateMetadata(record.name, focusMetadata(focus))))) {
       throw new AppError('not_found');
@@ -88,13 +98,7 @@ export function imageByIdRouter({
 
   router.delete('/v1/images/:id', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const record = await find(ctx.params.id);
-    // Its uploader, by the identity it authenticated with, or whoever holds the delete token;
-    // never someone who only knows the id: it is in the image's public URL.
-    const owner = ownerOf(ctx.state.caller);
-    if (!(await uploaderKeys.mayDelete(record, owner, ctx.get(deleteTokenHeader)))) {
-      throw new AppError('forbidden');
-    }
+    const record = await findOwned(ctx, ctx.params.id);
     await fromStore(deleteStoredImage(store, record));
     ctx.status = 204;
   });

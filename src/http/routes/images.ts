@@ -12,6 +12,7 @@ import { focusFromText } from '../../ingest/focal-point.js';
 import type { FocalPoint } from '../../ingest/image-record.js';
 import { createdImage, ingestImage, type IngestContext } from '../../ingest/ingest-image.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { anonymousCallerId } from '../client-address.js';
 import { imageSourceOf } from '../image-body.js';
 import { renditionLinksOf } from '../rendition-links.js';
 
@@ -44,7 +45,7 @@ export function clientGoneSignal(ctx: Context): AbortSignal {
 
 /** Who is counted for per-caller limits: the caller guardApi found (an address when anonymous). */
 export function callerKeyOf(ctx: Context): string {
-  return (ctx.state as Partial<CallerState>).caller?.id ?? `ip:${ctx.ip}`;
+  return (ctx.state as Partial<CallerState>).caller?.id ?? anonymousCallerId(ctx);
 }
 
 /** Everything the pipeline needs to know about this request besides its body. */

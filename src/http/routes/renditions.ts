@@ -2,10 +2,10 @@ import type Router from '@koa/router';
 import { createRouter } from '../router.js';
 import { renditionPath } from '../../renditions/rendition-signing.js';
 import type { Renditions } from '../../renditions/renditions.js';
-import { immutableCacheControl } from '../../storage/object-store.js';
 import { ifNoneMatchHolds } from '../conditional-requests.js';
 import {
   releaseWithConnection,
+  storedImageHeaders,
   takeServingPlace,
   type ServingLimits,
 } from '../serve-stored-object.js';
@@ -24,10 +24,8 @@ export function renditionsRouter(renditions: Renditions, limits: ServingLimits):
     const signal = clientGoneSignal(ctx);
     ctx.set({
       'Content-Type': rendition.contentType,
-      'Cache-Control': immutableCacheControl,
+      ...storedImageHeaders,
       ETag: rendition.etag,
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'none'; sandbox",
       'Cross-Origin-Resource-Policy': 'cross-origin',
     });
     // Appended: CORS may already vary by Origin.

@@ -3,8 +3,11 @@ import { createRouter } from '../router.js';
 import { AppError } from '../../errors.js';
 import { typeOfExtensionName } from '../../images/image-types.js';
 import type { LocalStore } from '../../storage/local-store.js';
-import { immutableCacheControl } from '../../storage/object-store.js';
-import { serveStoredObject, type ServingLimits } from '../serve-stored-object.js';
+import {
+  serveStoredObject,
+  storedImageHeaders,
+  type ServingLimits,
+} from '../serve-stored-object.js';
 
 /**
  * Serves what the local driver stored. Only names the service itself creates are opened, and
@@ -26,9 +29,7 @@ export function uploadsRouter(store: LocalStore, limits: ServingLimits): Router 
       () => store.open(name),
       {
         'Content-Type': contentType,
-        'Cache-Control': immutableCacheControl,
-        'X-Content-Type-Options': 'nosniff',
-        'Content-Security-Policy': "default-src 'none'; sandbox",
+        ...storedImageHeaders,
       },
       limits,
     );

@@ -80,9 +80,10 @@ export interface GrammarContext {
 }
 
 /** Raised by a grammar; the ingest pipeline turns it into the matching API error. */
-export function undecodable(detail: string): AppError {
+export function undecodable(detail: string, cause?: unknown): AppError {
   return new AppError('undecodable_image', {
     message: `The image is not valid: ${detail}.`,
+    ...(cause === undefined ? {} : { cause }),
   });
 }
 

@@ -11,7 +11,7 @@ import { undecodable } from './grammar.js';
 /** At most this many items (libheif's `max_items`). */
 export const maxItems = 1000;
 /** At most this many properties, references boxes or associations (`max_children_per_box`). */
-export const maxProperties = 100;
+const maxProperties = 100;
 /** At most this many extents per item (`max_iloc_extents_per_item`). */
 const maxExtentsPerItem = 32;
 /**
@@ -19,7 +19,7 @@ const maxExtentsPerItem = 32;
  * (the most its descriptor can name). libheif sets no limit; without one, a 1 MiB meta box
  * names half a million references.
  */
-export const maxReferences = 256 * 256;
+const maxReferences = 256 * 256;
 
 export interface Box {
   readonly type: string;

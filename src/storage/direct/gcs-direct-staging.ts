@@ -1,6 +1,7 @@
 import type { Bucket, File } from '@google-cloud/storage';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { isMissingSigningIdentity, isTransient, statusOf } from '../gcs-errors.js';
+import { safeReadStream } from '../gcs-read-stream.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
 import { stagedObjectHeaders } from '../staged-object-headers.js';
 import {
@@ -63,19 +64,17 @@ export class GcsDirectStaging implements DirectStaging {
   /**
    * Whether the credentials can sign a PUT URL, found by signing one (for nothing: no request is
    * made with it). With a key file that is local; on Cloud Run it is one IAM signBlob call.
-   * Undefined when the answer was a transient failure: the first PUT asked for finds out.
+   * One attempt, at start-up: a missing identity is no transient failure, and after a
+   * transient one the first PUT asked for finds out, so retrying would only hold start-up.
    */
-  async checkSigning(): Promise<boolean | undefined> {
+  async checkSigning(): Promise<void> {
     const probe = this.bucket.file(this.objectName('signing-check'));
     try {
-      await this.retrying(() =>
-        probe.getSignedUrl({ version: 'v4', action: 'write', expires: Date.now() + 60_000 }),
-      );
+      await probe.getSignedUrl({ version: 'v4', action: 'write', expires: Date.now() + 60_000 });
       this.canSign = true;
     } catch (error) {
       if (isMissingSigningIdentity(error)) this.cannotSign(error);
     }
-    return this.canSign;
   }
 
   private cannotSign(cause: unknown): void {
@@ -164,25 +163,7 @@ export class GcsDirectStaging implements DirectStaging {
       this.objectName(id),
       object.generation === undefined ? {} : { generation: Number(object.generation) },
     );
-    const source = file.createReadStream();
-    const out = new PassThrough();
-    source.on('error', (error) => out.destroy(error));
-    source.pipe(out);
-    // The client's stream, destroyed once its request is under way but before the answer came,
-    // makes @google-cloud/storage (8.4) pipe the answer into it, fail, and destroy the answer
-    // with an error nothing listens to: an uncaught exception. So the reader gets a stream of
-    // its own, and the client's is ended only when that is safe.
-    let awaitingResponse = false;
-    source.once('reading', () => (awaitingResponse = true));
-    source.once('response', () => (awaitingResponse = false));
-    out.once('close', () => {
-      if (source.destroyed) return;
-      if (!awaitingResponse) source.destroy();
-      else source.once('response', () => process.nextTick(() => source.destroy()));
-    });
-    signal?.addEventListener('abort', () => out.destroy(signal.reason as Error), { once: true });
-    if (signal?.aborted === true) out.destroy(signal.reason as Error);
-    return out;
+    return safeReadStream(file, {}, signal);
   }
 
   async removeStaged(id: string): Promise<void> {

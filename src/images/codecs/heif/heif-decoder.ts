@@ -1,5 +1,3 @@
-import { AppError } from '../../../errors.js';
-
 /** What bounds one decode: the same limits as every sharp decode (MAX_IMAGE_PIXELS, DECODE_TIMEOUT_SECONDS). */
 export interface HeifDecodeLimits {
   /** Width x height of the primary image at most, read from its headers before decoding. */
@@ -43,17 +41,3 @@ export interface HeifDecoder {
 
 export const heifDecoderKinds = ['wasm', 'native'] as const;
 export type HeifDecoderKind = (typeof heifDecoderKinds)[number];
-
-export function heifTooManyPixels(width: number, height: number, maxPixels: number): AppError {
-  return new AppError('too_many_pixels', {
-    message: `The image declares ${width} x ${height} pixels; at most ${maxPixels} pixels are accepted.`,
-  });
-}
-
-/** Every decoder failure the client can be told about: nothing of the decoder's own words. */
-export function heifUndecodable(reason: string, cause?: unknown): AppError {
-  return new AppError('undecodable_image', {
-    message: `The image is not valid: ${reason}.`,
-    ...(cause === undefined ? {} : { cause }),
-  });
-}

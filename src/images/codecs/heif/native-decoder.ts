@@ -4,13 +4,9 @@ import os from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import sharp from 'sharp';
-import {
-  heifTooManyPixels,
-  heifUndecodable,
-  type DecodedHeif,
-  type HeifDecodeLimits,
-  type HeifDecoder,
-} from './heif-decoder.js';
+import { type DecodedHeif, type HeifDecodeLimits, type HeifDecoder } from './heif-decoder.js';
+// Decoder failures are told as the grammar tells a bad header: nothing of the decoder's own words.
+import { tooManyPixels, undecodable } from '../../formats/grammar.js';
 
 export interface NativeHeifDecoderOptions {
   /** Where the input (when held in memory) and the decoded PNG are written for the child. */
@@ -66,7 +62,7 @@ export class NativeHeifDecoder implements HeifDecoder {
       const started = Date.now();
       const header = await this.readHeader(source, limits.timeoutMs);
       if (header.width * header.height > limits.maxPixels) {
-        throw heifTooManyPixels(header.width, header.height, limits.maxPixels);
+        throw tooManyPixels(header.width, header.height, limits.maxPixels);
       }
       const output = path.join(directory, 'out.png');
       // Room for the HEVC planes, the RGBA image and the PNG rows, plus the program itself.
@@ -79,7 +75,7 @@ export class NativeHeifDecoder implements HeifDecoder {
           left,
         );
       } catch (error) {
-        throw heifUndecodable(
+        throw undecodable(
           (error as { killed?: boolean }).killed === true
             ? 'it took too long to decode'
             : 'its HEVC data does not decode',
@@ -118,10 +114,10 @@ export class NativeHeifDecoder implements HeifDecoder {
     try {
       info = await run('heif-info', [source], timeoutMs);
     } catch (error) {
-      throw heifUndecodable('it is not a HEIF file that libheif can read', error);
+      throw undecodable('it is not a HEIF file that libheif can read', error);
     }
     const primary = /^image: (\d+)x(\d+) \(id=\d+\), primary\n((?: .*\n)*)/m.exec(info.stdout);
-    if (primary === null) throw heifUndecodable('it has no primary image that libheif can read');
+    if (primary === null) throw undecodable('it has no primary image that libheif can read');
     return {
       width: Number(primary[1]),
       height: Number(primary[2]),

@@ -1,13 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { isAppError } from '../../../errors.js';
-import {
-  heifTooManyPixels,
-  heifUndecodable,
-  type DecodedHeif,
-  type HeifDecodeLimits,
-  type HeifDecoder,
-} from './heif-decoder.js';
+import { type DecodedHeif, type HeifDecodeLimits, type HeifDecoder } from './heif-decoder.js';
+// Decoder failures are told as the grammar tells a bad header: nothing of the decoder's own words.
+import { tooManyPixels, undecodable } from '../../formats/grammar.js';
 import type { HeifWorkerReply, HeifWorkerRequest } from './heif-worker.js';
 import { tiffHeaderBytes, writeRgbaTiffHeader } from './rgba-tiff.js';
 
@@ -88,10 +84,10 @@ export class WasmHeifDecoder implements HeifDecoder {
     });
     if (!reply.ok) {
       if (reply.code === 'too_many_pixels') {
-        throw heifTooManyPixels(reply.width ?? 0, reply.height ?? 0, limits.maxPixels);
+        throw tooManyPixels(reply.width ?? 0, reply.height ?? 0, limits.maxPixels);
       }
       // A poisoned worker's message is the module's own (a trap): not for the client.
-      throw heifUndecodable(reply.poisoned ? 'the HEIF decoder failed on it' : reply.message);
+      throw undecodable(reply.poisoned ? 'the HEIF decoder failed on it' : reply.message);
     }
     const image = Buffer.from(reply.file);
     writeRgbaTiffHeader(image, reply.width, reply.height, limits.icc);
@@ -100,8 +96,7 @@ export class WasmHeifDecoder implements HeifDecoder {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0))
-      job.reject(heifUndecodable('the decoder was shut down'));
+    for (const job of this.queue.splice(0)) job.reject(undecodable('the decoder was shut down'));
     await Promise.all([...this.all].map((pooled) => this.retire(pooled)));
   }
 
@@ -167,7 +162,7 @@ export class WasmHeifDecoder implements HeifDecoder {
     // The time limit counts from the hand-over, libheif's start-up included: a worker that
     // cannot even load fails its image in time too.
     const timer = setTimeout(() => {
-      pooled.job?.settle({ failure: heifUndecodable('it took too long to decode') });
+      pooled.job?.settle({ failure: undecodable('it took too long to decode') });
     }, job.timeoutMs);
     pooled.job = {
       id,
@@ -180,9 +175,7 @@ export class WasmHeifDecoder implements HeifDecoder {
           const { failure } = outcome;
           void this.retire(pooled);
           job.reject(
-            isAppError(failure)
-              ? failure
-              : heifUndecodable('the HEIF decoder failed on it', failure),
+            isAppError(failure) ? failure : undecodable('the HEIF decoder failed on it', failure),
           );
           return;
         }
