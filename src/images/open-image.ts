@@ -60,6 +60,16 @@ export interface OpenedImage {
   readonly height: number;
   /** Frames decoded: 1 unless allFrames and the image is an animation. */
   readonly frames: number;
+  /**
+   * What the header says of the pixels, for a decode shared by every output
+   * (src/images/decode-once.ts). Undefined for HEIF, decoded once already by its codec.
+   */
+  readonly pixels?: {
+    readonly space: string;
+    readonly depth: string;
+    readonly channels: number;
+    readonly hasProfile: boolean;
+  };
 }
 
 /**
@@ -106,7 +116,13 @@ export async function openImage(
         `; at most ${options.maxPixels} pixels are accepted.`,
     });
   }
-  return { pipeline, width, height, frames };
+  const pixels = {
+    space: header.space,
+    depth: header.depth,
+    channels: header.channels,
+    hasProfile: header.hasProfile === true,
+  };
+  return { pipeline, width, height, frames, pixels };
 }
 
 /**
