@@ -164,7 +164,7 @@ describe('decodeOnce', () => {
       scaleNeeded({ width: 320, height: 320, fit: 'cover' }, 1200, 1600),
     );
     expect(scale).toBeCloseTo(0.4, 10);
-    const raster = await decodeOnce(image, scale, 10);
+    const raster = await decodeOnce(image, scale, () => 10);
     expect(raster).toMatchObject({ width: 480, height: 640, channels: 3 });
     expect(raster!.data).toHaveLength(480 * 640 * 3);
     const reference = await sharp(input)
@@ -178,10 +178,10 @@ describe('decodeOnce', () => {
   it('leaves CMYK, animations and rasters past its memory bound to one pipeline per output', async () => {
     const png = await fixture('photo.png');
     const cmyk = await sharp(png).toColourspace('cmyk').jpeg().toBuffer();
-    expect(await decodeOnce(await open(cmyk, 'image/jpeg'), 1, 10)).toBeUndefined();
+    expect(await decodeOnce(await open(cmyk, 'image/jpeg'), 1, () => 10)).toBeUndefined();
     const animation = await open(await fixture('anim.gif'), 'image/gif', true);
     expect(animation.frames).toBeGreaterThan(1);
-    expect(await decodeOnce(animation, 1, 10)).toBeUndefined();
+    expect(await decodeOnce(animation, 1, () => 10)).toBeUndefined();
     // 4000 x 3000 RGB is 36 MB, past the bound; at 0.5 it is 9 MB.
     const big = await sharp({
       create: { width: 4000, height: 3000, channels: 3, background: '#336699' },
@@ -190,8 +190,8 @@ describe('decodeOnce', () => {
       .toBuffer();
     expect(4000 * 3000 * 3).toBeGreaterThan(maxSharedRasterBytes);
     const bigImage = await open(big, 'image/jpeg');
-    expect(await decodeOnce(bigImage, 1, 10)).toBeUndefined();
-    expect(await decodeOnce(bigImage, 0.5, 10)).toMatchObject({ width: 2000, height: 1500 });
+    expect(await decodeOnce(bigImage, 1, () => 10)).toBeUndefined();
+    expect(await decodeOnce(bigImage, 0.5, () => 10)).toMatchObject({ width: 2000, height: 1500 });
   });
 
   it('needs no more than the image: never a scale above 1', () => {

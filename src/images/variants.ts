@@ -146,7 +146,7 @@ async function runDerivatives(
     if (needs.length > 1) {
       const scale = Math.max(...needs.map((box) => scaleNeeded(box, image.width, image.height)));
       try {
-        raster = await decodeOnce(image, scale, secondsLeft());
+        raster = await decodeOnce(image, scale, secondsLeft);
       } catch (error) {
         throw imageError(error, type);
       }
