@@ -105,6 +105,16 @@ describe('decode-once variants against one pipeline per variant', () => {
     ['phone-o8.jpg (sRGB profile, orientation 8)', () => fixture('phone-o8.jpg'), 'image/jpeg'],
     ['phone.png (iCCP, eXIf orientation 6)', () => fixture('phone.png'), 'image/png'],
     ['phone.webp (ICCP, orientation 6)', () => fixture('phone.webp'), 'image/webp'],
+    ['phone.avif (colr ICC)', () => fixture('phone.avif'), 'image/avif'],
+    [
+      'large.jpg as a GIF (palette, first frame)',
+      async () =>
+        sharp(await fixture('large.jpg'))
+          .resize(400)
+          .gif()
+          .toBuffer(),
+      'image/gif',
+    ],
   ];
 
   it.each(cases)('%s: same sizes, pixels close', async (_name, load, type) => {
@@ -146,6 +156,36 @@ describe('decode-once variants against one pipeline per variant', () => {
     for (const [at, value] of channels(alone.color).entries()) {
       expect(Math.abs(ours[at]! - value)).toBeLessThanOrEqual(3);
     }
+  });
+});
+
+describe('the display rendition from the shared raster', () => {
+  it('is the full-size upright image, beside the variants, close to its own pipeline', async () => {
+    // A TIFF, which browsers cannot show, with an orientation and a Display P3 profile.
+    const input = await sharp(await fixture('large.jpg'))
+      .resize(800)
+      .withIccProfile('p3')
+      .withMetadata({ orientation: 8 })
+      .tiff()
+      .toBuffer();
+    const made = await makeDerivatives(input, 'image/tiff', parseVariantSpecs('small:320'), {
+      ...limits,
+      format: 'webp',
+      placeholder: true,
+      display: true,
+    });
+    expect(made.display).toMatchObject({ width: 600, height: 800, contentType: 'image/jpeg' });
+    expect(made.variants.map(({ width, height }) => [width, height])).toEqual([[240, 320]]);
+    const reference = await sharp(input)
+      .autoOrient()
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    const ours = await rgbaOf(made.display!.bytes);
+    const theirs = await rgbaOf(reference);
+    expect([ours.width, ours.height]).toEqual([theirs.width, theirs.height]);
+    expect(meanDifference(ours.data, theirs.data)).toBeLessThan(tolerance);
+    expect((await sharp(made.display!.bytes).metadata()).icc).toBeUndefined();
   });
 });
 
