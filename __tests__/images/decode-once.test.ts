@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { decodeOnce, maxSharedRasterBytes, scaleNeeded } from '../../src/images/decode-once.js';
+import {
+  decodeOnce,
+  maxSharedRasterBytes,
+  release,
+  scaleNeeded,
+} from '../../src/images/decode-once.js';
 import type { ImageMimeType } from '../../src/images/image-types.js';
 import { openImage } from '../../src/images/open-image.js';
 import { makePlaceholder } from '../../src/images/placeholder.js';
@@ -238,5 +243,23 @@ describe('decodeOnce', () => {
     expect(scaleNeeded({ width: 5000, height: 5000, fit: 'cover' }, 64, 48)).toBe(1);
     expect(scaleNeeded({ width: 32, height: 32, fit: 'cover' }, 64, 48)).toBeCloseTo(32 / 48);
     expect(scaleNeeded({ width: 32, height: 32, fit: 'contain' }, 64, 48)).toBeCloseTo(0.5);
+  });
+});
+
+describe('release', () => {
+  it("frees a raster sharp made at once, and leaves a view into Node's pool alone", async () => {
+    const raster = await decodeOnce(
+      await open(await fixture('large.jpg'), 'image/jpeg'),
+      0.1,
+      () => 10,
+    );
+    expect(raster!.data).toHaveLength(160 * 120 * 3);
+    release(raster!.data);
+    expect(raster!.data).toHaveLength(0);
+    expect((raster!.data.buffer as ArrayBuffer).detached).toBe(true);
+    const pooled = Buffer.from('a small buffer, cut from a shared slab');
+    expect(pooled.byteLength).toBeLessThan(pooled.buffer.byteLength);
+    release(pooled);
+    expect(pooled.toString()).toBe('a small buffer, cut from a shared slab');
   });
 });

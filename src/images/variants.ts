@@ -1,6 +1,12 @@
 import type { Sharp } from 'sharp';
 import type { HeifDecoder } from './codecs/heif/index.js';
-import { decodeOnce, rasterPipeline, scaleNeeded, type SharedRaster } from './decode-once.js';
+import {
+  decodeOnce,
+  rasterPipeline,
+  release,
+  scaleNeeded,
+  type SharedRaster,
+} from './decode-once.js';
 import { displayRendition } from './display-rendition.js';
 import type { ImageMimeType } from './image-types.js';
 import { imageError, openImage, sharedImageJobLimit } from './open-image.js';
@@ -201,6 +207,8 @@ async function runDerivatives(
       placeholderJob,
       ...variantJobs,
     ]);
+    // Every pipeline over the raster has settled: nothing reads it any more.
+    if (raster !== undefined) release(raster.data);
     const failed = [displayMade, placeholder, ...variants].find(
       (result) => result.status === 'rejected',
     );
