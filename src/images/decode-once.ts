@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import type { OpenedImage } from './open-image.js';
+import type { VariantFit } from './variant-spec.js';
 
 /**
  * Decode once: one job's outputs (variants, placeholder, display rendition) made from one
@@ -40,7 +41,7 @@ export const maxSharedRasterBytes = 32 * 1024 * 1024;
 export interface OutputBox {
   readonly width: number;
   readonly height: number;
-  readonly fit: 'inside' | 'cover' | 'contain' | 'fill';
+  readonly fit: VariantFit;
 }
 
 /**
@@ -124,8 +125,8 @@ async function rasterOf(pipeline: Sharp, secondsLeft: () => number): Promise<Sha
  * Gives the memory of a buffer sharp made back at once, once no pipeline reads it any more
  * (every one that did has settled): detached, it is freed now rather than at a later garbage
  * collection. Buffers this large, made per upload, are what would otherwise set V8's major
- * collections going (its limit on memory outside the heap): measured with a 1.5 M-object heap,
- * 36 ms of GC pauses per job without this, against 1 ms before decode-once.
+ * collections going (its limit on memory outside the heap): measured beside a 1.5 M-object
+ * heap, 36 ms of GC pauses per job without this and 4 ms with it (1 ms before decode-once).
  */
 export function release(buffer: Buffer): void {
   const memory: ArrayBufferLike = buffer.buffer;
