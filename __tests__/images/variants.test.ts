@@ -138,11 +138,12 @@ describe('makeVariants', () => {
     expect(await decoded(variant!.bytes)).toMatchObject({ format: 'webp', width: 32, height: 24 });
   });
 
-  it('keeps the shrink-on-load of a JPEG in every clone', async () => {
+  it('keeps the shrink-on-load of a JPEG for a single output', async () => {
     // libvips decodes a JPEG at 1/2, 1/4 or 1/8 scale when the output is that much smaller
     // (VIPS_INFO=1 logs "residual reduce by 0.8" for 1600 -> 160: loaded at 200 px, 1/8).
-    // A clone's pixels equal those of a single pipeline, which shrinks on load, and differ
-    // from a resize of the fully decoded image, which cannot.
+    // One output shares no decode (src/images/decode-once.ts): its pixels equal those of a
+    // single pipeline, which shrinks on load, and differ from a resize of the fully decoded
+    // image, which cannot.
     const spec = { width: 160, height: 160, fit: 'inside' } as const;
     const [variant] = await makeVariants(
       fixture('large.jpg'),

@@ -23,8 +23,10 @@ sharp.cache(false);
  * placeholder, thanks to shrink-on-load. What this limit adds is that a burst of uploads
  * queues here, a few images at a time, instead of putting (variants + 1) pipelines per upload
  * on the thread pool ahead of the spool writes and hashing that every upload also needs, and
- * that each job's finished outputs are held only while it runs. The originals themselves are
- * the caller's: a Buffer stays in memory until the job ends; a file path costs nothing.
+ * that each job's finished outputs are held only while it runs. A job whose outputs share one
+ * decode (src/images/decode-once.ts) also holds that raster while it runs: at most
+ * maxSharedRasterBytes. The originals themselves are the caller's: a Buffer stays in memory
+ * until the job ends; a file path costs nothing.
  */
 export const sharedImageJobLimit: ConcurrencyLimit = new Semaphore(os.availableParallelism());
 
@@ -60,6 +62,16 @@ export interface OpenedImage {
   readonly height: number;
   /** Frames decoded: 1 unless allFrames and the image is an animation. */
   readonly frames: number;
+  /**
+   * What the header says of the pixels, for a decode shared by every output
+   * (src/images/decode-once.ts). Undefined for HEIF, decoded once already by its codec.
+   */
+  readonly pixels?: {
+    readonly space: string;
+    readonly depth: string;
+    readonly channels: number;
+    readonly hasProfile: boolean;
+  };
 }
 
 /**
@@ -106,7 +118,13 @@ export async function openImage(
         `; at most ${options.maxPixels} pixels are accepted.`,
     });
   }
-  return { pipeline, width, height, frames };
+  const pixels = {
+    space: header.space,
+    depth: header.depth,
+    channels: header.channels,
+    hasProfile: header.hasProfile === true,
+  };
+  return { pipeline, width, height, frames, pixels };
 }
 
 /**

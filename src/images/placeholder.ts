@@ -25,6 +25,13 @@ export interface RgbaRaster {
 /** ThumbHash takes at most 100 pixels on a side. */
 export const placeholderMaxSide = 100;
 
+/** The box the placeholder's raster is made to fit. */
+export const placeholderBox = {
+  width: placeholderMaxSide,
+  height: placeholderMaxSide,
+  fit: 'inside',
+} as const;
+
 /**
  * The placeholder of a small upright RGBA raster (at most 100 pixels on a side): pure, no
  * decoding. makePlaceholder and makeVariantsAndPlaceholder make that raster from an image.
@@ -79,12 +86,7 @@ export async function placeholderRaster(
   timeoutSeconds: number,
 ): Promise<RgbaRaster> {
   const { data, info } = await base
-    .resize({
-      width: placeholderMaxSide,
-      height: placeholderMaxSide,
-      fit: 'inside',
-      withoutEnlargement: true,
-    })
+    .resize({ ...placeholderBox, withoutEnlargement: true })
     .toColourspace('srgb')
     .ensureAlpha()
     .raw({ depth: 'uchar' })

@@ -1,9 +1,21 @@
 import type { Sharp } from 'sharp';
 import type { HeifDecoder } from './codecs/heif/index.js';
+import {
+  decodeOnce,
+  rasterPipeline,
+  release,
+  scaleNeeded,
+  type SharedRaster,
+} from './decode-once.js';
 import { displayRendition } from './display-rendition.js';
 import type { ImageMimeType } from './image-types.js';
 import { imageError, openImage, sharedImageJobLimit } from './open-image.js';
-import { placeholderFromRgba, placeholderRaster, type Placeholder } from './placeholder.js';
+import {
+  placeholderBox,
+  placeholderFromRgba,
+  placeholderRaster,
+  type Placeholder,
+} from './placeholder.js';
 import type { ConcurrencyLimit } from './semaphore.js';
 import {
   variantContentType,
@@ -98,10 +110,12 @@ export function makeDerivatives(
 }
 
 /**
- * One job per original, holding one place in the limit: the header is read once, then every
- * output is a new pipeline over the same input (`image.pipeline()`), run in parallel on libuv's
- * thread pool. Each opens the input itself, so a JPEG (and a WebP) still shrinks on load to suit that
- * output's size, which a shared full-size decode would forgo and pay for in memory.
+ * One job per original, holding one place in the limit: the header is read once, then the
+ * original is decoded once, at the largest scale any output needs, into a raster that every
+ * output reads (src/images/decode-once.ts), the outputs running in parallel on libuv's thread
+ * pool. Where a shared raster is not the better way (one output only, an animation, HEIF,
+ * CMYK or 16-bit pixels, a raster past its memory bound), each output opens the input itself
+ * (`image.pipeline()`), so that a JPEG still shrinks on load to suit that output's size.
  */
 async function runDerivatives(
   input: Buffer | string,
@@ -115,15 +129,38 @@ async function runDerivatives(
   const allFrames = (options.animation ?? 'keep') === 'keep' && variantFormats[format].keepsFrames;
   const limit = options.limit ?? sharedImageJobLimit;
   return limit.run(async () => {
+    // One time limit for the whole job, however many passes it takes.
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    const secondsLeft = (): number => Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
     const image = await openImage(input, type, {
       maxPixels: options.maxPixels,
       allFrames,
       timeoutSeconds: options.timeoutSeconds,
       heifDecoder: options.heifDecoder,
     });
-    const variantJobs = specs.map(async (spec): Promise<Variant> => {
-      const box = boxFor(spec, image.width, image.height);
-      const pipeline = image.pipeline().resize({
+    const boxes = specs.map((spec) => ({
+      ...boxFor(spec, image.width, image.height),
+      fit: spec.fit,
+    }));
+    const display = options.display === true;
+    const needs = [
+      ...boxes,
+      ...(withPlaceholder ? [placeholderBox] : []),
+      ...(display ? [{ width: image.width, height: image.height, fit: 'inside' as const }] : []),
+    ];
+    let raster: SharedRaster | undefined;
+    if (needs.length > 1) {
+      const scale = Math.max(...needs.map((box) => scaleNeeded(box, image.width, image.height)));
+      try {
+        raster = await decodeOnce(image, scale, secondsLeft);
+      } catch (error) {
+        throw imageError(error, type);
+      }
+    }
+    const source = (): Sharp => (raster === undefined ? image.pipeline() : rasterPipeline(raster));
+    const variantJobs = specs.map(async (spec, index): Promise<Variant> => {
+      const box = boxes[index]!;
+      const pipeline = source().resize({
         width: box.width,
         height: box.height,
         fit: spec.fit,
@@ -133,7 +170,7 @@ async function runDerivatives(
         background: { r: 255, g: 255, b: 255, alpha: 0 },
       });
       const { data, info } = await encode(pipeline, format, quality)
-        .timeout({ seconds: options.timeoutSeconds })
+        .timeout({ seconds: secondsLeft() })
         .toBuffer({ resolveWithObject: true });
       const frames = info.pages ?? 1;
       return {
@@ -146,41 +183,40 @@ async function runDerivatives(
         extension: variantExtension(format),
       };
     });
-    const displayJob =
-      options.display === true
-        ? encode(image.pipeline(), displayRendition.format, displayRendition.quality, 'fast')
-            .timeout({ seconds: options.timeoutSeconds })
-            .toBuffer({ resolveWithObject: true })
-            .then(({ data, info }): Variant => ({
-              name: displayRendition.name,
-              width: info.width,
-              height: info.height,
-              frames: 1,
-              bytes: data,
-              contentType: variantContentType(displayRendition.format),
-              extension: variantExtension(displayRendition.format),
-            }))
-        : Promise.resolve(undefined);
+    const displayJob = display
+      ? encode(source(), displayRendition.format, displayRendition.quality, 'fast')
+          .timeout({ seconds: secondsLeft() })
+          .toBuffer({ resolveWithObject: true })
+          .then(({ data, info }): Variant => ({
+            name: displayRendition.name,
+            width: info.width,
+            height: info.height,
+            frames: 1,
+            bytes: data,
+            contentType: variantContentType(displayRendition.format),
+            extension: variantExtension(displayRendition.format),
+          }))
+      : Promise.resolve(undefined);
     const placeholderJob = withPlaceholder
-      ? placeholderRaster(image.pipeline(), image.frames, options.timeoutSeconds).then(
-          placeholderFromRgba,
-        )
+      ? placeholderRaster(source(), image.frames, secondsLeft()).then(placeholderFromRgba)
       : Promise.resolve(undefined);
     // Every pipeline must have ended before the place is given back: one that failed early
     // must not let the next image start while its siblings still hold their memory.
-    const [display, placeholder, ...variants] = await Promise.allSettled([
+    const [displayMade, placeholder, ...variants] = await Promise.allSettled([
       displayJob,
       placeholderJob,
       ...variantJobs,
     ]);
-    const failed = [display, placeholder, ...variants].find(
+    // Every pipeline over the raster has settled: nothing reads it any more.
+    if (raster !== undefined) release(raster.data);
+    const failed = [displayMade, placeholder, ...variants].find(
       (result) => result.status === 'rejected',
     );
     if (failed !== undefined) throw imageError(failed.reason, type);
     return {
       variants: variants.map((result) => (result as PromiseFulfilledResult<Variant>).value),
       placeholder: (placeholder as PromiseFulfilledResult<Placeholder | undefined>).value,
-      display: (display as PromiseFulfilledResult<Variant | undefined>).value,
+      display: (displayMade as PromiseFulfilledResult<Variant | undefined>).value,
     };
   }, options.signal);
 }
