@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { isAppError } from '../../src/errors.js';
 import { HeldImageBuffers } from '../../src/ingest/held-image-buffers.js';
 import type { UploadStaging } from '../../src/storage/staging/upload-staging.js';
+import { isRefusal } from '../../src/uploads/complete-staged-upload.js';
 import { TusConcatenation } from '../../src/uploads/tus-concatenation.js';
 import { TusUploads, type BaseIngestContext } from '../../src/uploads/tus-uploads.js';
 import { parseUploadRecord } from '../../src/uploads/upload-record.js';
@@ -130,6 +131,25 @@ describe('TusConcatenation', () => {
     const done = await concatenation.createFinal(request(ids), base());
     expect(done.image?.name).toBe(stored[0]);
     expect(await localObjectNames(localStore().directory)).toEqual(stored);
+  });
+
+  it('the client gone while the image is stored: nothing published, the partials given back for its retry', async () => {
+    const real = localStore().store.staging.area('tus');
+    const ids = await partials(real);
+    const concatenation = new TusConcatenation({
+      staging: real,
+      maxImageBytes: 10 * 1024 * 1024,
+      expiresSeconds: 60,
+    });
+    const gone = AbortSignal.abort(new Error('client closed the connection'));
+    const failure = await concatenation
+      .createFinal(request(ids), { ...base(), signal: gone })
+      .catch((error: unknown) => error);
+    // Not a refusal of the bytes (the store's write was stopped): a retry may still succeed.
+    expect(failure).toMatchObject({ name: 'AbortError' });
+    expect(isRefusal(failure)).toBe(false);
+    expect(await localObjectNames(localStore().directory)).toEqual([]);
+    for (const id of ids) expect(await usedBy(real, id)).toBeNull();
   });
 
   it('a partial taken by one final upload is refused to another until given back', async () => {
