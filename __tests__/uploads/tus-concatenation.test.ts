@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { expectErrorResponse } from '../http/expect-error.js';
-import { useHarnesses, type Harness } from '../http/harness.js';
+import { useEmulatorProxies, useHarnesses, type Harness } from '../http/harness.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { sweepUploads } from '../../src/uploads/sweep.js';
 import {
@@ -21,6 +21,7 @@ import {
 
 const harnessFor = useHarnesses();
 const serve = useTusServers();
+const emulatorProxy = useEmulatorProxies();
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const idOf = (at: string): string => at.split('/').pop() ?? '';
@@ -343,5 +344,41 @@ describe.each(drivers)('tus concatenation (%s)', (driver) => {
     expect(swept.removed).toBe(2);
     expect(await stagedIds(harness)).toEqual([]);
     await harness.expectNothingStored();
+  });
+});
+
+describe('tus concatenation on GCS behind a fault proxy', () => {
+  it('the store down when the final upload is created: 503, nothing taken; once back, the same partials publish', async () => {
+    const proxy = await emulatorProxy();
+    const harness = await harnessFor('gcs', {
+      GCS_API_ENDPOINT: proxy.endpoint,
+      STORE_TIMEOUT_MS: '1500',
+      STORE_ATTEMPT_TIMEOUT_MS: '1000',
+    });
+    const server = await serve(harness);
+    const photo = fixture('photo.jpg');
+    const parts = [];
+    for (const slice of slices(photo, 2)) parts.push(await partial(server, slice));
+
+    await proxy.setEnabled(false);
+    const refused = await final(server, parts);
+    expectErrorResponse(refused, 'storage_unavailable');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await proxy.setEnabled(true);
+
+    // Untouched: complete, untaken, and joined by the retry.
+    for (const part of parts) {
+      const head = await server.call('HEAD', part);
+      expect(head.status).toBe(200);
+      expect(head.headers['upload-concat']).toBe('partial');
+    }
+    const created = await final(server, parts);
+    expect(created.status).toBe(201);
+    const image = (await server.call('GET', uploadPath(created.headers.location))).body as {
+      name: string;
+      sha256: string;
+    };
+    expect(image.sha256).toBe(await postedSha256(server, photo, 'image/jpeg'));
+    expect(await publishedNames(harness)).toHaveLength(2);
   });
 });
