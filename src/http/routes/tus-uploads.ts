@@ -25,9 +25,10 @@ import { callerKeyOf, clientGoneSignal, ingestContextOf, type ImagesRouteDeps } 
 
 /**
  * tus 1.0 resumable uploads at /v1/uploads (core, creation, creation-with-upload,
- * creation-defer-length, termination, expiration, checksum, concatenation), plus GET /v1/uploads/{id} (JSON,
- * not part of tus) for the finished image or the reason it was refused. The protocol lives in
- * src/uploads/; this file turns headers into its requests and its records into headers.
+ * creation-defer-length, termination, expiration, checksum, concatenation), plus
+ * GET /v1/uploads/{id} (JSON, not part of tus) for the finished image or the reason it was
+ * refused. The protocol lives in src/uploads/; this file turns headers into its requests and
+ * its records into headers.
  */
 
 /** Only ids the service makes: `/v1/uploads/direct` and the like belong to other routes. */
