@@ -168,6 +168,36 @@ export const errorCatalogue = {
     message: 'The chunk does not match its Upload-Checksum; it was discarded.',
   },
   upload_expired: { status: 410, message: 'The upload expired; start a new one.' },
+  // tus concatenation (src/uploads/tus-concatenation.ts): partial uploads joined by a final one.
+  invalid_upload_concat: {
+    status: 400,
+    message:
+      'Upload-Concat must be "partial", or "final;" and the space-separated URLs of partial ' +
+      'uploads of this server (absolute or as paths), each once; a final upload takes no ' +
+      'Upload-Length and no body.',
+  },
+  partial_upload_not_found: {
+    status: 400,
+    message:
+      'An upload named in Upload-Concat does not exist, expired, or was not created by this caller.',
+  },
+  not_a_partial_upload: {
+    status: 400,
+    message: 'An upload named in Upload-Concat was not created with Upload-Concat: partial.',
+  },
+  partial_upload_incomplete: {
+    status: 409,
+    message:
+      'A partial upload named in Upload-Concat has not received all its bytes; finish it first.',
+  },
+  partial_upload_used: {
+    status: 409,
+    message: 'A partial upload named in Upload-Concat is taken by another final upload.',
+  },
+  upload_is_final: {
+    status: 403,
+    message: 'A final upload takes no PATCH: its bytes are those of its partial uploads.',
+  },
   // Renditions (GET /v1/images/{id}/render, src/renditions/).
   invalid_render_parameter: {
     status: 400,

@@ -1,8 +1,5 @@
-import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAppError } from '../../src/errors.js';
 import { HeldImageBuffers } from '../../src/ingest/held-image-buffers.js';
@@ -12,8 +9,7 @@ import {
   type IngestedImage,
 } from '../../src/ingest/ingest-image.js';
 import { jsonDataUriSource } from '../../src/ingest/sources/json-data-uri.js';
-import { UploaderKeys } from '../../src/ingest/uploader-keys.js';
-import { LocalStore } from '../../src/storage/local-store.js';
+import { pipelineContext, useLocalStores } from '../support/local-ingest.js';
 import { localObjectNames } from '../support/local-upload-dir.js';
 import { splitAt } from './helpers.js';
 
@@ -31,30 +27,10 @@ const polyglot = await readFile(new URL('../fixtures/polyglot.png', import.meta.
 const buffers = new HeldImageBuffers(32 * 1024 * 1024);
 afterAll(() => buffers.close());
 
-let directory: string;
-let store: LocalStore;
-beforeEach(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'ingest-held-'));
-  store = new LocalStore(directory, 'http://localhost');
-  await store.init();
-});
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true });
-});
+const localStore = useLocalStores('ingest-held-');
 
 function context(overrides: Partial<IngestContext> = {}): IngestContext {
-  return {
-    store,
-    heldImageBuffers: buffers,
-    limits: {
-      maxImageBytes: 10 * 1024 * 1024,
-      allowedTypes: ['image/jpeg', 'image/png'],
-      streamingThresholdBytes: 4 * 1024 * 1024,
-    },
-    validation: { mode: 'structure', maxPixels: 100_000_000, decodeTimeoutSeconds: 10 },
-    uploaderKeys: new UploaderKeys(randomBytes(32)),
-    ...overrides,
-  };
+  return { ...pipelineContext(localStore().store, buffers), ...overrides };
 }
 
 const maxJsonOverheadBytes = 64 * 1024;
@@ -93,7 +69,7 @@ async function outcome(run: Promise<unknown>): Promise<string> {
   }
 }
 
-const storedFiles = (): Promise<string[]> => localObjectNames(directory);
+const storedFiles = (): Promise<string[]> => localObjectNames(localStore().directory);
 
 describe('held slabs come back however an upload ends', () => {
   it.each([
@@ -131,7 +107,7 @@ describe('held slabs come back however an upload ends', () => {
 
   it('a failed store write: quarantined for a moment, then back', async () => {
     // A real failure: the folder the store writes into is gone.
-    await rm(directory, { recursive: true, force: true });
+    await rm(localStore().directory, { recursive: true, force: true });
     const body = bodyOf(photo);
     const result = await outcome(ingestJson(piecesOf(body), body.length, context()));
     expect(result).not.toBe('stored');

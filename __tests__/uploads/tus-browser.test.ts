@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { launchChromium, type Chromium } from '../support/browser.js';
-import { close, useCleanups, useHarnesses } from '../http/harness.js';
+import { launchChromium, serveFrontend, type Chromium, type Frontend } from '../support/browser.js';
+import { useCleanups, useHarnesses } from '../http/harness.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { useTusServers, stagedPieceCount, uploadPath } from './tus-client.js';
 
@@ -19,19 +18,6 @@ const serveTusFor = useTusServers();
 
 const tusBundle = readFileSync(path.resolve('node_modules/tus-js-client/dist/tus.min.js'));
 
-/** The frontend: a blank page and tus-js-client's bundle, on its own origin. */
-function pageServer(): Server {
-  return createServer((request, response) => {
-    if (request.url === '/tus.min.js') {
-      response.writeHead(200, { 'Content-Type': 'text/javascript' });
-      response.end(tusBundle);
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': 'text/html' });
-    response.end('<!doctype html><title>frontend</title><script src="/tus.min.js"></script>');
-  });
-}
-
 /** What the page's script saw of one upload. */
 interface PageUpload {
   readonly url: string | null;
@@ -43,21 +29,19 @@ interface PageUpload {
 }
 
 let chromium: Chromium;
-let page: Server;
+/** The frontend: a blank page and tus-js-client's bundle, on its own origin. */
+let page: Frontend;
 let pageOrigin: string;
 
 beforeAll(async () => {
-  page = pageServer();
-  await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
-  const address = page.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  pageOrigin = `http://127.0.0.1:${address.port}`;
+  page = await serveFrontend('tus.min.js', tusBundle);
+  pageOrigin = page.origin;
   chromium = await launchChromium();
 });
 
 afterAll(async () => {
   await chromium?.close();
-  if (page !== undefined) await close(page);
+  await page?.close();
 });
 
 /** Uploads `bytes` as a File with tus-js-client from a page on pageOrigin. */

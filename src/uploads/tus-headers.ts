@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import { focusFromText } from '../ingest/focal-point.js';
 import type { FocalPoint } from '../ingest/image-record.js';
+import { uploadIdPattern } from '../storage/staging/upload-staging.js';
 
 /**
  * The tus 1.0 headers, parsed strictly: a value the spec does not allow is a 400 from the
@@ -15,6 +16,7 @@ export const tusExtensions = [
   'termination',
   'expiration',
   'checksum',
+  'concatenation',
 ] as const;
 export const tusContentType = 'application/offset+octet-stream';
 
@@ -76,4 +78,56 @@ export function parseUploadMetadata(raw: string | undefined): UploadHints {
     focus:
       hints.focus === undefined ? null : focusFromText(hints.focus, 'the tus metadata "focus"'),
   };
+}
+
+/** Upload-Concat, as the creation request sent it. */
+export type UploadConcat =
+  | { readonly kind: 'partial' }
+  | {
+      readonly kind: 'final';
+      /** The partial uploads' ids, in order. */
+      readonly partials: readonly string[];
+      /** Their URLs as sent (HEAD answers them back, as the spec asks). */
+      readonly urls: readonly string[];
+    };
+
+/** More would only make a longer header: tus-js-client's parallelUploads is a handful. */
+export const maxPartialUploads = 64;
+const uploadUrlPattern = new RegExp(
+  `^(https?://[^/?#@\\s]+)?/v1/uploads/(${uploadIdPattern.source.slice(1, -1)})$`,
+);
+
+/**
+ * Upload-Concat: `partial`, or `final;` and the partials' URLs separated by spaces. A URL is
+ * this server's upload URL, as a path (`/v1/uploads/<id>`) or absolute on `origin` (the
+ * request's own, as Location answered it); anything else, including the same partial twice,
+ * is a 400 before any storage is touched.
+ */
+export function parseUploadConcat(raw: string | undefined, origin: string): UploadConcat | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = raw.trim();
+  if (value === 'partial') return { kind: 'partial' };
+  const list = /^final;(.*)$/s.exec(value)?.[1]?.trim();
+  if (list === undefined || list === '') throw new AppError('invalid_upload_concat');
+  const urls = list.split(/ +/);
+  if (urls.length > maxPartialUploads) throw new AppError('invalid_upload_concat');
+  const partials = urls.map((url) => {
+    const match = uploadUrlPattern.exec(url);
+    const id = match?.[2];
+    if (match === null || id === undefined) throw new AppError('invalid_upload_concat');
+    if (match[1] !== undefined && !sameOrigin(match[1], origin)) {
+      throw new AppError('invalid_upload_concat');
+    }
+    return id;
+  });
+  if (new Set(partials).size !== partials.length) throw new AppError('invalid_upload_concat');
+  return { kind: 'final', partials, urls };
+}
+
+function sameOrigin(prefix: string, origin: string): boolean {
+  try {
+    return new URL(prefix).origin === new URL(origin).origin;
+  } catch {
+    return false;
+  }
 }

@@ -18,7 +18,9 @@ import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
 import { completeStagedUpload, isRefusal } from './complete-staged-upload.js';
 import type { UploadHints } from './tus-headers.js';
 import {
+  expiryFrom,
   isExpired,
+  isPartial,
   parseUploadRecord,
   type UploadPiece,
   type UploadRecord,
@@ -40,6 +42,8 @@ export interface CreateRequest {
   /** undefined: Upload-Defer-Length: 1. */
   readonly length: number | undefined;
   readonly hints: UploadHints;
+  /** Upload-Concat: partial (concatenation): its bytes wait for a final upload. */
+  readonly partial?: boolean | undefined;
 }
 
 export interface PatchRequest {
@@ -81,7 +85,7 @@ export class TusUploads {
   }
 
   /** creation (and creation-defer-length): a new record, no bytes yet. */
-  async create({ owner, length, hints }: CreateRequest): Promise<UploadRecord> {
+  async create({ owner, length, hints, partial }: CreateRequest): Promise<UploadRecord> {
     if (length !== undefined) this.checkLength(length, 0);
     const now = this.now();
     const record: UploadRecord = {
@@ -99,6 +103,7 @@ export class TusUploads {
       state: 'receiving',
       image: null,
       error: null,
+      ...(partial === true ? { concat: { kind: 'partial', usedBy: null } } : {}),
     };
     await this.staged(() => this.staging.create(record.id, record));
     return record;
@@ -138,6 +143,7 @@ export class TusUploads {
     ingestContext: BaseIngestContext,
   ): Promise<UploadRecord> {
     const { record, version } = await this.readOwn(id, owner);
+    if (record.concat?.kind === 'final') throw new AppError('upload_is_final');
     if (record.state === 'done' && request.offset === record.offset) return record;
     this.assertLive(record);
     if (request.offset !== record.offset) throw new AppError('upload_offset_mismatch');
@@ -152,13 +158,16 @@ export class TusUploads {
     const offset = record.offset + (piece?.size ?? 0);
     const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
     try {
-      if (length !== null && offset === length) {
+      // A partial upload's bytes wait, unread, for the final upload that takes them.
+      if (length !== null && offset === length && !isPartial(record)) {
         return await this.finish({ ...record, length }, version, pieces, ingestContext);
       }
       if (piece === undefined && length === record.length) return record;
       const sniffedType =
         record.sniffedType ??
-        (await this.sniffWhenEnough({ ...record, length, offset }, version, pieces, ingestContext));
+        (isPartial(record)
+          ? undefined
+          : await this.sniffWhenEnough({ ...record, length, offset }, version, pieces, ingestContext));
       const next: UploadRecord = {
         ...record,
         length,
@@ -406,7 +415,7 @@ export class TusUploads {
   }
 
   private expiry(): string {
-    return new Date(this.now().getTime() + this.options.expiresSeconds * 1000).toISOString();
+    return expiryFrom(this.now(), this.options.expiresSeconds);
   }
 
   private async staged<T>(operation: () => Promise<T>): Promise<T> {
@@ -434,7 +443,8 @@ export async function finishedImage(
   return { ...image, deleteToken: await keys.deleteToken(image.id) };
 }
 
-function idempotencyKeyOf(record: UploadRecord): string {
+/** The finished image's idempotency key: the upload's own, so a retried finish finds the same image. */
+export function idempotencyKeyOf(record: UploadRecord): string {
   return `tus:${record.id}:${record.secret}`;
 }
 

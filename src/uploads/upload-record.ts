@@ -39,6 +39,26 @@ export interface UploadRecord {
   readonly image: CreatedImage | null;
   /** state rejected: the pipeline's error code. */
   readonly error: ErrorCode | null;
+  /** tus concatenation (Upload-Concat); absent for an ordinary upload. */
+  readonly concat?: PartialConcat | FinalConcat | undefined;
+}
+
+/**
+ * A partial upload: bytes only, never an image on its own. Complete once its offset reaches
+ * its length; it stays "receiving" until a final upload takes it, then goes.
+ */
+export interface PartialConcat {
+  readonly kind: 'partial';
+  /** The final upload that took it (claimed with compare-and-swap, so only one can). */
+  readonly usedBy: string | null;
+}
+
+/** A final upload: its partials' bytes in order, published when it was created. */
+export interface FinalConcat {
+  readonly kind: 'final';
+  readonly partials: readonly string[];
+  /** The partials' URLs as the client sent them, for HEAD's Upload-Concat. */
+  readonly urls: readonly string[];
 }
 
 export interface UploadPiece {
@@ -58,9 +78,19 @@ export function parseUploadRecord(value: unknown, id: string): UploadRecord {
     Array.isArray(record.pieces) &&
     typeof record.expiresAt === 'string' &&
     (record.state === 'receiving' || record.state === 'done' || record.state === 'rejected') &&
-    (record.error === null || (typeof record.error === 'string' && record.error in errorCatalogue));
+    (record.error === null || (typeof record.error === 'string' && record.error in errorCatalogue)) &&
+    (record.concat === undefined || record.concat.kind === 'partial' || record.concat.kind === 'final');
   if (!valid) throw new Error(`the staged record of upload ${id} is not one this service wrote`);
   return record as UploadRecord;
+}
+
+export function isPartial(record: UploadRecord): boolean {
+  return record.concat?.kind === 'partial';
+}
+
+/** When an upload touched now expires: UPLOAD_EXPIRES_SECONDS later. */
+export function expiryFrom(now: Date, expiresSeconds: number): string {
+  return new Date(now.getTime() + expiresSeconds * 1000).toISOString();
 }
 
 export function isExpired(record: UploadRecord, now: Date): boolean {

@@ -175,7 +175,7 @@ export interface paths {
         put?: never;
         /**
          * Start a resumable (tus) upload
-         * @description Upload-Length (or Upload-Defer-Length: 1) declares the size; a body, if any, is the first chunk (creation-with-upload). The Location is the upload’s URL for HEAD, PATCH and DELETE.
+         * @description Upload-Length (or Upload-Defer-Length: 1) declares the size; a body, if any, is the first chunk (creation-with-upload). The Location is the upload’s URL for HEAD, PATCH and DELETE. Upload-Concat: partial makes a partial upload, whose bytes wait for a final upload; Upload-Concat: final;<URLs> (no Upload-Length, no body) makes the final upload of complete partials, in that order, checked and stored as one image by this request (201 with Image-Location), the partials removed.
          */
         post: operations["createUpload"];
         delete?: never;
@@ -207,7 +207,7 @@ export interface paths {
         head: operations["getUploadOffset"];
         /**
          * Send the next chunk of a tus upload
-         * @description Upload-Offset must equal the bytes the upload holds (HEAD tells). The chunk that completes the upload stores the image, as POST /v1/images does.
+         * @description Upload-Offset must equal the bytes the upload holds (HEAD tells). The chunk that completes the upload stores the image, as POST /v1/images does (a partial upload’s waits for its final upload). A final upload takes no PATCH (403).
          */
         patch: operations["appendToUpload"];
         trace?: never;
@@ -645,7 +645,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "signed_put_unavailable" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_open_uploads" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_render_parameter" | "invalid_focus" | "invalid_render_signature" | "upload_rejected";
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "signed_put_unavailable" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_open_uploads" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_upload_concat" | "partial_upload_not_found" | "not_a_partial_upload" | "partial_upload_incomplete" | "partial_upload_used" | "upload_is_final" | "invalid_render_parameter" | "invalid_focus" | "invalid_render_signature" | "upload_rejected";
                 /** @description Safe to show; the code is what programs should read. */
                 message: string;
             };
@@ -2918,6 +2918,8 @@ export interface operations {
                 "Upload-Metadata"?: string;
                 /** @description `<sha1|sha256|md5> <base64 digest>` of this chunk. */
                 "Upload-Checksum"?: string;
+                /** @description `partial`, or `final;` and the space-separated URLs of this caller’s complete partial uploads on this server (absolute, or paths such as /v1/uploads/{id}), each once. */
+                "Upload-Concat"?: string;
                 /**
                  * @description 1 to 255 visible ASCII characters. A retry with the same key and the same image answers the first upload again; with another image, 422 idempotency_key_reused.
                  * @example upload-2026-12-01-0001
@@ -2942,8 +2944,10 @@ export interface operations {
                     Location: components["headers"]["Location"];
                     /** @description 1.0.0, on every tus answer but OPTIONS. */
                     "Tus-Resumable"?: string;
-                    /** @description The bytes the upload holds. */
+                    /** @description The bytes the upload holds (a final upload: its length, once it is done). */
                     "Upload-Offset"?: string;
+                    /** @description A partial or final upload (concatenation): `partial`, or `final;` and its partials’ URLs as sent. */
+                    "Upload-Concat"?: string;
                     /** @description Its declared length (absent while deferred). */
                     "Upload-Length"?: string;
                     /** @description 1 while the length is still unknown. */
@@ -2962,6 +2966,12 @@ export interface operations {
              * @description `invalid_upload_metadata`: Upload-Metadata must be comma-separated "key base64value" pairs.
              *
              *     `invalid_focus`: The focal point must be {"focus": {"x": <0 to 1>, "y": <0 to 1>}} (PATCH), or "x,y" (Image-Focus header, focus field or tus metadata), each from 0 to 1.
+             *
+             *     `invalid_upload_concat`: Upload-Concat must be "partial", or "final;" and the space-separated URLs of partial uploads of this server (absolute or as paths), each once; a final upload takes no Upload-Length and no body.
+             *
+             *     `partial_upload_not_found`: An upload named in Upload-Concat does not exist, expired, or was not created by this caller.
+             *
+             *     `not_a_partial_upload`: An upload named in Upload-Concat was not created with Upload-Concat: partial.
              *
              *     `invalid_upload_offset`: Upload-Offset must be a whole number of bytes.
              *
@@ -2986,7 +2996,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_upload_metadata" | "invalid_focus" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
+                            code: "invalid_upload_metadata" | "invalid_focus" | "invalid_upload_concat" | "partial_upload_not_found" | "not_a_partial_upload" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -3032,7 +3042,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upload_offset_mismatch`: Upload-Offset does not match the bytes the upload holds; ask with HEAD and resume. */
+            /**
+             * @description `partial_upload_incomplete`: A partial upload named in Upload-Concat has not received all its bytes; finish it first.
+             *
+             *     `partial_upload_used`: A partial upload named in Upload-Concat is taken by another final upload.
+             *
+             *     `upload_offset_mismatch`: Upload-Offset does not match the bytes the upload holds; ask with HEAD and resume.
+             */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3044,7 +3060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "upload_offset_mismatch";
+                            code: "partial_upload_incomplete" | "partial_upload_used" | "upload_offset_mismatch";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -3794,8 +3810,10 @@ export interface operations {
                     "Cache-Control": components["headers"]["Cache-Control-No-Store"];
                     /** @description 1.0.0, on every tus answer but OPTIONS. */
                     "Tus-Resumable"?: string;
-                    /** @description The bytes the upload holds. */
+                    /** @description The bytes the upload holds (a final upload: its length, once it is done). */
                     "Upload-Offset"?: string;
+                    /** @description A partial or final upload (concatenation): `partial`, or `final;` and its partials’ URLs as sent. */
+                    "Upload-Concat"?: string;
                     /** @description Its declared length (absent while deferred). */
                     "Upload-Length"?: string;
                     /** @description 1 while the length is still unknown. */
@@ -3965,8 +3983,10 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description 1.0.0, on every tus answer but OPTIONS. */
                     "Tus-Resumable"?: string;
-                    /** @description The bytes the upload holds. */
+                    /** @description The bytes the upload holds (a final upload: its length, once it is done). */
                     "Upload-Offset"?: string;
+                    /** @description A partial or final upload (concatenation): `partial`, or `final;` and its partials’ URLs as sent. */
+                    "Upload-Concat"?: string;
                     /** @description Its declared length (absent while deferred). */
                     "Upload-Length"?: string;
                     /** @description 1 while the length is still unknown. */
@@ -4028,6 +4048,25 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unauthorized";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description `upload_is_final`: A final upload takes no PATCH: its bytes are those of its partial uploads. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "upload_is_final";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };

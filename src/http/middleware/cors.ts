@@ -45,6 +45,7 @@ export function corsForOrigins(
       'Upload-Length',
       'Upload-Defer-Length',
       'Upload-Expires',
+      'Upload-Concat',
       'Tus-Resumable',
       'Tus-Version',
       'Tus-Extension',

@@ -7,6 +7,7 @@ import { AppError } from '../../errors.js';
 import { checksumAlgorithms, parseUploadChecksum } from '../../uploads/checksum.js';
 import {
   parseDeferLength,
+  parseUploadConcat,
   parseUploadLength,
   parseUploadMetadata,
   parseUploadOffset,
@@ -15,6 +16,7 @@ import {
   tusVersion,
 } from '../../uploads/tus-headers.js';
 import { TusUploads, finishedImage } from '../../uploads/tus-uploads.js';
+import { TusConcatenation } from '../../uploads/tus-concatenation.js';
 import type { UploadRecord } from '../../uploads/upload-record.js';
 import { uploadIdPattern, type UploadStaging } from '../../storage/staging/upload-staging.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
@@ -23,9 +25,10 @@ import { callerKeyOf, clientGoneSignal, ingestContextOf, type ImagesRouteDeps } 
 
 /**
  * tus 1.0 resumable uploads at /v1/uploads (core, creation, creation-with-upload,
- * creation-defer-length, termination, expiration, checksum), plus GET /v1/uploads/{id} (JSON,
- * not part of tus) for the finished image or the reason it was refused. The protocol lives in
- * src/uploads/; this file turns headers into its requests and its records into headers.
+ * creation-defer-length, termination, expiration, checksum, concatenation), plus
+ * GET /v1/uploads/{id} (JSON, not part of tus) for the finished image or the reason it was
+ * refused. The protocol lives in src/uploads/; this file turns headers into its requests and
+ * its records into headers.
  */
 
 /** Only ids the service makes: `/v1/uploads/direct` and the like belong to other routes. */
@@ -89,12 +92,14 @@ export interface TusUploadsRouteDeps extends ImagesRouteDeps {
 
 export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState> {
   const { config, openUploads } = deps;
-  const uploads = new TusUploads({
+  const uploadsOptions = {
     staging: deps.staging,
     maxImageBytes: config.maxImageBytes,
     expiresSeconds: config.staging.uploadExpiresSeconds,
-    onEnded: (id) => openUploads.close(id),
-  });
+    onEnded: (id: string) => openUploads.close(id),
+  };
+  const uploads = new TusUploads(uploadsOptions);
+  const concatenation = new TusConcatenation(uploadsOptions);
   /** An upload that took bytes and goes on expires later. */
   const extend = (record: UploadRecord): void => {
     if (record.state === 'receiving') openUploads.extend(record.id, Date.parse(record.expiresAt));
@@ -116,6 +121,11 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
   router.options('/v1/uploads/:id', onlyUploadIds, describeServer);
 
   router.post('/v1/uploads', async (ctx) => {
+    const concat = parseUploadConcat(ctx.get('Upload-Concat') || undefined, serviceOrigin(ctx));
+    if (concat?.kind === 'final') {
+      await createFinalUpload(ctx, concat);
+      return;
+    }
     const deferred = parseDeferLength(ctx.get('Upload-Defer-Length') || undefined);
     const length = parseUploadLength(ctx.get('Upload-Length') || undefined);
     if ((length === undefined) === !deferred) throw new AppError('invalid_upload_length');
@@ -132,7 +142,7 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     const ticket = openUploads.admit(callerKeyOf(ctx));
     let record: UploadRecord;
     try {
-      record = await uploads.create({ owner, length, hints });
+      record = await uploads.create({ owner, length, hints, partial: concat?.kind === 'partial' });
     } catch (error) {
       ticket.cancel();
       throw error;
@@ -153,6 +163,29 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
     // Not Koa's default "Created": tus answers carry no body.
     ctx.body = '';
   });
+
+  /**
+   * Upload-Concat: final;…: made of complete partial uploads and finished at once, so it
+   * answers 201 with the image's headers, or the pipeline's refusal (its partials gone).
+   */
+  const createFinalUpload = async (
+    ctx: Context,
+    concat: { readonly partials: readonly string[]; readonly urls: readonly string[] },
+  ): Promise<void> => {
+    const lengthSent = ctx.get('Upload-Length') !== '' || ctx.get('Upload-Defer-Length') !== '';
+    if (lengthSent || declaredBodyBytes(ctx) !== 0) throw new AppError('invalid_upload_concat');
+    const hints = parseUploadMetadata(ctx.get('Upload-Metadata') || undefined);
+    // No place among MAX_OPEN_UPLOADS_PER_CALLER: it is done when it answers, and its partials
+    // (which hold places until it takes them) bound what it reads.
+    const record = await concatenation.createFinal(
+      { owner: ownerOfCall(ctx), partials: concat.partials, urls: concat.urls, hints },
+      ingestContextOf(ctx, deps, clientGoneSignal(ctx)),
+    );
+    ctx.set('Location', uploadUrl(ctx, record.id));
+    setUploadHeaders(ctx, record);
+    ctx.status = 201;
+    ctx.body = '';
+  };
 
   // Registered before GET, which @koa/router also matches for HEAD.
   router.head('/v1/uploads/:id', onlyUploadIds, async (ctx) => {
@@ -211,11 +244,25 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
 
 /** The absolute URL of an upload, from the request (Host, or X-Forwarded-* behind our proxies). */
 function uploadUrl(ctx: Context, id: string): string {
-  return `${ctx.protocol}://${ctx.host}/v1/uploads/${id}`;
+  return `${serviceOrigin(ctx)}/v1/uploads/${id}`;
+}
+
+function serviceOrigin(ctx: Context): string {
+  return `${ctx.protocol}://${ctx.host}`;
 }
 
 function setUploadHeaders(ctx: Context, record: UploadRecord): void {
-  ctx.set('Upload-Offset', String(record.offset));
+  const { concat } = record;
+  // tus: a final upload's offset is undefined until it is done (here, once it exists).
+  if (concat?.kind !== 'final' || record.state === 'done') {
+    ctx.set('Upload-Offset', String(record.offset));
+  }
+  if (concat !== undefined) {
+    ctx.set(
+      'Upload-Concat',
+      concat.kind === 'partial' ? 'partial' : `final;${concat.urls.join(' ')}`,
+    );
+  }
   if (record.length === null) ctx.set('Upload-Defer-Length', '1');
   else ctx.set('Upload-Length', String(record.length));
   if (record.state === 'receiving') {

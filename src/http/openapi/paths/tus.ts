@@ -11,7 +11,8 @@ import { pipelineErrors } from './images.js';
 
 /**
  * tus 1.0 at /v1/uploads (src/http/routes/tus-uploads.ts): core, creation,
- * creation-with-upload, creation-defer-length, termination, expiration, checksum; plus
+ * creation-with-upload, creation-defer-length, termination, expiration, checksum,
+ * concatenation; plus
  * GET /v1/uploads/{id} for the finished image. Present when the store has a staging area.
  */
 
@@ -41,7 +42,12 @@ const responseHeader = (description: string) => ({ description, schema: { type: 
 const tusHeaders = { 'Tus-Resumable': responseHeader('1.0.0, on every tus answer but OPTIONS.') };
 const uploadState = {
   ...tusHeaders,
-  'Upload-Offset': responseHeader('The bytes the upload holds.'),
+  'Upload-Offset': responseHeader(
+    'The bytes the upload holds (a final upload: its length, once it is done).',
+  ),
+  'Upload-Concat': responseHeader(
+    'A partial or final upload (concatenation): `partial`, or `final;` and its partials’ URLs as sent.',
+  ),
   'Upload-Length': responseHeader('Its declared length (absent while deferred).'),
   'Upload-Defer-Length': responseHeader('1 while the length is still unknown.'),
   'Upload-Expires': responseHeader('When an unfinished upload is swept (HTTP date).'),
@@ -64,6 +70,15 @@ const chunkErrors = [
   'upload_rejected',
   'not_found',
   ...pipelineErrors,
+] as const satisfies readonly ErrorCode[];
+
+/** A final upload (Upload-Concat: final;…) is checked and finished by its creation. */
+const concatErrors = [
+  'invalid_upload_concat',
+  'partial_upload_not_found',
+  'not_a_partial_upload',
+  'partial_upload_incomplete',
+  'partial_upload_used',
 ] as const satisfies readonly ErrorCode[];
 
 const chunkBody = {
@@ -110,7 +125,10 @@ export const tusPaths: PathPiece = {
       description:
         'Upload-Length (or Upload-Defer-Length: 1) declares the size; a body, if any, is the ' +
         'first chunk (creation-with-upload). The Location is the upload’s URL for HEAD, PATCH ' +
-        'and DELETE.',
+        'and DELETE. Upload-Concat: partial makes a partial upload, whose bytes wait for a final ' +
+        'upload; Upload-Concat: final;<URLs> (no Upload-Length, no body) makes the final upload ' +
+        'of complete partials, in that order, checked and stored as one image by this request ' +
+        '(201 with Image-Location), the partials removed.',
       tags: ['uploads'],
       guard: 'upload',
       parameters: [
@@ -126,6 +144,11 @@ export const tusPaths: PathPiece = {
             'focus, the image’s focal point `x,y` (each from 0 to 1; 400 invalid_focus if not).',
         ),
         checksum,
+        header(
+          'Upload-Concat',
+          '`partial`, or `final;` and the space-separated URLs of this caller’s complete partial ' +
+            'uploads on this server (absolute, or paths such as /v1/uploads/{id}), each once.',
+        ),
         { $ref: '#/components/parameters/IdempotencyKey' },
       ],
       requestBody: { required: false, ...chunkBody },
@@ -138,7 +161,13 @@ export const tusPaths: PathPiece = {
           },
         },
       },
-      errors: ['invalid_upload_metadata', 'invalid_focus', 'too_many_open_uploads', ...chunkErrors],
+      errors: [
+        'invalid_upload_metadata',
+        'invalid_focus',
+        'too_many_open_uploads',
+        ...concatErrors,
+        ...chunkErrors,
+      ],
     },
   },
   '/v1/uploads/{id}': {
@@ -165,7 +194,8 @@ export const tusPaths: PathPiece = {
       summary: 'Send the next chunk of a tus upload',
       description:
         'Upload-Offset must equal the bytes the upload holds (HEAD tells). The chunk that ' +
-        'completes the upload stores the image, as POST /v1/images does.',
+        'completes the upload stores the image, as POST /v1/images does (a partial upload’s ' +
+        'waits for its final upload). A final upload takes no PATCH (403).',
       tags: ['uploads'],
       guard: 'upload',
       parameters: [
@@ -177,7 +207,7 @@ export const tusPaths: PathPiece = {
       ],
       requestBody: { required: true, ...chunkBody },
       responses: { '204': { description: 'Taken.', headers: uploadState } },
-      errors: chunkErrors,
+      errors: ['upload_is_final', ...chunkErrors],
     },
     delete: {
       operationId: 'terminateUpload',
