@@ -4,11 +4,18 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DirectUploadCreated } from '../../src/http/routes/direct-uploads.js';
-import { sweepDirectUploads } from '../../src/uploads/direct-sweep.js';
 import { drivers, fixture, fixturesDirectory, type Driver } from '../support/requests.js';
 import { emulatorEndpoint } from '../support/gcs.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
-import { serve, useCleanups, useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
+import {
+  serve,
+  sweepStaging,
+  useCleanups,
+  useEmulatorProxies,
+  useHarnesses,
+  type Harness,
+} from './harness.js';
+import type { SweepResult } from '../../src/uploads/sweep.js';
 
 /**
  * Direct uploads end to end, on both drivers: POST /v1/uploads/direct, the bytes sent to the
@@ -297,9 +304,8 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     expect(await curlPut(completing, 'photo.jpg')).toBe(200);
     const { created: abandoned } = await create(base, { size: 10 });
     const expiresSeconds = harness.config.staging.directExpiresSeconds;
-    const sweep = (now?: Date): ReturnType<typeof sweepDirectUploads> =>
-      sweepDirectUploads(harness.directStaging, { expiresSeconds, now });
-    expect(await sweep()).toEqual({ checked: 0, removed: 0, failed: 0 });
+    const sweep = (now?: Date): Promise<SweepResult> => sweepStaging(harness, now);
+    expect(await sweep()).toEqual({ checked: 2, removed: 0, failed: 0 });
     // Just past completeBy: a complete admitted a moment before may still be reading.
     const pastCompleteBy = new Date(Date.now() + 2 * expiresSeconds * 1000 + 1000);
     const [swept, completed] = await Promise.all([sweep(pastCompleteBy), complete(completing)]);

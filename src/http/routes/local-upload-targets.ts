@@ -1,13 +1,14 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError, isAppError } from '../../errors.js';
-import type { DirectUploadRecord } from '../../storage/direct/direct-staging.js';
-import { fromStaging, limited } from '../../uploads/direct-uploads.js';
 import {
   localUploadPath,
-  type LocalDirectStaging,
+  type LocalByteArea,
   type SignedUploadUrl,
-} from '../../storage/direct/local-direct-staging.js';
+} from '../../storage/staging/local-byte-area.js';
+import type { DirectUploadRecord } from '../../uploads/direct-upload-record.js';
+import { limited, type DirectUploads } from '../../uploads/direct-uploads.js';
+import { fromStaging } from '../../uploads/staging-failures.js';
 import type { CallerState } from '../middleware/auth.js';
 import type { DirectUploadReceivedBody } from '../openapi/schemas.js';
 
@@ -57,7 +58,11 @@ function checkDeclaredLength(ctx: Context, expected: number): void {
  * through without Authorization (isSignedUploadRequest). Bytes are written under the staging
  * folder, bounded by the declared size before they are buffered, flushed, and never served.
  */
-export function localUploadTargets(router: Router<CallerState>, staging: LocalDirectStaging): void {
+export function localUploadTargets(
+  router: Router<CallerState>,
+  staging: LocalByteArea,
+  uploads: DirectUploads,
+): void {
   router.put(localUploadPath(':id'), async (ctx) => {
     const id = ctx.params.id ?? '';
     const fields = signedFieldsOf(ctx, id);
@@ -65,12 +70,7 @@ export function localUploadTargets(router: Router<CallerState>, staging: LocalDi
     if (fields === undefined || !staging.verify(fields, signature)) {
       throw new AppError('invalid_signature');
     }
-    const record = await fromStaging(staging.loadRecord(id));
-    if (record === undefined) throw new AppError('not_found');
-    // A session, once started, runs until `complete` would refuse it anyway.
-    const deadline =
-      fields.method === 'put' ? fields.expires * 1000 : Date.parse(record.completeBy);
-    if (Date.now() > deadline) throw new AppError('upload_expired');
+    const record = await uploads.recordForTarget(id, fields.method, fields.expires * 1000);
 
     ctx.set('Cache-Control', 'no-store');
     if (fields.method === 'put') {
@@ -89,7 +89,7 @@ export function localUploadTargets(router: Router<CallerState>, staging: LocalDi
 
 async function receiveChunk(
   ctx: Context,
-  staging: LocalDirectStaging,
+  staging: LocalByteArea,
   record: DirectUploadRecord,
 ): Promise<void> {
   const header = ctx.get('Content-Range');
@@ -103,7 +103,7 @@ async function receiveChunk(
   if (range.total !== undefined && range.total !== record.size) {
     throw new AppError(range.total > record.size ? 'upload_too_large' : 'upload_size_mismatch');
   }
-  const received = await staging.receivedBytes(record.id);
+  const received = await fromStaging(staging.receivedBytes(record.id));
   const answer = (bytes: number): void => {
     if (bytes === record.size) {
       ctx.status = 200;
@@ -117,7 +117,9 @@ async function receiveChunk(
   };
   if (range.first === undefined) {
     // A status query: what has arrived (or, once whole, that it is done).
-    answer((await staging.stagedObject(record.id)) === undefined ? received : record.size);
+    answer(
+      (await fromStaging(staging.stagedObject(record.id))) === undefined ? received : record.size,
+    );
     return;
   }
   const last = range.last!;
