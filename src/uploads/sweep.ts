@@ -1,4 +1,5 @@
 import { removeUpload, type Staging, type StagingArea } from '../storage/staging/byte-area.js';
+import type { VersionedRecord } from '../storage/staging/record-store.js';
 import { isDirectUploadDue, parseDirectUploadRecord } from './direct-upload-record.js';
 import { isExpired, parseUploadRecord } from './upload-record.js';
 
@@ -71,43 +72,44 @@ export async function sweepUploads(
   let removed = 0;
   let failed = 0;
   const running = new Set<Promise<void>>();
-  const run = async (task: () => Promise<void>): Promise<void> => {
-    const started = task().finally(() => running.delete(started));
-    running.add(started);
+  /**
+   * Looks at one upload (at most `concurrency` at once): its record, if any, decides whether
+   * it goes; one that has a record when `due` wants none, or that is not due, stays.
+   */
+  const sweepOne = async (
+    area: StagingArea,
+    id: string,
+    due: (found: VersionedRecord | undefined) => boolean | 'not mine',
+  ): Promise<void> => {
+    const task = (async () => {
+      try {
+        const verdict = due(await area.records.read(id));
+        if (verdict === 'not mine') return;
+        checked += 1;
+        if (!verdict) return;
+        await removeUpload(area, id);
+        removed += 1;
+      } catch {
+        checked += 1;
+        failed += 1;
+      }
+    })().finally(() => running.delete(task));
+    running.add(task);
     if (running.size >= concurrency) await Promise.race(running);
   };
   for (const { area, isDue, orphanGraceMs } of areas) {
     for await (const id of area.records.listIds()) {
-      await run(async () => {
-        try {
-          const found = await area.records.read(id);
-          // No record: bytes alone, which the second pass looks at.
-          if (found === undefined) return;
-          checked += 1;
-          if (!isDue(found.record, id, now)) return;
-          await removeUpload(area, id);
-          removed += 1;
-        } catch {
-          checked += 1;
-          failed += 1;
-        }
-      });
+      // No record: bytes alone, which the second pass looks at.
+      await sweepOne(area, id, (found) =>
+        found === undefined ? 'not mine' : isDue(found.record, id, now),
+      );
     }
     await Promise.all(running);
     for await (const { id, createdAt } of area.bytes.list()) {
       // Nothing written within the grace can be due: its record need not be read.
       if (createdAt.valueOf() + orphanGraceMs > now.valueOf()) continue;
-      await run(async () => {
-        try {
-          if ((await area.records.read(id)) !== undefined) return;
-          checked += 1;
-          await removeUpload(area, id);
-          removed += 1;
-        } catch {
-          checked += 1;
-          failed += 1;
-        }
-      });
+      // With a record, the first pass looked at it.
+      await sweepOne(area, id, (found) => (found === undefined ? true : 'not mine'));
     }
     await Promise.all(running);
   }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { isMissingSigningIdentity, isTransient, statusOf } from '../gcs-errors.js';
 import { safeReadStream } from '../gcs-read-stream.js';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
+import { retryingStaged } from './gcs-retrying.js';
 import { stagedObjectHeaders } from '../staged-object-headers.js';
 import {
   drainBody,
@@ -141,15 +142,7 @@ export class GcsByteArea implements ByteArea {
   }
 
   async removePieces(id: string): Promise<void> {
-    assertStagedNames(id);
-    const [files] = await this.retrying(`list ${id}`, () =>
-      this.bucket.getFiles({ prefix: `${this.prefix}${id}/` }),
-    );
-    await Promise.all(
-      files
-        .filter((file) => isPiecePart(file.name.slice(file.name.lastIndexOf('/') + 1)))
-        .map((file) => this.remove(file)),
-    );
+    await this.removeObjects(id, isPiecePart);
   }
 
   /** The client's object: the only object an upload's URL can write. */
@@ -235,15 +228,7 @@ export class GcsByteArea implements ByteArea {
 
   /** Every piece part and the client's object; the record beside them stays. */
   async removeAll(id: string): Promise<void> {
-    assertStagedNames(id);
-    const [files] = await this.retrying(`list ${id}`, () =>
-      this.bucket.getFiles({ prefix: `${this.prefix}${id}/` }),
-    );
-    await Promise.all(
-      files
-        .filter((file) => isByteObject(file.name.slice(file.name.lastIndexOf('/') + 1)))
-        .map((file) => this.remove(file)),
-    );
+    await this.removeObjects(id, isByteObject);
   }
 
   async *list(): AsyncIterable<StagedBytes> {
@@ -266,6 +251,19 @@ export class GcsByteArea implements ByteArea {
       current = { id, createdAt: created };
     }
     if (current !== undefined) yield current;
+  }
+
+  /** Removes the objects of the upload's folder whose names `which` picks. */
+  private async removeObjects(id: string, which: (name: string) => boolean): Promise<void> {
+    assertStagedNames(id);
+    const [files] = await this.retrying(`list ${id}`, () =>
+      this.bucket.getFiles({ prefix: `${this.prefix}${id}/` }),
+    );
+    await Promise.all(
+      files
+        .filter((file) => which(file.name.slice(file.name.lastIndexOf('/') + 1)))
+        .map((file) => this.remove(file)),
+    );
   }
 
   private async removeParts(id: string, pieceName: string): Promise<void> {
@@ -297,15 +295,11 @@ export class GcsByteArea implements ByteArea {
     });
   }
 
-  private async retrying<T>(
+  private retrying<T>(
     what: string,
     attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
   ): Promise<T> {
-    try {
-      return await withRetries(attempt, this.policy, { isRetryable: isTransient });
-    } catch (error) {
-      throw asStagingError(error, `staging: ${what} failed`);
-    }
+    return retryingStaged(this.policy, what, attempt);
   }
 
   private partFile(id: string, pieceName: string, part: number): File {

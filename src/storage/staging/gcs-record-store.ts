@@ -1,13 +1,9 @@
 import type { Bucket, File } from '@google-cloud/storage';
-import { isTransient, statusOf } from '../gcs-errors.js';
-import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../retry.js';
+import { statusOf } from '../gcs-errors.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../retry.js';
+import { retryingStaged } from './gcs-retrying.js';
 import type { RecordStore, VersionedRecord } from './record-store.js';
-import {
-  StagingError,
-  asStagingError,
-  assertStagedNames,
-  uploadIdPattern,
-} from './staging-error.js';
+import { StagingError, assertStagedNames, uploadIdPattern } from './staging-error.js';
 
 /** The record's name in its upload's folder; its bytes (GcsByteArea) lie beside it. */
 const recordName = 'upload.json';
@@ -111,15 +107,11 @@ export class GcsRecordStore implements RecordStore {
     }
   }
 
-  private async retrying<T>(
+  private retrying<T>(
     what: string,
     attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
   ): Promise<T> {
-    try {
-      return await withRetries(attempt, this.policy, { isRetryable: isTransient });
-    } catch (error) {
-      throw asStagingError(error, `staging: ${what} failed`);
-    }
+    return retryingStaged(this.policy, what, attempt);
   }
 
   private recordFile(id: string): File {

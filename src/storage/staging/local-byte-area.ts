@@ -145,21 +145,7 @@ export class LocalByteArea implements ByteArea {
   }
 
   async removePieces(id: string): Promise<void> {
-    assertStagedNames(id);
-    const folder = this.folderOf(id);
-    const entries = await fs.readdir(folder).catch((error: unknown) => {
-      if (isErrno(error, 'ENOENT')) return [];
-      throw asStagingError(error, `cannot read staged upload ${id}`);
-    });
-    const pieces = entries.filter((entry) => entry.startsWith('piece.'));
-    await Promise.all(
-      pieces.map((entry) =>
-        fs.unlink(path.join(folder, entry)).catch((error: unknown) => {
-          if (!isErrno(error, 'ENOENT'))
-            throw asStagingError(error, `cannot remove a piece of ${id}`);
-        }),
-      ),
-    );
+    await this.removeFiles(id, (entry) => entry.startsWith('piece.'));
   }
 
   sign(url: SignedUploadUrl): string {
@@ -277,19 +263,7 @@ export class LocalByteArea implements ByteArea {
 
   /** Every byte file of the upload (pieces, object, a crashed PUT's temp file); the record stays. */
   async removeAll(id: string): Promise<void> {
-    assertStagedNames(id);
-    const folder = this.folderOf(id);
-    const entries = await fs.readdir(folder).catch((error: unknown) => {
-      if (isErrno(error, 'ENOENT')) return [];
-      throw asStagingError(error, `cannot read staged upload ${id}`);
-    });
-    try {
-      await Promise.all(
-        entries.filter(isByteFile).map((entry) => fs.rm(path.join(folder, entry), { force: true })),
-      );
-    } catch (error) {
-      throw asStagingError(error, `cannot remove the bytes of ${id}`);
-    }
+    await this.removeFiles(id, isByteFile);
   }
 
   async *list(): AsyncIterable<StagedBytes> {
@@ -306,6 +280,24 @@ export class LocalByteArea implements ByteArea {
       }
       if (earliest !== undefined) yield { id: entry.name, createdAt: earliest };
     }
+  }
+
+  /** Removes the files of the upload's folder that `which` picks; a missing one is not an error. */
+  private async removeFiles(id: string, which: (entry: string) => boolean): Promise<void> {
+    assertStagedNames(id);
+    const folder = this.folderOf(id);
+    const entries = await fs.readdir(folder).catch((error: unknown) => {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw asStagingError(error, `cannot read staged upload ${id}`);
+    });
+    await Promise.all(
+      entries.filter(which).map((entry) =>
+        fs.unlink(path.join(folder, entry)).catch((error: unknown) => {
+          if (!isErrno(error, 'ENOENT'))
+            throw asStagingError(error, `cannot remove the bytes of ${id}`);
+        }),
+      ),
+    );
   }
 
   private folderOf(id: string): string {
