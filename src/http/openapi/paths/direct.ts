@@ -25,7 +25,7 @@ const uploadId = pathParameter(
 const exampleCreated = {
   id: exampleId,
   method: 'put',
-  url: `https://storage.googleapis.com/images-bucket/staging/direct/${exampleId}?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=600&X-Goog-Signature=3f9a0c`,
+  url: `https://storage.googleapis.com/images-bucket/staging/direct/${exampleId}/data?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=600&X-Goog-Signature=3f9a0c`,
   headers: {
     'Content-Type': 'application/octet-stream',
     'Content-Disposition': 'attachment',
