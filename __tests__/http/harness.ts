@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import type { Staging } from '../../src/storage/staging/byte-area.js';
+import type { Staging } from '../../src/storage/staging/staging.js';
 import { createStaging } from '../../src/storage/create-staging.js';
 import { sweepUploads, sweptAreasOf, type SweepResult } from '../../src/uploads/sweep.js';
 import { LogCapture } from '../security/helpers.js';

@@ -5,12 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer, text } from 'node:stream/consumers';
-import {
-  removeUpload,
-  type ByteArea,
-  type StagingArea,
-  type TargetRequest,
-} from '../../src/storage/staging/byte-area.js';
+import type { ByteArea, TargetRequest } from '../../src/storage/staging/byte-area.js';
+import { removeUpload, type StagingArea } from '../../src/storage/staging/staging.js';
 import { GcsByteArea, gcsPieceBytes } from '../../src/storage/staging/gcs-byte-area.js';
 import { LocalByteArea } from '../../src/storage/staging/local-byte-area.js';
 import { LocalRecordStore } from '../../src/storage/staging/local-record-store.js';

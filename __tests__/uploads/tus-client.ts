@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { close, listen, useCleanups, type Harness } from '../http/harness.js';
-import type { StagingArea } from '../../src/storage/staging/byte-area.js';
+import type { StagingArea } from '../../src/storage/staging/staging.js';
 
 /** One answer of the service, headers lower-cased, the body parsed when it is JSON. */
 export interface TusResponse {

@@ -27,7 +27,7 @@ import { uploadPageRouter } from './routes/upload-page.js';
 import { tusMethodOverride, tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { HeifDecoder } from '../images/codecs/heif/index.js';
-import type { Staging } from '../storage/staging/byte-area.js';
+import type { Staging } from '../storage/staging/staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
 import { uploaderKeysFor, type UploaderKeys } from '../ingest/uploader-keys.js';
 import { Renditions } from '../renditions/renditions.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { storageClient, storeRetryOf, type StorageDeps } from './create-store.js';
-import type { Staging, StagingArea } from './staging/byte-area.js';
+import type { Staging, StagingArea } from './staging/staging.js';
 import { GcsByteArea } from './staging/gcs-byte-area.js';
 import { GcsRecordStore } from './staging/gcs-record-store.js';
 import { LocalByteArea } from './staging/local-byte-area.js';

@@ -6,13 +6,8 @@ import { idFromIdempotencyKey } from '../ingest/idempotency.js';
 import { variantUrlsOf } from '../ingest/image-record.js';
 import { createdImage, type CreatedImage, type IngestContext } from '../ingest/ingest-image.js';
 import { pipeBody } from '../ingest/pipe-body.js';
-import {
-  removeUpload,
-  type StagingArea,
-  type TargetOptions,
-  type UploadMethod,
-  type UploadTarget,
-} from '../storage/staging/byte-area.js';
+import type { TargetOptions, UploadMethod, UploadTarget } from '../storage/staging/byte-area.js';
+import { removeUpload, type StagingArea } from '../storage/staging/staging.js';
 import { uploadIdPattern } from '../storage/staging/staging-error.js';
 import {
   completeStagedUpload,

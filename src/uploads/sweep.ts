@@ -1,4 +1,4 @@
-import { removeUpload, type Staging, type StagingArea } from '../storage/staging/byte-area.js';
+import { removeUpload, type Staging, type StagingArea } from '../storage/staging/staging.js';
 import type { VersionedRecord } from '../storage/staging/record-store.js';
 import { isDirectUploadDue, parseDirectUploadRecord } from './direct-upload-record.js';
 import { isExpired, parseUploadRecord } from './upload-record.js';

@@ -9,7 +9,7 @@ import {
 import type { UploaderKeys } from '../ingest/uploader-keys.js';
 import { sniffImageType, sniffSampleBytes } from '../ingest/sniff.js';
 import { pipeBody } from '../ingest/pipe-body.js';
-import { removeUpload, type StagingArea } from '../storage/staging/byte-area.js';
+import { removeUpload, type StagingArea } from '../storage/staging/staging.js';
 import { isStagingError, uploadIdPattern } from '../storage/staging/staging-error.js';
 import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
 import {

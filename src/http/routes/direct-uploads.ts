@@ -4,7 +4,7 @@ import type { Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { AppError } from '../../errors.js';
 import { isLocalStaging } from '../../storage/create-staging.js';
-import type { Staging } from '../../storage/staging/byte-area.js';
+import type { Staging } from '../../storage/staging/staging.js';
 import { DirectUploads, type DirectUploadRequest } from '../../uploads/direct-uploads.js';
 import type { DirectUploadCreatedBody, DirectUploadRequestMember } from '../openapi/schemas.js';
 import { localUploadTargets } from './local-upload-targets.js';

@@ -16,7 +16,7 @@ import {
 } from '../../uploads/tus-headers.js';
 import { TusUploads, finishedImage } from '../../uploads/tus-uploads.js';
 import type { UploadRecord } from '../../uploads/upload-record.js';
-import type { StagingArea } from '../../storage/staging/byte-area.js';
+import type { StagingArea } from '../../storage/staging/staging.js';
 import { uploadIdPattern } from '../../storage/staging/staging-error.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { OpenUploads } from '../../uploads/open-uploads.js';

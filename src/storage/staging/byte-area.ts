@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 
-import type { RecordStore } from './record-store.js';
 import { StagingError } from './staging-error.js';
 
 /**
@@ -51,28 +50,6 @@ export interface ByteArea {
   removeAll(id: string): Promise<void>;
   /** Every upload with staged bytes, and when its first were written, for the sweep. */
   list(): AsyncIterable<StagedBytes>;
-}
-
-/** The records and the bytes of one kind of upload (`tus`, `direct`), side by side. */
-export interface StagingArea {
-  readonly records: RecordStore;
-  readonly bytes: ByteArea;
-}
-
-/**
- * The staging layer (createStaging): one area per kind of upload, on the same drivers, so the
- * ids of one kind never name the other's uploads.
- */
-export interface Staging {
-  readonly driver: 'local' | 'gcs';
-  readonly tus: StagingArea;
-  readonly direct: StagingArea;
-}
-
-/** Removes an upload from its area: its bytes first, then its record (an id without its record is only ever an orphan). */
-export async function removeUpload(area: StagingArea, id: string): Promise<void> {
-  await area.bytes.removeAll(id);
-  await area.records.remove(id);
 }
 
 export interface StagedPiece {
