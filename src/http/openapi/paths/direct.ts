@@ -10,7 +10,7 @@ import { createdImageResponse, pipelineErrors } from './images.js';
 
 /**
  * Direct uploads (src/http/routes/direct-uploads.ts): create, send the bytes elsewhere, complete.
- * Present when the app has a direct staging area; the local driver's stand-in for the bucket's
+ * Present when the app has a staging layer; the local driver's stand-in for the bucket's
  * signed URLs (src/http/routes/local-upload-targets.ts) only with that driver.
  */
 
