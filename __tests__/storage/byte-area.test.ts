@@ -10,6 +10,7 @@ import { removeUpload, type StagingArea } from '../../src/storage/staging/stagin
 import { GcsByteArea, gcsPieceBytes } from '../../src/storage/staging/gcs-byte-area.js';
 import { LocalByteArea } from '../../src/storage/staging/local-byte-area.js';
 import { LocalRecordStore } from '../../src/storage/staging/local-record-store.js';
+import { UploadUrlSigner } from '../../src/storage/staging/local-upload-urls.js';
 import { isStagingError } from '../../src/storage/staging/staging-error.js';
 import { useCleanups, useEmulatorProxies, useHarnesses, type Harness } from '../http/harness.js';
 import { createTestBucket, emulatorEndpoint } from '../support/gcs.js';
@@ -208,7 +209,7 @@ describe('local byte area', () => {
     const root = await mkdtemp(path.join(tmpdir(), 'local-bytes-'));
     defer(() => rm(root, { recursive: true, force: true }));
     const records = new LocalRecordStore(root);
-    const bytes = new LocalByteArea(root);
+    const bytes = new LocalByteArea(root, await UploadUrlSigner.open(root));
     await records.init();
     await bytes.init();
     return { root, area: { records, bytes } };
@@ -252,9 +253,11 @@ describe('local byte area', () => {
       expires: Number(query.get('expires')),
       size: Number(query.get('size')),
     };
-    expect(local.bytes.verify(fields, query.get('signature') ?? '')).toBe(true);
-    expect(local.bytes.verify({ ...fields, size: 6 }, query.get('signature') ?? '')).toBe(false);
-    expect(local.bytes.verify(fields, 'f'.repeat(64))).toBe(false);
+    expect(local.bytes.signer.verify(fields, query.get('signature') ?? '')).toBe(true);
+    expect(local.bytes.signer.verify({ ...fields, size: 6 }, query.get('signature') ?? '')).toBe(
+      false,
+    );
+    expect(local.bytes.signer.verify(fields, 'f'.repeat(64))).toBe(false);
   });
 });
 

@@ -7,6 +7,7 @@ import { GcsByteArea } from './staging/gcs-byte-area.js';
 import { GcsRecordStore } from './staging/gcs-record-store.js';
 import { LocalByteArea } from './staging/local-byte-area.js';
 import { LocalRecordStore } from './staging/local-record-store.js';
+import { UploadUrlSigner } from './staging/local-upload-urls.js';
 
 export interface StagingDeps extends StorageDeps {
   /** Told once, at warn, what to configure when GCS credentials cannot sign PUT URLs. */
@@ -43,9 +44,10 @@ export async function createStaging(
   const { storage, staging } = config;
   if (storage.driver === 'local') {
     const root = path.join(storage.uploadDir, '.staging');
+    const signer = await UploadUrlSigner.open(root, staging.directSecret);
     const area = async (kind: string): Promise<LocalStaging['direct']> => {
       const records = new LocalRecordStore(path.join(root, kind));
-      const bytes = new LocalByteArea(path.join(root, kind), { secret: staging.directSecret });
+      const bytes = new LocalByteArea(path.join(root, kind), signer);
       await records.init();
       await bytes.init();
       return { records, bytes };

@@ -1,11 +1,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError, isAppError } from '../../errors.js';
-import {
-  localUploadPath,
-  type LocalByteArea,
-  type SignedUploadUrl,
-} from '../../storage/staging/local-byte-area.js';
+import type { LocalByteArea } from '../../storage/staging/local-byte-area.js';
+import { localUploadPath, type SignedUploadUrl } from '../../storage/staging/local-upload-urls.js';
 import type { DirectUploadRecord } from '../../uploads/direct-upload-record.js';
 import { limited, type DirectUploads } from '../../uploads/direct-uploads.js';
 import { fromStaging } from '../../uploads/staging-failures.js';
@@ -67,7 +64,7 @@ export function localUploadTargets(
     const id = ctx.params.id ?? '';
     const fields = signedFieldsOf(ctx, id);
     const signature = typeof ctx.query.signature === 'string' ? ctx.query.signature : '';
-    if (fields === undefined || !staging.verify(fields, signature)) {
+    if (fields === undefined || !staging.signer.verify(fields, signature)) {
       throw new AppError('invalid_signature');
     }
     const record = await uploads.recordForTarget(id, fields.method, fields.expires * 1000);

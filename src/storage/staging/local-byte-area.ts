@@ -1,11 +1,11 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { addAbortSignal, Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { isErrno, keptSecret } from '../../files.js';
+import { isErrno } from '../../files.js';
 import {
   drainBody,
   type ByteArea,
@@ -15,7 +15,6 @@ import {
   type StagedPiece,
   type TargetOptions,
   type TargetRequest,
-  type UploadMethod,
   type UploadTarget,
 } from './byte-area.js';
 import {
@@ -24,25 +23,7 @@ import {
   assertStagedNames,
   uploadIdPattern,
 } from './staging-error.js';
-
-export interface LocalByteAreaOptions {
-  /** DIRECT_UPLOAD_SECRET; when unset, one kept in the staging folder (made once). */
-  readonly secret?: string | undefined;
-}
-
-/** The fields of a local upload URL that its signature covers. */
-export interface SignedUploadUrl {
-  readonly id: string;
-  readonly method: UploadMethod;
-  /** Unix seconds. */
-  readonly expires: number;
-  readonly size: number;
-}
-
-/** The path of the local driver's upload URLs; the route that takes their PUTs matches it. */
-export function localUploadPath(id: string): string {
-  return `/v1/uploads/direct/${id}`;
-}
+import type { UploadUrlSigner } from './local-upload-urls.js';
 
 /**
  * Staged bytes as files in the upload's folder, `<root>/<id>/`, which its record made
@@ -50,27 +31,20 @@ export function localUploadPath(id: string): string {
  *
  * Pieces are files `piece.<name>`, flushed before their length is reported. A client's object
  * is `data` once whole (a PUT's temp file `put-<random>` or a session's `partial`, flushed,
- * then renamed), never served (LocalStore opens only `<uuid>.<ext>` names). Its upload URLs
- * point at the service itself (the route of localUploadPath), signed with an HMAC over id,
- * method, expiry and size, so a client's code is the same as against GCS.
+ * then renamed), never served (LocalStore opens only `<uuid>.<ext>` names), written through
+ * the service's own upload route (its URLs: local-upload-urls.ts).
  */
 export class LocalByteArea implements ByteArea {
   readonly driver = 'local';
-  private secret: Buffer | undefined;
 
   constructor(
     private readonly root: string,
-    options: LocalByteAreaOptions = {},
-  ) {
-    if (options.secret !== undefined) this.secret = Buffer.from(options.secret, 'utf8');
-  }
+    /** Signs the upload URLs this area hands out; the route that takes them verifies with it. */
+    readonly signer: UploadUrlSigner,
+  ) {}
 
-  /** Creates the folder, and the secret that instances sharing this disk then all read. */
   async init(): Promise<void> {
     await fs.mkdir(this.root, { recursive: true });
-    if (this.secret !== undefined) return;
-    const file = path.join(this.root, '..', 'direct-upload-secret');
-    this.secret = Buffer.from(await keptSecret(file), 'utf8');
   }
 
   async writePiece(
@@ -148,36 +122,10 @@ export class LocalByteArea implements ByteArea {
     await this.removeFiles(id, (entry) => entry.startsWith('piece.'));
   }
 
-  sign(url: SignedUploadUrl): string {
-    if (this.secret === undefined) throw new Error('LocalByteArea.init() was not called');
-    return createHmac('sha256', this.secret)
-      .update(`${url.id}\n${url.method}\n${url.expires}\n${url.size}`)
-      .digest('hex');
-  }
-
-  /** Whether `signature` is this service's for these fields (constant time). */
-  verify(url: SignedUploadUrl, signature: string): boolean {
-    const expected = Buffer.from(this.sign(url), 'hex');
-    const presented = Buffer.from(/^[0-9a-f]{64}$/.test(signature) ? signature : '', 'hex');
-    return presented.length === expected.length && timingSafeEqual(presented, expected);
-  }
-
   target(request: TargetRequest, options: TargetOptions): Promise<UploadTarget> {
     assertStagedNames(request.id);
-    const fields: SignedUploadUrl = {
-      id: request.id,
-      method: request.method,
-      expires: Math.floor(Date.parse(request.expiresAt) / 1000),
-      size: request.size,
-    };
-    const query = new URLSearchParams({
-      method: fields.method,
-      expires: String(fields.expires),
-      size: String(fields.size),
-      signature: this.sign(fields),
-    });
     return Promise.resolve({
-      url: `${options.serviceOrigin}${localUploadPath(request.id)}?${query.toString()}`,
+      url: this.signer.urlFor(request, options.serviceOrigin),
       headers: {},
     });
   }
