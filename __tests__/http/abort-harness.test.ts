@@ -285,8 +285,10 @@ async function leftovers(harness: Harness): Promise<string[]> {
           .map((entry) => `direct/${id}/${entry}`),
       );
     }
-    const incoming = await readdir(path.join(staging, 'tus', '.incoming')).catch(() => []);
-    found.push(...incoming.map((entry) => `tus/.incoming/${entry}`));
+    for (const kind of ['tus', 'direct']) {
+      const incoming = await readdir(path.join(staging, kind, '.incoming')).catch(() => []);
+      found.push(...incoming.map((entry) => `${kind}/.incoming/${entry}`));
+    }
     found.push(...(await localLeftovers(uploadDirOf(harness))));
   }
   return [...new Set(found)].sort();

@@ -122,13 +122,8 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
   });
 
   router.post('/v1/uploads/:id/complete', async (ctx) => {
-    const signal = clientGoneSignal(ctx);
-    const {
-      owner: _owner,
-      scope: _scope,
-      idempotencyKey: _key,
-      ...base
-    } = ingestContextOf(ctx, deps, signal);
+    // The upload's owner, scope and key replace the request's (DirectUploads.complete).
+    const base = ingestContextOf(ctx, deps, clientGoneSignal(ctx));
     const image = await uploads.complete(ctx.params.id ?? '', ownerOf(ctx.state.caller), base);
     ctx.status = 201;
     ctx.set('Location', image.url);
