@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-
 import { StagingError } from './staging-error.js';
 
 /**
