@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { DirectUploads } from '../../src/uploads/direct-uploads.js';
+import { LocalUploadEndpoint } from '../../src/uploads/local-upload-endpoint.js';
 import { fixture, sha256 } from '../support/requests.js';
 import { stagedUploadsSubject, type StagedUploadsSubject } from './staged-uploads-support.js';
 
@@ -126,5 +127,43 @@ describe('DirectUploads, without a server', () => {
       ),
     ).rejects.toMatchObject({ code: 'payload_too_large' });
     expect(await readdir(subject.stagingFolder('direct'))).toEqual(['.incoming']);
+  });
+
+  it("takes a session's chunks through the local endpoint, in order, and refuses a forged URL", async () => {
+    const { subject, uploads } = await start();
+    const endpoint = new LocalUploadEndpoint(uploads, subject.staging.direct.bytes);
+    const photo = fixture('photo.jpg');
+    const { record, target } = await uploads.create(
+      { owner: undefined, size: photo.length, declaredType: null, method: 'resumable' },
+      targetOptions,
+    );
+    const query = new URL(target.url).searchParams;
+    const fields = {
+      id: record.id,
+      method: 'resumable' as const,
+      expires: Number(query.get('expires')),
+      size: Number(query.get('size')),
+    };
+    await expect(endpoint.recordFor({ ...fields, size: 1 }, query.get('signature')!)).rejects.toMatchObject({
+      code: 'invalid_signature',
+    });
+    expect(await endpoint.recordFor(fields, query.get('signature')!)).toEqual(record);
+    const half = Math.floor(photo.length / 2);
+    const status = { first: undefined, last: undefined, total: photo.length };
+    expect(await endpoint.putChunk(record, status, undefined, Readable.from([]))).toBe(0);
+    const first = { first: 0, last: half - 1, total: undefined };
+    expect(await endpoint.putChunk(record, first, half, Readable.from([photo.subarray(0, half)]))).toBe(half);
+    // A chunk that starts past what arrived is refused; nothing is lost.
+    const gap = { first: half + 1, last: photo.length - 1, total: photo.length };
+    await expect(
+      endpoint.putChunk(record, gap, undefined, Readable.from([photo.subarray(half + 1)])),
+    ).rejects.toMatchObject({ code: 'invalid_content_range' });
+    const rest = { first: half, last: photo.length - 1, total: photo.length };
+    expect(
+      await endpoint.putChunk(record, rest, undefined, Readable.from([photo.subarray(half)])),
+    ).toBe(photo.length);
+    expect(await endpoint.putChunk(record, status, undefined, Readable.from([]))).toBe(photo.length);
+    const image = await uploads.complete(record.id, undefined, subject.base);
+    expect(image.sha256).toBe(sha256(photo));
   });
 });

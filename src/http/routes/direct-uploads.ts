@@ -6,6 +6,7 @@ import { AppError } from '../../errors.js';
 import { isLocalStaging } from '../../storage/create-staging.js';
 import type { Staging } from '../../storage/staging/staging.js';
 import { DirectUploads, type DirectUploadRequest } from '../../uploads/direct-uploads.js';
+import { LocalUploadEndpoint } from '../../uploads/local-upload-endpoint.js';
 import type { DirectUploadCreatedBody, DirectUploadRequestMember } from '../openapi/schemas.js';
 import { localUploadTargets } from './local-upload-targets.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
@@ -130,6 +131,8 @@ export function directUploadsRouter(deps: DirectUploadsRouteDeps): Router<Caller
     ctx.body = image;
   });
 
-  if (isLocalStaging(staging)) localUploadTargets(router, staging.direct.bytes, uploads);
+  if (isLocalStaging(staging)) {
+    localUploadTargets(router, new LocalUploadEndpoint(uploads, staging.direct.bytes));
+  }
   return router;
 }
