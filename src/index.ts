@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
 import { connectRateLimitStore } from './http/middleware/connect-rate-limit-store.js';
-import { createStore } from './storage/create-store.js';
+import { createStore, storageClient } from './storage/create-store.js';
 import { openHeifDecoder } from './images/codecs/heif/index.js';
 import { prepareSpoolDirectory } from './ingest/spool.js';
 import { Lifecycle } from './lifecycle.js';
@@ -12,10 +12,9 @@ import { createMetrics } from './metrics.js';
 import { guardProcess } from './process-guard.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { readNodeEngine, unmetNodeEngine } from './node-engine.js';
-import { createDirectStaging } from './storage/direct/create-direct-staging.js';
+import { createStaging } from './storage/create-staging.js';
 import { uploaderKeysFor } from './ingest/uploader-keys.js';
-import { sweepDirectUploads } from './uploads/direct-sweep.js';
-import { sweepPeriodically, sweepUploads, type SweepResult } from './uploads/sweep.js';
+import { sweepPeriodically, sweepUploads, sweptAreasOf } from './uploads/sweep.js';
 
 async function main(): Promise<void> {
   // At `info` until the configuration, LOG_LEVEL included, is read and checked.
@@ -45,9 +44,11 @@ async function main(): Promise<void> {
   }
   logger.level = config.logLevel;
 
-  const store = await createStore(config);
+  // One GCS client for the store and the staging layer.
+  const client = config.storage.driver === 'gcs' ? await storageClient(config.storage) : undefined;
+  const store = await createStore(config, { client });
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
-  const directStaging = await createDirectStaging(config, { logger });
+  const staging = await createStaging(config, { client, logger });
   const uploaderKeys = uploaderKeysFor(config);
   await uploaderKeys.ready();
   if (config.uploaderSecret === undefined && config.storage.driver === 'gcs') {
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     rateLimitStore,
     metrics,
     heifDecoder,
-    directStaging,
+    staging,
     uploaderKeys,
   });
   const server = createHttpServer(app, config.security);
@@ -86,31 +87,19 @@ async function main(): Promise<void> {
   }
 
   const { sweepIntervalSeconds, directExpiresSeconds } = config.staging;
-  const sweeps: { readonly what: string; readonly sweep: () => Promise<SweepResult> }[] = [
-    {
-      what: 'direct uploads',
-      sweep: () => sweepDirectUploads(directStaging, { expiresSeconds: directExpiresSeconds }),
-    },
-  ];
-  const tusStaging = store.staging?.area('tus');
-  if (tusStaging !== undefined) {
-    sweeps.push({ what: 'tus uploads', sweep: () => sweepUploads(tusStaging) });
-  }
-  const stopSweeps =
+  const swept = sweptAreasOf(staging, directExpiresSeconds);
+  const stopSweeping =
     sweepIntervalSeconds === 0
-      ? []
-      : sweeps.map(({ what, sweep }) =>
-          sweepPeriodically(
-            sweep,
-            sweepIntervalSeconds * 1000,
-            (result) => {
-              if (result.removed > 0 || result.failed > 0)
-                logger.info({ ...result, what }, 'swept staged uploads');
-            },
-            (error) => logger.warn({ err: error, what }, 'sweeping staged uploads failed'),
-          ),
+      ? () => undefined
+      : sweepPeriodically(
+          () => sweepUploads(swept),
+          sweepIntervalSeconds * 1000,
+          (result) => {
+            if (result.removed > 0 || result.failed > 0)
+              logger.info(result, 'swept staged uploads');
+          },
+          (error) => logger.warn({ err: error }, 'sweeping staged uploads failed'),
         );
-  const stopSweeping = (): void => stopSweeps.forEach((stop) => stop());
 
   server.listen(config.port, config.host, () => {
     const address = server.address();

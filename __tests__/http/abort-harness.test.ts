@@ -254,8 +254,8 @@ async function leftovers(harness: Harness): Promise<string[]> {
   const found = await harness.leftovers();
   const tus = tusStaging(harness);
   const names = harness.driver === 'gcs' ? await harness.storedNames() : [];
-  for await (const id of tus.listIds()) {
-    const read = await tus.read(id);
+  for await (const id of tus.records.listIds()) {
+    const read = await tus.records.read(id);
     const recorded = new Set(
       read === undefined
         ? []
@@ -277,12 +277,18 @@ async function leftovers(harness: Harness): Promise<string[]> {
   }
   if (harness.driver === 'local') {
     const staging = stagingFolder(harness);
-    const direct = await readdir(path.join(staging, 'direct')).catch(() => []);
-    found.push(
-      ...direct.filter((entry) => entry.includes('.put-')).map((entry) => `direct/${entry}`),
-    );
-    const incoming = await readdir(path.join(staging, 'tus', '.incoming')).catch(() => []);
-    found.push(...incoming.map((entry) => `tus/.incoming/${entry}`));
+    for (const id of await readdir(path.join(staging, 'direct')).catch(() => [])) {
+      const entries = await readdir(path.join(staging, 'direct', id)).catch(() => []);
+      found.push(
+        ...entries
+          .filter((entry) => entry.startsWith('put-'))
+          .map((entry) => `direct/${id}/${entry}`),
+      );
+    }
+    for (const kind of ['tus', 'direct']) {
+      const incoming = await readdir(path.join(staging, kind, '.incoming')).catch(() => []);
+      found.push(...incoming.map((entry) => `${kind}/.incoming/${entry}`));
+    }
     found.push(...(await localLeftovers(uploadDirOf(harness))));
   }
   return [...new Set(found)].sort();
@@ -320,7 +326,7 @@ describe.each(drivers)('clients that leave at every step, %s driver', (driver: D
     const app = createApp(harness.config, {
       store: harness.store,
       logger: silentLogger,
-      directStaging: harness.directStaging,
+      staging: harness.staging,
       metrics,
     });
     // The service's own server, with its timeouts.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { logLevelOf } from '../../src/http/log-levels.js';
-import { createDirectStaging } from '../../src/storage/direct/create-direct-staging.js';
+import { createStaging } from '../../src/storage/create-staging.js';
 import { LogCapture } from '../security/helpers.js';
 import { fixture } from '../support/requests.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
@@ -83,7 +83,7 @@ describe('direct uploads on GCS without a signing identity', () => {
   it('logs what to configure once, at start-up, however many PUTs are asked for', async () => {
     const harness = await harnessFor('gcs');
     const log = new LogCapture();
-    const staging = await createDirectStaging(harness.config, { logger: log.logger });
+    const staging = await createStaging(harness.config, { logger: log.logger });
     const warnings = (): unknown[] =>
       log.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(warnings()).toHaveLength(1);
@@ -94,23 +94,20 @@ describe('direct uploads on GCS without a signing identity', () => {
     expect(message).toContain('"resumable" works');
 
     const now = Date.now();
-    const record = {
-      owner: null,
+    const request = {
       size: 10,
       method: 'put' as const,
-      declaredType: null,
-      nonce: 'n',
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + 60_000).toISOString(),
-      completeBy: new Date(now + 120_000).toISOString(),
     };
     const target = { origin: undefined, serviceOrigin: 'http://127.0.0.1' };
     for (const id of [
       '3b0c5a0e-8a4f-4b7e-9d51-6f2a1c9e0b11',
       '4c1d6b1f-9b50-4c8f-ae62-7a3b2dae1c22',
     ]) {
-      await expect(staging.create({ ...record, id }, target)).rejects.toMatchObject({
-        name: 'PutSigningUnavailableError',
+      await expect(staging.direct.bytes.target({ ...request, id }, target)).rejects.toMatchObject({
+        name: 'StagingError',
+        kind: 'cannot_sign',
       });
     }
     expect(warnings()).toHaveLength(1);
@@ -121,7 +118,7 @@ describe('direct uploads on GCS without a signing identity', () => {
   it('warns of nothing when the credentials can sign', async () => {
     const harness = await harnessFor('gcs');
     const log = new LogCapture();
-    await createDirectStaging(harness.config, {
+    await createStaging(harness.config, {
       client: signingClient(newSigningAccount()),
       logger: log.logger,
     });

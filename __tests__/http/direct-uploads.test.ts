@@ -4,11 +4,18 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DirectUploadCreated } from '../../src/http/routes/direct-uploads.js';
-import { sweepDirectUploads } from '../../src/uploads/direct-sweep.js';
 import { drivers, fixture, fixturesDirectory, type Driver } from '../support/requests.js';
 import { emulatorEndpoint } from '../support/gcs.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
-import { serve, useCleanups, useEmulatorProxies, useHarnesses, type Harness } from './harness.js';
+import {
+  serve,
+  sweepStaging,
+  useCleanups,
+  useEmulatorProxies,
+  useHarnesses,
+  type Harness,
+} from './harness.js';
+import type { SweepResult } from '../../src/uploads/sweep.js';
 
 /**
  * Direct uploads end to end, on both drivers: POST /v1/uploads/direct, the bytes sent to the
@@ -92,14 +99,22 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     return Number(stdout);
   }
 
-  /** What is staged: the bucket's staging objects, or the local staging folder's files. */
+  /**
+   * What is staged: the bucket's staging objects, or the files in the local staging folder's
+   * upload folders (`<id>/<file>`).
+   */
   async function stagedNames(harness: Harness): Promise<string[]> {
     if (driver === 'gcs') {
       return (await harness.storedNames()).filter((name) => name.startsWith('staging/'));
     }
     const { storage } = harness.config;
     if (storage.driver !== 'local') throw new Error('unreachable');
-    return (await readdir(path.join(storage.uploadDir, '.staging', 'direct'))).sort();
+    const root = path.join(storage.uploadDir, '.staging', 'direct');
+    const names: string[] = [];
+    for (const id of (await readdir(root)).filter((entry) => entry !== '.incoming')) {
+      names.push(...(await readdir(path.join(root, id))).map((file) => `${id}/${file}`));
+    }
+    return names.sort();
   }
 
   it('takes a photo PUT by curl and completes it with the JSON of POST /v1/images', async () => {
@@ -116,7 +131,7 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     expect(Date.parse(created.expiresAt) - Date.now()).toBeGreaterThan(590_000);
     expect(created.completeUrl).toBe(`${base}/v1/uploads/${created.id}/complete`);
     if (driver === 'gcs') {
-      expect(created.url).toContain(`/staging/direct/${created.id}?`);
+      expect(created.url).toContain(`/staging/direct/${created.id}/data?`);
       expect(created.url).toContain('X-Goog-Signature=');
     } else {
       expect(created.url.startsWith(`${base}/v1/uploads/direct/${created.id}?`)).toBe(true);
@@ -144,7 +159,7 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     );
     // The staged bytes are gone; only the record stays, for a retried complete, until swept.
     expect(await stagedNames(harness)).toEqual(
-      driver === 'gcs' ? [`staging/direct/${created.id}.json`] : [`${created.id}.json`],
+      driver === 'gcs' ? [`staging/direct/${created.id}/upload.json`] : [`${created.id}/record.1`],
     );
 
     // A retried complete answers the same image, and stores no second one.
@@ -211,7 +226,7 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     const put = await curlPut(created, 'photo.jpg');
     if (driver === 'local') {
       expect(put).toBe(413);
-      expect(await stagedNames(harness)).toEqual([`${created.id}.json`]);
+      expect(await stagedNames(harness)).toEqual([`${created.id}/record.1`]);
       expect((await complete(created)).status).toBe(409);
     } else {
       // fake-gcs-server ignores x-goog-content-length-range, which GCS enforces.
@@ -297,9 +312,8 @@ describe.each(drivers)('direct uploads with the %s driver', (driver: Driver) => 
     expect(await curlPut(completing, 'photo.jpg')).toBe(200);
     const { created: abandoned } = await create(base, { size: 10 });
     const expiresSeconds = harness.config.staging.directExpiresSeconds;
-    const sweep = (now?: Date): ReturnType<typeof sweepDirectUploads> =>
-      sweepDirectUploads(harness.directStaging, { expiresSeconds, now });
-    expect(await sweep()).toEqual({ checked: 0, removed: 0, failed: 0 });
+    const sweep = (now?: Date): Promise<SweepResult> => sweepStaging(harness, now);
+    expect(await sweep()).toEqual({ checked: 2, removed: 0, failed: 0 });
     // Just past completeBy: a complete admitted a moment before may still be reading.
     const pastCompleteBy = new Date(Date.now() + 2 * expiresSeconds * 1000 + 1000);
     const [swept, completed] = await Promise.all([sweep(pastCompleteBy), complete(completing)]);

@@ -9,8 +9,9 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import type { DirectStaging } from '../../src/storage/direct/direct-staging.js';
-import { createDirectStaging } from '../../src/storage/direct/create-direct-staging.js';
+import type { Staging } from '../../src/storage/staging/staging.js';
+import { createStaging } from '../../src/storage/create-staging.js';
+import { sweepUploads, sweptAreasOf, type SweepResult } from '../../src/uploads/sweep.js';
 import { LogCapture } from '../security/helpers.js';
 import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { startToxiproxy, type FaultProxy } from '../support/toxiproxy.js';
@@ -27,7 +28,8 @@ export interface Harness {
   readonly config: Config;
   readonly store: ObjectStore;
   /** Where the app keeps direct uploads (POST /v1/uploads/direct). */
-  readonly directStaging: DirectStaging;
+  /** The staging layer the app serves tus and direct uploads from. */
+  readonly staging: Staging;
   readonly callback: RequestListener;
   /** The decode spool folder of this harness (SPOOL_DIR). */
   readonly spoolDir: string;
@@ -85,9 +87,11 @@ export async function startHarness(
       ...env,
     });
   }
-  const store = await createStore(config);
-  const directStaging = await createDirectStaging(config, { client: options.storageClient });
-  const app = createApp(config, { store, logger: silentLogger, directStaging });
+  // One client for the store and the staging layer, as src/index.ts does.
+  const client = options.storageClient;
+  const store = await createStore(config, { client });
+  const staging = await createStaging(config, { client });
+  const app = createApp(config, { store, logger: silentLogger, staging });
 
   const storedNames = async (): Promise<string[]> => {
     if (bucket !== undefined) return listObjectNames(bucket);
@@ -102,7 +106,7 @@ export async function startHarness(
     driver,
     config,
     store,
-    directStaging,
+    staging,
     callback: app.callback(),
     storedNames,
     storedBytes: async (name) => {
@@ -190,7 +194,11 @@ export function useLoggedApps(): {
       const harness = await startHarness(driver, { RATE_LIMIT: '0', ...env });
       defer(() => harness.dispose());
       const log = new LogCapture();
-      const app = createApp(harness.config, { store: harness.store, logger: log.logger });
+      const app = createApp(harness.config, {
+        store: harness.store,
+        staging: harness.staging,
+        logger: log.logger,
+      });
       const { server, port } = await listen(app.callback());
       defer(() => close(server));
       return { harness, app, log, port };
@@ -282,4 +290,11 @@ export async function eventually<T>(read: () => Promise<T>, expected: T): Promis
     value = await read();
   }
   return value;
+}
+
+/** One sweep of a harness's whole staging layer (tus and direct), as src/index.ts runs it. */
+export function sweepStaging(harness: Harness, now?: Date): Promise<SweepResult> {
+  return sweepUploads(sweptAreasOf(harness.staging, harness.config.staging.directExpiresSeconds), {
+    now,
+  });
 }

@@ -76,7 +76,7 @@ describe.each(drivers)('hostile uploads, %s driver', (driver: Driver) => {
     const app = createApp(harness.config, {
       store: harness.store,
       logger: log.logger,
-      directStaging: harness.directStaging,
+      staging: harness.staging,
     });
     const { server, port } = await listen(app.callback());
     defer(() => close(server));

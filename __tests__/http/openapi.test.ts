@@ -42,11 +42,7 @@ function documentedOperations(document: Json): string[] {
 describe('the OpenAPI document', () => {
   let subject: AppUnderTest;
   beforeAll(async () => {
-    subject = await makeApp(
-      'local',
-      { API_KEYS: apiKey, RATE_LIMIT: '60' },
-      { directUploads: true },
-    );
+    subject = await makeApp('local', { API_KEYS: apiKey, RATE_LIMIT: '60' });
   });
   afterAll(() => subject.cleanup());
 

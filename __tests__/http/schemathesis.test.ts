@@ -40,7 +40,7 @@ describe('schemathesis against the served document', () => {
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'schemathesis-'));
-    subject = await makeApp('local', {}, { directUploads: true });
+    subject = await makeApp('local', {});
     server = createHttpServer(subject.app, subject.config.security);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();

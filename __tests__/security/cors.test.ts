@@ -100,11 +100,10 @@ describe('CORS', () => {
   });
 
   it('allows every request header the OpenAPI document names, and X-Request-Id', async () => {
-    subject = await makeApp(
-      'local',
-      { CORS_ORIGINS: frontend, API_KEYS: 'k_test_cors_0123456789abcdef' },
-      { directUploads: true },
-    );
+    subject = await makeApp('local', {
+      CORS_ORIGINS: frontend,
+      API_KEYS: 'k_test_cors_0123456789abcdef',
+    });
     const documented = requestHeadersOf(
       buildOpenApiDocument(
         documentOptionsOf(subject.config, 'http://images.test', {

@@ -11,7 +11,7 @@ import type { Response } from 'supertest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import type { RateLimitStore } from '../../src/http/middleware/rate-limit.js';
-import { createDirectStaging } from '../../src/storage/direct/create-direct-staging.js';
+import { createStaging } from '../../src/storage/create-staging.js';
 import { GcsStore } from '../../src/storage/gcs-store.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
@@ -75,8 +75,6 @@ export interface RawResponse {
 
 export interface AppOptions {
   readonly rateLimitStore?: RateLimitStore;
-  /** Serve direct uploads too (local driver: its staging folder under UPLOAD_DIR). */
-  readonly directUploads?: boolean;
 }
 
 /** A fresh app on a fresh, empty store of the given driver (GCS: a bucket on the emulator). */
@@ -127,14 +125,17 @@ export async function makeApp(
       return recorded.put(...args);
     },
   });
-  if (options.directUploads === true && driver !== 'local') {
-    throw new Error('makeApp: direct uploads are wired for the local driver only');
-  }
+  // Staging in the bucket the test made (the config names a placeholder).
+  const staging = await createStaging(
+    bucket === undefined || config.storage.driver !== 'gcs'
+      ? config
+      : { ...config, storage: { ...config.storage, bucket: bucket.name } },
+  );
   const app = createApp(config, {
     store,
     logger: log.logger,
     rateLimitStore: options.rateLimitStore,
-    directStaging: options.directUploads === true ? await createDirectStaging(config) : undefined,
+    staging,
   });
   let server: http.Server | undefined;
   const postBytes = async (

@@ -25,7 +25,7 @@ interface GuardedOperation {
 function guardedOperations(subject: AppUnderTest): GuardedOperation[] {
   const document = buildOpenApiDocument(
     documentOptionsOf(subject.config, 'http://images.test', {
-      staging: subject.store.staging !== undefined,
+      staging: true,
       directUploads: true,
     }),
   ) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
@@ -134,7 +134,7 @@ describe('every guarded operation, whatever its path looks like', () => {
   });
 
   async function start(env: Env): Promise<AppUnderTest> {
-    subject = await makeApp('local', env, { directUploads: true });
+    subject = await makeApp('local', env);
     const handle = subject.app.callback();
     server = http.createServer((incoming, outgoing) => void handle(incoming, outgoing));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash, createVerify } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
-import type { DirectUploadRecord } from '../../src/storage/direct/direct-staging.js';
-import { GcsDirectStaging, signedPutTarget } from '../../src/storage/direct/gcs-direct-staging.js';
+import { GcsByteArea, signedPutTarget } from '../../src/storage/staging/gcs-byte-area.js';
+import type { DirectUploadRecord } from '../../src/uploads/direct-upload-record.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
 
 /**
@@ -16,7 +16,7 @@ const account = newSigningAccount();
 // GCS's own host: signing is local, nothing is sent.
 const bucket = signingClient(account, null).bucket('image-ingest-test');
 const config = loadConfig({ STAGING_PREFIX: 'incoming-staging/' });
-const staging = new GcsDirectStaging(bucket, { prefix: config.staging.prefix });
+const bytes = new GcsByteArea(bucket, `${config.staging.prefix}direct/`);
 
 function recordOf(overrides: Partial<DirectUploadRecord> = {}): DirectUploadRecord {
   const created = Math.floor(Date.now() / 1000) * 1000;
@@ -77,11 +77,11 @@ function signatureIsValid(url: URL, headers: Record<string, string>): boolean {
 describe('the signed PUT URL of a direct upload', () => {
   it('signs a PUT of the staged object for the configured expiry, with its headers', async () => {
     const record = recordOf();
-    const target = await signedPutTarget(bucket.file(staging.objectName(record.id)), record);
+    const target = await signedPutTarget(bytes.objectFile(record.id), record);
     const url = new URL(target.url);
     expect(url.origin).toBe('https://storage.googleapis.com');
     expect(decodeURIComponent(url.pathname)).toBe(
-      `/image-ingest-test/incoming-staging/direct/${record.id}`,
+      `/image-ingest-test/incoming-staging/direct/${record.id}/data`,
     );
     expect(url.searchParams.get('X-Goog-Algorithm')).toBe('GOOG4-RSA-SHA256');
     expect(url.searchParams.get('X-Goog-Expires')).toBe(
@@ -107,7 +107,7 @@ describe('the signed PUT URL of a direct upload', () => {
 
   it('fails verification when anything signed is changed', async () => {
     const record = recordOf();
-    const target = await signedPutTarget(bucket.file(staging.objectName(record.id)), record);
+    const target = await signedPutTarget(bytes.objectFile(record.id), record);
     const url = new URL(target.url);
     // Another size, type, object or expiry than the one signed.
     expect(
@@ -129,7 +129,7 @@ describe('the signed PUT URL of a direct upload', () => {
 
   it('labels an SVG hint as a download too', async () => {
     const record = recordOf({ declaredType: 'image/svg+xml' });
-    const target = await signedPutTarget(bucket.file(staging.objectName(record.id)), record);
+    const target = await signedPutTarget(bytes.objectFile(record.id), record);
     expect(target.headers['Content-Type']).toBe('application/octet-stream');
     expect(signatureIsValid(new URL(target.url), target.headers)).toBe(true);
   });
@@ -141,7 +141,7 @@ describe('the signed PUT URL of a direct upload', () => {
       createdAt: new Date(created).toISOString(),
       expiresAt: new Date(created + short * 1000).toISOString(),
     });
-    const target = await signedPutTarget(bucket.file(staging.objectName(record.id)), record);
+    const target = await signedPutTarget(bytes.objectFile(record.id), record);
     expect(new URL(target.url).searchParams.get('X-Goog-Expires')).toBe('90');
   });
 });

@@ -159,7 +159,8 @@ describe('LocalStore', () => {
       await expect(
         store.put('../escape.png', Buffer.from('x'), { contentType: 'image/png', metadata: {} }),
       ).rejects.toThrow(/unsafe object name/);
-      expect(await readdir(directory)).toEqual(['.incoming', '.meta', '.staging']);
+      // Staging (.staging/) is the staging layer's (createStaging), not the store's.
+      expect(await readdir(directory)).toEqual(['.incoming', '.meta']);
       expect(await localLeftovers(directory)).toEqual([]);
     });
   });

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { close, listen, useCleanups, type Harness } from '../http/harness.js';
-import type { UploadStaging } from '../../src/storage/staging/upload-staging.js';
+import type { StagingArea } from '../../src/storage/staging/staging.js';
 
 /** One answer of the service, headers lower-cased, the body parsed when it is JSON. */
 export interface TusResponse {
@@ -72,18 +72,18 @@ export const patchHeaders = (offset: number): Record<string, string> => ({
   'Upload-Offset': String(offset),
 });
 
-/** The tus staging area of a harness's store. */
-export function tusStaging(harness: Harness): UploadStaging {
-  const staging = harness.store.staging;
-  if (staging === undefined) throw new Error('the store has no staging');
-  return staging.area('tus');
+/** The tus area of a harness's staging layer. */
+export function tusStaging(harness: Harness): StagingArea {
+  return harness.staging.tus;
 }
 
 /** Ids staged in the tus area (records or pieces). */
 export async function stagedIds(harness: Harness): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const id of tusStaging(harness).listIds()) ids.push(id);
-  return ids.sort();
+  const { records, bytes } = tusStaging(harness);
+  const ids = new Set<string>();
+  for await (const id of records.listIds()) ids.add(id);
+  for await (const { id } of bytes.list()) ids.add(id);
+  return [...ids].sort();
 }
 
 /** Pieces staged for an upload, looked at around the driver (folder entries or objects). */

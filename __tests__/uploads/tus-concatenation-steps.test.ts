@@ -1,9 +1,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { isAppError } from '../../src/errors.js';
 import { HeldImageBuffers } from '../../src/ingest/held-image-buffers.js';
-import type { UploadStaging } from '../../src/storage/staging/upload-staging.js';
+import { loadConfig } from '../../src/config.js';
+import { createStaging } from '../../src/storage/create-staging.js';
+import type { StagingArea } from '../../src/storage/staging/staging.js';
 import { isRefusal } from '../../src/uploads/complete-staged-upload.js';
 import { TusConcatenation } from '../../src/uploads/tus-concatenation.js';
 import { TusUploads, type BaseIngestContext } from '../../src/uploads/tus-uploads.js';
@@ -25,45 +29,61 @@ afterAll(() => buffers.close());
 const localStore = useLocalStores('tus-concat-');
 const base = (): BaseIngestContext => pipelineContext(localStore().store, buffers);
 
+/** The tus area of a local staging layer beside the test's store (its UPLOAD_DIR). */
+async function tusArea(): Promise<StagingArea> {
+  const { directory } = localStore();
+  const config = loadConfig({
+    STORAGE_DRIVER: 'local',
+    UPLOAD_DIR: directory,
+    SPOOL_DIR: path.join(tmpdir(), 'tus-concat-spool'),
+  });
+  return (await createStaging(config)).tus;
+}
+
 /** The real staging, with one call failing once when `fail` says so. */
-function failingOnce(
-  staging: UploadStaging,
-  fail: { readPieces?: boolean; create?: boolean },
-): UploadStaging {
+function failingOnce(staging: StagingArea, fail: { readPieces?: boolean; create?: boolean }): StagingArea {
   const failed = { readPieces: false, create: false };
+  const { records, bytes } = staging;
+  const readPieces: typeof bytes.readPieces = (id, pieces) => {
+    // The second partial's bytes, once: the pipeline has read the first one by then.
+    if (fail.readPieces === true && !failed.readPieces && id === second) {
+      failed.readPieces = true;
+      const broken = new Readable({ read: () => undefined });
+      process.nextTick(() => broken.destroy(new Error('connection reset')));
+      return broken;
+    }
+    return bytes.readPieces(id, pieces);
+  };
   return {
-    create: async (id, record) => {
-      const concat = (record as { concat?: { kind: string } }).concat;
-      if (fail.create === true && !failed.create && concat?.kind === 'final') {
-        failed.create = true;
-        throw new Error('store down');
-      }
-      await staging.create(id, record);
+    records: {
+      create: async (id, record) => {
+        const concat = (record as { concat?: { kind: string } }).concat;
+        if (fail.create === true && !failed.create && concat?.kind === 'final') {
+          failed.create = true;
+          throw new Error('store down');
+        }
+        await records.create(id, record);
+      },
+      read: (id) => records.read(id),
+      replace: (id, record, version) => records.replace(id, record, version),
+      remove: (id) => records.remove(id),
+      listIds: () => records.listIds(),
     },
-    read: (id) => staging.read(id),
-    replace: (id, record, version) => staging.replace(id, record, version),
-    writePiece: (id, name, body, options) => staging.writePiece(id, name, body, options),
-    readPieces: (id, pieces) => {
-      // The second partial's bytes, once: the pipeline has read the first one by then.
-      if (fail.readPieces === true && !failed.readPieces && id === second) {
-        failed.readPieces = true;
-        const broken = new Readable({ read: () => undefined });
-        process.nextTick(() => broken.destroy(new Error('connection reset')));
-        return broken;
-      }
-      return staging.readPieces(id, pieces);
-    },
-    removePiece: (id, piece) => staging.removePiece(id, piece),
-    removePieces: (id) => staging.removePieces(id),
-    removeAll: (id) => staging.removeAll(id),
-    listIds: () => staging.listIds(),
+    // Every other call of the byte area as it is.
+    bytes: new Proxy(bytes, {
+      get(target, property) {
+        if (property === 'readPieces') return readPieces;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }),
   };
 }
 
 let second = '';
 
 /** Two complete partial uploads holding the photo's halves; answers their ids. */
-async function partials(staging: UploadStaging): Promise<string[]> {
+async function partials(staging: StagingArea): Promise<string[]> {
   const uploads = new TusUploads({ staging, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 });
   const half = Math.floor(photo.length / 2);
   const ids: string[] = [];
@@ -84,8 +104,8 @@ async function partials(staging: UploadStaging): Promise<string[]> {
   return ids;
 }
 
-async function usedBy(staging: UploadStaging, id: string): Promise<string | null | undefined> {
-  const found = await staging.read(id);
+async function usedBy(staging: StagingArea, id: string): Promise<string | null | undefined> {
+  const found = await staging.records.read(id);
   if (found === undefined) return undefined;
   const record = parseUploadRecord(found.record, id);
   return record.concat?.kind === 'partial' ? record.concat.usedBy : undefined;
@@ -100,7 +120,7 @@ const request = (ids: readonly string[]) => ({
 
 describe('TusConcatenation', () => {
   it('the store failing while the partials are read: 503, nothing published, the partials given back; a retry publishes', async () => {
-    const real = localStore().store.staging.area('tus');
+    const real = await tusArea();
     const staging = failingOnce(real, { readPieces: true });
     const ids = await partials(staging);
     const concatenation = new TusConcatenation({ staging, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 });
@@ -113,11 +133,11 @@ describe('TusConcatenation', () => {
     const done = await concatenation.createFinal(request(ids), base());
     expect(done).toMatchObject({ state: 'done', offset: photo.length, length: photo.length });
     expect(await localObjectNames(localStore().directory)).toEqual([done.image?.name]);
-    for (const id of ids) expect(await real.read(id)).toBeUndefined();
+    for (const id of ids) expect(await real.records.read(id)).toBeUndefined();
   });
 
   it('the store failing after the image is stored: a retry of the same partials finds that image, not a second one', async () => {
-    const real = localStore().store.staging.area('tus');
+    const real = await tusArea();
     const staging = failingOnce(real, { create: true });
     const ids = await partials(staging);
     const concatenation = new TusConcatenation({ staging, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 });
@@ -134,7 +154,7 @@ describe('TusConcatenation', () => {
   });
 
   it('the client gone while the image is stored: nothing published, the partials given back for its retry', async () => {
-    const real = localStore().store.staging.area('tus');
+    const real = await tusArea();
     const ids = await partials(real);
     const concatenation = new TusConcatenation({
       staging: real,
@@ -153,13 +173,13 @@ describe('TusConcatenation', () => {
   });
 
   it('a partial taken by one final upload is refused to another until given back', async () => {
-    const real = localStore().store.staging.area('tus');
+    const real = await tusArea();
     const ids = await partials(real);
     const concatenation = new TusConcatenation({ staging: real, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 });
-    const found = await real.read(ids[1] ?? '');
+    const found = await real.records.read(ids[1] ?? '');
     if (found === undefined) throw new Error('no partial');
     const record = parseUploadRecord(found.record, ids[1] ?? '');
-    await real.replace(record.id, { ...record, concat: { kind: 'partial', usedBy: 'another' } }, found.version);
+    await real.records.replace(record.id, { ...record, concat: { kind: 'partial', usedBy: 'another' } }, found.version);
 
     const failure = await concatenation.createFinal(request(ids), base()).catch((error: unknown) => error);
     expect(isAppError(failure) && failure.code).toBe('partial_upload_used');

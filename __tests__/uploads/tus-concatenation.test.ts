@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { expectErrorResponse } from '../http/expect-error.js';
 import { useEmulatorProxies, useHarnesses, type Harness } from '../http/harness.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
-import { sweepUploads } from '../../src/uploads/sweep.js';
+import { sweepUploads, sweptAreasOf } from '../../src/uploads/sweep.js';
 import {
   patchHeaders,
   stagedIds,
@@ -340,7 +340,7 @@ describe.each(drivers)('tus concatenation (%s)', (driver) => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await server.call('HEAD', parts[0]!)).status).toBe(410);
     expectErrorResponse(await final(server, parts), 'partial_upload_not_found');
-    const swept = await sweepUploads(tusStaging(harness));
+    const swept = await sweepUploads(sweptAreasOf(harness.staging, 60));
     expect(swept.removed).toBe(2);
     expect(await stagedIds(harness)).toEqual([]);
     await harness.expectNothingStored();

@@ -4,15 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expectErrorResponse } from '../http/expect-error.js';
-import { useHarnesses } from '../http/harness.js';
+import { sweepStaging, useHarnesses } from '../http/harness.js';
 import { drivers, fixture } from '../support/requests.js';
-import { sweepUploads } from '../../src/uploads/sweep.js';
 import {
   patchHeaders,
   useTusServers,
   stagedIds,
   stagedPieceCount,
-  tusStaging,
   uploadPath,
   type TusServer,
 } from './tus-client.js';
@@ -105,13 +103,13 @@ describe.each(drivers)('tus hostile input (%s)', (driver) => {
     };
     await createMany(200);
     await sleep(1100);
-    await sweepUploads(tusStaging(harness));
+    await sweepStaging(harness);
     const before = heapUsed();
 
     await createMany(abandoned);
     expect((await stagedIds(harness)).length).toBe(abandoned);
     await sleep(1100);
-    const swept = await sweepUploads(tusStaging(harness));
+    const swept = await sweepStaging(harness);
     expect(swept).toEqual({ checked: abandoned, removed: abandoned, failed: 0 });
     expect(await stagedIds(harness)).toEqual([]);
     if (driver === 'gcs') expect(await harness.storedNames()).toEqual([]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createStore } from '../../src/storage/create-store.js';
-import type { ObjectStore } from '../../src/storage/object-store.js';
+import { createStaging } from '../../src/storage/create-staging.js';
 import { expectErrorResponse } from '../http/expect-error.js';
 import {
   silentLogger,
@@ -21,7 +21,8 @@ const serveTusFor = useTusServers();
 /** A second instance of the service over the same bucket: its own store, app and listener. */
 async function secondInstance(harness: Harness): Promise<TusServer> {
   const store = await createStore(harness.config);
-  const app = createApp(harness.config, { store, logger: silentLogger });
+  const staging = await createStaging(harness.config);
+  const app = createApp(harness.config, { store, staging, logger: silentLogger });
   const server = await serveTusFor({ ...harness, store, callback: app.callback() });
   return server;
 }
@@ -76,7 +77,7 @@ describe('tus across instances (gcs)', () => {
       STORE_TIMEOUT_MS: '1500',
       STORE_ATTEMPT_TIMEOUT_MS: '500',
     });
-    const direct = await createStore(
+    const direct = await createStaging(
       loadConfig({
         STORAGE_DRIVER: 'gcs',
         GCS_BUCKET: harness.config.storage.driver === 'gcs' ? harness.config.storage.bucket : '',
@@ -84,10 +85,8 @@ describe('tus across instances (gcs)', () => {
         SPOOL_DIR: harness.spoolDir,
       }),
     );
-    const store: ObjectStore = Object.create(harness.store, {
-      staging: { value: direct.staging },
-    }) as ObjectStore;
-    const app = createApp(harness.config, { store, logger: silentLogger });
+    const { store } = harness;
+    const app = createApp(harness.config, { store, logger: silentLogger, staging: direct });
     const server = await serveTusFor({ ...harness, store, callback: app.callback() });
 
     const photo = fixture('photo.jpg');

@@ -1,15 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { expectErrorResponse } from '../http/expect-error.js';
-import { useHarnesses } from '../http/harness.js';
+import { sweepStaging, useHarnesses } from '../http/harness.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
-import { sweepUploads } from '../../src/uploads/sweep.js';
 import {
   patchHeaders,
   useTusServers,
   stagedIds,
   stagedPieceCount,
-  tusStaging,
   uploadPath,
   type TusResponse,
   type TusServer,
@@ -341,7 +339,7 @@ describe.each(drivers)('tus protocol (%s)', (driver) => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expectHeadStatus(await server.call('HEAD', at), 410);
     expectErrorResponse(await server.call('PATCH', at, patchHeaders(10), Buffer.alloc(10)), 'upload_expired');
-    const swept = await sweepUploads(tusStaging(harness));
+    const swept = await sweepStaging(harness);
     expect(swept.removed).toBe(1);
     expect((await server.call('HEAD', at)).status).toBe(404);
     expect(await stagedIds(harness)).toEqual([]);

@@ -27,7 +27,7 @@ import { uploadPageRouter } from './routes/upload-page.js';
 import { tusMethodOverride, tusResumable, tusUploadsRouter } from './routes/tus-uploads.js';
 import { Semaphore, type ConcurrencyLimit } from '../images/semaphore.js';
 import type { HeifDecoder } from '../images/codecs/heif/index.js';
-import type { DirectStaging } from '../storage/direct/direct-staging.js';
+import type { Staging } from '../storage/staging/staging.js';
 import { directUploadsRouter } from './routes/direct-uploads.js';
 import { uploaderKeysFor, type UploaderKeys } from '../ingest/uploader-keys.js';
 import { Renditions } from '../renditions/renditions.js';
@@ -49,8 +49,11 @@ export interface AppDeps {
   readonly variantLimit?: ConcurrencyLimit | undefined;
   /** HEIC_DECODER's decoder (openHeifDecoder); by default the process-wide WebAssembly one. */
   readonly heifDecoder?: HeifDecoder | undefined;
-  /** Where direct uploads wait (createDirectStaging); without it, /v1/uploads/direct is absent. */
-  readonly directStaging?: DirectStaging | undefined;
+  /**
+   * Where unfinished uploads wait (createStaging): tus and direct uploads. Without it neither
+   * /v1/uploads (tus) nor /v1/uploads/direct is served.
+   */
+  readonly staging?: Staging | undefined;
   /** UPLOADER_SECRET's keys; by default uploaderKeysFor(config). */
   readonly uploaderKeys?: UploaderKeys | undefined;
 }
@@ -67,7 +70,7 @@ export function createApp(
     heldImageBuffers = sharedHeldImageBuffers(),
     variantLimit = new Semaphore(config.variants.concurrency),
     heifDecoder,
-    directStaging,
+    staging,
     uploaderKeys = uploaderKeysFor(config),
   }: AppDeps,
 ): Koa {
@@ -93,8 +96,8 @@ export function createApp(
   );
   app.use(securityHeaders());
   const documented = documentOptionsOf(config, '', {
-    staging: store.staging !== undefined,
-    directUploads: directStaging !== undefined,
+    staging: staging !== undefined,
+    directUploads: staging !== undefined,
   });
   app.use(
     corsForOrigins(config.security.corsOrigins, requestHeadersOf(buildOpenApiDocument(documented))),
@@ -141,20 +144,19 @@ export function createApp(
     compatRouter(images),
     imageByIdRouter({ config, store, uploaderKeys, renditions }),
     openApiRouter(config, {
-      staging: store.staging !== undefined,
-      directUploads: directStaging !== undefined,
+      staging: staging !== undefined,
+      directUploads: staging !== undefined,
     }),
     uploadPageRouter(config),
   ];
-  if (directStaging !== undefined) {
-    routers.push(directUploadsRouter({ ...images, staging: directStaging, openUploads }));
+  if (staging !== undefined) {
+    routers.push(directUploadsRouter({ ...images, staging, openUploads }));
   }
   if (store instanceof LocalStore) routers.push(uploadsRouter(store, servingLimits));
-  if (store.staging !== undefined) {
+  if (staging !== undefined) {
     // Last: its /v1/uploads/:id routes end every path of that shape they do not own as a 404,
     // so the routes of /v1/uploads/direct and the like must come first.
-    const staging = store.staging.area('tus');
-    routers.push(tusUploadsRouter({ ...images, staging, openUploads }));
+    routers.push(tusUploadsRouter({ ...images, staging: staging.tus, openUploads }));
   }
   for (const router of routers) {
     app.use(router.routes());

@@ -15,7 +15,7 @@ export const clientClosedStatus = 499;
 export function logLevelOf(status: number, code: string | undefined): AnswerLogLevel {
   if (status === clientClosedStatus) return 'info';
   if (code === 'server_busy') return 'warn';
-  // A PUT that GCS credentials cannot sign: createDirectStaging warned once what to configure.
+  // A PUT that GCS credentials cannot sign: createStaging warned once what to configure.
   if (code === 'not_implemented' || code === 'signed_put_unavailable') return 'info';
   if (status >= 500) return 'error';
   return 'info';

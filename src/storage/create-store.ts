@@ -5,8 +5,19 @@ import { LocalStore } from './local-store.js';
 import { loadNativeCrc32cGenerator } from './native-crc32c.js';
 import type { ObjectStore } from './object-store.js';
 
+export interface StorageDeps {
+  /**
+   * The GCS client, made once (storageClient) and shared by the store and the staging layer;
+   * one is made when left out. Tests hand in one with credentials that sign locally.
+   */
+  readonly client?: Storage | undefined;
+}
+
 /** Builds the store the configuration names, ready to use. */
-export async function createStore(config: Config): Promise<ObjectStore> {
+export async function createStore(
+  config: Config,
+  { client }: StorageDeps = {},
+): Promise<ObjectStore> {
   const { storage } = config;
   if (storage.driver === 'local') {
     // The local driver serves its files itself, so config always gives it a base URL.
@@ -14,19 +25,18 @@ export async function createStore(config: Config): Promise<ObjectStore> {
     await store.init();
     return store;
   }
-  const client = await storageClient(storage);
-  return new GcsStore(client.bucket(storage.bucket), {
+  const gcs = client ?? (await storageClient(storage));
+  return new GcsStore(gcs.bucket(storage.bucket), {
     publicBaseUrl: config.publicBaseUrl,
     apiEndpoint: storage.apiEndpoint,
     chunkBytes: storage.chunkBytes,
-    stagingPrefix: config.staging.prefix,
-    stagingBucket:
-      storage.stagingBucket === undefined ? undefined : client.bucket(storage.stagingBucket),
-    retry: {
-      deadlineMs: config.storeTimeoutMs,
-      attemptTimeoutMs: config.storeAttemptTimeoutMs,
-    },
+    retry: storeRetryOf(config),
   });
+}
+
+/** STORE_TIMEOUT_MS and STORE_ATTEMPT_TIMEOUT_MS, for every GCS call of store and staging. */
+export function storeRetryOf(config: Config): { deadlineMs: number; attemptTimeoutMs: number } {
+  return { deadlineMs: config.storeTimeoutMs, attemptTimeoutMs: config.storeAttemptTimeoutMs };
 }
 
 /** The official client for the configured bucket; `extra` adds options (tests: credentials). */

@@ -15,8 +15,6 @@ import {
 import { isWrongObjectError, writeResumable } from './gcs-resumable.js';
 import { isTransient, statusOf } from './gcs-errors.js';
 import { safeReadStream } from './gcs-read-stream.js';
-import { GcsStaging } from './staging/gcs-staging.js';
-import type { StagingAreas, UploadStaging } from './staging/upload-staging.js';
 import {
   DeadlineExceededError,
   defaultRetryPolicy,
@@ -36,13 +34,6 @@ export interface GcsStoreOptions {
   readonly cleanupDeadlineMs?: number | undefined;
   /** Size of one request of a streamed (resumable) upload; a multiple of 256 KiB. */
   readonly chunkBytes?: number | undefined;
-  /** STAGING_PREFIX: where unfinished uploads wait, private (`staging/`). */
-  readonly stagingPrefix?: string | undefined;
-  /**
-   * GCS_STAGING_BUCKET: a private bucket for unfinished uploads; unset, they wait in the
-   * images bucket under the prefix.
-   */
-  readonly stagingBucket?: Bucket | undefined;
 }
 
 const defaultChunkBytes = 4 * 1024 * 1024;
@@ -70,22 +61,12 @@ export class GcsStore implements ObjectStore {
   private readonly cleanups = new Set<Promise<void>>();
   /** Stops the background clean-ups still running when settle() runs out of time. */
   private background = new AbortController();
-  /**
-   * `<STAGING_PREFIX><area>/` in the staging bucket (the images bucket if none): objects there
-   * never match objectNamePattern.
-   */
-  readonly staging: StagingAreas;
 
   constructor(
     private readonly bucket: Bucket,
     private readonly options: GcsStoreOptions = {},
   ) {
     this.policy = { ...defaultRetryPolicy, ...options.retry };
-    const prefix = options.stagingPrefix ?? 'staging/';
-    const areas = {
-      tus: new GcsStaging(options.stagingBucket ?? bucket, `${prefix}tus/`, this.policy),
-    };
-    this.staging = { area: (name): UploadStaging => areas[name] };
   }
 
   async put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void> {

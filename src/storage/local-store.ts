@@ -14,8 +14,6 @@ import {
   type StoredObjectInfo,
 } from './object-store.js';
 import { isErrno, removeStaleTempFiles, staleTempFileMs } from '../files.js';
-import { LocalStaging } from './staging/local-staging.js';
-import type { StagingAreas, UploadStaging } from './staging/upload-staging.js';
 
 /** A stored object opened for reading: its file handle is held until it is read or closed. */
 export interface LocalFile {
@@ -52,9 +50,6 @@ export class LocalStore implements ObjectStore {
   readonly driver = 'local';
   private readonly tempDir: string;
   private readonly metaDir: string;
-  private readonly stagingAreas: { readonly tus: LocalStaging };
-  /** `<folder>/.staging/<area>/`: a dot-folder, never served (see objectNamePattern). */
-  readonly staging: StagingAreas;
 
   constructor(
     private readonly directory: string,
@@ -62,19 +57,12 @@ export class LocalStore implements ObjectStore {
   ) {
     this.tempDir = path.join(directory, '.incoming');
     this.metaDir = path.join(directory, '.meta');
-    const stagingRoot = path.join(directory, '.staging');
-    const areas = {
-      tus: new LocalStaging(path.join(stagingRoot, 'tus')),
-    };
-    this.stagingAreas = areas;
-    this.staging = { area: (name): UploadStaging => areas[name] };
   }
 
   /** Creates the folders and removes temp files that a crashed process left behind. */
   async init(): Promise<void> {
     await fs.mkdir(this.tempDir, { recursive: true });
     await fs.mkdir(this.metaDir, { recursive: true });
-    await this.stagingAreas.tus.init();
     await removeStaleTempFiles(this.tempDir);
   }
 

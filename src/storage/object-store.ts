@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { StagingAreas } from './staging/upload-staging.js';
 
 /**
  * The one interface the pipeline writes through. Drivers get their dependencies through their
@@ -97,11 +96,6 @@ export interface ObjectStore {
   filePath?(name: string): string;
   /** Registers a listener for metrics; returns a function that removes it. */
   observe?(listener: StoreListener): () => void;
-  /**
-   * Where unfinished uploads wait (tus, direct), private, beside the published objects; a
-   * store without it serves no resumable uploads.
-   */
-  readonly staging?: StagingAreas | undefined;
   /**
    * Waits (up to `timeoutMs`) for background clean-ups to finish, e.g. before exit; those
    * still running then are abandoned (their retries stop).

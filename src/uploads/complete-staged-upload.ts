@@ -35,6 +35,21 @@ export async function completeStagedUpload(
   }
 }
 
+/**
+ * Everything the pipeline needs besides the bytes (store, limits, validation, variants), as
+ * the HTTP layer builds it for POST /v1/images; owner, key and scope are the upload's own.
+ */
+export type BaseIngestContext = Omit<IngestContext, 'owner' | 'scope' | 'idempotencyKey'>;
+
+/**
+ * The idempotency key of a staged upload's completion, from a secret its record keeps (never
+ * shown, so knowing the upload id is not enough to derive an anonymous delete token): every
+ * retry of the completion gives the same image.
+ */
+export function stagedUploadKey(kind: 'tus' | 'direct-upload', id: string, secret: string): string {
+  return `${kind}:${id}:${secret}`;
+}
+
 /** The pipeline refused the bytes themselves: retrying the same bytes cannot succeed. */
 export function isRefusal(error: unknown): error is AppError {
   return isAppError(error) && error.status < 500;

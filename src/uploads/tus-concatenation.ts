@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppError, storageUnavailable } from '../errors.js';
 import { createdImage, type IngestContext } from '../ingest/ingest-image.js';
-import { isStagingError, type UploadStaging } from '../storage/staging/upload-staging.js';
+import { removeUpload, type StagingArea } from '../storage/staging/staging.js';
+import { isStagingError } from '../storage/staging/staging-error.js';
 import { completeStagedUpload, isRefusal } from './complete-staged-upload.js';
 import type { UploadHints } from './tus-headers.js';
 import type { BaseIngestContext, TusUploadsOptions } from './tus-uploads.js';
@@ -42,7 +43,7 @@ interface PartialUpload {
  * a retry is refused (partial_upload_used) and the partials expire with the sweep.
  */
 export class TusConcatenation {
-  private readonly staging: UploadStaging;
+  private readonly staging: StagingArea;
   private readonly now: () => Date;
 
   constructor(private readonly options: TusUploadsOptions) {
@@ -98,7 +99,7 @@ export class TusConcatenation {
       );
       // Without the delete token, as TusUploads keeps a finished upload (finishedImage).
       done = { ...final, image: createdImage({ ...image, deleteToken: undefined }) };
-      await fromStaging(this.staging.create(done.id, done));
+      await fromStaging(this.staging.records.create(done.id, done));
     } catch (error) {
       // A refused image: the partials are of no further use. Anything else: a retry may work.
       if (isRefusal(error)) await this.remove(taken);
@@ -115,7 +116,7 @@ export class TusConcatenation {
    * that no final upload took.
    */
   private async readPartial(id: string, owner: string | undefined): Promise<PartialUpload> {
-    const found = await fromStaging(this.staging.read(id));
+    const found = await fromStaging(this.staging.records.read(id));
     if (found === undefined) throw new AppError('partial_upload_not_found');
     const record = parseUploadRecord(found.record, id);
     if (record.owner !== (owner ?? null) || isExpired(record, this.now())) {
@@ -136,11 +137,11 @@ export class TusConcatenation {
     for (const { record, version } of partials) {
       const next = { ...record, concat: { kind: 'partial' as const, usedBy: finalId } };
       try {
-        await this.staging.replace(record.id, next, version);
+        await this.staging.records.replace(record.id, next, version);
       } catch (error) {
         await this.giveBack(taken, finalId);
         if (!isStagingError(error, 'conflict')) throw storageUnavailable(error);
-        const now = await fromStaging(this.staging.read(record.id));
+        const now = await fromStaging(this.staging.records.read(record.id));
         throw new AppError(now === undefined ? 'partial_upload_not_found' : 'partial_upload_used', {
           cause: error,
         });
@@ -154,12 +155,12 @@ export class TusConcatenation {
   private async giveBack(taken: readonly PartialUpload[], finalId: string): Promise<void> {
     await Promise.all(
       taken.map(async ({ record }) => {
-        const found = await this.staging.read(record.id);
+        const found = await this.staging.records.read(record.id);
         if (found === undefined) return;
         const now = parseUploadRecord(found.record, record.id);
         if (now.concat?.kind !== 'partial' || now.concat.usedBy !== finalId) return;
         const back = { ...now, concat: { kind: 'partial' as const, usedBy: null } };
-        await this.staging.replace(record.id, back, found.version);
+        await this.staging.records.replace(record.id, back, found.version);
       }),
     ).catch(() => {});
   }
@@ -169,7 +170,7 @@ export class TusConcatenation {
     const staging = this.staging;
     return Readable.from(
       (async function* () {
-        for (const { record } of taken) yield* staging.readPieces(record.id, record.pieces);
+        for (const { record } of taken) yield* staging.bytes.readPieces(record.id, record.pieces);
       })(),
       { objectMode: false },
     );
@@ -180,7 +181,7 @@ export class TusConcatenation {
     await Promise.all(
       taken.map(async ({ record }) => {
         // What stays behind is the sweep's.
-        await this.staging.removeAll(record.id).catch(() => {});
+        await removeUpload(this.staging, record.id).catch(() => {});
         this.options.onEnded?.(record.id);
       }),
     );

@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import { focusFromText } from '../ingest/focal-point.js';
 import type { FocalPoint } from '../ingest/image-record.js';
-import { uploadIdPattern } from '../storage/staging/upload-staging.js';
+import { uploadIdPattern } from '../storage/staging/staging-error.js';
 
 /**
  * The tus 1.0 headers, parsed strictly: a value the spec does not allow is a 400 from the

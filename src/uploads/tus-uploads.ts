@@ -9,13 +9,16 @@ import {
 import type { UploaderKeys } from '../ingest/uploader-keys.js';
 import { sniffImageType, sniffSampleBytes } from '../ingest/sniff.js';
 import { pipeBody } from '../ingest/pipe-body.js';
-import {
-  isStagingError,
-  uploadIdPattern,
-  type UploadStaging,
-} from '../storage/staging/upload-staging.js';
+import { removeUpload, type StagingArea } from '../storage/staging/staging.js';
+import { isStagingError, uploadIdPattern } from '../storage/staging/staging-error.js';
 import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
-import { completeStagedUpload, isRefusal } from './complete-staged-upload.js';
+import {
+  completeStagedUpload,
+  isRefusal,
+  stagedUploadKey,
+  type BaseIngestContext,
+} from './complete-staged-upload.js';
+import { stagingFailure } from './staging-failures.js';
 import type { UploadHints } from './tus-headers.js';
 import {
   expiryFrom,
@@ -27,7 +30,8 @@ import {
 } from './upload-record.js';
 
 export interface TusUploadsOptions {
-  readonly staging: UploadStaging;
+  /** The staging layer's tus area: records and pieces. */
+  readonly staging: StagingArea;
   /** MAX_IMAGE_BYTES: the largest Upload-Length, and the bound on a deferred upload. */
   readonly maxImageBytes: number;
   /** UPLOAD_EXPIRES_SECONDS, counted from the last committed byte. */
@@ -56,11 +60,7 @@ export interface PatchRequest {
   readonly body: Readable;
 }
 
-/**
- * Everything the pipeline needs besides the bytes (store, limits, validation, variants), as
- * the HTTP layer builds it for POST /v1/images; owner, key and signal are set here.
- */
-export type BaseIngestContext = Omit<IngestContext, 'owner' | 'scope' | 'idempotencyKey'>;
+export type { BaseIngestContext };
 
 /**
  * Pieces one upload may be sent in: each is an entry in the record, which every PATCH
@@ -76,7 +76,7 @@ const maxUploadPieces = 1000;
  * through the one pipeline (ingestImage) before the record says "done".
  */
 export class TusUploads {
-  private readonly staging: UploadStaging;
+  private readonly staging: StagingArea;
   private readonly now: () => Date;
 
   constructor(private readonly options: TusUploadsOptions) {
@@ -105,7 +105,7 @@ export class TusUploads {
       error: null,
       ...(partial === true ? { concat: { kind: 'partial', usedBy: null } } : {}),
     };
-    await this.staged(() => this.staging.create(record.id, record));
+    await this.staged(() => this.staging.records.create(record.id, record));
     return record;
   }
 
@@ -128,7 +128,7 @@ export class TusUploads {
   /** termination: the record and every piece go. */
   async terminate(id: string, owner: string | undefined): Promise<void> {
     await this.readOwn(id, owner);
-    await this.staged(() => this.staging.removeAll(id));
+    await this.staged(() => removeUpload(this.staging, id));
     this.options.onEnded?.(id);
   }
 
@@ -192,7 +192,7 @@ export class TusUploads {
    */
   private async conflictOr(id: string, version: string, error: unknown): Promise<unknown> {
     if (!isAppError(error) || error.code !== 'storage_unavailable') return error;
-    const now = await this.staging.read(id).catch(() => ({ version }));
+    const now = await this.staging.records.read(id).catch(() => ({ version }));
     if (now === undefined) return new AppError('not_found', { cause: error });
     if (now.version !== version) return new AppError('upload_offset_mismatch', { cause: error });
     return error;
@@ -213,7 +213,7 @@ export class TusUploads {
     base: BaseIngestContext,
   ): Promise<UploadRecord> {
     const staged = {
-      bytes: this.staging.readPieces(record.id, pieces),
+      bytes: this.staging.bytes.readPieces(record.id, pieces),
       size: record.length,
       hints: {
         filename: record.filename ?? undefined,
@@ -250,7 +250,7 @@ export class TusUploads {
       await this.commit(done, version);
     } catch (error) {
       // Another instance finished the same bytes at the same moment: same key, same image.
-      const now = await this.staging.read(record.id).catch(() => undefined);
+      const now = await this.staging.records.read(record.id).catch(() => undefined);
       const current = now === undefined ? undefined : parseUploadRecord(now.record, record.id);
       if (current?.state !== 'done') throw error;
       done = current;
@@ -285,7 +285,7 @@ export class TusUploads {
 
   /** The first sniffSampleBytes of the staged pieces. */
   private async readHead(id: string, pieces: readonly UploadPiece[]): Promise<Buffer> {
-    const stream = this.staging.readPieces(id, pieces);
+    const stream = this.staging.bytes.readPieces(id, pieces);
     const chunks: Buffer[] = [];
     let bytes = 0;
     try {
@@ -333,7 +333,7 @@ export class TusUploads {
     const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
     let size: number;
     try {
-      size = await this.staging.writePiece(record.id, piece.name, checked, { maxBytes: room });
+      size = await this.staging.bytes.writePiece(record.id, piece.name, checked, { maxBytes: room });
     } catch (error) {
       await this.discardPieces(record.id, [{ ...piece, size: 0 }]);
       if (isStagingError(error, 'too_large')) throw tooLarge(length, error);
@@ -354,7 +354,7 @@ export class TusUploads {
   /** Commits the next state at the version read; another writer first means 409. */
   private async commit(next: UploadRecord, version: string): Promise<void> {
     try {
-      await this.staging.replace(next.id, next, version);
+      await this.staging.records.replace(next.id, next, version);
     } catch (error) {
       if (isStagingError(error, 'conflict')) {
         throw new AppError('upload_offset_mismatch', { cause: error });
@@ -368,13 +368,13 @@ export class TusUploads {
    * piece goes, including one left by an instance killed mid-PATCH, which no record names.
    */
   private async removeEveryPiece(id: string): Promise<void> {
-    await this.staging.removePieces(id).catch(() => {});
+    await this.staging.bytes.removePieces(id).catch(() => {});
   }
 
   /** Removes the pieces named (a refused or uncommitted write), where removeEveryPiece removes all. */
   private async discardPieces(id: string, pieces: readonly UploadPiece[]): Promise<void> {
     // Best effort: what stays behind is the sweep's (and the bucket lifecycle rule's).
-    await Promise.all(pieces.map((piece) => this.staging.removePiece(id, piece).catch(() => {})));
+    await Promise.all(pieces.map((piece) => this.staging.bytes.removePiece(id, piece).catch(() => {})));
   }
 
   /** The upload, if this caller may see it: another caller's upload is as missing as a forged id. */
@@ -383,7 +383,7 @@ export class TusUploads {
     owner: string | undefined,
   ): Promise<{ record: UploadRecord; version: string }> {
     if (!uploadIdPattern.test(id)) throw new AppError('not_found');
-    const found = await this.staged(() => this.staging.read(id));
+    const found = await this.staged(() => this.staging.records.read(id));
     if (found === undefined) throw new AppError('not_found');
     const record = parseUploadRecord(found.record, id);
     if (record.owner !== (owner ?? null)) throw new AppError('not_found');
@@ -423,7 +423,7 @@ export class TusUploads {
       return await operation();
     } catch (error) {
       if (isStagingError(error, 'exists')) throw error;
-      if (isStagingError(error)) throw storageUnavailable(error);
+      if (isStagingError(error)) throw stagingFailure(error);
       throw error;
     }
   }
@@ -445,7 +445,7 @@ export async function finishedImage(
 
 /** The finished image's idempotency key: the upload's own, so a retried finish finds the same image. */
 export function idempotencyKeyOf(record: UploadRecord): string {
-  return `tus:${record.id}:${record.secret}`;
+  return stagedUploadKey('tus', record.id, record.secret);
 }
 
 /**

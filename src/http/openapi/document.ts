@@ -33,7 +33,7 @@ export interface DocumentOptions {
   readonly localFiles: boolean;
   /** Whether the store has a staging area, for tus uploads. */
   readonly staging: boolean;
-  /** Whether the app takes direct uploads (it was given a direct staging area). */
+  /** Whether the app takes direct uploads (it was given a staging layer). */
   readonly directUploads: boolean;
 }
 

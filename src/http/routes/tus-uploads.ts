@@ -18,7 +18,8 @@ import {
 import { TusUploads, finishedImage } from '../../uploads/tus-uploads.js';
 import { TusConcatenation } from '../../uploads/tus-concatenation.js';
 import type { UploadRecord } from '../../uploads/upload-record.js';
-import { uploadIdPattern, type UploadStaging } from '../../storage/staging/upload-staging.js';
+import type { StagingArea } from '../../storage/staging/staging.js';
+import { uploadIdPattern } from '../../storage/staging/staging-error.js';
 import { ownerOf, type CallerState } from '../middleware/auth.js';
 import type { OpenUploads } from '../../uploads/open-uploads.js';
 import { callerKeyOf, clientGoneSignal, ingestContextOf, type ImagesRouteDeps } from './images.js';
@@ -85,7 +86,8 @@ const onlyUploadIds: RouterMiddleware<CallerState> = async (ctx, next) => {
 };
 
 export interface TusUploadsRouteDeps extends ImagesRouteDeps {
-  readonly staging: UploadStaging;
+  /** The staging layer's tus area. */
+  readonly staging: StagingArea;
   /** MAX_OPEN_UPLOADS_PER_CALLER, shared with direct uploads. */
   readonly openUploads: OpenUploads;
 }

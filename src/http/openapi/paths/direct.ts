@@ -10,7 +10,7 @@ import { createdImageResponse, pipelineErrors } from './images.js';
 
 /**
  * Direct uploads (src/http/routes/direct-uploads.ts): create, send the bytes elsewhere, complete.
- * Present when the app has a direct staging area; the local driver's stand-in for the bucket's
+ * Present when the app has a staging layer; the local driver's stand-in for the bucket's
  * signed URLs (src/http/routes/local-upload-targets.ts) only with that driver.
  */
 
@@ -25,7 +25,7 @@ const uploadId = pathParameter(
 const exampleCreated = {
   id: exampleId,
   method: 'put',
-  url: `https://storage.googleapis.com/images-bucket/staging/direct/${exampleId}?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=600&X-Goog-Signature=3f9a0c`,
+  url: `https://storage.googleapis.com/images-bucket/staging/direct/${exampleId}/data?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=600&X-Goog-Signature=3f9a0c`,
   headers: {
     'Content-Type': 'application/octet-stream',
     'Content-Disposition': 'attachment',
