@@ -7,7 +7,6 @@ import { sweepUploads, sweptAreasOf } from '../../src/uploads/sweep.js';
 import {
   patchHeaders,
   stagedIds,
-  tusStaging,
   uploadPath,
   useTusServers,
   type TusServer,
