@@ -281,3 +281,43 @@ class Unmatched {
     return true;
   }
 }
+
+/**
+ * The arrival checks this instance holds, by upload id, each for the upload's state at one
+ * raw offset: a PATCH takes its upload's check (so two PATCHes of one upload never feed one
+ * walk) and gives it back once its state is committed. Bounded: a check let go is caught up
+ * again from staging if its upload goes on.
+ */
+export class ArrivalChecks {
+  private readonly checks = new Map<string, { check: ArrivalCheck; expiresAt: number }>();
+
+  constructor(private readonly maxChecks = 256) {}
+
+  /** The check of `id` at raw offset `received` with `staged` bytes staged; removed from here. */
+  take(id: string, received: number, staged: number): ArrivalCheck | undefined {
+    const kept = this.checks.get(id);
+    this.checks.delete(id);
+    const check = kept?.check;
+    if (check === undefined || check.received !== received || check.staged !== staged) {
+      return undefined;
+    }
+    return check;
+  }
+
+  /** Keeps the check of an upload whose state it now matches, until the upload expires. */
+  keep(id: string, check: ArrivalCheck, expiresAt: Date): void {
+    const now = Date.now();
+    this.checks.delete(id);
+    this.checks.set(id, { check, expiresAt: expiresAt.getTime() });
+    // Oldest first: the expired, then past the bound.
+    for (const [other, { expiresAt: expiry }] of this.checks) {
+      if (this.checks.size <= this.maxChecks && expiry > now) break;
+      this.checks.delete(other);
+    }
+  }
+
+  /** The upload ended (finished, refused, terminated): its check goes. */
+  drop(id: string): void {
+    this.checks.delete(id);
+  }
+}

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import {
   createdImage,
+  defaultImageValidation,
   type CreatedImage,
   type IngestContext,
 } from '../ingest/ingest-image.js';
@@ -14,6 +15,12 @@ import {
   uploadIdPattern,
   type UploadStaging,
 } from '../storage/staging/upload-staging.js';
+import {
+  ArrivalCheck,
+  ArrivalChecks,
+  type ArrivalOptions,
+  type ArrivalRecord,
+} from './arrival-check.js';
 import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
 import { completeStagedUpload, isRefusal } from './complete-staged-upload.js';
 import type { UploadHints } from './tus-headers.js';
@@ -74,6 +81,8 @@ const maxUploadPieces = 1000;
 export class TusUploads {
   private readonly staging: UploadStaging;
   private readonly now: () => Date;
+  /** The walks of the uploads whose PATCHes this instance served last. */
+  private readonly checks = new ArrivalChecks();
 
   constructor(private readonly options: TusUploadsOptions) {
     this.staging = options.staging;
@@ -97,6 +106,7 @@ export class TusUploads {
       createdAt: now.toISOString(),
       expiresAt: this.expiry(),
       state: 'receiving',
+      arrival: noArrival,
       image: null,
       error: null,
     };
@@ -124,7 +134,7 @@ export class TusUploads {
   async terminate(id: string, owner: string | undefined): Promise<void> {
     await this.readOwn(id, owner);
     await this.staged(() => this.staging.removeAll(id));
-    this.options.onEnded?.(id);
+    this.ended(id);
   }
 
   /**
@@ -145,6 +155,11 @@ export class TusUploads {
     const room = (length ?? this.options.maxImageBytes) - record.offset;
     if (request.declaredBytes !== undefined && request.declaredBytes > room) {
       throw tooLarge(length);
+    }
+    const { arrival } = record;
+    if (arrival !== undefined) {
+      const checked = { ...record, arrival };
+      return this.patchChecked(checked, version, request, { length, room }, ingestContext);
     }
     const piece = await this.writePiece(record, request, length, room).catch(async (error) => {
       throw await this.conflictOr(id, version, error);
@@ -177,6 +192,192 @@ export class TusUploads {
   }
 
   /**
+   * PATCH of an upload checked as it arrives: the body passes through the upload's arrival
+   * check (this instance's, or one caught up from staging) and the piece holds its output.
+   * A refused type or structure ends the upload at this PATCH; bytes received but not yet
+   * standing for any output go into the record (ArrivalRecord.tail).
+   */
+  private async patchChecked(
+    record: UploadRecord & { readonly arrival: ArrivalRecord },
+    version: string,
+    request: PatchRequest,
+    { length, room }: { length: number | null; room: number },
+    base: BaseIngestContext,
+  ): Promise<UploadRecord> {
+    let check = this.checks.take(record.id, record.offset, record.arrival.staged);
+    let caughtUp: Buffer[] = [];
+    if (check === undefined) {
+      const caught = await this.catchUp(record, arrivalOptionsOf(base));
+      if (caught === undefined) throw await this.restart(record, version);
+      ({ check, output: caughtUp } = caught);
+    }
+    const { piece, refusal } = await this.writeChecked(
+      record,
+      request,
+      check,
+      caughtUp,
+      length,
+      room,
+    ).catch(async (error) => {
+      throw await this.conflictOr(record.id, version, error);
+    });
+    const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
+    try {
+      if (refusal !== undefined) throw await this.reject({ ...record, pieces }, version, refusal);
+      const offset = check.received;
+      if (length !== null && offset === length) {
+        return await this.finish({ ...record, length }, version, pieces, base, check.staged);
+      }
+      if (offset === record.offset && length === record.length) {
+        this.checks.keep(record.id, check, new Date(record.expiresAt));
+        return record;
+      }
+      const next: UploadRecord = {
+        ...record,
+        length,
+        offset,
+        pieces,
+        sniffedType: check.type?.contentType,
+        arrival: check.record(),
+        expiresAt: this.expiry(),
+      };
+      await this.commit(next, version);
+      this.checks.keep(record.id, check, new Date(next.expiresAt));
+      return next;
+    } catch (error) {
+      if (piece !== undefined) await this.discardPieces(record.id, [piece]);
+      throw await this.conflictOr(record.id, version, error);
+    }
+  }
+
+  /**
+   * Writes the output of `check` for the body as one piece (after `first`, the output of a
+   * catch-up), and at the upload's last byte the rest of it. A refusal of the check ends the
+   * body there and is answered, for the caller to end the upload; the check is of no more use
+   * after any failure (it has walked bytes no record names).
+   */
+  private async writeChecked(
+    record: UploadRecord,
+    request: PatchRequest,
+    check: ArrivalCheck,
+    first: readonly Buffer[],
+    length: number | null,
+    room: number,
+  ): Promise<{ piece: UploadPiece | undefined; refusal?: AppError }> {
+    if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
+    const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
+    const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
+    const outcome: { refusal?: AppError; tooLarge?: boolean } = {};
+    async function* output(): AsyncGenerator<Buffer> {
+      yield* first;
+      try {
+        for await (const chunk of checked) {
+          if (check.received + (chunk as Buffer).length - record.offset > room) {
+            outcome.tooLarge = true;
+            return;
+          }
+          yield* await check.write(chunk as Buffer);
+        }
+      } catch (error) {
+        if (isRefusal(error)) {
+          outcome.refusal = error;
+          return;
+        }
+        // The body was cut: what arrived stays, as tus has it.
+      }
+      if (length === null || check.received !== length) return;
+      try {
+        yield* await check.end();
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        outcome.refusal = error;
+      }
+    }
+    const size = await this.writeOutput(record, name, Readable.from(output()), length);
+    const piece = size === 0 ? undefined : { name, offset: record.offset, size };
+    const failure = outcome.tooLarge
+      ? tooLarge(length)
+      : outcome.refusal === undefined && !checked.matches()
+        ? new AppError('upload_checksum_mismatch')
+        : undefined;
+    if (failure !== undefined || size === 0) {
+      await this.discardPieces(record.id, [{ name, offset: record.offset, size }]);
+    }
+    if (failure !== undefined) throw failure;
+    return { piece, ...(outcome.refusal === undefined ? {} : { refusal: outcome.refusal }) };
+  }
+
+  private async writeOutput(
+    record: UploadRecord,
+    name: string,
+    output: Readable,
+    length: number | null,
+  ): Promise<number> {
+    try {
+      // The output is bounded by the raw bytes (counted above) and the record's tail.
+      return await this.staging.writePiece(record.id, name, output, {
+        maxBytes: this.options.maxImageBytes + 1024 * 1024,
+      });
+    } catch (error) {
+      await this.discardPieces(record.id, [{ name, offset: record.offset, size: 0 }]);
+      if (isStagingError(error, 'too_large')) throw tooLarge(length, error);
+      if (isStagingError(error, 'conflict')) throw new AppError('not_found', { cause: error });
+      throw storageUnavailable(error);
+    }
+  }
+
+  /**
+   * The rare path: this instance has no walk of the upload at its committed state (another
+   * instance served it, this one restarted, a PATCH failed after its bytes were walked). The
+   * staged output is read back once and walked again (ArrivalCheck.catchUp).
+   */
+  private async catchUp(
+    record: UploadRecord & { readonly arrival: ArrivalRecord },
+    options: ArrivalOptions,
+  ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
+    const stream = this.staging.readPieces(record.id, record.pieces);
+    try {
+      return await ArrivalCheck.catchUp(
+        options,
+        record.sniffedType,
+        record.offset,
+        record.arrival,
+        stream,
+      );
+    } catch (error) {
+      throw isAppError(error) ? error : storageUnavailable(error);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /**
+   * The walk's state cannot be established from staging (a record whose tail was too long to
+   * keep, staged bytes that do not walk to themselves): rather than guess, and never refuse a
+   * valid image, the upload starts again from its first byte. The client learns it as a
+   * conflict, and HEAD answers offset 0, from which tus clients send the file again.
+   */
+  private async restart(record: UploadRecord, version: string): Promise<AppError> {
+    const restarted: UploadRecord = {
+      ...record,
+      offset: 0,
+      pieces: [],
+      sniffedType: undefined,
+      arrival: noArrival,
+      expiresAt: this.expiry(),
+    };
+    await this.commit(restarted, version);
+    await this.removeEveryPiece(record.id);
+    return new AppError('upload_offset_mismatch');
+  }
+
+  /** The upload takes no more bytes: its walk and its open request go. */
+  private ended(id: string): void {
+    this.checks.drop(id);
+    this.options.onEnded?.(id);
+  }
+
+  /**
    * A store failure while the upload was terminated or moved on under this PATCH (its pieces
    * gone from under the finish, say) is that conflict, not an outage: 404 once the upload is
    * gone, 409 once another request changed it. Anything else stays what it was.
@@ -202,10 +403,11 @@ export class TusUploads {
     version: string,
     pieces: readonly UploadPiece[],
     base: BaseIngestContext,
+    stagedSize: number = record.length,
   ): Promise<UploadRecord> {
     const staged = {
       bytes: this.staging.readPieces(record.id, pieces),
-      size: record.length,
+      size: stagedSize,
       hints: {
         filename: record.filename ?? undefined,
         declaredType: record.filetype ?? undefined,
@@ -246,7 +448,7 @@ export class TusUploads {
       if (current?.state !== 'done') throw error;
       done = current;
     }
-    this.options.onEnded?.(record.id);
+    this.ended(record.id);
     await this.removeEveryPiece(record.id);
     return done;
   }
@@ -306,7 +508,7 @@ export class TusUploads {
       expiresAt: this.expiry(),
     };
     await this.commit(rejected, version);
-    this.options.onEnded?.(record.id);
+    this.ended(record.id);
     await this.removeEveryPiece(record.id);
     return refusal;
   }
@@ -432,6 +634,18 @@ export async function finishedImage(
   const { deleteToken: _stored, ...image } = record.image;
   if (record.owner !== null) return image;
   return { ...image, deleteToken: await keys.deleteToken(image.id) };
+}
+
+/** A new upload's arrival state: nothing received. */
+const noArrival: ArrivalRecord = { staged: 0, tail: '' };
+
+/** The arrival check walks as the pipeline would (same types, budget and metadata policy). */
+function arrivalOptionsOf(base: BaseIngestContext): ArrivalOptions {
+  return {
+    allowedTypes: base.limits.allowedTypes,
+    maxPixels: (base.validation ?? defaultImageValidation).maxPixels,
+    strip: base.metadata !== 'keep',
+  };
 }
 
 function idempotencyKeyOf(record: UploadRecord): string {
