@@ -6,6 +6,7 @@ import * as tus from 'tus-js-client';
 import { close, useCleanups, useHarnesses, type Harness } from '../http/harness.js';
 import { storeEnvOf, useServiceProcesses, type Service } from '../support/service-process.js';
 import { startToxiproxy } from '../support/toxiproxy.js';
+import { sniffSampleBytes } from '../../src/ingest/sniff.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { stagedIds, stagedPieceCount, uploadPath } from './tus-client.js';
 
@@ -135,6 +136,117 @@ describe.each(drivers)('two instances over one store (%s)', (driver) => {
     // Each instance took PATCHes, one after the other.
     expect(new Set(patches.map((call) => call.backend))).toEqual(new Set([0, 1]));
     await expectPublishedByteExact(harness, front.origin, uploadUrl, photo);
+  });
+
+  it('checks and strips as the bytes arrive, and after a SIGKILL half-way resumes on the other instance: published byte-faithful, with the sha256 of the single-instance path', async () => {
+    const harness = await harnessFor(driver);
+    const [a, b] = await twoInstances(harness);
+    // A photo with an EXIF block large enough that a PATCH can end inside it, past the bytes
+    // that decide the type: the record must carry what the walk held of that segment.
+    const photo = await sharp({
+      create: {
+        width: 1600,
+        height: 1200,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 50 },
+      },
+    })
+      .withExif({
+        IFD0: { Make: 'PhoneMaker', Model: 'Phone 12', Copyright: 'Ann Owner '.repeat(900) },
+      })
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 92 })
+      .toBuffer();
+    expect(photo.readUInt16BE(2)).toBe(0xffe1);
+    const exifEnd = 4 + photo.readUInt16BE(4);
+    expect(exifEnd).toBeGreaterThan(sniffSampleBytes + 1024);
+    const chunk = 256 * 1024;
+    const cuts = [Math.floor((sniffSampleBytes + exifEnd) / 2)];
+    while (cuts.at(-1)! + chunk < photo.length) cuts.push(cuts.at(-1)! + chunk);
+    cuts.push(photo.length);
+    expect(cuts.length).toBeGreaterThan(6);
+
+    const created = await fetch(`${originOf(a)}/v1/uploads`, {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(photo.length) },
+    });
+    expect(created.status).toBe(201);
+    const at = uploadPath(created.headers.get('location') ?? '');
+    const patch = (service: Service, from: number, to: number): Promise<Response> =>
+      fetch(`${originOf(service)}${at}`, {
+        method: 'PATCH',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': String(from),
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        body: new Uint8Array(photo.subarray(from, to)),
+      });
+
+    // Half the chunks on A, the first ending inside the EXIF segment.
+    const half = Math.floor(cuts.length / 2);
+    let offset = 0;
+    for (const cut of cuts.slice(0, half)) {
+      const answer = await patch(a, offset, cut);
+      expect(answer.status).toBe(204);
+      expect(Number(answer.headers.get('upload-offset'))).toBe(cut);
+      offset = cut;
+    }
+    // The next PATCH dies with A, half its body on the wire: nothing of it is acknowledged.
+    const next = cuts[half]!;
+    const cutShort = new Promise<void>((resolve) => {
+      const request = httpRequest({
+        host: '127.0.0.1',
+        port: a.port,
+        method: 'PATCH',
+        path: at,
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': String(offset),
+          'Content-Type': 'application/offset+octet-stream',
+          'Content-Length': String(next - offset),
+        },
+      });
+      request.on('error', () => resolve());
+      request.on('response', () => resolve());
+      request.write(photo.subarray(offset, offset + (next - offset) / 2));
+      setTimeout(() => a.child.kill('SIGKILL'), 300);
+    });
+    await cutShort;
+    expect(await a.exited).toBeNull();
+
+    // B has no walk of the upload: it catches up from what A staged and the record.
+    const head = await fetch(`${originOf(b)}${at}`, {
+      method: 'HEAD',
+      headers: { 'Tus-Resumable': '1.0.0' },
+    });
+    expect(Number(head.headers.get('upload-offset'))).toBe(offset);
+    for (const cut of cuts.slice(half)) {
+      const answer = await patch(b, offset, cut);
+      expect(answer.status).toBe(204);
+      offset = cut;
+    }
+
+    const status = await fetch(`${originOf(b)}${at}`, { headers: { 'Tus-Resumable': '1.0.0' } });
+    expect(status.status).toBe(200);
+    const image = (await status.json()) as { name: string; sha256: string; orientation?: number };
+    const stored = await harness.storedBytes(image.name);
+    expect(sha256(stored)).toBe(image.sha256);
+    // The single-instance path: the same file in one POST.
+    const posted = await fetch(`${originOf(b)}/v1/images`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/jpeg' },
+      body: new Uint8Array(photo),
+    });
+    expect(posted.status).toBe(201);
+    const direct = (await posted.json()) as { name: string; sha256: string };
+    expect(image.sha256).toBe(direct.sha256);
+    expect(stored.equals(await harness.storedBytes(direct.name))).toBe(true);
+    // Stripped: the camera and its owner are gone, the orientation kept.
+    expect(stored.length).toBeLessThan(photo.length);
+    expect(stored.includes('PhoneMaker')).toBe(false);
+    expect(stored.includes('Ann Owner')).toBe(false);
   });
 
   it('resumes on the other instance when one is killed (SIGKILL) mid-PATCH, losing at most the unacknowledged bytes', async () => {
