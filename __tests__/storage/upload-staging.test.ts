@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { isStorageError } from '../../src/storage/object-store.js';
 import { isStagingError, type UploadStaging } from '../../src/storage/staging/upload-staging.js';
 import { GcsStaging, gcsPieceBytes } from '../../src/storage/staging/gcs-staging.js';
 import { LocalStaging } from '../../src/storage/staging/local-staging.js';
 import { staleTempFileMs } from '../../src/files.js';
 import { useCleanups, useHarnesses } from '../http/harness.js';
-import { createTestBucket } from '../support/gcs.js';
+import { createTestBucket, listObjectNames } from '../support/gcs.js';
 import { drivers } from '../support/requests.js';
 import { stagedPieceCount } from '../uploads/tus-client.js';
 import { chunkedStream, rejectionOf } from './object-store-contract.js';
@@ -135,6 +136,60 @@ describe.each(drivers)('upload staging (%s)', (driver) => {
     await staging.removePiece(id, { name: '0-dddddddd', size: 0 });
   });
 
+  it('publishes pieces as one object of the store, create-only, described as put describes it, the pieces kept', async () => {
+    const { store } = await harnessFor(driver);
+    const staging = store.staging!.area('tus');
+    const id = randomUUID();
+    await staging.create(id, {});
+    const a = randomBytes(gcsPieceBytes + 4321);
+    const b = randomBytes(777);
+    const pieces = [
+      { name: '0-aaaaaaaa', size: 0 },
+      { name: `${a.length}-bbbbbbbb`, size: 0 },
+    ].map((piece, index) => ({ ...piece, body: [a, b][index]! }));
+    for (const piece of pieces) {
+      piece.size = await staging.writePiece(id, piece.name, chunkedStream(piece.body), {
+        maxBytes: 1e9,
+      });
+    }
+    const name = `${randomUUID()}.jpg`;
+    const options = { contentType: 'image/jpeg', metadata: { sha256: 'abc', uploader: 'u1' } };
+    expect(staging.publishPieces).toBeDefined();
+    await staging.publishPieces!(id, pieces, name, options);
+    const info = await store.stat(name);
+    expect(info).toMatchObject({ size: a.length + b.length, contentType: 'image/jpeg' });
+    expect(info?.metadata).toMatchObject(options.metadata);
+    const opened = await store.read(name);
+    expect((await buffer(opened!.body)).equals(Buffer.concat([a, b]))).toBe(true);
+    // Create-only, as put is.
+    const again = await rejectionOf(staging.publishPieces!(id, pieces, name, options));
+    expect(isStorageError(again) && again.kind).toBe('exists');
+    // The pieces stay until the upload's record says it is done; then they go, the object stays.
+    expect((await buffer(staging.readPieces(id, pieces))).length).toBe(a.length + b.length);
+    await staging.removeAll(id);
+    expect((await store.stat(name))?.size).toBe(a.length + b.length);
+  });
+
+  it('publishes a single piece', async () => {
+    const { store } = await harnessFor(driver);
+    const staging = store.staging!.area('tus');
+    const id = randomUUID();
+    await staging.create(id, {});
+    const bytes = randomBytes(5000);
+    const size = await staging.writePiece(id, '0-cccccccc', chunkedStream(bytes), {
+      maxBytes: 1e9,
+    });
+    const name = `${randomUUID()}.png`;
+    await staging.publishPieces!(id, [{ name: '0-cccccccc', size }], name, {
+      contentType: 'image/png',
+      metadata: {},
+    });
+    await staging.removeAll(id);
+    const opened = await store.read(name);
+    expect(opened?.info.contentType).toBe('image/png');
+    expect((await buffer(opened!.body)).equals(bytes)).toBe(true);
+  });
+
   it('refuses ids and piece names it did not make', async () => {
     const staging = await stagingOf();
     await expect(staging.read('../../etc')).rejects.toThrow(/unsafe/);
@@ -192,6 +247,65 @@ describe('local staging at start-up', () => {
 });
 
 (drivers.includes('gcs') ? describe : describe.skip)('GCS staging on the emulator', () => {
+  it('composes more parts than one compose takes (32), in rounds, and leaves no intermediate', async () => {
+    const bucket = await createTestBucket();
+    const staging = new GcsStaging(bucket, 'staging/tus/', {}, 1000, bucket);
+    const id = randomUUID();
+    await staging.create(id, {});
+    // 70 parts of 1000 bytes in three pieces: 3 intermediates, then the object.
+    const bodies = [randomBytes(25_500), randomBytes(30_000), randomBytes(14_200)];
+    const pieces: { name: string; size: number }[] = [];
+    let offset = 0;
+    for (const [index, body] of bodies.entries()) {
+      const name = `${offset}-${'abc'[index]!.repeat(8)}`;
+      pieces.push({
+        name,
+        size: await staging.writePiece(id, name, chunkedStream(body), { maxBytes: 1e9 }),
+      });
+      offset += body.length;
+    }
+    const name = `${randomUUID()}.webp`;
+    await staging.publishPieces!(id, pieces, name, {
+      contentType: 'image/webp',
+      metadata: { sha256: 'x' },
+    });
+    const [bytes] = await bucket.file(name).download();
+    expect(bytes.equals(Buffer.concat(bodies))).toBe(true);
+    const [metadata] = await bucket.file(name).getMetadata();
+    expect(metadata).toMatchObject({
+      contentType: 'image/webp',
+      cacheControl: 'public, max-age=31536000, immutable',
+      metadata: { sha256: 'x' },
+    });
+    const left = (await listObjectNames(bucket)).filter((object) => object.includes('compose'));
+    expect(left).toEqual([]);
+    await staging.removeAll(id);
+  });
+
+  it('publishes from a staging bucket apart from the images bucket (compose there, then copy)', async () => {
+    const [images, stagingBucket] = await Promise.all([createTestBucket(), createTestBucket()]);
+    const staging = new GcsStaging(stagingBucket, 'staging/tus/', {}, 1000, images);
+    const id = randomUUID();
+    await staging.create(id, {});
+    const body = randomBytes(40_500);
+    const size = await staging.writePiece(id, '0-aaaaaaaa', chunkedStream(body), { maxBytes: 1e9 });
+    const name = `${randomUUID()}.gif`;
+    const options = { contentType: 'image/gif', metadata: { sha256: 'y' } };
+    await staging.publishPieces!(id, [{ name: '0-aaaaaaaa', size }], name, options);
+    const [bytes] = await images.file(name).download();
+    expect(bytes.equals(body)).toBe(true);
+    const [metadata] = await images.file(name).getMetadata();
+    expect(metadata).toMatchObject({ contentType: 'image/gif', metadata: { sha256: 'y' } });
+    const again = await rejectionOf(
+      staging.publishPieces!(id, [{ name: '0-aaaaaaaa', size }], name, options),
+    );
+    expect(isStorageError(again) && again.kind).toBe('exists');
+    await staging.removeAll(id);
+    expect((await listObjectNames(stagingBucket)).filter((object) => object.includes(id))).toEqual(
+      [],
+    );
+  });
+
   it('labels pieces as direct uploads are: octet-stream, Content-Disposition: attachment', async () => {
     const bucket = await createTestBucket();
     const staging = new GcsStaging(bucket, 'staging/tus/', {}, 1000);

@@ -7,6 +7,7 @@ import { close, useCleanups, useHarnesses, type Harness } from '../http/harness.
 import { storeEnvOf, useServiceProcesses, type Service } from '../support/service-process.js';
 import { startToxiproxy } from '../support/toxiproxy.js';
 import { sniffSampleBytes } from '../../src/ingest/sniff.js';
+import { photoWithExif } from '../support/exif-photo.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { stagedIds, stagedPieceCount, uploadPath } from './tus-client.js';
 
@@ -143,21 +144,7 @@ describe.each(drivers)('two instances over one store (%s)', (driver) => {
     const [a, b] = await twoInstances(harness);
     // A photo with an EXIF block large enough that a PATCH can end inside it, past the bytes
     // that decide the type: the record must carry what the walk held of that segment.
-    const photo = await sharp({
-      create: {
-        width: 1600,
-        height: 1200,
-        channels: 3,
-        background: '#808080',
-        noise: { type: 'gaussian', mean: 128, sigma: 50 },
-      },
-    })
-      .withExif({
-        IFD0: { Make: 'PhoneMaker', Model: 'Phone 12', Copyright: 'Ann Owner '.repeat(900) },
-      })
-      .withMetadata({ orientation: 6 })
-      .jpeg({ quality: 92 })
-      .toBuffer();
+    const photo = await photoWithExif(1600, 1200);
     expect(photo.readUInt16BE(2)).toBe(0xffe1);
     const exifEnd = 4 + photo.readUInt16BE(4);
     expect(exifEnd).toBeGreaterThan(sniffSampleBytes + 1024);

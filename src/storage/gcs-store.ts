@@ -15,7 +15,7 @@ import {
 import { isWrongObjectError, writeResumable } from './gcs-resumable.js';
 import { isTransient, statusOf } from './gcs-errors.js';
 import { safeReadStream } from './gcs-read-stream.js';
-import { GcsStaging } from './staging/gcs-staging.js';
+import { GcsStaging, gcsPieceBytes } from './staging/gcs-staging.js';
 import type { StagingAreas, UploadStaging } from './staging/upload-staging.js';
 import {
   DeadlineExceededError,
@@ -83,7 +83,13 @@ export class GcsStore implements ObjectStore {
     this.policy = { ...defaultRetryPolicy, ...options.retry };
     const prefix = options.stagingPrefix ?? 'staging/';
     const areas = {
-      tus: new GcsStaging(options.stagingBucket ?? bucket, `${prefix}tus/`, this.policy),
+      tus: new GcsStaging(
+        options.stagingBucket ?? bucket,
+        `${prefix}tus/`,
+        this.policy,
+        gcsPieceBytes,
+        bucket,
+      ),
     };
     this.staging = { area: (name): UploadStaging => areas[name] };
   }

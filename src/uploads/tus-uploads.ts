@@ -4,9 +4,13 @@ import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import {
   createdImage,
   defaultImageValidation,
+  publishCheckedImage,
+  publishesAsChecked,
   type CreatedImage,
   type IngestContext,
+  type IngestedImage,
 } from '../ingest/ingest-image.js';
+import type { PutOptions } from '../storage/object-store.js';
 import type { UploaderKeys } from '../ingest/uploader-keys.js';
 import { sniffImageType, sniffSampleBytes } from '../ingest/sniff.js';
 import { pipeBody } from '../ingest/pipe-body.js';
@@ -204,10 +208,14 @@ export class TusUploads {
     { length, room }: { length: number | null; room: number },
     base: BaseIngestContext,
   ): Promise<UploadRecord> {
-    let check = this.checks.take(record.id, record.offset, record.arrival.staged);
+    const options = arrivalOptionsOf(base);
+    let check =
+      record.offset === 0
+        ? ArrivalCheck.start(options)
+        : this.checks.take(record.id, record.offset, record.arrival.staged);
     let caughtUp: Buffer[] = [];
     if (check === undefined) {
-      const caught = await this.catchUp(record, arrivalOptionsOf(base));
+      const caught = await this.catchUp(record, options);
       if (caught === undefined) throw await this.restart(record, version);
       ({ check, output: caughtUp } = caught);
     }
@@ -226,7 +234,7 @@ export class TusUploads {
       if (refusal !== undefined) throw await this.reject({ ...record, pieces }, version, refusal);
       const offset = check.received;
       if (length !== null && offset === length) {
-        return await this.finish({ ...record, length }, version, pieces, base, check.staged);
+        return await this.finish({ ...record, length }, version, pieces, base, check);
       }
       if (offset === record.offset && length === record.length) {
         this.checks.keep(record.id, check, new Date(record.expiresAt));
@@ -403,17 +411,8 @@ export class TusUploads {
     version: string,
     pieces: readonly UploadPiece[],
     base: BaseIngestContext,
-    stagedSize: number = record.length,
+    check?: ArrivalCheck,
   ): Promise<UploadRecord> {
-    const staged = {
-      bytes: this.staging.readPieces(record.id, pieces),
-      size: stagedSize,
-      hints: {
-        filename: record.filename ?? undefined,
-        declaredType: record.filetype ?? undefined,
-        focus: record.focus ?? undefined,
-      },
-    };
     const context: IngestContext = {
       ...base,
       // The client may go away now: the image is finished all the same, for its next HEAD.
@@ -424,7 +423,7 @@ export class TusUploads {
     };
     let done: UploadRecord;
     try {
-      const image = await completeStagedUpload(staged, context);
+      const image = await this.publish(record, pieces, context, check);
       done = {
         ...record,
         offset: record.length,
@@ -451,6 +450,43 @@ export class TusUploads {
     this.ended(record.id);
     await this.removeEveryPiece(record.id);
     return done;
+  }
+
+  /**
+   * The finished upload's image, stored. Checked as it arrived, with nothing left to learn from
+   * its bytes (structure mode, nothing derived) and a staging that can, its staged pieces are
+   * published as they are, with the check's facts and hash: not read again. Otherwise they
+   * run through the pipeline, read once.
+   */
+  private async publish(
+    record: UploadRecord & { readonly length: number },
+    pieces: readonly UploadPiece[],
+    context: IngestContext,
+    check: ArrivalCheck | undefined,
+  ): Promise<IngestedImage> {
+    const hints = {
+      filename: record.filename ?? undefined,
+      declaredType: record.filetype ?? undefined,
+      focus: record.focus ?? undefined,
+    };
+    const type = check?.type;
+    const facts = check?.facts();
+    const publishPieces = this.staging.publishPieces;
+    if (
+      check !== undefined &&
+      type !== undefined &&
+      facts !== undefined &&
+      publishPieces !== undefined &&
+      pieces.length > 0 &&
+      publishesAsChecked(type.contentType, context)
+    ) {
+      const fingerprint = { bytes: check.staged, sha256: check.sha256(), md5: undefined };
+      const write = (name: string, options: PutOptions): Promise<void> =>
+        publishPieces(record.id, pieces, name, options);
+      return publishCheckedImage({ type, facts, fingerprint, hints, write }, context);
+    }
+    const bytes = this.staging.readPieces(record.id, pieces);
+    return completeStagedUpload({ bytes, size: check?.staged ?? record.length, hints }, context);
   }
 
   /**

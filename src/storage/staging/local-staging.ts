@@ -12,6 +12,7 @@ import {
   drainBody,
   uploadIdPattern,
   type PieceOptions,
+  type PublishOptions,
   type StagedPiece,
   type UploadStaging,
   type VersionedRecord,
@@ -33,9 +34,21 @@ import {
  */
 export class LocalStaging implements UploadStaging {
   private readonly incoming: string;
+  readonly publishPieces?: UploadStaging['publishPieces'];
 
-  constructor(private readonly root: string) {
+  /**
+   * `publishTo`: the store this staging belongs to, on the same file system: a finished
+   * upload's pieces are then published into it (publishPieces).
+   */
+  constructor(
+    private readonly root: string,
+    publishTo?: LocalPublishing,
+  ) {
     this.incoming = path.join(root, '.incoming');
+    if (publishTo !== undefined) {
+      this.publishPieces = (id, pieces, name, options) =>
+        this.publish(publishTo, id, pieces, name, options);
+    }
   }
 
   async init(): Promise<void> {
@@ -173,6 +186,30 @@ export class LocalStaging implements UploadStaging {
     );
   }
 
+  /**
+   * One piece (a whole upload in one PATCH, as tus-js-client and Uppy send by default) is
+   * linked into the store: not a byte copied. Several are streamed into one new file: read
+   * once, and nothing else done with them (a file cannot be made of other files' bytes
+   * without a copy).
+   */
+  private async publish(
+    into: LocalPublishing,
+    id: string,
+    pieces: readonly StagedPiece[],
+    name: string,
+    options: PublishOptions,
+  ): Promise<void> {
+    assertStagedNames(id);
+    for (const piece of pieces) assertStagedNames(id, piece.name);
+    if (pieces.length === 1) {
+      const file = path.join(this.folderOf(id), `piece.${pieces[0]!.name}`);
+      // Longer than recorded only if a writer died past its commit (see readPieces).
+      const size = (await fs.stat(file).catch(() => undefined))?.size;
+      if (size === pieces[0]!.size) return into.putLinked(name, file, options);
+    }
+    return into.put(name, this.readPieces(id, pieces), options);
+  }
+
   async removePiece(id: string, piece: StagedPiece): Promise<void> {
     assertStagedNames(id, piece.name);
     await fs.unlink(path.join(this.folderOf(id), `piece.${piece.name}`)).catch((error: unknown) => {
@@ -241,6 +278,12 @@ export class LocalStaging implements UploadStaging {
   private recordFile(id: string, version: number): string {
     return path.join(this.folderOf(id), `record.${version}`);
   }
+}
+
+/** The store a local staging publishes into (LocalStore's put and putLinked). */
+export interface LocalPublishing {
+  put(name: string, body: Readable, options: PublishOptions): Promise<void>;
+  putLinked(name: string, file: string, options: PublishOptions): Promise<void>;
 }
 
 async function writeFlushed(file: string, text: string): Promise<void> {

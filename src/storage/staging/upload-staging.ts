@@ -39,6 +39,27 @@ export interface UploadStaging {
   removeAll(id: string): Promise<void>;
   /** Every staged id, records or pieces alike, for the sweep. */
   listIds(): AsyncIterable<string>;
+  /**
+   * A capability (absent where the driver has no way to do it without a copy): makes the
+   * pieces, one after the other, the published object `name` of the store this staging
+   * belongs to, as ObjectStore.put would (create-only, a StorageError of kind "exists" when
+   * the name is taken; the same content type, cache headers and metadata), without the bytes
+   * passing through this process (GCS composes them). The pieces stay: the caller removes them
+   * once the upload's record says it is done.
+   */
+  readonly publishPieces?: (
+    id: string,
+    pieces: readonly StagedPiece[],
+    name: string,
+    options: PublishOptions,
+  ) => Promise<void>;
+}
+
+/** What publishPieces writes with the object: ObjectStore's PutOptions for bytes at rest. */
+export interface PublishOptions {
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface VersionedRecord {
