@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { useHarnesses } from '../http/harness.js';
+import { createApp } from '../../src/http/app.js';
+import { sniffSampleBytes } from '../../src/ingest/sniff.js';
+import type { UploadRecord } from '../../src/uploads/upload-record.js';
+import { silentLogger, useHarnesses } from '../http/harness.js';
 import { photoWithExif } from '../support/exif-photo.js';
 import { drivers, sha256 } from '../support/requests.js';
 import { patchHeaders, stagedPieceCount, uploadPath, useTusServers } from './tus-client.js';
@@ -64,4 +67,70 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
       expect(await stagedPieceCount(harness, id)).toBe(0);
     },
   );
+
+  it('another instance catches up from what is staged and the tail in the record, a PATCH having ended inside the EXIF block', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const first = await serveTus(harness);
+    // A second app over the same store: another instance, without this upload's walk.
+    const other = await serveTus({
+      ...harness,
+      callback: createApp(harness.config, {
+        store: harness.store,
+        logger: silentLogger,
+        directStaging: harness.directStaging,
+      }).callback(),
+    });
+    const photo = await photoWithExif(600, 400);
+    const exifEnd = 4 + photo.readUInt16BE(4);
+    const cut = Math.floor((sniffSampleBytes + exifEnd) / 2);
+    const created = await first.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const id = at.split('/').pop() ?? '';
+    expect((await first.call('PATCH', at, patchHeaders(0), photo.subarray(0, cut))).status).toBe(
+      204,
+    );
+    const record = (await harness.store.staging!.area('tus').read(id))!.record as UploadRecord;
+    // The walk holds the EXIF segment read so far: the record carries it.
+    expect(record.arrival?.tail).toBeTruthy();
+    const rest = await other.call('PATCH', at, patchHeaders(cut), photo.subarray(cut));
+    expect(rest.status).toBe(204);
+    const image = (await other.call('GET', at)).body as { name: string; sha256: string };
+    const posted = await other.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
+    expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
+  });
+
+  it('starts the upload again from offset 0 when the walk cannot be established, and then publishes it', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const server = await serveTus(harness);
+    const staging = harness.store.staging!.area('tus');
+    const photo = await photoWithExif(600, 400);
+    const created = await server.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const id = at.split('/').pop() ?? '';
+    const half = Math.floor(photo.length / 2);
+    expect((await server.call('PATCH', at, patchHeaders(0), photo.subarray(0, half))).status).toBe(
+      204,
+    );
+    // As a record whose tail was too long to keep reads, on an instance without the walk.
+    const { record, version } = (await staging.read(id))!;
+    const held = record as UploadRecord;
+    await staging.replace(
+      id,
+      { ...held, arrival: { staged: held.arrival!.staged + 1, tail: null } },
+      version,
+    );
+    const refused = await server.call('PATCH', at, patchHeaders(half), photo.subarray(half));
+    expect(refused.status).toBe(409);
+    const head = await server.call('HEAD', at);
+    expect(head.headers['upload-offset']).toBe('0');
+    expect(await stagedPieceCount(harness, id)).toBe(0);
+    expect((await server.call('PATCH', at, patchHeaders(0), photo)).status).toBe(204);
+    const image = (await server.call('GET', at)).body as { sha256: string };
+    const posted = await server.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
+    expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
+  });
 });

@@ -237,7 +237,10 @@ export class TusUploads {
         return await this.finish({ ...record, length }, version, pieces, base, check);
       }
       if (offset === record.offset && length === record.length) {
-        this.checks.keep(record.id, check, new Date(record.expiresAt));
+        // No byte arrived: the record stays as it was (a caught-up tail's output, staged
+        // again, goes; the check then no longer matches the record, and is not kept).
+        if (piece === undefined) this.checks.keep(record.id, check, new Date(record.expiresAt));
+        else await this.discardPieces(record.id, [piece]);
         return record;
       }
       const next: UploadRecord = {
@@ -301,7 +304,10 @@ export class TusUploads {
         outcome.refusal = error;
       }
     }
-    const size = await this.writeOutput(record, name, Readable.from(output()), length);
+    // The output is the body's bytes stripped (rarely a few bytes more: a rewritten header),
+    // after what the catch-up put out.
+    const maxBytes = room + first.reduce((sum, part) => sum + part.length, 0) + 64 * 1024;
+    const size = await this.writeOutput(record, name, Readable.from(output()), length, maxBytes);
     const piece = size === 0 ? undefined : { name, offset: record.offset, size };
     const failure = outcome.tooLarge
       ? tooLarge(length)
@@ -320,12 +326,10 @@ export class TusUploads {
     name: string,
     output: Readable,
     length: number | null,
+    maxBytes: number,
   ): Promise<number> {
     try {
-      // The output is bounded by the raw bytes (counted above) and the record's tail.
-      return await this.staging.writePiece(record.id, name, output, {
-        maxBytes: this.options.maxImageBytes + 1024 * 1024,
-      });
+      return await this.staging.writePiece(record.id, name, output, { maxBytes });
     } catch (error) {
       await this.discardPieces(record.id, [{ name, offset: record.offset, size: 0 }]);
       if (isStagingError(error, 'too_large')) throw tooLarge(length, error);
