@@ -63,8 +63,10 @@ export class ContainerWalker {
   private consumed = 0;
   /** Output parts put out so far (a count, to tell whether a step put out anything). */
   private produced = 0;
-  private through = 0;
+  /** `produced` when `through` was last set. */
   private notedProduced = 0;
+  /** Input consumed when the walk last put anything out (outputThrough). */
+  private through = 0;
   private readonly seen: FactsSeen = {};
 
   constructor(type: ImageMimeType, maxPixels: number, options: WalkOptions = {}) {
@@ -192,7 +194,6 @@ export class ContainerWalker {
         if (this.queue.length > 0) throw undecodable('there are bytes after the end of the image');
         return;
       }
-
       switch (request.kind) {
         case 'read':
         case 'readOrEnd': {
