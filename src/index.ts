@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const client = config.storage.driver === 'gcs' ? await storageClient(config.storage) : undefined;
   const store = await createStore(config, { client });
   if (config.security.imageValidation === 'decode') await prepareSpoolDirectory(config.spoolDir);
-  const staging = await createStaging(config, { client, logger });
+  const staging = await createStaging(config, { client, logger, store });
   const uploaderKeys = uploaderKeysFor(config);
   await uploaderKeys.ready();
   if (config.uploaderSecret === undefined && config.storage.driver === 'gcs') {

@@ -90,7 +90,7 @@ export async function startHarness(
   // One client for the store and the staging layer, as src/index.ts does.
   const client = options.storageClient;
   const store = await createStore(config, { client });
-  const staging = await createStaging(config, { client });
+  const staging = await createStaging(config, { client, store });
   const app = createApp(config, { store, logger: silentLogger, staging });
 
   const storedNames = async (): Promise<string[]> => {

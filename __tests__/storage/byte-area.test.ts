@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer, text } from 'node:stream/consumers';
+import { isStorageError } from '../../src/storage/object-store.js';
 import type { ByteArea, TargetRequest } from '../../src/storage/staging/byte-area.js';
 import { removeUpload, type StagingArea } from '../../src/storage/staging/staging.js';
 import { GcsByteArea, gcsPieceBytes } from '../../src/storage/staging/gcs-byte-area.js';
@@ -13,7 +14,7 @@ import { LocalRecordStore } from '../../src/storage/staging/local-record-store.j
 import { UploadUrlSigner } from '../../src/storage/staging/local-upload-urls.js';
 import { isStagingError } from '../../src/storage/staging/staging-error.js';
 import { useCleanups, useEmulatorProxies, useHarnesses, type Harness } from '../http/harness.js';
-import { createTestBucket, emulatorEndpoint } from '../support/gcs.js';
+import { createTestBucket, emulatorEndpoint, listObjectNames } from '../support/gcs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { drivers, type Driver } from '../support/requests.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
@@ -337,3 +338,132 @@ describe('local byte area', () => {
     expect(await bytes.stagedObject(id)).toBeUndefined();
   });
 });
+
+/** publishPieces: a finished tus upload's pieces made an object of the store without the pipeline. */
+describe.each(drivers)('publishing staged pieces (%s)', (driver) => {
+  const harnessFor = useHarnesses();
+
+  it('publishes pieces as one object of the store, create-only, described as put describes it, the pieces kept', async () => {
+    const { store, staging: layer } = await harnessFor(driver);
+    const staging = layer.tus.bytes;
+    const id = randomUUID();
+    await layer.tus.records.create(id, {});
+    const a = randomBytes(gcsPieceBytes + 4321);
+    const b = randomBytes(777);
+    const pieces = [
+      { name: '0-aaaaaaaa', size: 0 },
+      { name: `${a.length}-bbbbbbbb`, size: 0 },
+    ].map((piece, index) => ({ ...piece, body: [a, b][index]! }));
+    for (const piece of pieces) {
+      piece.size = await staging.writePiece(id, piece.name, chunkedStream(piece.body), {
+        maxBytes: 1e9,
+      });
+    }
+    const name = `${randomUUID()}.jpg`;
+    const options = { contentType: 'image/jpeg', metadata: { sha256: 'abc', uploader: 'u1' } };
+    expect(staging.publishPieces).toBeDefined();
+    await staging.publishPieces!(id, pieces, name, options);
+    const info = await store.stat(name);
+    expect(info).toMatchObject({ size: a.length + b.length, contentType: 'image/jpeg' });
+    expect(info?.metadata).toMatchObject(options.metadata);
+    const opened = await store.read(name);
+    expect((await buffer(opened!.body)).equals(Buffer.concat([a, b]))).toBe(true);
+    // Create-only, as put is.
+    const again = await rejectionOf(staging.publishPieces!(id, pieces, name, options));
+    expect(isStorageError(again) && again.kind).toBe('exists');
+    // The pieces stay until the upload's record says it is done; then they go, the object stays.
+    expect((await buffer(staging.readPieces(id, pieces))).length).toBe(a.length + b.length);
+    await removeUpload(layer.tus, id);
+    expect((await store.stat(name))?.size).toBe(a.length + b.length);
+  });
+
+  it('publishes a single piece', async () => {
+    const { store, staging: layer } = await harnessFor(driver);
+    const staging = layer.tus.bytes;
+    const id = randomUUID();
+    await layer.tus.records.create(id, {});
+    const bytes = randomBytes(5000);
+    const size = await staging.writePiece(id, '0-cccccccc', chunkedStream(bytes), {
+      maxBytes: 1e9,
+    });
+    const name = `${randomUUID()}.png`;
+    await staging.publishPieces!(id, [{ name: '0-cccccccc', size }], name, {
+      contentType: 'image/png',
+      metadata: {},
+    });
+    await removeUpload(layer.tus, id);
+    const opened = await store.read(name);
+    expect((await store.stat(name))?.contentType).toBe('image/png');
+    expect((await buffer(opened!.body)).equals(bytes)).toBe(true);
+  });
+});
+
+(drivers.includes('gcs') ? describe : describe.skip)(
+  'publishing staged pieces on the emulator',
+  () => {
+    it('composes more parts than one compose takes (32), in rounds, and leaves no intermediate', async () => {
+      const bucket = await createTestBucket();
+      const staging = new GcsByteArea(bucket, 'staging/tus/', {
+        pieceBytes: 1000,
+        publishTo: bucket,
+      });
+      const id = randomUUID();
+      // 70 parts of 1000 bytes in three pieces: 3 intermediates, then the object.
+      const bodies = [randomBytes(25_500), randomBytes(30_000), randomBytes(14_200)];
+      const pieces: { name: string; size: number }[] = [];
+      let offset = 0;
+      for (const [index, body] of bodies.entries()) {
+        const name = `${offset}-${'abc'[index]!.repeat(8)}`;
+        pieces.push({
+          name,
+          size: await staging.writePiece(id, name, chunkedStream(body), { maxBytes: 1e9 }),
+        });
+        offset += body.length;
+      }
+      const name = `${randomUUID()}.webp`;
+      await staging.publishPieces!(id, pieces, name, {
+        contentType: 'image/webp',
+        metadata: { sha256: 'x' },
+      });
+      const [bytes] = await bucket.file(name).download();
+      expect(bytes.equals(Buffer.concat(bodies))).toBe(true);
+      const [metadata] = await bucket.file(name).getMetadata();
+      expect(metadata).toMatchObject({
+        contentType: 'image/webp',
+        cacheControl: 'public, max-age=31536000, immutable',
+        metadata: { sha256: 'x' },
+      });
+      const left = (await listObjectNames(bucket)).filter((object) => object.includes('compose'));
+      expect(left).toEqual([]);
+      await staging.removeAll(id);
+    });
+
+    it('publishes from a staging bucket apart from the images bucket (compose there, then copy)', async () => {
+      const [images, stagingBucket] = await Promise.all([createTestBucket(), createTestBucket()]);
+      const staging = new GcsByteArea(stagingBucket, 'staging/tus/', {
+        pieceBytes: 1000,
+        publishTo: images,
+      });
+      const id = randomUUID();
+      const body = randomBytes(40_500);
+      const size = await staging.writePiece(id, '0-aaaaaaaa', chunkedStream(body), {
+        maxBytes: 1e9,
+      });
+      const name = `${randomUUID()}.gif`;
+      const options = { contentType: 'image/gif', metadata: { sha256: 'y' } };
+      await staging.publishPieces!(id, [{ name: '0-aaaaaaaa', size }], name, options);
+      const [bytes] = await images.file(name).download();
+      expect(bytes.equals(body)).toBe(true);
+      const [metadata] = await images.file(name).getMetadata();
+      expect(metadata).toMatchObject({ contentType: 'image/gif', metadata: { sha256: 'y' } });
+      const again = await rejectionOf(
+        staging.publishPieces!(id, [{ name: '0-aaaaaaaa', size }], name, options),
+      );
+      expect(isStorageError(again) && again.kind).toBe('exists');
+      await staging.removeAll(id);
+      expect(
+        (await listObjectNames(stagingBucket)).filter((object) => object.includes(id)),
+      ).toEqual([]);
+    });
+  },
+);

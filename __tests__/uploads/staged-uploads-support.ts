@@ -32,7 +32,7 @@ export async function stagedUploadsSubject(env: Record<string, string> = {}): Pr
     ...env,
   });
   const store = await createStore(config);
-  const staging = await createStaging(config);
+  const staging = await createStaging(config, { store });
   if (!isLocalStaging(staging)) throw new Error('not the local driver');
   const base: BaseIngestContext = {
     store,

@@ -21,7 +21,7 @@ const serveTusFor = useTusServers();
 /** A second instance of the service over the same bucket: its own store, app and listener. */
 async function secondInstance(harness: Harness): Promise<TusServer> {
   const store = await createStore(harness.config);
-  const staging = await createStaging(harness.config);
+  const staging = await createStaging(harness.config, { store });
   const app = createApp(harness.config, { store, staging, logger: silentLogger });
   const server = await serveTusFor({ ...harness, store, callback: app.callback() });
   return server;

@@ -6,6 +6,8 @@ import * as tus from 'tus-js-client';
 import { close, useCleanups, useHarnesses, type Harness } from '../http/harness.js';
 import { storeEnvOf, useServiceProcesses, type Service } from '../support/service-process.js';
 import { startToxiproxy } from '../support/toxiproxy.js';
+import { sniffSampleBytes } from '../../src/ingest/sniff.js';
+import { photoWithExif } from '../support/exif-photo.js';
 import { drivers, fixture, sha256 } from '../support/requests.js';
 import { stagedIds, stagedPieceCount, uploadPath } from './tus-client.js';
 
@@ -86,13 +88,14 @@ function uploadWith(body: Buffer, options: tus.UploadOptions): Promise<string> {
 /**
  * The finished upload's image as GET /v1/uploads/{id} answers it, its stored bytes equal to
  * what POST /v1/images stores for the same file, and only the upload's record left staged.
+ * Answers the two objects' names.
  */
 async function expectPublishedByteExact(
   harness: Harness,
   origin: string,
   uploadUrl: string,
   body: Buffer,
-): Promise<void> {
+): Promise<{ uploaded: string; posted: string }> {
   const answer = await fetch(`${origin}${uploadPath(uploadUrl)}`, {
     headers: { 'Tus-Resumable': '1.0.0' },
   });
@@ -117,6 +120,7 @@ async function expectPublishedByteExact(
     (name) => !name.startsWith(harness.config.staging.prefix),
   );
   expect(published.sort()).toEqual([image.name, direct.name].sort());
+  return { uploaded: image.name, posted: direct.name };
 }
 
 describe.each(drivers)('two instances over one store (%s)', (driver) => {
@@ -135,6 +139,92 @@ describe.each(drivers)('two instances over one store (%s)', (driver) => {
     // Each instance took PATCHes, one after the other.
     expect(new Set(patches.map((call) => call.backend))).toEqual(new Set([0, 1]));
     await expectPublishedByteExact(harness, front.origin, uploadUrl, photo);
+  });
+
+  it('checks and strips as the bytes arrive, and after a SIGKILL half-way resumes on the other instance: published byte-faithful, with the sha256 of the single-instance path', async () => {
+    const harness = await harnessFor(driver);
+    const [a, b] = await twoInstances(harness);
+    // A photo with an EXIF block large enough that a PATCH can end inside it, past the bytes
+    // that decide the type: the record must carry what the walk held of that segment.
+    const photo = await photoWithExif(1600, 1200);
+    expect(photo.readUInt16BE(2)).toBe(0xffe1);
+    const exifEnd = 4 + photo.readUInt16BE(4);
+    expect(exifEnd).toBeGreaterThan(sniffSampleBytes + 1024);
+    const chunk = 256 * 1024;
+    const cuts = [Math.floor((sniffSampleBytes + exifEnd) / 2)];
+    while (cuts.at(-1)! + chunk < photo.length) cuts.push(cuts.at(-1)! + chunk);
+    cuts.push(photo.length);
+    expect(cuts.length).toBeGreaterThan(6);
+
+    const created = await fetch(`${originOf(a)}/v1/uploads`, {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(photo.length) },
+    });
+    expect(created.status).toBe(201);
+    const at = uploadPath(created.headers.get('location') ?? '');
+    const patch = (service: Service, from: number, to: number): Promise<Response> =>
+      fetch(`${originOf(service)}${at}`, {
+        method: 'PATCH',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': String(from),
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        body: new Uint8Array(photo.subarray(from, to)),
+      });
+
+    // Half the chunks on A, the first ending inside the EXIF segment.
+    const half = Math.floor(cuts.length / 2);
+    let offset = 0;
+    for (const cut of cuts.slice(0, half)) {
+      const answer = await patch(a, offset, cut);
+      expect(answer.status).toBe(204);
+      expect(Number(answer.headers.get('upload-offset'))).toBe(cut);
+      offset = cut;
+    }
+    // The next PATCH dies with A, half its body on the wire: nothing of it is acknowledged.
+    const next = cuts[half]!;
+    const cutShort = new Promise<void>((resolve) => {
+      const request = httpRequest({
+        host: '127.0.0.1',
+        port: a.port,
+        method: 'PATCH',
+        path: at,
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': String(offset),
+          'Content-Type': 'application/offset+octet-stream',
+          'Content-Length': String(next - offset),
+        },
+      });
+      request.on('error', () => resolve());
+      request.on('response', () => resolve());
+      request.write(photo.subarray(offset, offset + (next - offset) / 2));
+      setTimeout(() => a.child.kill('SIGKILL'), 300);
+    });
+    await cutShort;
+    expect(await a.exited).toBeNull();
+
+    // B has no walk of the upload: it catches up from what A staged and the record.
+    const head = await fetch(`${originOf(b)}${at}`, {
+      method: 'HEAD',
+      headers: { 'Tus-Resumable': '1.0.0' },
+    });
+    expect(Number(head.headers.get('upload-offset'))).toBe(offset);
+    for (const cut of cuts.slice(half)) {
+      const answer = await patch(b, offset, cut);
+      expect(answer.status).toBe(204);
+      offset = cut;
+    }
+
+    // The single-instance path: the same file in one POST.
+    const names = await expectPublishedByteExact(harness, originOf(b), `${originOf(b)}${at}`, photo);
+    const stored = await harness.storedBytes(names.uploaded);
+    expect(stored.equals(await harness.storedBytes(names.posted))).toBe(true);
+    // Stripped: the camera and its owner are gone, the orientation kept.
+    expect(stored.length).toBeLessThan(photo.length);
+    expect(stored.includes('PhoneMaker')).toBe(false);
+    expect(stored.includes('Ann Owner')).toBe(false);
   });
 
   it('resumes on the other instance when one is killed (SIGKILL) mid-PATCH, losing at most the unacknowledged bytes', async () => {

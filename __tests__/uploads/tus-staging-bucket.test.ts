@@ -21,7 +21,9 @@ async function serveUpload(harness: Harness, length: number): Promise<{ server: 
   it('keeps pieces and records in the staging bucket, none in the images bucket', async () => {
     const staging = await createTestBucket();
     const harness = await harnessFor('gcs', { GCS_STAGING_BUCKET: staging.name });
-    const png = fixture('photo.png');
+    // Larger than two sniff samples: the first half is staged as a piece, not held in the
+    // record until the type is known.
+    const png = fixture('phone.png');
     const { server, at } = await serveUpload(harness, png.length);
     const id = at.split('/').pop() ?? '';
     const half = Math.floor(png.length / 2);

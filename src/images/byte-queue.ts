@@ -13,6 +13,11 @@ export class ByteQueue {
    */
   private pendingFf = false;
 
+  /** Whether a 0xFF that ended a scanned chunk is held back (consumed, not passed yet). */
+  get holdsFf(): boolean {
+    return this.pendingFf;
+  }
+
   /** Bytes queued (a held-back 0xFF not counted). */
   get length(): number {
     return this.total;

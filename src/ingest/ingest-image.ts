@@ -32,7 +32,7 @@ import {
   type RenditionLinker,
   type RenditionLinks,
 } from './image-record.js';
-import type { ExpectedImageBytes, ImageSource } from './image-source.js';
+import type { ExpectedImageBytes, ImageHints, ImageSource } from './image-source.js';
 import { sniffImageType, sniffSampleBytes, type SniffedType } from './sniff.js';
 import { ValidatedStream } from './validated-stream.js';
 import { ImageValidator, type ImageValidationOptions } from './validate-image.js';
@@ -161,6 +161,54 @@ function initialCapacity(expected: ExpectedImageBytes, streamEarly: boolean): nu
   return streamEarly ? undefined : expected.atMost;
 }
 
+/**
+ * An image checked as its bytes arrived (a tus upload's arrival check, src/uploads/): its type,
+ * facts and the fingerprint of the bytes staged for it, which `write` makes the object `name`
+ * as ObjectStore.put would (create-only, the same content type and metadata), without this
+ * process reading them again.
+ */
+export interface CheckedImage {
+  readonly type: SniffedType;
+  readonly facts: ImageFacts;
+  readonly fingerprint: ImageFingerprint;
+  readonly hints: ImageHints;
+  readonly write: (name: string, options: PutOptions) => Promise<void>;
+}
+
+/**
+ * Whether a checked image is published as it was staged: nothing is left to learn from its
+ * bytes. Decode mode decodes them, and variants and a display rendition are made from them:
+ * those go through the pipeline (`ingestImage`), which reads them once.
+ */
+export function publishesAsChecked(type: ImageMimeType, context: IngestContext): boolean {
+  return (
+    (context.validation ?? defaultImageValidation).mode === 'structure' &&
+    !derivesImages(type, context.variants)
+  );
+}
+
+/**
+ * The end of the one upload path for an image checked as it arrived: named, replayed under an
+ * idempotency key, described and written as `ingestImage` does, from the facts and hash the
+ * check found.
+ */
+export async function publishCheckedImage(
+  image: CheckedImage,
+  context: IngestContext,
+): Promise<IngestedImage> {
+  const noBody: ImageSource = {
+    hints: image.hints,
+    expectedBytes: {},
+    readMore: () => Promise.resolve(false),
+  };
+  const bytes = new ImageBytes(context.limits.maxImageBytes, context.heldImageBuffers, 1);
+  try {
+    return await new Upload(noBody, bytes, context).publishChecked(image);
+  } finally {
+    bytes.dispose(false);
+  }
+}
+
 /** Where an image goes: its type, id and name, and what its record will say of its upload. */
 interface Target {
   readonly type: SniffedType;
@@ -214,6 +262,24 @@ class Upload {
       }
     }
     return this.body.ended ? this.storeHeld(target) : this.storeStreamed(target);
+  }
+
+  /** An image checked as it arrived (publishCheckedImage): its bytes are staged already. */
+  async publishChecked(image: CheckedImage): Promise<IngestedImage> {
+    // Whatever asks for the whole image's fingerprint (a replay) gets the check's.
+    this.heldFingerprint = image.fingerprint;
+    const target = await this.targetFor(image.type);
+    if (this.idempotent) {
+      const earlier = await this.findEarlier(target, this.context.limits.allowedTypes);
+      if (earlier !== undefined) return this.replay(target, earlier);
+    }
+    const record = this.recordOf(target, image.facts, image.fingerprint);
+    return this.put(
+      target,
+      image.write,
+      { metadata: { ...toObjectMetadata(record), ...sha256Metadata(record.sha256) } },
+      () => record,
+    );
   }
 
   /** Reads until the type can be decided and it is known whether the image fits in memory. */
@@ -353,19 +419,22 @@ class Upload {
   /** Writes the object, turning the store's failures (or the body's, which caused them) into API errors. */
   private async put(
     target: Target,
-    content: Buffer | Readable,
+    content: Buffer | Readable | CheckedImage['write'],
     options: Pick<PutOptions, 'metadata' | 'finalMetadata'>,
     record: () => ImageRecord,
     onSettled?: () => void,
   ): Promise<IngestedImage> {
     const { store, signal } = this.context;
     try {
-      await store.put(target.name, content, {
+      const putOptions: PutOptions = {
         ...options,
         contentType: target.type.contentType,
         signal,
         sharedName: this.idempotent,
-      });
+      };
+      await (typeof content === 'function'
+        ? content(target.name, putOptions)
+        : store.put(target.name, content, putOptions));
     } catch (error) {
       this.writeFailed = true;
       onSettled?.();

@@ -5,13 +5,20 @@ import { storageClient, storeRetryOf, type StorageDeps } from './create-store.js
 import type { Staging, StagingArea } from './staging/staging.js';
 import { GcsByteArea } from './staging/gcs-byte-area.js';
 import { GcsRecordStore } from './staging/gcs-record-store.js';
-import { LocalByteArea } from './staging/local-byte-area.js';
+import { LocalByteArea, type LocalPublishing } from './staging/local-byte-area.js';
+import type { ObjectStore } from './object-store.js';
 import { LocalRecordStore } from './staging/local-record-store.js';
 import { UploadUrlSigner } from './staging/local-upload-urls.js';
 
 export interface StagingDeps extends StorageDeps {
   /** Told once, at warn, what to configure when GCS credentials cannot sign PUT URLs. */
   readonly logger?: Logger | undefined;
+  /**
+   * The store whose uploads are staged: given, a finished tus upload's pieces are published
+   * into it without passing through the pipeline again where the driver can (ByteArea's
+   * publishPieces: linked on the local driver, composed on GCS).
+   */
+  readonly store?: ObjectStore | undefined;
 }
 
 /** The local driver's staging layer, with the byte area's own capabilities in view. */
@@ -39,22 +46,26 @@ const signingAdvice =
  */
 export async function createStaging(
   config: Config,
-  { client, logger }: StagingDeps = {},
+  { client, logger, store }: StagingDeps = {},
 ): Promise<Staging> {
   const { storage, staging } = config;
   if (storage.driver === 'local') {
     const root = path.join(storage.uploadDir, '.staging');
     const signer = await UploadUrlSigner.open(root, staging.directSecret);
-    const area = async (kind: string): Promise<LocalStaging['direct']> => {
+    const publishTo = store !== undefined && isLocalPublishing(store) ? store : undefined;
+    const area = async (
+      kind: string,
+      publishing?: LocalPublishing,
+    ): Promise<LocalStaging['direct']> => {
       const records = new LocalRecordStore(path.join(root, kind));
-      const bytes = new LocalByteArea(path.join(root, kind), signer);
+      const bytes = new LocalByteArea(path.join(root, kind), signer, publishing);
       await records.init();
       await bytes.init();
       return { records, bytes };
     };
     return {
       driver: 'local',
-      tus: await area('tus'),
+      tus: await area('tus', publishTo),
       direct: await area('direct'),
     } satisfies LocalStaging;
   }
@@ -72,7 +83,13 @@ export async function createStaging(
   await directBytes.checkSigning();
   return {
     driver: 'gcs',
-    tus: area('tus', new GcsByteArea(bucket, `${staging.prefix}tus/`, { retry })),
+    tus: area(
+      'tus',
+      new GcsByteArea(bucket, `${staging.prefix}tus/`, {
+        retry,
+        publishTo: store === undefined ? undefined : gcs.bucket(storage.bucket),
+      }),
+    ),
     direct: area('direct', directBytes),
   };
 }
@@ -80,4 +97,9 @@ export async function createStaging(
 /** The local driver's staging, whose direct uploads need the service's own upload route. */
 export function isLocalStaging(staging: Staging): staging is LocalStaging {
   return staging.driver === 'local';
+}
+
+/** A store on this machine's file system that can take a staged file by linking it. */
+function isLocalPublishing(store: ObjectStore): store is ObjectStore & LocalPublishing {
+  return 'putLinked' in store && typeof store.putLinked === 'function';
 }

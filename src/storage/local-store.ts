@@ -68,9 +68,7 @@ export class LocalStore implements ObjectStore {
 
   async put(name: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
     this.assertName(name);
-    const tempId = randomUUID();
-    const tempFile = path.join(this.tempDir, `${tempId}.part`);
-    const tempSidecar = path.join(this.tempDir, `${tempId}.json.part`);
+    const tempFile = path.join(this.tempDir, `${randomUUID()}.part`);
     try {
       if (Buffer.isBuffer(body)) {
         // One write call for a buffer: a stream around it would only add overhead.
@@ -80,7 +78,33 @@ export class LocalStore implements ObjectStore {
           signal: options.signal,
         });
       }
+    } catch (error) {
+      await removeIfPresent(tempFile);
+      throw asUnavailable(error, `cannot write ${name}`);
+    }
+    try {
       // The body has ended cleanly: only now is what finalMetadata reports (its hash) known.
+      await this.linkInto(name, tempFile, options);
+    } finally {
+      // unlink, not rm: rm would lstat first, one more system call on every upload.
+      await removeIfPresent(tempFile);
+    }
+  }
+
+  /**
+   * As put, from a file on this store's file system (a staged upload's piece), flushed
+   * already: it is linked into place, so not a byte is copied. The file is left where it is;
+   * the object shares its bytes, which nothing may write to again.
+   */
+  async putLinked(name: string, file: string, options: PutOptions): Promise<void> {
+    this.assertName(name);
+    await this.linkInto(name, file, options);
+  }
+
+  /** Writes the sidecar, then links it and `file` into place. */
+  private async linkInto(name: string, file: string, options: PutOptions): Promise<void> {
+    const tempSidecar = path.join(this.tempDir, `${randomUUID()}.json.part`);
+    try {
       const sidecar: Sidecar = {
         contentType: options.contentType,
         metadata: { ...options.metadata, ...options.finalMetadata?.() },
@@ -94,7 +118,7 @@ export class LocalStore implements ObjectStore {
       options.signal?.throwIfAborted();
       await this.linkSidecar(tempSidecar, name);
       try {
-        await fs.link(tempFile, this.pathOf(name));
+        await fs.link(file, this.pathOf(name));
       } catch (error) {
         // EEXIST here: an object stored before sidecars existed. Ours must not describe it.
         await fs.unlink(this.sidecarOf(name)).catch(() => undefined);
@@ -106,8 +130,7 @@ export class LocalStore implements ObjectStore {
       }
       throw asUnavailable(error, `cannot write ${name}`);
     } finally {
-      // unlink, not rm: rm would lstat first, one more system call on every upload.
-      await Promise.all([removeIfPresent(tempFile), removeIfPresent(tempSidecar)]);
+      await removeIfPresent(tempSidecar);
     }
   }
 

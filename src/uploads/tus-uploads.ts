@@ -1,16 +1,27 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import {
   createdImage,
+  defaultImageValidation,
+  publishCheckedImage,
+  publishesAsChecked,
   type CreatedImage,
   type IngestContext,
+  type IngestedImage,
 } from '../ingest/ingest-image.js';
+import type { PutOptions } from '../storage/object-store.js';
 import type { UploaderKeys } from '../ingest/uploader-keys.js';
 import { sniffImageType, sniffSampleBytes } from '../ingest/sniff.js';
 import { pipeBody } from '../ingest/pipe-body.js';
 import { removeUpload, type StagingArea } from '../storage/staging/staging.js';
 import { isStagingError, uploadIdPattern } from '../storage/staging/staging-error.js';
+import {
+  ArrivalCheck,
+  ArrivalChecks,
+  type ArrivalOptions,
+  type ArrivalRecord,
+} from './arrival-check.js';
 import { ChecksumPassThrough, type UploadChecksum } from './checksum.js';
 import {
   completeStagedUpload,
@@ -78,6 +89,8 @@ const maxUploadPieces = 1000;
 export class TusUploads {
   private readonly staging: StagingArea;
   private readonly now: () => Date;
+  /** The walks of the uploads whose PATCHes this instance served last. */
+  private readonly checks = new ArrivalChecks();
 
   constructor(private readonly options: TusUploadsOptions) {
     this.staging = options.staging;
@@ -103,7 +116,9 @@ export class TusUploads {
       state: 'receiving',
       image: null,
       error: null,
-      ...(partial === true ? { concat: { kind: 'partial', usedBy: null } } : {}),
+      // A partial upload (but the first) starts mid-image: it is walked once, in its final
+      // upload, never as it arrives.
+      ...(partial === true ? { concat: { kind: 'partial', usedBy: null } } : { arrival: noArrival }),
     };
     await this.staged(() => this.staging.records.create(record.id, record));
     return record;
@@ -129,7 +144,7 @@ export class TusUploads {
   async terminate(id: string, owner: string | undefined): Promise<void> {
     await this.readOwn(id, owner);
     await this.staged(() => removeUpload(this.staging, id));
-    this.options.onEnded?.(id);
+    this.ended(id);
   }
 
   /**
@@ -151,6 +166,11 @@ export class TusUploads {
     const room = (length ?? this.options.maxImageBytes) - record.offset;
     if (request.declaredBytes !== undefined && request.declaredBytes > room) {
       throw tooLarge(length);
+    }
+    const { arrival } = record;
+    if (arrival !== undefined) {
+      const checked = { ...record, arrival };
+      return this.patchChecked(checked, version, request, { length, room }, ingestContext);
     }
     const piece = await this.writePiece(record, request, length, room).catch(async (error) => {
       throw await this.conflictOr(id, version, error);
@@ -186,6 +206,200 @@ export class TusUploads {
   }
 
   /**
+   * PATCH of an upload checked as it arrives: the body passes through the upload's arrival
+   * check (this instance's, or one caught up from staging) and the piece holds its output.
+   * A refused type or structure ends the upload at this PATCH; bytes received but not yet
+   * standing for any output go into the record (ArrivalRecord.tail).
+   */
+  private async patchChecked(
+    record: UploadRecord & { readonly arrival: ArrivalRecord },
+    version: string,
+    request: PatchRequest,
+    { length, room }: { length: number | null; room: number },
+    base: BaseIngestContext,
+  ): Promise<UploadRecord> {
+    const options = arrivalOptionsOf(base);
+    let check =
+      record.offset === 0
+        ? ArrivalCheck.start(options)
+        : this.checks.take(record.id, record.offset, record.arrival.staged);
+    let caughtUp: Buffer[] = [];
+    if (check === undefined) {
+      const caught = await this.catchUp(record, options);
+      if (caught === undefined) throw await this.restart(record, version);
+      ({ check, output: caughtUp } = caught);
+    }
+    const { piece, refusal } = await this.writeChecked(
+      record,
+      request,
+      check,
+      caughtUp,
+      length,
+      room,
+    ).catch(async (error) => {
+      throw await this.conflictOr(record.id, version, error);
+    });
+    const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
+    try {
+      if (refusal !== undefined) throw await this.reject({ ...record, pieces }, version, refusal);
+      const offset = check.received;
+      if (length !== null && offset === length) {
+        return await this.finish({ ...record, length }, version, pieces, base, check);
+      }
+      if (offset === record.offset && length === record.length) {
+        // No byte arrived: the record stays as it was (a caught-up tail's output, staged
+        // again, goes; the check then no longer matches the record, and is not kept).
+        if (piece === undefined) this.checks.keep(record.id, check, new Date(record.expiresAt));
+        else await this.discardPieces(record.id, [piece]);
+        return record;
+      }
+      const next: UploadRecord = {
+        ...record,
+        length,
+        offset,
+        pieces,
+        sniffedType: check.type?.contentType,
+        arrival: check.record(),
+        expiresAt: this.expiry(),
+      };
+      await this.commit(next, version);
+      this.checks.keep(record.id, check, new Date(next.expiresAt));
+      return next;
+    } catch (error) {
+      if (piece !== undefined) await this.discardPieces(record.id, [piece]);
+      throw await this.conflictOr(record.id, version, error);
+    }
+  }
+
+  /**
+   * Writes the output of `check` for the body as one piece (after `first`, the output of a
+   * catch-up), and at the upload's last byte the rest of it. A refusal of the check ends the
+   * body there and is answered, for the caller to end the upload; the check is of no more use
+   * after any failure (it has walked bytes no record names).
+   */
+  private async writeChecked(
+    record: UploadRecord,
+    request: PatchRequest,
+    check: ArrivalCheck,
+    first: readonly Buffer[],
+    length: number | null,
+    room: number,
+  ): Promise<{ piece: UploadPiece | undefined; refusal?: AppError }> {
+    if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
+    const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
+    const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
+    const outcome: { refusal?: AppError; tooLarge?: boolean } = {};
+    async function* output(): AsyncGenerator<Buffer> {
+      yield* first;
+      try {
+        for await (const chunk of checked) {
+          if (check.received + (chunk as Buffer).length - record.offset > room) {
+            outcome.tooLarge = true;
+            return;
+          }
+          yield* await check.write(chunk as Buffer);
+        }
+      } catch (error) {
+        if (isRefusal(error)) {
+          outcome.refusal = error;
+          return;
+        }
+        // The body was cut: what arrived stays, as tus has it.
+      }
+      if (length === null || check.received !== length) return;
+      try {
+        yield* await check.end();
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        outcome.refusal = error;
+      }
+    }
+    // The output is the body's bytes stripped (rarely a few bytes more: a rewritten header),
+    // after what the catch-up put out.
+    const maxBytes = room + first.reduce((sum, part) => sum + part.length, 0) + 64 * 1024;
+    const size = await this.writeOutput(record, name, Readable.from(output()), length, maxBytes);
+    const piece = size === 0 ? undefined : { name, offset: record.offset, size };
+    const failure = outcome.tooLarge
+      ? tooLarge(length)
+      : outcome.refusal === undefined && !checked.matches()
+        ? new AppError('upload_checksum_mismatch')
+        : undefined;
+    if (failure !== undefined || size === 0) {
+      await this.discardPieces(record.id, [{ name, offset: record.offset, size }]);
+    }
+    if (failure !== undefined) throw failure;
+    return { piece, ...(outcome.refusal === undefined ? {} : { refusal: outcome.refusal }) };
+  }
+
+  private async writeOutput(
+    record: UploadRecord,
+    name: string,
+    output: Readable,
+    length: number | null,
+    maxBytes: number,
+  ): Promise<number> {
+    try {
+      return await this.staging.bytes.writePiece(record.id, name, output, { maxBytes });
+    } catch (error) {
+      await this.discardPieces(record.id, [{ name, offset: record.offset, size: 0 }]);
+      if (isStagingError(error, 'too_large')) throw tooLarge(length, error);
+      if (isStagingError(error, 'conflict')) throw new AppError('not_found', { cause: error });
+      throw storageUnavailable(error);
+    }
+  }
+
+  /**
+   * The rare path: this instance has no walk of the upload at its committed state (another
+   * instance served it, this one restarted, a PATCH failed after its bytes were walked). The
+   * staged output is read back once and walked again (ArrivalCheck.catchUp).
+   */
+  private async catchUp(
+    record: UploadRecord & { readonly arrival: ArrivalRecord },
+    options: ArrivalOptions,
+  ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
+    const stream = this.staging.bytes.readPieces(record.id, record.pieces);
+    try {
+      return await ArrivalCheck.catchUp(
+        options,
+        record.sniffedType,
+        record.offset,
+        record.arrival,
+        stream,
+      );
+    } catch (error) {
+      throw isAppError(error) ? error : storageUnavailable(error);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /**
+   * The walk's state cannot be established from staging (a record whose tail was too long to
+   * keep, staged bytes that do not walk to themselves): rather than guess, and never refuse a
+   * valid image, the upload starts again from its first byte. The client learns it as a
+   * conflict, and HEAD answers offset 0, from which tus clients send the file again.
+   */
+  private async restart(record: UploadRecord, version: string): Promise<AppError> {
+    const restarted: UploadRecord = {
+      ...record,
+      offset: 0,
+      pieces: [],
+      sniffedType: undefined,
+      arrival: noArrival,
+      expiresAt: this.expiry(),
+    };
+    await this.commit(restarted, version);
+    await this.removeEveryPiece(record.id);
+    return new AppError('upload_offset_mismatch');
+  }
+
+  /** The upload takes no more bytes: its walk and its open request go. */
+  private ended(id: string): void {
+    this.checks.drop(id);
+    this.options.onEnded?.(id);
+  }
+
+  /**
    * A store failure while the upload was terminated or moved on under this PATCH (its pieces
    * gone from under the finish, say) is that conflict, not an outage: 404 once the upload is
    * gone, 409 once another request changed it. Anything else stays what it was.
@@ -211,16 +425,8 @@ export class TusUploads {
     version: string,
     pieces: readonly UploadPiece[],
     base: BaseIngestContext,
+    check?: ArrivalCheck,
   ): Promise<UploadRecord> {
-    const staged = {
-      bytes: this.staging.bytes.readPieces(record.id, pieces),
-      size: record.length,
-      hints: {
-        filename: record.filename ?? undefined,
-        declaredType: record.filetype ?? undefined,
-        focus: record.focus ?? undefined,
-      },
-    };
     const context: IngestContext = {
       ...base,
       // The client may go away now: the image is finished all the same, for its next HEAD.
@@ -231,7 +437,7 @@ export class TusUploads {
     };
     let done: UploadRecord;
     try {
-      const image = await completeStagedUpload(staged, context);
+      const image = await this.publish(record, pieces, context, check);
       done = {
         ...record,
         offset: record.length,
@@ -255,9 +461,46 @@ export class TusUploads {
       if (current?.state !== 'done') throw error;
       done = current;
     }
-    this.options.onEnded?.(record.id);
+    this.ended(record.id);
     await this.removeEveryPiece(record.id);
     return done;
+  }
+
+  /**
+   * The finished upload's image, stored. Checked as it arrived, with nothing left to learn from
+   * its bytes (structure mode, nothing derived) and a staging that can, its staged pieces are
+   * published as they are, with the check's facts and hash: not read again. Otherwise they
+   * run through the pipeline, read once.
+   */
+  private async publish(
+    record: UploadRecord & { readonly length: number },
+    pieces: readonly UploadPiece[],
+    context: IngestContext,
+    check: ArrivalCheck | undefined,
+  ): Promise<IngestedImage> {
+    const hints = {
+      filename: record.filename ?? undefined,
+      declaredType: record.filetype ?? undefined,
+      focus: record.focus ?? undefined,
+    };
+    const type = check?.type;
+    const facts = check?.facts();
+    const publishPieces = this.staging.bytes.publishPieces;
+    if (
+      check !== undefined &&
+      type !== undefined &&
+      facts !== undefined &&
+      publishPieces !== undefined &&
+      pieces.length > 0 &&
+      publishesAsChecked(type.contentType, context)
+    ) {
+      const fingerprint = { bytes: check.staged, sha256: check.sha256(), md5: undefined };
+      const write = (name: string, options: PutOptions): Promise<void> =>
+        publishPieces(record.id, pieces, name, options);
+      return publishCheckedImage({ type, facts, fingerprint, hints, write }, context);
+    }
+    const bytes = this.staging.bytes.readPieces(record.id, pieces);
+    return completeStagedUpload({ bytes, size: check?.staged ?? record.length, hints }, context);
   }
 
   /**
@@ -315,7 +558,7 @@ export class TusUploads {
       expiresAt: this.expiry(),
     };
     await this.commit(rejected, version);
-    this.options.onEnded?.(record.id);
+    this.ended(record.id);
     await this.removeEveryPiece(record.id);
     return refusal;
   }
@@ -441,6 +684,18 @@ export async function finishedImage(
   const { deleteToken: _stored, ...image } = record.image;
   if (record.owner !== null) return image;
   return { ...image, deleteToken: await keys.deleteToken(image.id) };
+}
+
+/** A new upload's arrival state: nothing received. */
+const noArrival: ArrivalRecord = { staged: 0, tail: '' };
+
+/** The arrival check walks as the pipeline would (same types, budget and metadata policy). */
+function arrivalOptionsOf(base: BaseIngestContext): ArrivalOptions {
+  return {
+    allowedTypes: base.limits.allowedTypes,
+    maxPixels: (base.validation ?? defaultImageValidation).maxPixels,
+    strip: base.metadata !== 'keep',
+  };
 }
 
 /** The finished image's idempotency key: the upload's own, so a retried finish finds the same image. */

@@ -2,6 +2,7 @@ import type { ErrorCode } from '../errors.js';
 import { errorCatalogue } from '../errors.js';
 import type { FocalPoint } from '../ingest/image-record.js';
 import type { CreatedImage } from '../ingest/ingest-image.js';
+import type { ArrivalRecord } from './arrival-check.js';
 
 /**
  * The state of one tus upload, kept as JSON in the staging area (never in one process's
@@ -13,7 +14,10 @@ export interface UploadRecord {
   readonly owner: string | null;
   /** Upload-Length; null while deferred (Upload-Defer-Length: 1). */
   readonly length: number | null;
-  /** Bytes committed: the sum of the pieces' sizes. */
+  /**
+   * Bytes committed (the tus offset): the sum of the pieces' sizes, or, for an upload checked
+   * as it arrives (`arrival`), the raw bytes received, of which the pieces hold the output.
+   */
   readonly offset: number;
   readonly pieces: readonly UploadPiece[];
   /** Upload-Metadata hints; logged at most, never a name or a type. */
@@ -32,6 +36,12 @@ export interface UploadRecord {
    * for an upload shorter than the sample (the finish decides then).
    */
   readonly sniffedType?: string | undefined;
+  /**
+   * Set for an upload checked as its bytes arrive (src/uploads/arrival-check.ts): its pieces
+   * hold the walk's output (stripped), and this is what another instance needs to catch up.
+   * Absent in records written before, whose pieces hold the bytes as they came.
+   */
+  readonly arrival?: ArrivalRecord | undefined;
   /**
    * state done: the image's JSON, as POST /v1/images answers it but without the delete token
    * (finishedImage derives it again; records written before may still hold one).

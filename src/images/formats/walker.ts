@@ -61,6 +61,12 @@ export class ContainerWalker {
   /** What is left of the current pass or drop; -1 before it starts. */
   private remaining = -1;
   private consumed = 0;
+  /** Output parts put out so far (a count, to tell whether a step put out anything). */
+  private produced = 0;
+  /** `produced` when `through` was last set. */
+  private notedProduced = 0;
+  /** Input consumed when the walk last put anything out (outputThrough). */
+  private through = 0;
   private readonly seen: FactsSeen = {};
 
   constructor(type: ImageMimeType, maxPixels: number, options: WalkOptions = {}) {
@@ -87,6 +93,27 @@ export class ContainerWalker {
     };
     this.grammar = grammarFor(type, context);
     this.guard(() => this.advance(undefined));
+  }
+
+  /**
+   * Bytes of input the output put out so far stands for: the input consumed when the walk last
+   * put anything out (without `strip`, every byte written). Nothing put out since depends on the
+   * input after it, so a walk fed that output (stripping is idempotent) and then the input from
+   * here on goes on as this one does: where a tus upload resumes on another instance.
+   */
+  get outputThrough(): number {
+    return this.strip ? this.through : this.consumed + this.queue.length;
+  }
+
+  /**
+   * Bytes of input still to come that the walk will put out as zeros (a dropped chunk kept at
+   * its size). The zeros already put out may read, to a walk fed the output, as a chunk it
+   * passes: such a walk must be fed zeros for these bytes too, not the input.
+   */
+  get zeroing(): number {
+    const request = this.request;
+    if (!this.strip || request?.kind !== 'drop' || request.zero !== true) return 0;
+    return this.remaining < 0 ? request.bytes : this.remaining;
   }
 
   /** What the walk learnt; complete once `end` has succeeded. */
@@ -152,7 +179,16 @@ export class ContainerWalker {
   }
 
   private pump(): void {
+    try {
+      this.pumpSteps();
+    } finally {
+      this.noteOutput();
+    }
+  }
+
+  private pumpSteps(): void {
     for (;;) {
+      this.noteOutput();
       const request = this.request;
       if (request === undefined) {
         if (this.queue.length > 0) throw undecodable('there are bytes after the end of the image');
@@ -187,14 +223,14 @@ export class ContainerWalker {
           continue;
         }
         case 'emit': {
-          if (this.strip && request.bytes.length > 0) this.out.push(request.bytes);
+          if (this.strip && request.bytes.length > 0) this.put(request.bytes);
           this.advance(undefined);
           continue;
         }
         case 'passToEnd': {
           const rest = this.queue.takeAll();
           for (const part of rest) this.consumed += part.length;
-          if (this.strip) this.out.push(...rest);
+          if (this.strip) for (const part of rest) this.put(part);
           if (!this.ended) return;
           this.advance(undefined);
           continue;
@@ -223,8 +259,21 @@ export class ContainerWalker {
   }
 
   private readonly output = (part: Buffer): void => {
-    this.out.push(part);
+    this.put(part);
   };
+
+  private put(part: Buffer): void {
+    this.out.push(part);
+    this.produced += 1;
+  }
+
+  /** After a step: if it put anything out, the output now stands for the input consumed. */
+  private noteOutput(): void {
+    if (this.produced === this.notedProduced) return;
+    this.notedProduced = this.produced;
+    // A 0xFF held back at the end of a scan is consumed but not put out yet.
+    this.through = this.consumed - (this.queue.holdsFf ? 1 : 0);
+  }
 
   /** What looks at the bytes a pass or drop consumes: the grammar's seer, and the output. */
   private seerOf(request: Step & { kind: 'pass' | 'drop' }): ((part: Buffer) => void) | undefined {
@@ -245,7 +294,7 @@ export class ContainerWalker {
   private emitZeros(bytes: number): void {
     // Fresh buffers, not one shared block: the caller owns what it is handed.
     for (let left = bytes; left > 0; left -= zeroBlock) {
-      this.out.push(Buffer.alloc(Math.min(left, zeroBlock)));
+      this.put(Buffer.alloc(Math.min(left, zeroBlock)));
     }
   }
 }

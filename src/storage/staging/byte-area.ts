@@ -49,6 +49,28 @@ export interface ByteArea {
   removeAll(id: string): Promise<void>;
   /** Every upload with staged bytes, and when its first were written, for the sweep. */
   list(): AsyncIterable<StagedBytes>;
+
+  /**
+   * A capability (absent where the driver has no way to do it without a copy): makes the
+   * pieces, one after the other, the published object `name` of the store this area stages
+   * for, as ObjectStore.put would (create-only, a StorageError of kind "exists" when the name
+   * is taken; the same content type, cache headers and metadata), without the bytes passing
+   * through this process where the driver can (GCS composes them). The pieces stay: the caller
+   * removes them once the upload's record says it is done.
+   */
+  readonly publishPieces?: (
+    id: string,
+    pieces: readonly StagedPiece[],
+    name: string,
+    options: PublishOptions,
+  ) => Promise<void>;
+}
+
+/** What publishPieces writes with the object: ObjectStore's PutOptions for bytes at rest. */
+export interface PublishOptions {
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface StagedPiece {

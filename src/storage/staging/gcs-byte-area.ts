@@ -9,6 +9,7 @@ import {
   drainBody,
   type ByteArea,
   type PieceOptions,
+  type PublishOptions,
   type StagedBytes,
   type StagedObject,
   type StagedPiece,
@@ -20,8 +21,13 @@ import {
   StagingError,
   asStagingError,
   assertStagedNames,
+  isStagingError,
   uploadIdPattern,
 } from './staging-error.js';
+import { StorageError, immutableCacheControl, isStorageError } from '../object-store.js';
+
+/** Sources one compose request takes at most (GCS). */
+const maxComposeSources = 32;
 
 /** Largest piece object: what one upload holds in memory while a PATCH streams in. */
 export const gcsPieceBytes = 8 * 1024 * 1024;
@@ -36,6 +42,11 @@ export interface GcsByteAreaOptions {
    * first PUT asked for): what to configure is told there, not at every request.
    */
   readonly onSigningUnavailable?: ((cause: unknown) => void) | undefined;
+  /**
+   * The images bucket, given when this area stages the uploads of a store: finished pieces are
+   * then published by composing them (publishPieces).
+   */
+  readonly publishTo?: Bucket | undefined;
 }
 
 /** The client's object's name in its upload's folder. */
@@ -65,6 +76,7 @@ export class GcsByteArea implements ByteArea {
   private readonly pieceBytes: number;
   /** False once a signing attempt failed for want of a signing identity; it stays so. */
   private canSign: boolean | undefined;
+  readonly publishPieces?: ByteArea['publishPieces'];
 
   constructor(
     private readonly bucket: Bucket,
@@ -73,6 +85,11 @@ export class GcsByteArea implements ByteArea {
   ) {
     this.policy = { ...defaultRetryPolicy, ...options.retry };
     this.pieceBytes = options.pieceBytes ?? gcsPieceBytes;
+    const { publishTo } = options;
+    if (publishTo !== undefined) {
+      this.publishPieces = (id, pieces, name, publish) =>
+        this.compose(id, pieces, publishTo.file(name), publish);
+    }
   }
 
   async writePiece(
@@ -113,13 +130,7 @@ export class GcsByteArea implements ByteArea {
   }
 
   readPieces(id: string, pieces: readonly StagedPiece[]): Readable {
-    assertStagedNames(id);
-    for (const piece of pieces) assertStagedNames(id, piece.name);
-    const partFiles = pieces.flatMap((piece) =>
-      Array.from({ length: Math.ceil(piece.size / this.pieceBytes) }, (_, part) =>
-        this.partFile(id, piece.name, part),
-      ),
-    );
+    const partFiles = this.partFilesOf(id, pieces);
     return Readable.from(
       (async function* () {
         for (const file of partFiles) {
@@ -273,6 +284,96 @@ export class GcsByteArea implements ByteArea {
     await Promise.all(files.map((file) => this.remove(file)));
   }
 
+  /** The part objects of `pieces`, in order. */
+  private partFilesOf(id: string, pieces: readonly StagedPiece[]): File[] {
+    assertStagedNames(id);
+    for (const piece of pieces) assertStagedNames(id, piece.name);
+    return pieces.flatMap((piece) =>
+      Array.from({ length: Math.ceil(piece.size / this.pieceBytes) }, (_, part) =>
+        this.partFile(id, piece.name, part),
+      ),
+    );
+  }
+
+  /**
+   * Composes the parts into `target`, 32 at a time (GCS's limit per compose): in rounds of
+   * intermediate objects beside the parts while there are more, then into the target with its
+   * metadata and ifGenerationMatch: 0, in one request, so the object is never seen without
+   * them. A staging bucket apart from the images bucket cannot compose across: the parts are
+   * composed into one object there and copied (a rewrite, within GCS) to the target.
+   */
+  private async compose(
+    id: string,
+    pieces: readonly StagedPiece[],
+    target: File,
+    options: PublishOptions,
+  ): Promise<void> {
+    let sources = this.partFilesOf(id, pieces);
+    if (sources.length === 0) throw new Error(`staged upload ${id} has no bytes to publish`);
+    const sameBucket = target.bucket.name === this.bucket.name;
+    const intermediates: File[] = [];
+    const object = {
+      contentType: options.contentType,
+      cacheControl: immutableCacheControl,
+      metadata: { ...options.metadata },
+    };
+    try {
+      // ifGenerationMatch: 0 below is what makes it create-only on GCS; fake-gcs-server
+      // ignores preconditions on compose and copy, so a name taken already is also looked for
+      // first (a race between the two is GCS's precondition's to catch).
+      const [exists] = await this.retrying(`stat ${target.name}`, () => target.exists());
+      if (exists) throw new StorageError('exists', `object ${target.name} already exists`);
+      for (let round = 0; sources.length > (sameBucket ? maxComposeSources : 1); round += 1) {
+        const next: File[] = [];
+        for (let at = 0; at < sources.length; at += maxComposeSources) {
+          const group = sources.slice(at, at + maxComposeSources);
+          const into = this.bucket.file(`${this.prefix}${id}/compose-${round}-${next.length}`);
+          await this.composeOnce(group, into, stagedObjectHeaders, undefined);
+          intermediates.push(into);
+          next.push(into);
+        }
+        sources = next;
+      }
+      if (sameBucket) {
+        await this.composeOnce(sources, target, object, 0);
+      } else {
+        // A 412 on a retry may be our own earlier attempt: the caller's replay tells.
+        await this.retrying(`copy ${id}`, () =>
+          sources[0]!.copy(target, { ...object, preconditionOpts: { ifGenerationMatch: 0 } }),
+        );
+      }
+    } catch (error) {
+      if (isStorageError(error)) throw error;
+      const cause = isStagingError(error) ? error.cause : error;
+      if (statusOf(cause) === 412) {
+        throw new StorageError('exists', `object ${target.name} already exists`, { cause });
+      }
+      throw new StorageError('unavailable', `cannot publish ${target.name}`, { cause: error });
+    } finally {
+      await Promise.all(intermediates.map((file) => this.remove(file).catch(() => undefined)));
+    }
+  }
+
+  /** One compose request: `sources` into `into`, described by `resource`. */
+  private async composeOnce(
+    sources: readonly File[],
+    into: File,
+    resource: Record<string, unknown>,
+    ifGenerationMatch: number | undefined,
+  ): Promise<void> {
+    await this.retrying(`compose ${into.name}`, () =>
+      into.request({
+        method: 'POST',
+        uri: '/compose',
+        json: {
+          destination: resource,
+          sourceObjects: sources.map((source) => ({ name: source.name })),
+        },
+        qs: ifGenerationMatch === undefined ? {} : { ifGenerationMatch },
+      }),
+    );
+  }
+
   private async remove(file: File): Promise<void> {
     await this.retrying(`delete ${file.name}`, () => file.delete({ ignoreNotFound: true }));
   }
@@ -307,9 +408,12 @@ export class GcsByteArea implements ByteArea {
   }
 }
 
-/** The objects of an upload's folder that are bytes: piece parts and the client's object. */
+/**
+ * The objects of an upload's folder that are bytes: piece parts, the client's object, and what
+ * a publish killed mid-compose left.
+ */
 function isByteObject(name: string): boolean {
-  return name === objectName || isPiecePart(name);
+  return name === objectName || isPiecePart(name) || /^compose-[0-9]+-[0-9]+$/.test(name);
 }
 
 /** `<offset>-<random hex>.<part>`, as writePiece names a piece's parts. */

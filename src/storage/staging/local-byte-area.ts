@@ -10,6 +10,7 @@ import {
   drainBody,
   type ByteArea,
   type PieceOptions,
+  type PublishOptions,
   type StagedBytes,
   type StagedObject,
   type StagedPiece,
@@ -37,11 +38,23 @@ import type { UploadUrlSigner } from './local-upload-urls.js';
 export class LocalByteArea implements ByteArea {
   readonly driver = 'local';
 
+  readonly publishPieces?: ByteArea['publishPieces'];
+
+  /**
+   * `publishTo`: the store whose uploads this area stages, on the same file system: a finished
+   * upload's pieces are then published into it (publishPieces).
+   */
   constructor(
     private readonly root: string,
     /** Signs the upload URLs this area hands out; the route that takes them verifies with it. */
     readonly signer: UploadUrlSigner,
-  ) {}
+    publishTo?: LocalPublishing,
+  ) {
+    if (publishTo !== undefined) {
+      this.publishPieces = (id, pieces, name, options) =>
+        this.publish(publishTo, id, pieces, name, options);
+    }
+  }
 
   async init(): Promise<void> {
     await fs.mkdir(this.root, { recursive: true });
@@ -109,6 +122,30 @@ export class LocalByteArea implements ByteArea {
       })(),
       { objectMode: false },
     );
+  }
+
+  /**
+   * One piece (a whole upload in one PATCH, as tus-js-client and Uppy send by default) is
+   * linked into the store: not a byte copied. Several are streamed into one new file: read
+   * once, and nothing else done with them (a file cannot be made of other files' bytes
+   * without a copy).
+   */
+  private async publish(
+    into: LocalPublishing,
+    id: string,
+    pieces: readonly StagedPiece[],
+    name: string,
+    options: PublishOptions,
+  ): Promise<void> {
+    assertStagedNames(id);
+    for (const piece of pieces) assertStagedNames(id, piece.name);
+    if (pieces.length === 1) {
+      const file = path.join(this.folderOf(id), `piece.${pieces[0]!.name}`);
+      // Longer than recorded only if a writer died past its commit (see readPieces).
+      const size = (await fs.stat(file).catch(() => undefined))?.size;
+      if (size === pieces[0]!.size) return into.putLinked(name, file, options);
+    }
+    return into.put(name, this.readPieces(id, pieces), options);
   }
 
   async removePiece(id: string, piece: StagedPiece): Promise<void> {
@@ -304,4 +341,10 @@ class Flushing {
     await this.running;
     if (this.failure !== undefined) throw this.failure.error;
   }
+}
+
+/** The store a local staging publishes into (LocalStore's put and putLinked). */
+export interface LocalPublishing {
+  put(name: string, body: Readable, options: PublishOptions): Promise<void>;
+  putLinked(name: string, file: string, options: PublishOptions): Promise<void>;
 }

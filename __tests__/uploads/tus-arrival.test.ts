@@ -1,0 +1,136 @@
+import { describe, expect, it } from '@jest/globals';
+import { createApp } from '../../src/http/app.js';
+import { sniffSampleBytes } from '../../src/ingest/sniff.js';
+import type { UploadRecord } from '../../src/uploads/upload-record.js';
+import { silentLogger, useHarnesses } from '../http/harness.js';
+import { photoWithExif } from '../support/exif-photo.js';
+import { drivers, sha256 } from '../support/requests.js';
+import { patchHeaders, stagedPieceCount, uploadPath, useTusServers } from './tus-client.js';
+
+/**
+ * A tus upload checked as it arrives: its pieces hold the stripped image, and the finish
+ * publishes them without reading them again in structure mode (the local driver streams
+ * several pieces into one file, links a single one; GCS composes), or reads them once through
+ * the pipeline in decode mode. Either way the image is the one a single POST stores.
+ */
+
+const harnessFor = useHarnesses();
+const serveTus = useTusServers();
+
+describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
+  // Structure mode reads nothing back on GCS (composed), and on the local driver one piece
+  // (linked); several local pieces are streamed into one file, read once and nothing more.
+  it.each([
+    ['structure', 48 * 1024, driver === 'gcs' ? 0 : 1],
+    ['structure', 1024 * 1024, 0],
+    ['decode', 48 * 1024, 1],
+  ] as const)(
+    'IMAGE_VALIDATION=%s in PATCHes of %i bytes: staged stripped, read back %i time(s), stored as one POST stores it',
+    async (mode, chunk, readsAtFinish) => {
+      const harness = await harnessFor(driver, { IMAGE_VALIDATION: mode });
+      const server = await serveTus(harness);
+      const staging = harness.staging.tus.bytes;
+      const readPieces = staging.readPieces.bind(staging);
+      let reads = 0;
+      staging.readPieces = (id, pieces) => {
+        reads += 1;
+        return readPieces(id, pieces);
+      };
+      const photo = await photoWithExif(600, 400);
+      const created = await server.call('POST', '/v1/uploads', {
+        'Upload-Length': String(photo.length),
+      });
+      const at = uploadPath(created.headers.location);
+      const id = at.split('/').pop() ?? '';
+      for (let offset = 0; offset < photo.length; offset += chunk) {
+        const body = photo.subarray(offset, offset + chunk);
+        const answer = await server.call('PATCH', at, patchHeaders(offset), body);
+        expect(answer.status).toBe(204);
+        if (offset === chunk) {
+          // What is staged is the image without its EXIF block (orientation kept).
+          expect(await stagedPieceCount(harness, id)).toBeGreaterThan(0);
+        }
+      }
+      expect(reads).toBe(readsAtFinish);
+
+      const status = await server.call('GET', at);
+      const image = status.body as { name: string; sha256: string; width: number };
+      const stored = await harness.storedBytes(image.name);
+      expect(sha256(stored)).toBe(image.sha256);
+      expect(stored.includes('Ann Owner')).toBe(false);
+      const posted = await server.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
+      expect(posted.status).toBe(201);
+      const direct = posted.body as { name: string; sha256: string; width: number };
+      expect(image.sha256).toBe(direct.sha256);
+      expect(image.width).toBe(direct.width);
+      expect(stored.equals(await harness.storedBytes(direct.name))).toBe(true);
+      expect(await stagedPieceCount(harness, id)).toBe(0);
+    },
+  );
+
+  it('another instance catches up from what is staged and the tail in the record, a PATCH having ended inside the EXIF block', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const first = await serveTus(harness);
+    // A second app over the same store: another instance, without this upload's walk.
+    const other = await serveTus({
+      ...harness,
+      callback: createApp(harness.config, {
+        store: harness.store,
+        logger: silentLogger,
+        staging: harness.staging,
+      }).callback(),
+    });
+    const photo = await photoWithExif(600, 400);
+    const exifEnd = 4 + photo.readUInt16BE(4);
+    const cut = Math.floor((sniffSampleBytes + exifEnd) / 2);
+    const created = await first.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const id = at.split('/').pop() ?? '';
+    expect((await first.call('PATCH', at, patchHeaders(0), photo.subarray(0, cut))).status).toBe(
+      204,
+    );
+    const record = (await harness.staging.tus.records.read(id))!.record as UploadRecord;
+    // The walk holds the EXIF segment read so far: the record carries it.
+    expect(record.arrival?.tail).toBeTruthy();
+    const rest = await other.call('PATCH', at, patchHeaders(cut), photo.subarray(cut));
+    expect(rest.status).toBe(204);
+    const image = (await other.call('GET', at)).body as { name: string; sha256: string };
+    const posted = await other.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
+    expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
+  });
+
+  it('starts the upload again from offset 0 when the walk cannot be established, and then publishes it', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const server = await serveTus(harness);
+    const staging = harness.staging.tus.records;
+    const photo = await photoWithExif(600, 400);
+    const created = await server.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const id = at.split('/').pop() ?? '';
+    const half = Math.floor(photo.length / 2);
+    expect((await server.call('PATCH', at, patchHeaders(0), photo.subarray(0, half))).status).toBe(
+      204,
+    );
+    // As a record whose tail was too long to keep reads, on an instance without the walk.
+    const { record, version } = (await staging.read(id))!;
+    const held = record as UploadRecord;
+    await staging.replace(
+      id,
+      { ...held, arrival: { staged: held.arrival!.staged + 1, tail: null } },
+      version,
+    );
+    const refused = await server.call('PATCH', at, patchHeaders(half), photo.subarray(half));
+    expect(refused.status).toBe(409);
+    const head = await server.call('HEAD', at);
+    expect(head.headers['upload-offset']).toBe('0');
+    expect(await stagedPieceCount(harness, id)).toBe(0);
+    expect((await server.call('PATCH', at, patchHeaders(0), photo)).status).toBe(204);
+    const image = (await server.call('GET', at)).body as { sha256: string };
+    const posted = await server.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
+    expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
+  });
+});
