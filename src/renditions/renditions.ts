@@ -145,7 +145,7 @@ export class Renditions {
     const stored = await fromStore(this.options.store.read(rendition.objectName, signal));
     if (stored !== undefined) {
       this.options.count?.('stored');
-      return { kind: 'stored', body: stored.body, size: stored.info.size };
+      return { kind: 'stored', body: stored.body, size: stored.size };
     }
     let render = this.inFlight.get(rendition.objectName);
     if (render === undefined) {
@@ -176,7 +176,7 @@ export class Renditions {
       if (store.filePath !== undefined) return store.filePath(record.name);
       const original = await fromStore(store.read(record.name));
       if (original === undefined) throw new AppError('not_found');
-      return readWhole(original.body, original.info.size);
+      return readWhole(original.body, original.size);
     };
     const spec = { ...rendition.spec, focus: record.focus };
     const rendered = await renderImage(load, type, spec, {

@@ -222,7 +222,7 @@ export class GcsStore implements ObjectStore {
       if (found === undefined) return undefined;
       const file = this.bucket.file(name, { generation: found.generation });
       const body = safeReadStream(file, { validation: 'crc32c' });
-      return { body, info: found.info };
+      return { body, size: found.info.size };
     });
   }
 

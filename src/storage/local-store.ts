@@ -219,30 +219,15 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
-   * The file is opened first, then its sidecar read: a delete between the two leaves the open
-   * handle reading the bytes (unlinked files stay readable), with the sidecar gone it is
-   * reported missing, as it would be a moment later.
+   * The file alone, not its sidecar: an open handle reads the bytes as they were when opened,
+   * even if the object is deleted a moment later (unlinked files stay readable).
    */
   async read(name: string): Promise<StoredObjectBody | undefined> {
     this.assertName(name);
     const file = await this.open(name).catch((error: unknown) => {
       throw asUnavailable(error, `cannot read ${name}`);
     });
-    if (file === undefined) return undefined;
-    try {
-      const sidecar = await this.readSidecar(name);
-      if (sidecar === undefined) {
-        await file.close();
-        return undefined;
-      }
-      return {
-        body: file.read(),
-        info: { size: file.size, ...sidecar, md5: undefined },
-      };
-    } catch (error) {
-      await file.close();
-      throw asUnavailable(error, `cannot read ${name}`);
-    }
+    return file === undefined ? undefined : { body: file.read(), size: file.size };
   }
 
   /**

@@ -46,11 +46,16 @@ export interface StoredObjectInfo {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** A stored object opened for reading: its bytes as a stream, and what stat() tells. */
+/**
+ * A stored object opened for reading: its bytes as a stream, and how many there are. What
+ * describes it (type, metadata) is stat()'s: a reader of the bytes does not need it, and the
+ * local driver then opens one file, not the object and its sidecar (a stored rendition is
+ * served from this, docs/performance.md).
+ */
 export interface StoredObjectBody {
   /** Read it or destroy it: an unread stream holds a file handle or a connection. */
   readonly body: Readable;
-  readonly info: StoredObjectInfo;
+  readonly size: number;
 }
 
 export interface ObjectStore {
