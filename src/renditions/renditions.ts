@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError, storageUnavailable } from '../errors.js';
+import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { HeifDecoder } from '../images/codecs/heif/index.js';
 import type { ImageMimeType } from '../images/image-types.js';
 import { extensionOf, isKnownImageType } from '../images/image-types.js';
@@ -9,6 +9,7 @@ import { renderImage, type Rendered } from '../images/render.js';
 import type { ConcurrencyLimit } from '../images/semaphore.js';
 import type { VariantSpec } from '../images/variant-spec.js';
 import { findStoredImage, isImageId } from '../ingest/find-image.js';
+import type { FocalPoint } from '../ingest/image-record.js';
 import { isStorageError, type ObjectStore } from '../storage/object-store.js';
 import {
   canonicalRendition,
@@ -72,6 +73,17 @@ function renditionKey(id: string, spec: RenditionSpec): string {
     .slice(0, 24);
 }
 
+/** What a render needs of its original. */
+interface Original {
+  readonly name: string;
+  readonly contentType: string;
+  /** Only when the rendition crops around it; never kept (PATCH changes it). */
+  readonly focus?: FocalPoint | undefined;
+}
+
+/** Originals whose names are kept: one entry is ~200 bytes. */
+const knownOriginals = 4096;
+
 function contentTypeOf(spec: RenditionSpec): ImageMimeType {
   return `image/${spec.format}` as ImageMimeType;
 }
@@ -84,6 +96,8 @@ function contentTypeOf(spec: RenditionSpec): ImageMimeType {
  */
 export class Renditions {
   private readonly inFlight = new Map<string, Promise<Rendered>>();
+  /** Originals found by id, the least recently used first (findOriginal). */
+  private readonly originals = new Map<string, Original>();
 
   constructor(private readonly options: RenditionsOptions) {}
 
@@ -159,10 +173,49 @@ export class Renditions {
     return { kind: 'rendered', bytes: (await render).bytes };
   }
 
-  private async renderAndStore(rendition: PreparedRendition): Promise<Rendered> {
+  /**
+   * The original of `id`: its name and type, and its focal point when the rendition crops
+   * around it. Finding it by its id takes one stat per allowed type (7 by default; on GCS, as
+   * many requests); ids are never reused and an original never changes its name or type, so
+   * what one render found serves the next ones. Whether it is still there is not known from
+   * this: a deleted original is found missing when the render loads it, as it would be a
+   * moment later; its entry goes then. The focal point can change (PATCH): read afresh.
+   */
+  private async findOriginal(rendition: PreparedRendition): Promise<Original> {
+    const { id } = rendition;
+    const needsFocus = rendition.spec.gravity === 'focus';
+    const known = needsFocus ? undefined : this.originals.get(id);
+    if (known !== undefined) {
+      // Most recently used last: the first in the map is the one to let go.
+      this.originals.delete(id);
+      this.originals.set(id, known);
+      return known;
+    }
     const { store, allowedTypes } = this.options;
-    const record = await fromStore(findStoredImage(store, rendition.id, allowedTypes));
+    const record = await fromStore(findStoredImage(store, id, allowedTypes));
     if (record === undefined) throw new AppError('not_found');
+    this.originals.delete(id);
+    this.originals.set(id, { name: record.name, contentType: record.contentType });
+    while (this.originals.size > knownOriginals) {
+      this.originals.delete(this.originals.keys().next().value!);
+    }
+    return { name: record.name, contentType: record.contentType, focus: record.focus };
+  }
+
+  private async renderAndStore(rendition: PreparedRendition): Promise<Rendered> {
+    try {
+      return await this.renderAndStoreFound(rendition, await this.findOriginal(rendition));
+    } catch (error) {
+      if (isAppError(error) && error.code === 'not_found') this.originals.delete(rendition.id);
+      throw error;
+    }
+  }
+
+  private async renderAndStoreFound(
+    rendition: PreparedRendition,
+    record: Original,
+  ): Promise<Rendered> {
+    const { store } = this.options;
     const type = record.contentType;
     if (!isKnownImageType(type) || !canMakeVariants(type)) {
       throw new AppError('undecodable_image', {
