@@ -83,6 +83,9 @@ interface Original {
 
 /** Originals whose names are kept: one entry is ~200 bytes. */
 const knownOriginals = 4096;
+/** Rendition URLs whose checks are kept: under 2 KiB each (a query is <= 1 KiB). */
+const preparedUrls = 4096;
+const keptAcceptLength = 512;
 
 function contentTypeOf(spec: RenditionSpec): ImageMimeType {
   return `image/${spec.format}` as ImageMimeType;
@@ -96,6 +99,8 @@ function contentTypeOf(spec: RenditionSpec): ImageMimeType {
  */
 export class Renditions {
   private readonly inFlight = new Map<string, Promise<Rendered>>();
+  /** URLs that passed prepare(), with their Accept, the oldest first. */
+  private readonly prepared = new Map<string, PreparedRendition>();
   /** Originals found by id, the least recently used first (findOriginal). */
   private readonly originals = new Map<string, Original>();
 
@@ -104,8 +109,32 @@ export class Renditions {
   /**
    * Reads the URL: its parameters (400 naming the one at fault), its signature (403), and the
    * format Accept picks. Touches no store.
+   *
+   * What a URL (with the Accept it came with) was found to be is kept: the answer is the same
+   * every time (keys and presets are fixed for the process), and checking the signature again
+   * was most of what a stored rendition cost beyond serving its file (docs/performance.md).
+   * Only URLs that passed are kept, so a forged one is refused afresh each time.
    */
   prepare(id: string, rawQuery: string, accept: string | undefined): PreparedRendition {
+    // An Accept no browser sends (browsers send under 200 bytes) is checked, not kept.
+    if (accept !== undefined && accept.length > keptAcceptLength) {
+      return this.prepareAfresh(id, rawQuery, accept);
+    }
+    const asked = `${accept ?? ''}\n${id}?${rawQuery}`;
+    const known = this.prepared.get(asked);
+    if (known !== undefined) return known;
+    const prepared = this.prepareAfresh(id, rawQuery, accept);
+    this.prepared.set(asked, prepared);
+    // The oldest goes first: a page's URLs come back often while it is being viewed.
+    if (this.prepared.size > preparedUrls) this.prepared.delete(this.prepared.keys().next().value!);
+    return prepared;
+  }
+
+  private prepareAfresh(
+    id: string,
+    rawQuery: string,
+    accept: string | undefined,
+  ): PreparedRendition {
     if (!isImageId(id)) throw new AppError('not_found');
     const { presets, presetFormat, presetQuality, maxPixels, signingKeys } = this.options;
     const parsed = parseRenditionQuery(rawQuery, presets);
