@@ -38,9 +38,9 @@ export function createHttpServer(app: Koa, timeouts: ServerTimeouts): Server {
       // Koa pipes a stream body with 7 'close' listeners on the response, our middleware adds
       // 3, and a route that wants to know when its client left adds one more: Node's default
       // limit of 10 then makes every such answer build an Error with its stack and print a
-      // MaxListenersExceededWarning (a sixth of a stored rendition's CPU, docs/performance.md).
-      // A response lives for one answer, so its listeners cannot pile up: the warning guards
-      // nothing here.
+      // MaxListenersExceededWarning (a tenth of a stored rendition's profile; see
+      // docs/performance.md). A response lives for one answer, so its listeners cannot pile
+      // up: the warning guards nothing here.
       response.setMaxListeners(responseListeners);
       void handle(request, response);
     },
