@@ -169,6 +169,7 @@ describe.each(drivers)('renditions on the %s driver', (driver) => {
     const harness = await harnessFor(driver, signedEnv);
     const image = await upload(harness);
     const statted: string[] = [];
+    const checked: string[] = [];
     const store = Object.create(harness.store, {
       stat: {
         value: (...args: Parameters<Harness['store']['stat']>) => {
@@ -176,19 +177,28 @@ describe.each(drivers)('renditions on the %s driver', (driver) => {
           return harness.store.stat(...args);
         },
       },
+      exists: {
+        value: (...args: Parameters<Harness['store']['exists']>) => {
+          checked.push(args[0]);
+          return harness.store.exists(...args);
+        },
+      },
     }) as Harness['store'];
     const callback = createApp(harness.config, { store, logger: silentLogger }).callback();
     expect((await get({ ...harness, callback }, signedUrl(image.id, { w: '300' }))).status).toBe(
       200,
     );
-    // One stat per allowed type, then the original once more after the write.
+    // One stat per allowed type, then the original checked once more after the write.
     expect(statted.filter((name) => name !== image.name).length).toBeGreaterThan(0);
+    expect(checked).toEqual([image.name]);
     statted.length = 0;
+    checked.length = 0;
     for (const w of ['310', '320']) {
       expect((await get({ ...harness, callback }, signedUrl(image.id, { w }))).status).toBe(200);
     }
     // The re-check after each write, and nothing else.
-    expect(statted).toEqual([image.name, image.name]);
+    expect(statted).toEqual([]);
+    expect(checked).toEqual([image.name, image.name]);
   });
 
   it('answers 404 and stores nothing once another instance deleted the image', async () => {

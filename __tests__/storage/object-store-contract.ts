@@ -243,6 +243,17 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
       await subject.store.put(objectName(), randomBytes(10), options);
       expect(await subject.store.stat(objectName())).toBeUndefined();
     });
+
+    it('says whether an object exists, as stat does, before and after its delete', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName();
+      expect(await subject.store.exists(name)).toBe(false);
+      await subject.store.put(name, randomBytes(10), options);
+      expect(await subject.store.exists(name)).toBe(true);
+      expect(await subject.store.exists(objectName())).toBe(false);
+      await subject.store.delete(name);
+      expect(await subject.store.exists(name)).toBe(false);
+    });
   });
 
   describe('read', () => {

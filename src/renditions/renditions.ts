@@ -269,7 +269,7 @@ export class Renditions {
       heifDecoder: this.options.heifDecoder,
     }).catch(async (error: unknown) => {
       // Deleted since it was found: its file is gone before sharp opened it. Not the image's fault.
-      if ((await fromStore(store.stat(record.name))) === undefined) throw new AppError('not_found');
+      if (!(await fromStore(store.exists(record.name)))) throw new AppError('not_found');
       throw error;
     });
     this.options.count?.('rendered');
@@ -286,8 +286,7 @@ export class Renditions {
     // The image may have been deleted while this was rendering. Its delete lists renditions
     // once more after removing the original, so one stored before that listing is removed by
     // it; one stored after it finds the original gone here and removes itself.
-    const stillThere = await fromStore(store.stat(record.name));
-    if (stillThere === undefined) {
+    if (!(await fromStore(store.exists(record.name)))) {
       await fromStore(store.delete(rendition.objectName));
       throw new AppError('not_found');
     }

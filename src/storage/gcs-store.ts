@@ -211,6 +211,11 @@ export class GcsStore implements ObjectStore {
     return this.timed('stat', async () => (await this.metadataOf(name, 'stat', signal))?.info);
   }
 
+  /** One metadata request, as stat: GCS keeps what describes an object with it. */
+  async exists(name: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.stat(name, signal)) !== undefined;
+  }
+
   /**
    * The object's metadata first (one retried call), then its bytes, pinned to the generation
    * that metadata describes: a delete or a new object in between fails the stream rather than

@@ -183,6 +183,17 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  /** The file alone: a visible object always has its sidecar (or predates sidecars). */
+  async exists(name: string): Promise<boolean> {
+    this.assertName(name);
+    try {
+      return (await fs.stat(this.pathOf(name))).isFile();
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false;
+      throw asUnavailable(error, `cannot read ${name}`);
+    }
+  }
+
   private async readSidecar(name: string): Promise<Sidecar | undefined> {
     let text: string;
     try {

@@ -77,6 +77,12 @@ export interface ObjectStore {
    */
   stat(name: string, signal?: AbortSignal): Promise<StoredObjectInfo | undefined>;
   /**
+   * Whether an object is stored under the name: what `stat(name) !== undefined` says, without
+   * reading what describes it (the local driver's sidecar). A render asks it once more after
+   * its write, to find a delete that ran meanwhile (src/renditions/renditions.ts).
+   */
+  exists(name: string, signal?: AbortSignal): Promise<boolean>;
+  /**
    * Opens an object for reading; undefined when there is no such object. The stream delivers
    * the bytes of the object as it was when opened, or fails (a StorageError).
    */
