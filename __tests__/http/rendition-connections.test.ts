@@ -33,34 +33,67 @@ afterEach(async () => {
   server = undefined;
 });
 
+/**
+ * A real server over the app (local driver), with the large JPEG uploaded: the server, its
+ * origin, and the signed path of one rendition of that image.
+ */
+async function serveUploaded(
+  app: AppUnderTest,
+  params: ReadonlyMap<string, string>,
+): Promise<{ running: http.Server; origin: string; url: string }> {
+  const running = createHttpServer(app.app, app.config.security);
+  server = running;
+  await new Promise<void>((resolve) => running.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(running.address() as AddressInfo).port}`;
+  const uploaded = await fetch(`${origin}/v1/images`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: jsonBody(fixture('large.jpg'), 'image/jpeg'),
+  });
+  expect(uploaded.status).toBe(201);
+  const { id } = (await uploaded.json()) as { id: string };
+  const query = new URLSearchParams([...params]);
+  query.set('sig', signRendition(renditionPath(id), params, key));
+  return { running, origin, url: `${renditionPath(id)}?${query.toString()}` };
+}
+
 describe('stored renditions and their connections', () => {
+  it('are served without a listener warning per answer', async () => {
+    subject = await makeApp('local', { RENDER_SIGNING_KEYS: key });
+    const { running, origin, url } = await serveUploaded(subject, new Map([['w', '64']]));
+    // Node warns (an Error, its stack, a line on stderr) once an emitter has more listeners
+    // for one event than its limit: every answer that did so paid for it.
+    const over: string[] = [];
+    running.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
+      response.on('newListener', (event: string) => {
+        if (response.listenerCount(event) + 1 > response.getMaxListeners()) over.push(event);
+      });
+    });
+    // The first renders (a Buffer body), the others are streamed from the store.
+    for (let i = 0; i < 3; i++) {
+      const answer = await fetch(`${origin}${url}`);
+      expect(answer.status).toBe(200);
+      await answer.arrayBuffer();
+    }
+    expect(over).toEqual([]);
+  });
+
   it('pipelined GETs (200) hold one file at a time and none once the client leaves', async () => {
     subject = await makeApp('local', { RENDER_SIGNING_KEYS: key });
     const { storage } = subject.config;
     if (storage.driver !== 'local') throw new Error('the local driver stores files on disk');
     const { uploadDir } = storage;
-    server = createHttpServer(subject.app, subject.config.security);
+    const { running, origin, url } = await serveUploaded(
+      subject,
+      new Map([
+        ['w', '1600'],
+        ['format', 'png'],
+      ]),
+    );
     let requests = 0;
     let closed = 0;
-    server.on('request', () => (requests += 1));
-    server.on('connection', (socket: Socket) => socket.on('close', () => (closed += 1)));
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    const uploaded = await fetch(`${origin}/v1/images`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: jsonBody(fixture('large.jpg'), 'image/jpeg'),
-    });
-    expect(uploaded.status).toBe(201);
-    const { id } = (await uploaded.json()) as { id: string };
-    const params = new Map([
-      ['w', '1600'],
-      ['format', 'png'],
-    ]);
-    const query = new URLSearchParams([...params]);
-    query.set('sig', signRendition(renditionPath(id), params, key));
-    const url = `${renditionPath(id)}?${query.toString()}`;
+    running.on('request', () => (requests += 1));
+    running.on('connection', (socket: Socket) => socket.on('close', () => (closed += 1)));
 
     // Rendered once, and so stored.
     const first = await fetch(`${origin}${url}`);
@@ -81,7 +114,7 @@ describe('stored renditions and their connections', () => {
     const asked = requests;
     const get = `GET ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
     const client = await pipeline(
-      (server.address() as AddressInfo).port,
+      (running.address() as AddressInfo).port,
       Array.from({ length: count }, () => get),
     );
     await until('every request parsed', () => requests === asked + count);

@@ -29,13 +29,16 @@ interface Described {
 const key = 'a-rendition-signing-key-of-32-bytes-at-least';
 const oldKey = 'the-previous-signing-key-still-accepted-for-now';
 
-async function upload(harness: Harness, name = 'large.jpg'): Promise<{ id: string; name: string }> {
+async function upload(
+  harness: Harness,
+  name = 'large.jpg',
+): Promise<{ id: string; name: string; deleteToken: string }> {
   const response = await request(harness.callback)
     .post('/v1/images')
     .set('Content-Type', 'application/json')
     .send(jsonBody(fixture(name), 'image/jpeg'));
   expect(response.status).toBe(201);
-  return response.body as { id: string; name: string };
+  return response.body as { id: string; name: string; deleteToken: string };
 }
 
 /** A signed URL (path and query) for these parameters, in the order given. */
@@ -160,6 +163,65 @@ describe.each(drivers)('renditions on the %s driver', (driver) => {
     expect(conditional.status).toBe(304);
     expect(conditional.headers.etag).toBe(etag);
     expect(await renderedCount({ metrics }, 'rendered')).toBe(1);
+  });
+
+  it('finds the original by its id once: later renders of it stat no other name', async () => {
+    const harness = await harnessFor(driver, signedEnv);
+    const image = await upload(harness);
+    const statted: string[] = [];
+    const checked: string[] = [];
+    const store = Object.create(harness.store, {
+      stat: {
+        value: (...args: Parameters<Harness['store']['stat']>) => {
+          statted.push(args[0]);
+          return harness.store.stat(...args);
+        },
+      },
+      exists: {
+        value: (...args: Parameters<Harness['store']['exists']>) => {
+          checked.push(args[0]);
+          return harness.store.exists(...args);
+        },
+      },
+    }) as Harness['store'];
+    const callback = createApp(harness.config, { store, logger: silentLogger }).callback();
+    expect((await get({ ...harness, callback }, signedUrl(image.id, { w: '300' }))).status).toBe(
+      200,
+    );
+    // One stat per allowed type, then the original checked once more after the write.
+    expect(statted.filter((name) => name !== image.name).length).toBeGreaterThan(0);
+    expect(checked).toEqual([image.name]);
+    statted.length = 0;
+    checked.length = 0;
+    for (const w of ['310', '320']) {
+      expect((await get({ ...harness, callback }, signedUrl(image.id, { w }))).status).toBe(200);
+    }
+    // The re-check after each write, and nothing else.
+    expect(statted).toEqual([]);
+    expect(checked).toEqual([image.name, image.name]);
+  });
+
+  it('answers 404 and stores nothing once another instance deleted the image', async () => {
+    const harness = await harnessFor(driver, signedEnv);
+    const image = await upload(harness);
+    // This instance has found the original (and keeps its name) ...
+    const here = createApp(harness.config, { store: harness.store, logger: silentLogger });
+    expect(
+      (await get({ ...harness, callback: here.callback() }, signedUrl(image.id, { w: '300' })))
+        .status,
+    ).toBe(200);
+    // ... and another one deletes it.
+    const deleted = await request(harness.callback)
+      .delete(`/v1/images/${image.id}`)
+      .set('Delete-Token', image.deleteToken);
+    expect(deleted.status).toBe(204);
+    for (const w of ['310', '300']) {
+      expectErrorResponse(
+        await get({ ...harness, callback: here.callback() }, signedUrl(image.id, { w })),
+        'not_found',
+      );
+    }
+    expect(await harness.storedNames()).toEqual([]);
   });
 
   it('renders concurrent first requests once', async () => {

@@ -243,6 +243,17 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
       await subject.store.put(objectName(), randomBytes(10), options);
       expect(await subject.store.stat(objectName())).toBeUndefined();
     });
+
+    it('says whether an object exists, as stat does, before and after its delete', async () => {
+      const subject = await factory.makeStore();
+      const name = objectName();
+      expect(await subject.store.exists(name)).toBe(false);
+      await subject.store.put(name, randomBytes(10), options);
+      expect(await subject.store.exists(name)).toBe(true);
+      expect(await subject.store.exists(objectName())).toBe(false);
+      await subject.store.delete(name);
+      expect(await subject.store.exists(name)).toBe(false);
+    });
   });
 
   describe('read', () => {
@@ -252,7 +263,7 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
       return Buffer.concat(chunks);
     }
 
-    it('streams the exact bytes, with what stat reports', async () => {
+    it('streams the exact bytes, with their count', async () => {
       const subject = await factory.makeStore();
       const bytes = randomBytes(300_000);
       const name = objectName('webp');
@@ -261,11 +272,7 @@ export function shouldBehaveAsObjectStore(factory: StoreFactory): void {
         metadata: { renditionOf: 'x' },
       });
       const found = await subject.store.read(name);
-      expect(found?.info).toMatchObject({
-        size: bytes.length,
-        contentType: 'image/webp',
-        metadata: { renditionOf: 'x' },
-      });
+      expect(found?.size).toBe(bytes.length);
       expect(Buffer.compare(await readAll(found!.body), bytes)).toBe(0);
     });
 

@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type Koa from 'koa';
 import type { SecurityConfig } from '../config.js';
 
+/** Listeners one response may carry before Node warns: well above the known set. */
+const responseListeners = 32;
+
 export type ServerTimeouts = Pick<
   SecurityConfig,
   'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'
@@ -32,6 +35,13 @@ export function createHttpServer(app: Koa, timeouts: ServerTimeouts): Server {
       maxHeaderSize: 16 * 1024,
     },
     (request, response) => {
+      // Koa pipes a stream body with 7 'close' listeners on the response, our middleware adds
+      // 3, and a route that wants to know when its client left adds one more: Node's default
+      // limit of 10 then makes every such answer build an Error with its stack and print a
+      // MaxListenersExceededWarning (a tenth of a stored rendition's profile; see
+      // docs/performance.md). A response lives for one answer, so its listeners cannot pile
+      // up: the warning guards nothing here.
+      response.setMaxListeners(responseListeners);
       void handle(request, response);
     },
   );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError, storageUnavailable } from '../errors.js';
+import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { HeifDecoder } from '../images/codecs/heif/index.js';
 import type { ImageMimeType } from '../images/image-types.js';
 import { extensionOf, isKnownImageType } from '../images/image-types.js';
@@ -9,6 +9,7 @@ import { renderImage, type Rendered } from '../images/render.js';
 import type { ConcurrencyLimit } from '../images/semaphore.js';
 import type { VariantSpec } from '../images/variant-spec.js';
 import { findStoredImage, isImageId } from '../ingest/find-image.js';
+import type { FocalPoint } from '../ingest/image-record.js';
 import { isStorageError, type ObjectStore } from '../storage/object-store.js';
 import {
   canonicalRendition,
@@ -72,6 +73,20 @@ function renditionKey(id: string, spec: RenditionSpec): string {
     .slice(0, 24);
 }
 
+/** What a render needs of its original. */
+interface Original {
+  readonly name: string;
+  readonly contentType: string;
+  /** Only when the rendition crops around it; never kept (PATCH changes it). */
+  readonly focus?: FocalPoint | undefined;
+}
+
+/** Originals whose names are kept: one entry is ~200 bytes. */
+const knownOriginals = 4096;
+/** Rendition URLs whose checks are kept: under 2 KiB each (a query is <= 1 KiB). */
+const preparedUrls = 4096;
+const keptAcceptLength = 512;
+
 function contentTypeOf(spec: RenditionSpec): ImageMimeType {
   return `image/${spec.format}` as ImageMimeType;
 }
@@ -84,14 +99,42 @@ function contentTypeOf(spec: RenditionSpec): ImageMimeType {
  */
 export class Renditions {
   private readonly inFlight = new Map<string, Promise<Rendered>>();
+  /** URLs that passed prepare(), with their Accept, the oldest first. */
+  private readonly prepared = new Map<string, PreparedRendition>();
+  /** Originals found by id, the least recently used first (findOriginal). */
+  private readonly originals = new Map<string, Original>();
 
   constructor(private readonly options: RenditionsOptions) {}
 
   /**
    * Reads the URL: its parameters (400 naming the one at fault), its signature (403), and the
    * format Accept picks. Touches no store.
+   *
+   * What a URL (with the Accept it came with) was found to be is kept: the answer is the same
+   * every time (keys and presets are fixed for the process), and checking the signature again
+   * was most of what a stored rendition cost beyond serving its file (docs/performance.md).
+   * Only URLs that passed are kept, so a forged one is refused afresh each time.
    */
   prepare(id: string, rawQuery: string, accept: string | undefined): PreparedRendition {
+    // An Accept no browser sends (browsers send under 200 bytes) is checked, not kept.
+    if (accept !== undefined && accept.length > keptAcceptLength) {
+      return this.prepareAfresh(id, rawQuery, accept);
+    }
+    const asked = `${accept ?? ''}\n${id}?${rawQuery}`;
+    const known = this.prepared.get(asked);
+    if (known !== undefined) return known;
+    const prepared = this.prepareAfresh(id, rawQuery, accept);
+    this.prepared.set(asked, prepared);
+    // The oldest goes first: a page's URLs come back often while it is being viewed.
+    if (this.prepared.size > preparedUrls) this.prepared.delete(this.prepared.keys().next().value!);
+    return prepared;
+  }
+
+  private prepareAfresh(
+    id: string,
+    rawQuery: string,
+    accept: string | undefined,
+  ): PreparedRendition {
     if (!isImageId(id)) throw new AppError('not_found');
     const { presets, presetFormat, presetQuality, maxPixels, signingKeys } = this.options;
     const parsed = parseRenditionQuery(rawQuery, presets);
@@ -145,7 +188,7 @@ export class Renditions {
     const stored = await fromStore(this.options.store.read(rendition.objectName, signal));
     if (stored !== undefined) {
       this.options.count?.('stored');
-      return { kind: 'stored', body: stored.body, size: stored.info.size };
+      return { kind: 'stored', body: stored.body, size: stored.size };
     }
     let render = this.inFlight.get(rendition.objectName);
     if (render === undefined) {
@@ -159,10 +202,49 @@ export class Renditions {
     return { kind: 'rendered', bytes: (await render).bytes };
   }
 
-  private async renderAndStore(rendition: PreparedRendition): Promise<Rendered> {
+  /**
+   * The original of `id`: its name and type, and its focal point when the rendition crops
+   * around it. Finding it by its id takes one stat per allowed type (7 by default; on GCS, as
+   * many requests); ids are never reused and an original never changes its name or type, so
+   * what one render found serves the next ones. Whether it is still there is not known from
+   * this: a deleted original is found missing when the render loads it, as it would be a
+   * moment later; its entry goes then. The focal point can change (PATCH): read afresh.
+   */
+  private async findOriginal(rendition: PreparedRendition): Promise<Original> {
+    const { id } = rendition;
+    const needsFocus = rendition.spec.gravity === 'focus';
+    const known = needsFocus ? undefined : this.originals.get(id);
+    if (known !== undefined) {
+      // Most recently used last: the first in the map is the one to let go.
+      this.originals.delete(id);
+      this.originals.set(id, known);
+      return known;
+    }
     const { store, allowedTypes } = this.options;
-    const record = await fromStore(findStoredImage(store, rendition.id, allowedTypes));
+    const record = await fromStore(findStoredImage(store, id, allowedTypes));
     if (record === undefined) throw new AppError('not_found');
+    this.originals.delete(id);
+    this.originals.set(id, { name: record.name, contentType: record.contentType });
+    while (this.originals.size > knownOriginals) {
+      this.originals.delete(this.originals.keys().next().value!);
+    }
+    return { name: record.name, contentType: record.contentType, focus: record.focus };
+  }
+
+  private async renderAndStore(rendition: PreparedRendition): Promise<Rendered> {
+    try {
+      return await this.renderAndStoreFound(rendition, await this.findOriginal(rendition));
+    } catch (error) {
+      if (isAppError(error) && error.code === 'not_found') this.originals.delete(rendition.id);
+      throw error;
+    }
+  }
+
+  private async renderAndStoreFound(
+    rendition: PreparedRendition,
+    record: Original,
+  ): Promise<Rendered> {
+    const { store } = this.options;
     const type = record.contentType;
     if (!isKnownImageType(type) || !canMakeVariants(type)) {
       throw new AppError('undecodable_image', {
@@ -176,7 +258,7 @@ export class Renditions {
       if (store.filePath !== undefined) return store.filePath(record.name);
       const original = await fromStore(store.read(record.name));
       if (original === undefined) throw new AppError('not_found');
-      return readWhole(original.body, original.info.size);
+      return readWhole(original.body, original.size);
     };
     const spec = { ...rendition.spec, focus: record.focus };
     const rendered = await renderImage(load, type, spec, {
@@ -187,7 +269,7 @@ export class Renditions {
       heifDecoder: this.options.heifDecoder,
     }).catch(async (error: unknown) => {
       // Deleted since it was found: its file is gone before sharp opened it. Not the image's fault.
-      if ((await fromStore(store.stat(record.name))) === undefined) throw new AppError('not_found');
+      if (!(await fromStore(store.exists(record.name)))) throw new AppError('not_found');
       throw error;
     });
     this.options.count?.('rendered');
@@ -204,8 +286,7 @@ export class Renditions {
     // The image may have been deleted while this was rendering. Its delete lists renditions
     // once more after removing the original, so one stored before that listing is removed by
     // it; one stored after it finds the original gone here and removes itself.
-    const stillThere = await fromStore(store.stat(record.name));
-    if (stillThere === undefined) {
+    if (!(await fromStore(store.exists(record.name)))) {
       await fromStore(store.delete(rendition.objectName));
       throw new AppError('not_found');
     }

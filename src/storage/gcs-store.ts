@@ -192,6 +192,11 @@ export class GcsStore implements ObjectStore {
     return this.timed('stat', async () => (await this.metadataOf(name, 'stat', signal))?.info);
   }
 
+  /** One metadata request, as stat: GCS keeps what describes an object with it. */
+  async exists(name: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.stat(name, signal)) !== undefined;
+  }
+
   /**
    * The object's metadata first (one retried call), then its bytes, pinned to the generation
    * that metadata describes: a delete or a new object in between fails the stream rather than
@@ -203,7 +208,7 @@ export class GcsStore implements ObjectStore {
       if (found === undefined) return undefined;
       const file = this.bucket.file(name, { generation: found.generation });
       const body = safeReadStream(file, { validation: 'crc32c' });
-      return { body, info: found.info };
+      return { body, size: found.info.size };
     });
   }
 

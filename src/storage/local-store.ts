@@ -194,6 +194,17 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  /** The file alone: a visible object always has its sidecar (or predates sidecars). */
+  async exists(name: string): Promise<boolean> {
+    this.assertName(name);
+    try {
+      return (await fs.stat(this.pathOf(name))).isFile();
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false;
+      throw asUnavailable(error, `cannot read ${name}`);
+    }
+  }
+
   private async readSidecar(name: string): Promise<Sidecar | undefined> {
     let text: string;
     try {
@@ -230,30 +241,15 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
-   * The file is opened first, then its sidecar read: a delete between the two leaves the open
-   * handle reading the bytes (unlinked files stay readable), with the sidecar gone it is
-   * reported missing, as it would be a moment later.
+   * The file alone, not its sidecar: an open handle reads the bytes as they were when opened,
+   * even if the object is deleted a moment later (unlinked files stay readable).
    */
   async read(name: string): Promise<StoredObjectBody | undefined> {
     this.assertName(name);
     const file = await this.open(name).catch((error: unknown) => {
       throw asUnavailable(error, `cannot read ${name}`);
     });
-    if (file === undefined) return undefined;
-    try {
-      const sidecar = await this.readSidecar(name);
-      if (sidecar === undefined) {
-        await file.close();
-        return undefined;
-      }
-      return {
-        body: file.read(),
-        info: { size: file.size, ...sidecar, md5: undefined },
-      };
-    } catch (error) {
-      await file.close();
-      throw asUnavailable(error, `cannot read ${name}`);
-    }
+    return file === undefined ? undefined : { body: file.read(), size: file.size };
   }
 
   /**

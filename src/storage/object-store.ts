@@ -45,11 +45,16 @@ export interface StoredObjectInfo {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** A stored object opened for reading: its bytes as a stream, and what stat() tells. */
+/**
+ * A stored object opened for reading: its bytes as a stream, and how many there are. What
+ * describes it (type, metadata) is stat()'s: a reader of the bytes does not need it, and the
+ * local driver then opens one file, not the object and its sidecar (a stored rendition is
+ * served from this, docs/performance.md).
+ */
 export interface StoredObjectBody {
   /** Read it or destroy it: an unread stream holds a file handle or a connection. */
   readonly body: Readable;
-  readonly info: StoredObjectInfo;
+  readonly size: number;
 }
 
 export interface ObjectStore {
@@ -70,6 +75,12 @@ export interface ObjectStore {
    * object. Content type and metadata are those the object was put with.
    */
   stat(name: string, signal?: AbortSignal): Promise<StoredObjectInfo | undefined>;
+  /**
+   * Whether an object is stored under the name: what `stat(name) !== undefined` says, without
+   * reading what describes it (the local driver's sidecar). A render asks it once more after
+   * its write, to find a delete that ran meanwhile (src/renditions/renditions.ts).
+   */
+  exists(name: string, signal?: AbortSignal): Promise<boolean>;
   /**
    * Opens an object for reading; undefined when there is no such object. The stream delivers
    * the bytes of the object as it was when opened, or fails (a StorageError).
