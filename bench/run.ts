@@ -95,7 +95,8 @@ interface Scenario {
   readonly sameButVariants?: string;
   /**
    * The image goes through tus in chunks of this size (bench/tus.ts), against one raw POST of
-   * it, @tus/server and a bare ceiling; `imageBytes` is the size of a JPEG of noise, and the
+   * it, @tus/server (file-store; gcs-store on GCS) and a bare ceiling, and through tus-js-client
+   * (one upload, and parallelUploads: 4); `imageBytes` is the size of a JPEG of noise, and the
    * uploads are `requestsPerConnection` times `connections` (uploads at a time).
    */
   readonly tus?: {
@@ -402,7 +403,7 @@ function defaultScenarios(smoke: boolean): Scenario[] {
     },
     {
       key: 't',
-      title: '(t) 100 MiB JPEG through tus in 5 MiB chunks, against one raw POST',
+      title: '(t) 100 MiB JPEG through tus in 5 MiB chunks, against one raw POST and @tus/server',
       imageBytes: 100 * MiB,
       tus: {
         chunkBytes: 5 * MiB,
