@@ -218,16 +218,11 @@ async function runRow(
   const problems: string[] = [];
   // Bucket names are lowercase.
   const label = `${scenario.key}-${row.toLowerCase()}`;
-  const ours = !onceRows.has(row) && row !== 'peerGcs';
   let storage: BenchStorage | undefined;
   let dir: string | undefined;
-  if ((ours || row === 'peerGcs') && driver === 'local') {
-    storage = await localStorage(bench.tempRoot, label);
-  }
-  if ((ours || row === 'peerGcs') && driver === 'gcs') {
-    storage = await gcsStorage(bench.emulatorEndpoint!, label);
-  }
-  if (storage === undefined) dir = await fs.mkdtemp(path.join(bench.tempRoot, `${label}-`));
+  if (onceRows.has(row)) dir = await fs.mkdtemp(path.join(bench.tempRoot, `${label}-`));
+  else if (driver === 'local') storage = await localStorage(bench.tempRoot, label);
+  else storage = await gcsStorage(bench.emulatorEndpoint!, label);
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
