@@ -12,12 +12,12 @@ export default {
   // Checks every response the tests' apps send against the OpenAPI document.
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/openapi-setup.ts'],
   testTimeout: 30_000,
-  // What kept jest alive after the last file is closed (each file measured alone with
-  // --forceExit=false): a HeldImageBuffers worker port ref-ed by its 'message' listener (held
-  // for good), and GcsStore clean-ups of failed writes retrying for 5 minutes (harnesses now
-  // settle their store). Still left: image-by-id.test's "store failing" case answers 503 while
-  // sibling stats of findStoredImage go on retrying (up to STORE_TIMEOUT_MS), past the file's
-  // teardown; without forceExit jest then fails that file ("import after the environment has
-  // been torn down"). Until the route stops those calls with its answer, end the process.
-  forceExit: true,
+  // No forceExit: the suite ends by itself. What kept jest alive before (found with
+  // --forceExit=false, in band, one directory at a time, and the inspector's
+  // process._getActiveHandles on the hung process): a HeldImageBuffers worker port ref-ed by
+  // its 'message' listener; GcsStore clean-ups of failed writes retrying for 5 minutes
+  // (harnesses settle their store); the HEIF decoder's workers (unref before their 'message'
+  // listener, stdout read by the pool); image-by-id's 503 leaving sibling stats of
+  // findStoredImage retrying past the file's teardown (findEarlierObject now stops and awaits
+  // them). A new leak shows as a run that does not end: find it the same way.
 };

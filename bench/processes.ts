@@ -233,10 +233,11 @@ export interface RssWatch {
  * (writing 5 to clear_refs, Linux >= 4.0, needs the right to write there) so that it covers
  * this run only; when that is refused, only the polled values are used.
  */
-export function watchRss(pid: number, intervalMs = 20): RssWatch {
-  let hwmTrusted = true;
+export function watchRss(pid: number, intervalMs = 20, resetHwm = true): RssWatch {
+  // Without the reset (a watch inside another one, which relies on the mark) VmHWM is not ours.
+  let hwmTrusted = resetHwm;
   try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    if (resetHwm) writeFileSync(`/proc/${pid}/clear_refs`, '5');
   } catch {
     hwmTrusted = false;
   }

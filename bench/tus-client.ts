@@ -1,4 +1,5 @@
 import http from 'node:http';
+import * as tus from 'tus-js-client';
 
 /**
  * The one upload client of the tus scenario, the same for every server it measures: tus 1.0
@@ -7,7 +8,9 @@ import http from 'node:http';
  * keep-alive, each chunk written as a view of the one image Buffer. Not fetch: undici's fetch
  * streams a Buffer body through a ReadableStream, and took 4 times as long (76 against
  * 317 MiB/s for 5 MiB PATCHes to the bare ceiling on this machine), the client then being what
- * is measured.
+ * is measured. tus-js-client itself runs only the lines that need what it alone does
+ * (`parallelUploads`: partial uploads joined by a final one, tus `concatenation`), beside a
+ * line of it uploading one at a time, so that what it costs as a client shows.
  */
 
 export interface Upload {
@@ -22,6 +25,9 @@ export interface Upload {
   /** Where the service says the image is: `Image-Location` of the last PATCH, or undefined. */
   readonly imageLocation: string | undefined;
 }
+
+/** Told when the last request of an upload (the one that finishes it) is about to be sent. */
+export type OnLastRequest = () => void;
 
 /** A non-2xx answer, or one that breaks the protocol: what the server said, for the report. */
 export class UploadRefused extends Error {
@@ -84,6 +90,7 @@ export async function tusUpload(
   creationUrl: string,
   image: Buffer,
   chunkBytes: number,
+  onLast?: OnLastRequest,
 ): Promise<Upload> {
   const started = performance.now();
   const created = await send(creationUrl, 'POST', {
@@ -96,6 +103,7 @@ export async function tusUpload(
   let offset = 0;
   for (;;) {
     const chunk = image.subarray(offset, Math.min(image.length, offset + chunkBytes));
+    if (offset + chunk.length === image.length) onLast?.();
     const sent = performance.now();
     const answer = await send(
       uploadUrl,
@@ -126,7 +134,13 @@ export async function tusUpload(
 }
 
 /** The whole image as the body of one POST, `Content-Type: image/jpeg`, answered 201. */
-export async function rawUpload(url: string, image: Buffer, contentType: string): Promise<Upload> {
+export async function rawUpload(
+  url: string,
+  image: Buffer,
+  contentType: string,
+  onLast?: OnLastRequest,
+): Promise<Upload> {
+  onLast?.();
   const started = performance.now();
   const answer = await send(url, 'POST', { 'Content-Type': contentType }, image);
   if (answer.status !== 201) throw refusal('POST', answer);
@@ -136,4 +150,73 @@ export async function rawUpload(url: string, image: Buffer, contentType: string)
     status: answer.status,
     imageLocation: undefined,
   };
+}
+
+/** The extensions a tus server names in `Tus-Extension`, asked with OPTIONS. */
+export async function tusExtensions(creationUrl: string): Promise<string[]> {
+  const answer = await send(creationUrl, 'OPTIONS', tusResumable);
+  const header = answer.headers['tus-extension'];
+  return (typeof header === 'string' ? header : '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+/**
+ * The image through tus-js-client (its Node HTTP stack), `chunkBytes` per PATCH, in
+ * `parallelUploads` partial uploads joined by a final one when more than 1. `lastSeconds` is
+ * the request that finishes the upload: the final POST (`Upload-Concat: final;...`) of a
+ * parallel upload, the last PATCH otherwise, from just before its first byte to its answer.
+ */
+export function tusJsUpload(
+  endpoint: string,
+  image: Buffer,
+  chunkBytes: number,
+  parallelUploads: number,
+  onLast?: OnLastRequest,
+): Promise<Upload> {
+  const started = performance.now();
+  let lastSent = started;
+  const isLast = (request: tus.HttpRequest): boolean => {
+    if (parallelUploads > 1) {
+      return (
+        request.getMethod() === 'POST' &&
+        (request.getHeader('Upload-Concat') ?? '').startsWith('final')
+      );
+    }
+    const offset = Number(request.getHeader('Upload-Offset'));
+    return request.getMethod() === 'PATCH' && offset + chunkBytes >= image.length;
+  };
+  return new Promise((resolve, reject) => {
+    const upload = new tus.Upload(image, {
+      endpoint,
+      chunkSize: chunkBytes,
+      parallelUploads,
+      retryDelays: [],
+      metadata: { filename: 'noise.jpg', filetype: 'image/jpeg' },
+      onBeforeRequest: (request) => {
+        if (!isLast(request)) return;
+        onLast?.();
+        lastSent = performance.now();
+      },
+      onSuccess: ({ lastResponse }) => {
+        const finished = performance.now();
+        resolve({
+          seconds: (finished - started) / 1000,
+          lastSeconds: (finished - lastSent) / 1000,
+          status: lastResponse.getStatus(),
+          imageLocation: lastResponse.getHeader('Image-Location') ?? undefined,
+        });
+      },
+      onError: (error) => {
+        const response = (error as tus.DetailedError).originalResponse;
+        reject(
+          response === null || response === undefined
+            ? error
+            : new UploadRefused('tus-js-client', response.getStatus(), response.getBody()),
+        );
+      },
+    });
+    upload.start();
+  });
 }

@@ -72,4 +72,47 @@ describe('findStoredImage', () => {
     expect(await findStoredImage(store, candidate, ['image/png'])).toBeUndefined();
     expect(asked).toEqual([]);
   });
+
+  it('stops and waits for the other lookups when one fails, before it answers', async () => {
+    // One extension's stat fails at once; the others stand for stats still retrying, which
+    // end only when told to stop. The failure must come out only once they have ended.
+    const ended: string[] = [];
+    const failure = Object.assign(new Error('store unreachable'), { code: 'ECONNREFUSED' });
+    const store = {
+      stat: (name: string, signal?: AbortSignal) => {
+        if (name.endsWith('.png')) return Promise.reject(failure);
+        return new Promise<never>((_, reject) => {
+          signal?.addEventListener('abort', () => {
+            setTimeout(() => {
+              ended.push(name);
+              reject(new Error('stopped'));
+            }, 20);
+          });
+        });
+      },
+    } as Partial<ObjectStore> as ObjectStore;
+    await expect(
+      findStoredImage(store, id, ['image/webp', 'image/png', 'image/jpeg']),
+    ).rejects.toBe(failure);
+    expect(ended.sort()).toEqual([`${id}.jpg`, `${id}.webp`]);
+  });
+
+  it('stops the lookups when the caller’s signal fires', async () => {
+    const stopped: string[] = [];
+    const store = {
+      stat: (name: string, signal?: AbortSignal) =>
+        new Promise<never>((_, reject) => {
+          signal?.addEventListener('abort', () => {
+            stopped.push(name);
+            reject(signal.reason as Error);
+          });
+        }),
+    } as Partial<ObjectStore> as ObjectStore;
+    const caller = new AbortController();
+    const found = findStoredImage(store, id, ['image/webp', 'image/png'], caller.signal);
+    const gone = new Error('client closed the connection');
+    caller.abort(gone);
+    await expect(found).rejects.toBe(gone);
+    expect(stopped.sort()).toEqual([`${id}.png`, `${id}.webp`]);
+  });
 });

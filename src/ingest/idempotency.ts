@@ -48,12 +48,26 @@ export async function findEarlierObject(
   signal?: AbortSignal,
 ): Promise<EarlierObject | undefined> {
   const names = [...new Set(allowedTypes.map((type) => `${id}.${knownImageTypes[type]}`))];
+  // The first stat to fail decides the answer, so the others are stopped (their retries would
+  // otherwise run on to the store's deadline, after the request was answered) and waited for:
+  // nothing of this lookup outlives it.
+  const stopped = new AbortController();
+  const stopSignal =
+    signal === undefined ? stopped.signal : AbortSignal.any([signal, stopped.signal]);
+  const failures: unknown[] = [];
   const found = await Promise.all(
     names.map(async (name) => {
-      const info = await store.stat(name, signal);
-      return info === undefined ? undefined : { name, info };
+      try {
+        const info = await store.stat(name, stopSignal);
+        return info === undefined ? undefined : { name, info };
+      } catch (error) {
+        failures.push(error);
+        stopped.abort(error);
+        return undefined;
+      }
     }),
   );
+  if (failures.length > 0) throw failures[0];
   return found.find((entry) => entry !== undefined);
 }
 

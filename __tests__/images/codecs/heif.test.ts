@@ -133,3 +133,20 @@ describe('a worker of the WebAssembly decoder that fails', () => {
     }
   });
 });
+
+describe('the WebAssembly decoder, idle', () => {
+  it('keeps nothing alive: its workers hold no ref-ed port once their image is decoded', async () => {
+    // What keeps the event loop alive, by kind (a worker's ports show as MessagePort); jest
+    // runs the suite in one process on a 2-core machine, so a ref-ed port there never ends.
+    const ports = () =>
+      process.getActiveResourcesInfo().filter((kind) => kind === 'MessagePort').length;
+    const before = ports();
+    const decoder = wasm({ workers: 2 });
+    await Promise.all(
+      [cameraHeics.android, cameraHeics.android].map((file) =>
+        decoder.decode(fixture(file), limits),
+      ),
+    );
+    expect(ports()).toBe(before);
+  });
+});

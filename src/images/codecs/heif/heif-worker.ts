@@ -75,10 +75,18 @@ const script = require.resolve('libheif-js/libheif-wasm/libheif.js');
 // libheif-js/wasm.js reads the binary relative to the working directory; read it from beside
 // the script instead, wherever the service was started.
 const wasmBinary = readFileSync(script.replace(/libheif\.js$/, 'libheif.wasm'));
-// libheif-js reports its failures with console.log; the reply says them instead.
+// libheif-js reports its failures with console.log, and the module prints to console.log
+// and console.error (its print, printErr); the reply says the failures instead. Silenced here,
+// not by the pool reading the worker's stdio: a worker's stdio stream being read keeps the
+// parent process alive for as long as the worker lives.
 console.log = (): void => {};
-const factory = require(script) as (options: { wasmBinary: Buffer }) => Promise<Libheif>;
-const libheif = await factory({ wasmBinary });
+const quiet = (): void => {};
+const factory = require(script) as (options: {
+  wasmBinary: Buffer;
+  print: (text: string) => void;
+  printErr: (text: string) => void;
+}) => Promise<Libheif>;
+const libheif = await factory({ wasmBinary, print: quiet, printErr: quiet });
 
 function decode(request: HeifWorkerRequest): HeifWorkerReply {
   const base = { id: request.id, heapBytes: 0 };

@@ -117,12 +117,9 @@ export class WasmHeifDecoder implements HeifDecoder {
         maxOldGenerationSizeMb: this.options.heapLimitMb ?? 64,
         maxYoungGenerationSizeMb: 16,
       },
-      // Its console is libheif's; nothing of it belongs in the service's output.
-      stdout: true,
-      stderr: true,
+      // Its stdio is left as Node sets it (piped to ours) rather than read here: a worker's
+      // stdout being read refs the worker until it exits. The worker silences libheif itself.
     });
-    // Idle workers must not keep the process alive (tests, a CLI that decodes one file).
-    worker.unref();
     let signalReady: () => void = () => {};
     let failReady: (error: Error) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
@@ -151,8 +148,10 @@ export class WasmHeifDecoder implements HeifDecoder {
       pooled.job?.settle({ failure: error });
       this.pump();
     });
-    worker.stdout.resume();
-    worker.stderr.resume();
+    // Idle workers must not keep the process alive (tests, a CLI that decodes one file). After
+    // the listeners: adding a 'message' listener refs the worker's port again. A job running
+    // keeps the process alive by its time limit's timer.
+    worker.unref();
     this.all.add(pooled);
     return pooled;
   }
