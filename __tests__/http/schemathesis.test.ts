@@ -54,29 +54,35 @@ describe('schemathesis against the served document', () => {
   });
 
   it('finds no server error and no answer outside the document', async () => {
-    const { code, output } = await runSchemathesis(
-      [
-        '--config-file',
-        path.join(root, '__tests__/http/schemathesis.toml'),
-        '--no-color',
-        'run',
-        `${baseUrl}/openapi.json`,
-        '--url',
-        baseUrl,
-        '--checks',
-        'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
-        '--max-examples',
-        '20',
-        // The whole run, on a shared 2-core machine; fuzzing repeats until it is spent.
-        '--max-time',
-        '30',
-        '--workers',
-        '2',
-        '--seed',
-        '1',
-      ],
-      workDir,
-    );
+    const run = (): Promise<{ code: number | null; output: string }> =>
+      runSchemathesis(schemathesisArguments, workDir);
+    const schemathesisArguments = [
+      '--config-file',
+      path.join(root, '__tests__/http/schemathesis.toml'),
+      '--no-color',
+      'run',
+      `${baseUrl}/openapi.json`,
+      '--url',
+      baseUrl,
+      '--checks',
+      'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
+      '--max-examples',
+      '20',
+      // The whole run, on a shared 2-core machine; fuzzing repeats until it is spent.
+      '--max-time',
+      '30',
+      '--workers',
+      '2',
+      '--seed',
+      '1',
+    ];
+    let { code, output } = await run();
+    // A crash inside schemathesis' own generator (hypothesis' lambda-source cache raising a
+    // FlakyFailure on POST /v1/images' body, seen in two runs of 2026-12-07) is no finding
+    // about this service: such a run is made once more. A failed check is never retried.
+    if (code !== 0 && /Runtime Error/.test(output) && !/FAILURES/.test(output)) {
+      ({ code, output } = await run());
+    }
     // SCHEMATHESIS_REPORT=<file> keeps its whole report (quoted in closing notes).
     const report = process.env.SCHEMATHESIS_REPORT;
     if (report !== undefined) await writeFile(report, output);
