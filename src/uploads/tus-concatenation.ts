@@ -74,8 +74,9 @@ export class TusConcatenation {
     const read = await Promise.all(
       request.partials.map((id) => this.readPartial(id, request.owner)),
     );
-    const usedBy = read.find(({ record }) => usedByOf(record) !== null)?.record;
-    if (usedBy !== undefined) return this.answerAgain(request, usedBy);
+    // One of them taken or used up: this may be a retry of a published final upload.
+    const used = read.find(({ record }) => usedByOf(record) !== null)?.record;
+    if (used !== undefined) return this.answerAgain(request, used);
     const partials = read.map(completePartial);
     const length = partials.reduce((sum, { record }) => sum + record.length, 0);
     // Each partial is bounded alone; their sum is the image, bounded as any image is.
