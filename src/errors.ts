@@ -176,6 +176,10 @@ export const errorCatalogue = {
       'uploads of this server (absolute or as paths), each once; a final upload takes no ' +
       'Upload-Length and no body.',
   },
+  too_many_partial_uploads: {
+    status: 400,
+    message: 'Upload-Concat names more than 64 partial uploads; a final upload joins at most 64.',
+  },
   partial_upload_not_found: {
     status: 400,
     message:
@@ -192,7 +196,9 @@ export const errorCatalogue = {
   },
   partial_upload_used: {
     status: 409,
-    message: 'A partial upload named in Upload-Concat is taken by another final upload.',
+    message:
+      'A partial upload is taken by a final upload (or used by one that named other partials, ' +
+      'or them in another order).',
   },
   upload_is_final: {
     status: 403,

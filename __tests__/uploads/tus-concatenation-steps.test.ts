@@ -11,7 +11,8 @@ import type { StagingArea } from '../../src/storage/staging/staging.js';
 import { isRefusal } from '../../src/uploads/complete-staged-upload.js';
 import { TusConcatenation } from '../../src/uploads/tus-concatenation.js';
 import { TusUploads, type BaseIngestContext } from '../../src/uploads/tus-uploads.js';
-import { parseUploadRecord } from '../../src/uploads/upload-record.js';
+import { sweepUploads, sweptAreasOf } from '../../src/uploads/sweep.js';
+import { expiryFrom, parseUploadRecord } from '../../src/uploads/upload-record.js';
 import { pipelineContext, useLocalStores } from '../support/local-ingest.js';
 import { localObjectNames } from '../support/local-upload-dir.js';
 
@@ -82,6 +83,73 @@ function failingOnce(staging: StagingArea, fail: { readPieces?: boolean; create?
 
 let second = '';
 
+/** The ids with bytes staged (any of `ids`, or all). */
+async function staged(staging: StagingArea, ...ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for await (const { id } of staging.bytes.list()) if (ids.length === 0 || ids.includes(id)) found.add(id);
+  return found;
+}
+
+/** The real staging, `onRead` told of each partial's bytes as the final upload opens them. */
+function watchingReads(staging: StagingArea, onRead: (id: string) => Promise<void>): StagingArea {
+  const { bytes } = staging;
+  return {
+    records: staging.records,
+    bytes: new Proxy(bytes, {
+      get(target, property) {
+        if (property === 'readPieces') {
+          return (id: string, pieces: Parameters<typeof bytes.readPieces>[1]) =>
+            Readable.from(
+              (async function* () {
+                await onRead(id);
+                yield* bytes.readPieces(id, pieces);
+              })(),
+            );
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }),
+  };
+}
+
+/** The real staging, its record replaces meeting another's: each waits, before and after its first, until `meet` has seen both. */
+function meetingAtFirstReplace(staging: StagingArea, meet: () => Promise<void>): StagingArea {
+  let first = true;
+  return {
+    records: {
+      ...staging.records,
+      create: (id, record) => staging.records.create(id, record),
+      read: (id) => staging.records.read(id),
+      remove: (id) => staging.records.remove(id),
+      listIds: () => staging.records.listIds(),
+      replace: async (id, record, version) => {
+        if (!first) return staging.records.replace(id, record, version);
+        first = false;
+        await meet();
+        try {
+          await staging.records.replace(id, record, version);
+        } finally {
+          await meet();
+        }
+      },
+    },
+    bytes: staging.bytes,
+  };
+}
+
+/** Resolves each call once `count` calls of the same round have come. */
+function barrier(count: number): () => Promise<void> {
+  let waiting: (() => void)[] = [];
+  return () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length < count) return;
+      for (const release of waiting) release();
+      waiting = [];
+    });
+}
+
 /** Two complete partial uploads holding the photo's halves; answers their ids. */
 async function partials(staging: StagingArea): Promise<string[]> {
   const uploads = new TusUploads({ staging, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 });
@@ -119,6 +187,106 @@ const request = (ids: readonly string[]) => ({
 });
 
 describe('TusConcatenation', () => {
+  it('taking a partial renews its expiry, and so does giving it back: no sweep removes it while it is read', async () => {
+    const real = await tusArea();
+    const ids = await partials(real);
+    // 50 s on: the partials (60 s from their last byte) have 10 s left.
+    const later = new Date(Date.now() + 50_000);
+    const renewed = expiryFrom(later, 60);
+    const whileRead: string[] = [];
+    const watched = watchingReads(real, async (id) => {
+      const found = await real.records.read(id);
+      whileRead.push(found === undefined ? 'gone' : parseUploadRecord(found.record, id).expiresAt);
+    });
+    const staging = failingOnce(watched, { readPieces: true });
+    const options = { staging, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60, now: () => later };
+    const concatenation = new TusConcatenation(options);
+
+    const failure = await concatenation.createFinal(request(ids), base()).catch((error: unknown) => error);
+    expect(isAppError(failure) && failure.code).toBe('storage_unavailable');
+    expect(whileRead).toEqual([renewed]);
+    for (const id of ids) {
+      const found = await real.records.read(id);
+      expect(found && parseUploadRecord(found.record, id).expiresAt).toBe(renewed);
+    }
+  });
+
+  it('a retry of a published final upload (its 201 lost) answers it again; other partials, or another order, are refused', async () => {
+    const real = await tusArea();
+    const ids = await partials(real);
+    const concatenation = new TusConcatenation({ staging: real, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 });
+    const done = await concatenation.createFinal(request(ids), base());
+    const again = await concatenation.createFinal(request(ids), base());
+    expect(again).toEqual(done);
+    expect(await localObjectNames(localStore().directory)).toEqual([done.image?.name]);
+    for (const other of [[...ids].reverse(), ids.slice(0, 1)]) {
+      const failure = await concatenation.createFinal(request(other), base()).catch((error: unknown) => error);
+      expect(isAppError(failure) && failure.code).toBe('partial_upload_used');
+    }
+    // Another caller learns nothing of them.
+    const theirs = await concatenation
+      .createFinal({ ...request(ids), owner: 'them' }, base())
+      .catch((error: unknown) => error);
+    expect(isAppError(theirs) && theirs.code).toBe('partial_upload_not_found');
+    // The used-up records go with the sweep at their expiry, as any.
+    const swept = await sweepUploads(sweptAreasOf({ driver: 'local', tus: real, direct: real }, 60).slice(0, 1), {
+      now: new Date(Date.now() + 61_000),
+    });
+    expect(swept.removed).toBe(3);
+    for (const id of [...ids, done.id]) expect(await real.records.read(id)).toBeUndefined();
+  });
+
+  it('DELETE of a partial a final upload took is refused, its bytes kept', async () => {
+    const real = await tusArea();
+    const ids = await partials(real);
+    const id = ids[1] ?? '';
+    const found = await real.records.read(id);
+    if (found === undefined) throw new Error('no partial');
+    const record = parseUploadRecord(found.record, id);
+    await real.records.replace(id, { ...record, concat: { kind: 'partial', usedBy: 'another' } }, found.version);
+    const uploads = new TusUploads({ staging: real, maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 });
+
+    const refused = await uploads.terminate(id, 'me').catch((error: unknown) => error);
+    expect(isAppError(refused) && refused.code).toBe('partial_upload_used');
+    expect(await usedBy(real, id)).toBe('another');
+    expect([...(await staged(real, id))]).toEqual([id]);
+    // An untaken one goes.
+    await uploads.terminate(ids[0] ?? '', 'me');
+    expect(await real.records.read(ids[0] ?? '')).toBeUndefined();
+  });
+
+  it('two final uploads naming the same partials in different orders at once: one goes on, the other is refused', async () => {
+    const real = await tusArea();
+    const ids = await partials(real);
+    const meet = barrier(2);
+    const options = { maxImageBytes: 10 * 1024 * 1024, expiresSeconds: 60 };
+    const answers = await Promise.allSettled(
+      [ids, [...ids].reverse()].map((order) =>
+        new TusConcatenation({ ...options, staging: meetingAtFirstReplace(real, meet) }).createFinal(
+          request(order),
+          base(),
+        ),
+      ),
+    );
+    // The one that goes on reads the halves in its order: the photo, or (reversed) no image.
+    const outcomes = answers.map((answer) =>
+      answer.status === 'fulfilled'
+        ? 'published'
+        : isAppError(answer.reason)
+          ? answer.reason.code
+          : String((answer.reason as Error).stack),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'partial_upload_used')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome !== 'partial_upload_used')).toEqual([
+      expect.stringMatching(/^(published|unsupported_image_type)$/),
+    ]);
+  });
+
+  it('a stored "concat": null is not a record this service wrote', () => {
+    const record = { id: 'x', offset: 0, pieces: [], expiresAt: '', state: 'receiving', error: null, concat: null };
+    expect(() => parseUploadRecord(record, 'x')).toThrow('is not one this service wrote');
+  });
+
   it('the store failing while the partials are read: 503, nothing published, the partials given back; a retry publishes', async () => {
     const real = await tusArea();
     const staging = failingOnce(real, { readPieces: true });
@@ -133,7 +301,11 @@ describe('TusConcatenation', () => {
     const done = await concatenation.createFinal(request(ids), base());
     expect(done).toMatchObject({ state: 'done', offset: photo.length, length: photo.length });
     expect(await localObjectNames(localStore().directory)).toEqual([done.image?.name]);
-    for (const id of ids) expect(await real.records.read(id)).toBeUndefined();
+    // Used up: the bytes gone, the records kept for a retry whose 201 was lost.
+    for (const id of ids) {
+      expect(await usedBy(real, id)).toBe(done.id);
+      expect([...(await staged(real, id))]).toEqual([]);
+    }
   });
 
   it('the store failing after the image is stored: a retry of the same partials finds that image, not a second one', async () => {

@@ -50,7 +50,7 @@ describe('parseUploadConcat', () => {
     );
   });
 
-  it('refuses anything else with invalid_upload_concat, never another error', () => {
+  it('refuses anything else with invalid_upload_concat (too many partials with their own error), never another', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), (raw) => {
         const value = raw.trim();
@@ -82,9 +82,13 @@ describe('parseUploadConcat', () => {
       `final;http://me@api.example:3000/v1/uploads/${id}`,
       `final;/v1/uploads/${id}/`,
       `final;/v1/uploads/${id.toUpperCase()}`,
-      `final;${Array.from({ length: maxPartialUploads + 1 }, (_, index) => `/v1/uploads/${id.slice(0, -2)}${String(index).padStart(2, '0')}`).join(' ')}`,
     ]) {
       expect([raw, refusal(raw)]).toEqual([raw, 'invalid_upload_concat']);
     }
+    // One limit, one error: more partials than a final upload joins.
+    const many = (count: number): string =>
+      `final;${Array.from({ length: count }, (_, index) => `/v1/uploads/${id.slice(0, -2)}${String(index).padStart(2, '0')}`).join(' ')}`;
+    expect(refusal(many(maxPartialUploads + 1))).toBe('too_many_partial_uploads');
+    expect(parseUploadConcat(many(maxPartialUploads), origin)?.kind).toBe('final');
   });
 });

@@ -110,7 +110,7 @@ export function parseUploadConcat(raw: string | undefined, origin: string): Uplo
   const list = /^final;(.*)$/s.exec(value)?.[1]?.trim();
   if (list === undefined || list === '') throw new AppError('invalid_upload_concat');
   const urls = list.split(/ +/);
-  if (urls.length > maxPartialUploads) throw new AppError('invalid_upload_concat');
+  if (urls.length > maxPartialUploads) throw new AppError('too_many_partial_uploads');
   const partials = urls.map((url) => {
     const match = uploadUrlPattern.exec(url);
     const id = match?.[2];

@@ -15,7 +15,8 @@ import type { UploaderKeys } from '../ingest/uploader-keys.js';
 import { sniffImageType, sniffSampleBytes } from '../ingest/sniff.js';
 import { pipeBody } from '../ingest/pipe-body.js';
 import { removeUpload, type StagingArea } from '../storage/staging/staging.js';
-import { isStagingError, uploadIdPattern } from '../storage/staging/staging-error.js';
+import { isStagingError } from '../storage/staging/staging-error.js';
+import type { ImageHints } from '../ingest/image-source.js';
 import {
   ArrivalCheck,
   ArrivalChecks,
@@ -35,7 +36,9 @@ import {
   expiryFrom,
   isExpired,
   isPartial,
+  isUsedUp,
   parseUploadRecord,
+  readOwnUpload,
   type UploadPiece,
   type UploadRecord,
 } from './upload-record.js';
@@ -69,6 +72,12 @@ export interface PatchRequest {
   readonly declaredBytes: number | undefined;
   readonly checksum: UploadChecksum | undefined;
   readonly body: Readable;
+  /**
+   * What the route found wrong with how the body is sent (its Content-Type), answered once the
+   * upload is known to take a PATCH at all: tus has a PATCH to a final upload answer 403,
+   * whatever it carries.
+   */
+  readonly bodyRefusal?: AppError | undefined;
 }
 
 export type { BaseIngestContext };
@@ -142,9 +151,31 @@ export class TusUploads {
 
   /** termination: the record and every piece go. */
   async terminate(id: string, owner: string | undefined): Promise<void> {
-    await this.readOwn(id, owner);
+    const { record, version } = await this.readOwn(id, owner);
+    if (isPartial(record)) await this.withdrawPartial(record, version);
     await this.staged(() => removeUpload(this.staging, id));
     this.ended(id);
+  }
+
+  /**
+   * A partial upload that a final upload took is being read by it: its termination is refused
+   * (409). Any other is first marked expired with compare-and-swap, so a final upload taking
+   * it meanwhile fails its own compare-and-swap rather than read bytes as they are removed.
+   */
+  private async withdrawPartial(record: UploadRecord, version: string): Promise<void> {
+    if (record.concat?.kind === 'partial' && record.concat.usedBy !== null) {
+      throw new AppError('partial_upload_used');
+    }
+    const withdrawn: UploadRecord = { ...record, expiresAt: this.now().toISOString() };
+    try {
+      await this.staging.records.replace(record.id, withdrawn, version);
+    } catch (error) {
+      if (!isStagingError(error, 'conflict')) throw stagingFailure(error);
+      // Taken by a final upload, or changed by another request: the client may ask again.
+      const now = await this.readOwn(record.id, record.owner ?? undefined);
+      const taken = now.record.concat?.kind === 'partial' && now.record.concat.usedBy !== null;
+      throw new AppError(taken ? 'partial_upload_used' : 'upload_offset_mismatch', { cause: error });
+    }
   }
 
   /**
@@ -159,6 +190,7 @@ export class TusUploads {
   ): Promise<UploadRecord> {
     const { record, version } = await this.readOwn(id, owner);
     if (record.concat?.kind === 'final') throw new AppError('upload_is_final');
+    if (request.bodyRefusal !== undefined) throw request.bodyRefusal;
     if (record.state === 'done' && request.offset === record.offset) return record;
     this.assertLive(record);
     if (request.offset !== record.offset) throw new AppError('upload_offset_mismatch');
@@ -427,14 +459,8 @@ export class TusUploads {
     base: BaseIngestContext,
     check?: ArrivalCheck,
   ): Promise<UploadRecord> {
-    const context: IngestContext = {
-      ...base,
-      // The client may go away now: the image is finished all the same, for its next HEAD.
-      signal: undefined,
-      owner: record.owner ?? undefined,
-      scope: record.owner ?? '',
-      idempotencyKey: idempotencyKeyOf(record),
-    };
+    // The client may go away now: the image is finished all the same, for its next HEAD.
+    const context = uploadIngestContext(record, { ...base, signal: undefined }, idempotencyKeyOf(record));
     let done: UploadRecord;
     try {
       const image = await this.publish(record, pieces, context, check);
@@ -443,9 +469,7 @@ export class TusUploads {
         offset: record.length,
         pieces: [],
         state: 'done',
-        // Without the delete token: finishedImage derives it again, so the record holds no
-        // secret that works on the image itself.
-        image: createdImage({ ...image, deleteToken: undefined }),
+        image: keptImage(image),
         expiresAt: this.expiry(),
       };
     } catch (error) {
@@ -478,11 +502,7 @@ export class TusUploads {
     context: IngestContext,
     check: ArrivalCheck | undefined,
   ): Promise<IngestedImage> {
-    const hints = {
-      filename: record.filename ?? undefined,
-      declaredType: record.filetype ?? undefined,
-      focus: record.focus ?? undefined,
-    };
+    const hints = hintsOf(record);
     const type = check?.type;
     const facts = check?.facts();
     const publishPieces = this.staging.bytes.publishPieces;
@@ -620,17 +640,17 @@ export class TusUploads {
     await Promise.all(pieces.map((piece) => this.staging.bytes.removePiece(id, piece).catch(() => {})));
   }
 
-  /** The upload, if this caller may see it: another caller's upload is as missing as a forged id. */
+  /**
+   * The upload, if this caller may see it (readOwnUpload). A used-up partial is kept only for
+   * its final upload's retry: to every other request it is gone.
+   */
   private async readOwn(
     id: string,
     owner: string | undefined,
   ): Promise<{ record: UploadRecord; version: string }> {
-    if (!uploadIdPattern.test(id)) throw new AppError('not_found');
-    const found = await this.staged(() => this.staging.records.read(id));
-    if (found === undefined) throw new AppError('not_found');
-    const record = parseUploadRecord(found.record, id);
-    if (record.owner !== (owner ?? null)) throw new AppError('not_found');
-    return { record, version: found.version };
+    const found = await readOwnUpload(this.staging.records, id, owner);
+    if (found === undefined || isUsedUp(found.record)) throw new AppError('not_found');
+    return found;
   }
 
   private assertLive(record: UploadRecord): void {
@@ -684,6 +704,32 @@ export async function finishedImage(
   const { deleteToken: _stored, ...image } = record.image;
   if (record.owner !== null) return image;
   return { ...image, deleteToken: await keys.deleteToken(image.id) };
+}
+
+/** What a tus upload's client said of its bytes (Upload-Metadata): hints for the pipeline only. */
+export function hintsOf(record: UploadRecord): ImageHints {
+  return {
+    filename: record.filename ?? undefined,
+    declaredType: record.filetype ?? undefined,
+    focus: record.focus ?? undefined,
+  };
+}
+
+/** The pipeline's context for a tus upload's image: its owner's, under `idempotencyKey`. */
+export function uploadIngestContext(
+  record: UploadRecord,
+  base: BaseIngestContext,
+  idempotencyKey: string,
+): IngestContext {
+  return { ...base, owner: record.owner ?? undefined, scope: record.owner ?? '', idempotencyKey };
+}
+
+/**
+ * A finished upload's image as its record keeps it: without the delete token (finishedImage
+ * derives it again), so the record holds no secret that works on the image itself.
+ */
+export function keptImage(image: IngestedImage): CreatedImage {
+  return createdImage({ ...image, deleteToken: undefined });
 }
 
 /** A new upload's arrival state: nothing received. */

@@ -2,7 +2,10 @@ import type { ErrorCode } from '../errors.js';
 import { errorCatalogue } from '../errors.js';
 import type { FocalPoint } from '../ingest/image-record.js';
 import type { CreatedImage } from '../ingest/ingest-image.js';
+import type { RecordStore } from '../storage/staging/record-store.js';
+import { uploadIdPattern } from '../storage/staging/staging-error.js';
 import type { ArrivalRecord } from './arrival-check.js';
+import { fromStaging } from './staging-failures.js';
 
 /**
  * The state of one tus upload, kept as JSON in the staging area (never in one process's
@@ -55,11 +58,13 @@ export interface UploadRecord {
 
 /**
  * A partial upload: bytes only, never an image on its own. Complete once its offset reaches
- * its length; it stays "receiving" until a final upload takes it, then goes.
+ * its length; it stays "receiving" until a final upload takes it. Once that final upload is
+ * published its bytes go and its record stays, "done", until it expires: a retry of the final
+ * upload whose 201 was lost finds the final upload through it.
  */
 export interface PartialConcat {
   readonly kind: 'partial';
-  /** The final upload that took it (claimed with compare-and-swap, so only one can). */
+  /** The final upload that took it, or used it up (claimed with compare-and-swap, so only one can). */
   readonly usedBy: string | null;
 }
 
@@ -89,13 +94,41 @@ export function parseUploadRecord(value: unknown, id: string): UploadRecord {
     typeof record.expiresAt === 'string' &&
     (record.state === 'receiving' || record.state === 'done' || record.state === 'rejected') &&
     (record.error === null || (typeof record.error === 'string' && record.error in errorCatalogue)) &&
-    (record.concat === undefined || record.concat.kind === 'partial' || record.concat.kind === 'final');
+    (record.concat === undefined || isConcatKind(record.concat));
   if (!valid) throw new Error(`the staged record of upload ${id} is not one this service wrote`);
   return record as UploadRecord;
 }
 
+/** A stored `concat` may be anything (null included): only ours passes. */
+function isConcatKind(concat: unknown): boolean {
+  const kind = (concat as { kind?: unknown } | null)?.kind;
+  return kind === 'partial' || kind === 'final';
+}
+
 export function isPartial(record: UploadRecord): boolean {
   return record.concat?.kind === 'partial';
+}
+
+/** A partial upload a published final upload used up: only its record is left. */
+export function isUsedUp(record: UploadRecord): boolean {
+  return isPartial(record) && record.state === 'done';
+}
+
+/**
+ * The upload, if `owner` may see it: another caller's upload is as missing as a forged id
+ * (undefined either way, for the caller to answer its own 404 or 400).
+ */
+export async function readOwnUpload(
+  records: RecordStore,
+  id: string,
+  owner: string | undefined,
+): Promise<{ record: UploadRecord; version: string } | undefined> {
+  if (!uploadIdPattern.test(id)) return undefined;
+  const found = await fromStaging(records.read(id));
+  if (found === undefined) return undefined;
+  const record = parseUploadRecord(found.record, id);
+  if (record.owner !== (owner ?? null)) return undefined;
+  return { record, version: found.version };
 }
 
 /** When an upload touched now expires: UPLOAD_EXPIRES_SECONDS later. */

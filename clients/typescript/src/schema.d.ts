@@ -645,7 +645,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "signed_put_unavailable" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_open_uploads" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_upload_concat" | "partial_upload_not_found" | "not_a_partial_upload" | "partial_upload_incomplete" | "partial_upload_used" | "upload_is_final" | "invalid_render_parameter" | "invalid_focus" | "invalid_render_signature" | "upload_rejected";
+                code: "bad_request" | "invalid_json" | "invalid_data_uri" | "invalid_base64" | "empty_image" | "invalid_idempotency_key" | "unauthorized" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "unsupported_image_type" | "missing_data" | "undecodable_image" | "too_many_pixels" | "idempotency_key_reused" | "range_not_satisfiable" | "rate_limited" | "internal_error" | "not_implemented" | "storage_unavailable" | "server_busy" | "forbidden" | "invalid_multipart" | "too_many_files" | "unexpected_file_field" | "too_many_parts" | "too_many_fields" | "field_too_large" | "missing_file" | "json_required" | "request_too_large" | "invalid_upload_request" | "invalid_signature" | "signed_put_unavailable" | "upload_incomplete" | "upload_size_mismatch" | "invalid_content_range" | "tus_version_unsupported" | "invalid_upload_length" | "invalid_upload_offset" | "invalid_upload_metadata" | "invalid_upload_checksum" | "invalid_upload_content_type" | "upload_offset_mismatch" | "upload_too_large" | "too_many_open_uploads" | "too_many_upload_pieces" | "upload_checksum_mismatch" | "upload_expired" | "invalid_upload_concat" | "too_many_partial_uploads" | "partial_upload_not_found" | "not_a_partial_upload" | "partial_upload_incomplete" | "partial_upload_used" | "upload_is_final" | "invalid_render_parameter" | "invalid_focus" | "invalid_render_signature" | "upload_rejected";
                 /** @description Safe to show; the code is what programs should read. */
                 message: string;
             };
@@ -2230,7 +2230,7 @@ export interface operations {
                      * @example {
                      *       "id": "6d412bc9-424e-4ad4-b68c-2964b40eee84",
                      *       "method": "put",
-                     *       "url": "https://storage.googleapis.com/images-bucket/staging/direct/6d412bc9-424e-4ad4-b68c-2964b40eee84?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=600&X-Goog-Signature=3f9a0c",
+                     *       "url": "https://storage.googleapis.com/images-bucket/staging/direct/6d412bc9-424e-4ad4-b68c-2964b40eee84/data?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=600&X-Goog-Signature=3f9a0c",
                      *       "headers": {
                      *         "Content-Type": "application/octet-stream",
                      *         "Content-Disposition": "attachment",
@@ -2969,6 +2969,8 @@ export interface operations {
              *
              *     `invalid_upload_concat`: Upload-Concat must be "partial", or "final;" and the space-separated URLs of partial uploads of this server (absolute or as paths), each once; a final upload takes no Upload-Length and no body.
              *
+             *     `too_many_partial_uploads`: Upload-Concat names more than 64 partial uploads; a final upload joins at most 64.
+             *
              *     `partial_upload_not_found`: An upload named in Upload-Concat does not exist, expired, or was not created by this caller.
              *
              *     `not_a_partial_upload`: An upload named in Upload-Concat was not created with Upload-Concat: partial.
@@ -2996,7 +2998,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_upload_metadata" | "invalid_focus" | "invalid_upload_concat" | "partial_upload_not_found" | "not_a_partial_upload" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
+                            code: "invalid_upload_metadata" | "invalid_focus" | "invalid_upload_concat" | "too_many_partial_uploads" | "partial_upload_not_found" | "not_a_partial_upload" | "invalid_upload_offset" | "invalid_upload_length" | "invalid_upload_checksum" | "too_many_upload_pieces" | "invalid_idempotency_key" | "empty_image";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };
@@ -3045,7 +3047,7 @@ export interface operations {
             /**
              * @description `partial_upload_incomplete`: A partial upload named in Upload-Concat has not received all its bytes; finish it first.
              *
-             *     `partial_upload_used`: A partial upload named in Upload-Concat is taken by another final upload.
+             *     `partial_upload_used`: A partial upload is taken by a final upload (or used by one that named other partials, or them in another order).
              *
              *     `upload_offset_mismatch`: Upload-Offset does not match the bytes the upload holds; ask with HEAD and resume.
              */
@@ -3627,6 +3629,29 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "not_found";
+                            /** @description Safe to show; the code is what programs should read. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `partial_upload_used`: A partial upload is taken by a final upload (or used by one that named other partials, or them in another order).
+             *
+             *     `upload_offset_mismatch`: Upload-Offset does not match the bytes the upload holds; ask with HEAD and resume.
+             */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "partial_upload_used" | "upload_offset_mismatch";
                             /** @description Safe to show; the code is what programs should read. */
                             message: string;
                         };

@@ -199,8 +199,9 @@ export function tusUploadsRouter(deps: TusUploadsRouteDeps): Router<CallerState>
   });
 
   router.patch('/v1/uploads/:id', onlyUploadIds, async (ctx) => {
-    assertTusBody(ctx);
     const request = {
+      // Answered after the upload is read: a PATCH to a final upload is 403 whatever it carries.
+      bodyRefusal: tusBodyRefusal(ctx),
       offset: parseUploadOffset(ctx.get('Upload-Offset') || undefined),
       length: parseUploadLength(ctx.get('Upload-Length') || undefined),
       declaredBytes: declaredBodyBytes(ctx),
@@ -277,9 +278,17 @@ function setUploadHeaders(ctx: Context, record: UploadRecord): void {
 }
 
 function assertTusBody(ctx: Context): void {
+  const refusal = tusBodyRefusal(ctx);
+  if (refusal !== undefined) throw refusal;
+}
+
+/** A tus body is application/offset+octet-stream, sent as it is (no Content-Encoding). */
+function tusBodyRefusal(ctx: Context): AppError | undefined {
   const type = ctx.get('Content-Type').split(';')[0]?.trim().toLowerCase();
-  if (type !== tusContentType) throw new AppError('invalid_upload_content_type');
-  if (ctx.get('Content-Encoding') !== '') throw new AppError('invalid_upload_content_type');
+  if (type !== tusContentType || ctx.get('Content-Encoding') !== '') {
+    return new AppError('invalid_upload_content_type');
+  }
+  return undefined;
 }
 
 /** Content-Length when declared (Node has already refused a malformed one), else undefined. */

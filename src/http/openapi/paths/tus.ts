@@ -75,6 +75,7 @@ const chunkErrors = [
 /** A final upload (Upload-Concat: final;…) is checked and finished by its creation. */
 const concatErrors = [
   'invalid_upload_concat',
+  'too_many_partial_uploads',
   'partial_upload_not_found',
   'not_a_partial_upload',
   'partial_upload_incomplete',
@@ -216,7 +217,13 @@ export const tusPaths: PathPiece = {
       guard: 'api',
       parameters: [uploadId, tusResumable],
       responses: { '204': { description: 'Terminated.', headers: tusHeaders } },
-      errors: ['tus_version_unsupported', 'not_found', 'upload_expired'],
+      errors: [
+        'tus_version_unsupported',
+        'not_found',
+        'upload_expired',
+        'partial_upload_used',
+        'upload_offset_mismatch',
+      ],
     },
     get: {
       operationId: 'getUpload',
