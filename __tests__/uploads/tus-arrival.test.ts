@@ -133,4 +133,46 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
     const posted = await server.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
     expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
   });
+  it('a walk held by one instance is not taken after another restarted the upload and other bytes reached the same offset', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const first = await serveTus(harness);
+    const other = await serveTus({
+      ...harness,
+      callback: createApp(harness.config, {
+        store: harness.store,
+        logger: silentLogger,
+        staging: harness.staging,
+      }).callback(),
+    });
+    const x = await photoWithExif(600, 400);
+    const half = Math.floor(x.length / 2);
+    // Y: X with one bit of its entropy-coded data flipped before `half` (no marker made).
+    const y = Buffer.from(x);
+    let at = half - 200;
+    while (y[at] === 0xff || y[at - 1] === 0xff || (y[at]! ^ 1) === 0xff) at++;
+    y[at]! ^= 1;
+    const created = await first.call('POST', '/v1/uploads', { 'Upload-Length': String(x.length) });
+    const path = uploadPath(created.headers.location);
+    const id = path.split('/').pop() ?? '';
+    expect((await first.call('PATCH', path, patchHeaders(0), x.subarray(0, half))).status).toBe(204);
+    // The other instance cannot catch up (a tail too long to keep) and starts the upload again;
+    // the client sends Y to the same offset there. `first` still holds its walk of X at it.
+    const { record, version } = (await harness.staging.tus.records.read(id))!;
+    const held = record as UploadRecord;
+    await harness.staging.tus.records.replace(
+      id,
+      { ...held, arrival: { ...held.arrival!, tail: null } },
+      version,
+    );
+    expect((await other.call('PATCH', path, patchHeaders(half), x.subarray(half))).status).toBe(409);
+    expect((await other.call('PATCH', path, patchHeaders(0), y.subarray(0, half))).status).toBe(204);
+    expect((await first.call('PATCH', path, patchHeaders(half), x.subarray(half))).status).toBe(204);
+
+    const image = (await first.call('GET', path)).body as { name: string; sha256: string };
+    const stored = await harness.storedBytes(image.name);
+    expect(sha256(stored)).toBe(image.sha256);
+    const sent = Buffer.concat([y.subarray(0, half), x.subarray(half)]);
+    const posted = await first.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, sent);
+    expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
+  });
 });

@@ -28,6 +28,12 @@ export interface ArrivalRecord {
    * is fed zeros for these bytes too (`ContainerWalker.zeroing`).
    */
   readonly zeroing?: number | undefined;
+  /**
+   * How many times the upload started again from its first byte (TusUploads.restart): a walk
+   * held in memory stands for the bytes of one generation only, and the same offsets reached
+   * again by other bytes must not find it.
+   */
+  readonly generation?: number | undefined;
 }
 
 /** Raw bytes a record may carry past the staged output; a metadata segment is far smaller. */
@@ -71,11 +77,15 @@ export class ArrivalCheck {
   /** Raw bytes still to come that this walk is fed as zeros (ArrivalRecord.zeroing). */
   private zeros = 0;
 
-  private constructor(private readonly options: ArrivalOptions) {}
+  private constructor(
+    private readonly options: ArrivalOptions,
+    /** ArrivalRecord.generation: the upload's bytes this check walks. */
+    readonly generation: number,
+  ) {}
 
-  /** A new upload's check: nothing received. */
-  static start(options: ArrivalOptions): ArrivalCheck {
-    return new ArrivalCheck(options);
+  /** A new upload's check (or a restarted one's, at `generation`): nothing received. */
+  static start(options: ArrivalOptions, generation = 0): ArrivalCheck {
+    return new ArrivalCheck(options, generation);
   }
 
   /**
@@ -93,7 +103,7 @@ export class ArrivalCheck {
   ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
     if (record.tail === null) return undefined;
     const tail = Buffer.from(record.tail, 'base64');
-    const check = new ArrivalCheck(options);
+    const check = new ArrivalCheck(options, record.generation ?? 0);
     const resumeAt = received - tail.length;
     if (type === undefined) {
       if (record.staged !== 0 || resumeAt !== 0) return undefined;
@@ -158,8 +168,9 @@ export class ArrivalCheck {
   record(): ArrivalRecord {
     const through = this.rawThrough();
     const tailBytes = this.received - through;
+    const generation = this.generation > 0 ? { generation: this.generation } : {};
     if (through < this.retainedFrom || tailBytes > maxTailBytes) {
-      return { staged: this.staged, tail: null };
+      return { staged: this.staged, tail: null, ...generation };
     }
     const all = Buffer.concat(this.retained, this.retainedBytes);
     const zeroing = Math.max(this.zeros, this.walker?.zeroing ?? 0);
@@ -167,6 +178,7 @@ export class ArrivalCheck {
       staged: this.staged,
       tail: all.subarray(through - this.retainedFrom).toString('base64'),
       ...(zeroing > 0 ? { zeroing } : {}),
+      ...generation,
     };
   }
 
@@ -302,12 +314,21 @@ export class ArrivalChecks {
 
   constructor(private readonly maxChecks = 256) {}
 
-  /** The check of `id` at raw offset `received` with `staged` bytes staged; removed from here. */
-  take(id: string, received: number, staged: number): ArrivalCheck | undefined {
+  /**
+   * The check of `id` at raw offset `received`, with `arrival.staged` bytes staged, in the
+   * upload's generation (the same offsets reached again after a restart are other bytes);
+   * removed from here.
+   */
+  take(id: string, received: number, arrival: ArrivalRecord): ArrivalCheck | undefined {
     const kept = this.checks.get(id);
     this.checks.delete(id);
     const check = kept?.check;
-    if (check === undefined || check.received !== received || check.staged !== staged) {
+    if (
+      check === undefined ||
+      check.received !== received ||
+      check.staged !== arrival.staged ||
+      check.generation !== (arrival.generation ?? 0)
+    ) {
       return undefined;
     }
     return check;

@@ -221,8 +221,8 @@ export class TusUploads {
     const options = arrivalOptionsOf(base);
     let check =
       record.offset === 0
-        ? ArrivalCheck.start(options)
-        : this.checks.take(record.id, record.offset, record.arrival.staged);
+        ? ArrivalCheck.start(options, record.arrival.generation)
+        : this.checks.take(record.id, record.offset, record.arrival);
     let caughtUp: Buffer[] = [];
     if (check === undefined) {
       const caught = await this.catchUp(record, options);
@@ -377,7 +377,8 @@ export class TusUploads {
    * The walk's state cannot be established from staging (a record whose tail was too long to
    * keep, staged bytes that do not walk to themselves): rather than guess, and never refuse a
    * valid image, the upload starts again from its first byte. The client learns it as a
-   * conflict, and HEAD answers offset 0, from which tus clients send the file again.
+   * conflict, and HEAD answers offset 0, from which tus clients send the file again. The next
+   * generation begins: a walk another instance holds of the last one is not taken for it.
    */
   private async restart(record: UploadRecord, version: string): Promise<AppError> {
     const restarted: UploadRecord = {
@@ -385,7 +386,7 @@ export class TusUploads {
       offset: 0,
       pieces: [],
       sniffedType: undefined,
-      arrival: noArrival,
+      arrival: { ...noArrival, generation: (record.arrival?.generation ?? 0) + 1 },
       expiresAt: this.expiry(),
     };
     await this.commit(restarted, version);
@@ -698,9 +699,15 @@ function arrivalOptionsOf(base: BaseIngestContext): ArrivalOptions {
   };
 }
 
-/** The finished image's idempotency key: the upload's own, so a retried finish finds the same image. */
+/**
+ * The finished image's idempotency key: the upload's own, so a retried finish finds the same
+ * image; and its generation's, so an image published by a finish whose upload was then started
+ * again (its commit lost) is not answered for the other bytes sent since.
+ */
 export function idempotencyKeyOf(record: UploadRecord): string {
-  return stagedUploadKey('tus', record.id, record.secret);
+  const generation = record.arrival?.generation ?? 0;
+  const secret = generation === 0 ? record.secret : `${record.secret}.${generation}`;
+  return stagedUploadKey('tus', record.id, secret);
 }
 
 /**
