@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createApp } from '../../src/http/app.js';
 import { sniffSampleBytes } from '../../src/ingest/sniff.js';
 import type { UploadRecord } from '../../src/uploads/upload-record.js';
-import { silentLogger, useHarnesses } from '../http/harness.js';
+import { silentLogger, useHarnesses, type Harness } from '../http/harness.js';
 import { photoWithExif } from '../support/exif-photo.js';
 import { drivers, sha256 } from '../support/requests.js';
 import { patchHeaders, stagedPieceCount, uploadPath, useTusServers } from './tus-client.js';
@@ -16,6 +16,18 @@ import { patchHeaders, stagedPieceCount, uploadPath, useTusServers } from './tus
 
 const harnessFor = useHarnesses();
 const serveTus = useTusServers();
+
+/** A second app over the same store and staging: another instance, without this one's walks. */
+function anotherInstance(harness: Harness): ReturnType<typeof serveTus> {
+  return serveTus({
+    ...harness,
+    callback: createApp(harness.config, {
+      store: harness.store,
+      logger: silentLogger,
+      staging: harness.staging,
+    }).callback(),
+  });
+}
 
 describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
   // Structure mode reads nothing back on GCS (composed), and on the local driver one piece
@@ -71,15 +83,7 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
   it('another instance catches up from what is staged and the tail in the record, a PATCH having ended inside the EXIF block', async () => {
     const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
     const first = await serveTus(harness);
-    // A second app over the same store: another instance, without this upload's walk.
-    const other = await serveTus({
-      ...harness,
-      callback: createApp(harness.config, {
-        store: harness.store,
-        logger: silentLogger,
-        staging: harness.staging,
-      }).callback(),
-    });
+    const other = await anotherInstance(harness);
     const photo = await photoWithExif(600, 400);
     const exifEnd = 4 + photo.readUInt16BE(4);
     const cut = Math.floor((sniffSampleBytes + exifEnd) / 2);
@@ -136,14 +140,7 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
   it('a walk held by one instance is not taken after another restarted the upload and other bytes reached the same offset', async () => {
     const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
     const first = await serveTus(harness);
-    const other = await serveTus({
-      ...harness,
-      callback: createApp(harness.config, {
-        store: harness.store,
-        logger: silentLogger,
-        staging: harness.staging,
-      }).callback(),
-    });
+    const other = await anotherInstance(harness);
     const x = await photoWithExif(600, 400);
     const half = Math.floor(x.length / 2);
     // Y: X with one bit of its entropy-coded data flipped before `half` (no marker made).
