@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { createApp } from '../../src/http/app.js';
 import { sniffSampleBytes } from '../../src/ingest/sniff.js';
 import type { UploadRecord } from '../../src/uploads/upload-record.js';
@@ -170,6 +171,39 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
     expect(sha256(stored)).toBe(image.sha256);
     const sent = Buffer.concat([y.subarray(0, half), x.subarray(half)]);
     const posted = await first.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, sent);
+    expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
+  });
+  it('a checksum-protected PATCH damaged in transit, which the walk refuses, is a 460, not a refused upload', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const server = await serveTus(harness);
+    const photo = await photoWithExif(600, 400);
+    const created = await server.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const chunk = photo.subarray(0, 64 * 1024);
+    const checksum = `sha256 ${createHash('sha256').update(chunk).digest('base64')}`;
+    // The JPEG's first marker damaged: the sniff refuses what arrived.
+    const damaged = Buffer.from(chunk);
+    damaged[0] = 0;
+    const bad = await server.call(
+      'PATCH',
+      at,
+      { ...patchHeaders(0), 'Upload-Checksum': checksum },
+      damaged,
+    );
+    expect(bad.status).toBe(460);
+    expect((await server.call('HEAD', at)).headers['upload-offset']).toBe('0');
+    const good = await server.call(
+      'PATCH',
+      at,
+      { ...patchHeaders(0), 'Upload-Checksum': checksum },
+      chunk,
+    );
+    expect(good.status).toBe(204);
+    expect((await server.call('PATCH', at, patchHeaders(chunk.length), photo.subarray(chunk.length))).status).toBe(204);
+    const image = (await server.call('GET', at)).body as { sha256: string };
+    const posted = await server.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
     expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
   });
 });

@@ -291,21 +291,29 @@ export class TusUploads {
     const outcome: { refusal?: AppError; tooLarge?: boolean } = {};
     async function* output(): AsyncGenerator<Buffer> {
       yield* first;
+      let received = check.received;
       try {
         for await (const chunk of checked) {
-          if (check.received + (chunk as Buffer).length - record.offset > room) {
+          received += (chunk as Buffer).length;
+          if (received - record.offset > room) {
             outcome.tooLarge = true;
             return;
           }
-          yield* await check.write(chunk as Buffer);
+          // Refused, but read on to the end: with Upload-Checksum, bytes damaged in transit
+          // are a 460 for the client to send again, not a refused image.
+          if (outcome.refusal !== undefined) continue;
+          try {
+            yield* await check.write(chunk as Buffer);
+          } catch (error) {
+            if (!isRefusal(error)) throw error;
+            outcome.refusal = error;
+            if (request.checksum === undefined) return;
+          }
         }
-      } catch (error) {
-        if (isRefusal(error)) {
-          outcome.refusal = error;
-          return;
-        }
+      } catch {
         // The body was cut: what arrived stays, as tus has it.
       }
+      if (outcome.refusal !== undefined) return;
       if (length === null || check.received !== length) return;
       try {
         yield* await check.end();
@@ -321,7 +329,7 @@ export class TusUploads {
     const piece = size === 0 ? undefined : { name, offset: record.offset, size };
     const failure = outcome.tooLarge
       ? tooLarge(length)
-      : outcome.refusal === undefined && !checked.matches()
+      : !checked.matches()
         ? new AppError('upload_checksum_mismatch')
         : undefined;
     if (failure !== undefined || size === 0) {
