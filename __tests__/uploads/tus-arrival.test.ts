@@ -19,10 +19,13 @@ const harnessFor = useHarnesses();
 const serveTus = useTusServers();
 
 /** A second app over the same store and staging: another instance, without this one's walks. */
-function anotherInstance(harness: Harness): ReturnType<typeof serveTus> {
+function anotherInstance(
+  harness: Harness,
+  config: Harness['config'] = harness.config,
+): ReturnType<typeof serveTus> {
   return serveTus({
     ...harness,
-    callback: createApp(harness.config, {
+    callback: createApp(config, {
       store: harness.store,
       logger: silentLogger,
       staging: harness.staging,
@@ -205,5 +208,22 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
     const image = (await server.call('GET', at)).body as { sha256: string };
     const posted = await server.call('POST', '/v1/images', { 'Content-Type': 'image/jpeg' }, photo);
     expect(image.sha256).toBe((posted.body as { sha256: string }).sha256);
+  });
+  it('an instance that does not allow the type sniffed by another refuses the upload as it catches up', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const first = await serveTus(harness);
+    const other = await anotherInstance(harness, { ...harness.config, allowedTypes: ['image/png'] });
+    const photo = await photoWithExif(600, 400);
+    const created = await first.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const id = at.split('/').pop() ?? '';
+    const half = Math.floor(photo.length / 2);
+    expect((await first.call('PATCH', at, patchHeaders(0), photo.subarray(0, half))).status).toBe(204);
+    const refused = await other.call('PATCH', at, patchHeaders(half), photo.subarray(half));
+    expect(refused.status).toBe(415);
+    expect((await other.call('HEAD', at)).status).toBe(410);
+    expect(await stagedPieceCount(harness, id)).toBe(0);
   });
 });

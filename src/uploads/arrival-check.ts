@@ -2,7 +2,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { isAppError } from '../errors.js';
 import { createImageWalk, type ContainerWalker, type ImageFacts } from '../images/formats/index.js';
 import { isKnownImageType, knownImageTypes, type ImageMimeType } from '../images/image-types.js';
-import { sniffImageType, sniffSampleBytes, type SniffedType } from '../ingest/sniff.js';
+import {
+  assertAllowedType,
+  sniffImageType,
+  sniffSampleBytes,
+  type SniffedType,
+} from '../ingest/sniff.js';
 
 export interface ArrivalOptions {
   readonly allowedTypes: readonly ImageMimeType[];
@@ -93,6 +98,7 @@ export class ArrivalCheck {
    * staged bytes `staged` (streamed back): the staged bytes are walked and hashed, the tail fed.
    * Answers the check and the output of the tail (staged next), or undefined when the state
    * cannot be established: a tail too long to keep, staged bytes that do not walk to themselves.
+   * Throws the check's refusals: a type not allowed here, a tail the walk refuses.
    */
   static async catchUp(
     options: ArrivalOptions,
@@ -109,6 +115,9 @@ export class ArrivalCheck {
       if (record.staged !== 0 || resumeAt !== 0) return undefined;
     } else {
       if (!isKnownImageType(type)) return undefined;
+      // The type was sniffed under the allowed types of the instance that took the first
+      // bytes; this one's may be fewer.
+      assertAllowedType(type, options.allowedTypes);
       check.useType({ contentType: type, extension: knownImageTypes[type] });
       if (!(await check.walkStaged(staged, record.staged))) return undefined;
       check.walkerBase = resumeAt - record.staged;

@@ -225,7 +225,9 @@ export class TusUploads {
         : this.checks.take(record.id, record.offset, record.arrival);
     let caughtUp: Buffer[] = [];
     if (check === undefined) {
-      const caught = await this.catchUp(record, options);
+      const caught = await this.catchUp(record, options).catch(async (error) => {
+        throw isRefusal(error) ? await this.reject(record, version, error) : error;
+      });
       if (caught === undefined) throw await this.restart(record, version);
       ({ check, output: caughtUp } = caught);
     }
