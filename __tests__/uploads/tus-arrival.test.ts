@@ -226,4 +226,30 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
     expect((await other.call('HEAD', at)).status).toBe(410);
     expect(await stagedPieceCount(harness, id)).toBe(0);
   });
+  it('counts every PATCH toward the bound on pieces, also those inside a metadata segment that put nothing out', async () => {
+    const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
+    const server = await serveTus(harness);
+    const photo = await photoWithExif(600, 400);
+    const exifEnd = 4 + photo.readUInt16BE(4);
+    const cut = Math.floor((sniffSampleBytes + exifEnd) / 2);
+    const created = await server.call('POST', '/v1/uploads', {
+      'Upload-Length': String(photo.length),
+    });
+    const at = uploadPath(created.headers.location);
+    const id = at.split('/').pop() ?? '';
+    expect((await server.call('PATCH', at, patchHeaders(0), photo.subarray(0, cut))).status).toBe(204);
+    for (let offset = cut; offset < cut + 3; offset += 1) {
+      const answer = await server.call('PATCH', at, patchHeaders(offset), photo.subarray(offset, offset + 1));
+      expect(answer.status).toBe(204);
+    }
+    const { record, version } = (await harness.staging.tus.records.read(id))!;
+    const held = record as UploadRecord;
+    expect(held.pieces.length).toBe(1);
+    expect(held.patches).toBe(4);
+    // As after 1000 one-byte PATCHes (each a rewrite of a record holding the segment so far).
+    await harness.staging.tus.records.replace(id, { ...held, patches: 1000 }, version);
+    const refused = await server.call('PATCH', at, patchHeaders(cut + 3), photo.subarray(cut + 3, cut + 4));
+    expect(refused.status).toBe(400);
+    expect((refused.body as { error: { code: string } }).error.code).toBe('too_many_upload_pieces');
+  });
 });

@@ -75,7 +75,8 @@ export type { BaseIngestContext };
 
 /**
  * Pieces one upload may be sent in: each is an entry in the record, which every PATCH
- * rewrites, so a client sending one-byte chunks must not grow it without bound.
+ * rewrites, so a client sending one-byte chunks must not grow it without bound. An upload
+ * checked as it arrives counts its PATCHes (UploadRecord.patches), pieces or not.
  */
 const maxUploadPieces = 1000;
 
@@ -262,6 +263,7 @@ export class TusUploads {
         pieces,
         sniffedType: check.type?.contentType,
         arrival: check.record(),
+        patches: patchesOf(record) + 1,
         expiresAt: this.expiry(),
       };
       await this.commit(next, version);
@@ -287,7 +289,7 @@ export class TusUploads {
     length: number | null,
     room: number,
   ): Promise<{ piece: UploadPiece | undefined; refusal?: AppError }> {
-    if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
+    if (patchesOf(record) >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
     const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
     const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
     const outcome: { refusal?: AppError; tooLarge?: boolean } = {};
@@ -396,6 +398,7 @@ export class TusUploads {
       offset: 0,
       pieces: [],
       sniffedType: undefined,
+      patches: 0,
       arrival: { ...noArrival, generation: (record.arrival?.generation ?? 0) + 1 },
       expiresAt: this.expiry(),
     };
@@ -695,6 +698,11 @@ export async function finishedImage(
   const { deleteToken: _stored, ...image } = record.image;
   if (record.owner !== null) return image;
   return { ...image, deleteToken: await keys.deleteToken(image.id) };
+}
+
+/** PATCHes the upload took so far, each a record rewrite (UploadRecord.patches). */
+function patchesOf(record: UploadRecord): number {
+  return record.patches ?? record.pieces.length;
 }
 
 /** A new upload's arrival state: nothing received. */
