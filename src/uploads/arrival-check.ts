@@ -25,8 +25,16 @@ export interface ArrivalOptions {
 export interface ArrivalRecord {
   /** Bytes staged: the walk's output so far, every piece together. */
   readonly staged: number;
-  /** Base64; null when more was held than a record should carry (no catching up then). */
+  /**
+   * Base64, in a record written before `tailPiece`; '' when `tailPiece` holds the bytes; null
+   * when more was held than is kept (no catching up then).
+   */
   readonly tail: string | null;
+  /**
+   * The tail's raw bytes, staged beside the pieces (named by the service, never in `pieces`),
+   * so the record every PATCH rewrites stays small.
+   */
+  readonly tailPiece?: { readonly name: string; readonly offset: number; readonly size: number };
   /**
    * Raw bytes from the tail on that the walk puts out as zeros (a dropped chunk kept at its
    * size): a walk fed the staged output may take the zeros so far for a chunk it passes, so it
@@ -41,7 +49,10 @@ export interface ArrivalRecord {
   readonly generation?: number | undefined;
 }
 
-/** Raw bytes a record may carry past the staged output; a metadata segment is far smaller. */
+/**
+ * Raw bytes kept past the staged output (held in memory between PATCHes, staged as the
+ * record's tail piece); a metadata segment is far smaller.
+ */
 const maxTailBytes = 256 * 1024;
 
 /**
@@ -106,9 +117,11 @@ export class ArrivalCheck {
     received: number,
     record: ArrivalRecord,
     staged: AsyncIterable<Buffer>,
+    /** The bytes of `record.tailPiece`, read back. */
+    tailPiece?: Buffer,
   ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
     if (record.tail === null) return undefined;
-    const tail = Buffer.from(record.tail, 'base64');
+    const tail = tailPiece ?? Buffer.from(record.tail, 'base64');
     const check = new ArrivalCheck(options, record.generation ?? 0);
     const resumeAt = received - tail.length;
     if (type === undefined) {
@@ -173,8 +186,14 @@ export class ArrivalCheck {
     return this.walker?.facts();
   }
 
-  /** What the upload's record keeps of this check. */
+  /** What the upload's record keeps of this check, the tail in it (base64). */
   record(): ArrivalRecord {
+    const { tail, ...held } = this.held();
+    return { ...held, tail: tail?.toString('base64') ?? null };
+  }
+
+  /** What the upload keeps of this check, the tail as raw bytes (null: too long to keep). */
+  held(): Omit<ArrivalRecord, 'tail'> & { readonly tail: Buffer | null } {
     const through = this.rawThrough();
     const tailBytes = this.received - through;
     const generation = this.generation > 0 ? { generation: this.generation } : {};
@@ -185,7 +204,7 @@ export class ArrivalCheck {
     const zeroing = Math.max(this.zeros, this.walker?.zeroing ?? 0);
     return {
       staged: this.staged,
-      tail: all.subarray(through - this.retainedFrom).toString('base64'),
+      tail: all.subarray(through - this.retainedFrom),
       ...(zeroing > 0 ? { zeroing } : {}),
       ...generation,
     };

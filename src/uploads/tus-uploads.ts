@@ -243,6 +243,7 @@ export class TusUploads {
       throw await this.conflictOr(record.id, version, error);
     });
     const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
+    let tailPiece: UploadPiece | undefined;
     try {
       if (refusal !== undefined) throw await this.reject({ ...record, pieces }, version, refusal);
       const offset = check.received;
@@ -256,21 +257,27 @@ export class TusUploads {
         else await this.discardPieces(record.id, [piece]);
         return record;
       }
+      const { tail, ...held } = check.held();
+      if (tail !== null && tail.length > 0) tailPiece = await this.writeTail(record, tail, length);
       const next: UploadRecord = {
         ...record,
         length,
         offset,
         pieces,
         sniffedType: check.type?.contentType,
-        arrival: check.record(),
+        arrival: { ...held, tail: tail === null ? null : '', ...(tailPiece && { tailPiece }) },
         patches: patchesOf(record) + 1,
         expiresAt: this.expiry(),
       };
       await this.commit(next, version);
       this.checks.keep(record.id, check, new Date(next.expiresAt));
+      // The tail this commit replaced (best effort: the upload's end removes what stays).
+      const replaced = record.arrival.tailPiece;
+      if (replaced !== undefined) await this.discardPieces(record.id, [replaced]);
       return next;
     } catch (error) {
-      if (piece !== undefined) await this.discardPieces(record.id, [piece]);
+      const written = [piece, tailPiece].filter((each) => each !== undefined);
+      await this.discardPieces(record.id, written);
       throw await this.conflictOr(record.id, version, error);
     }
   }
@@ -343,6 +350,20 @@ export class TusUploads {
     return { piece, ...(outcome.refusal === undefined ? {} : { refusal: outcome.refusal }) };
   }
 
+  /**
+   * The raw bytes received past what the staged output stands for, staged beside the pieces
+   * as the record's tail piece (ArrivalRecord.tailPiece), for a catch-up to feed the walk.
+   */
+  private async writeTail(
+    record: UploadRecord,
+    tail: Buffer,
+    length: number | null,
+  ): Promise<UploadPiece> {
+    const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
+    const size = await this.writeOutput(record, name, Readable.from([tail]), length, tail.length);
+    return { name, offset: record.offset, size };
+  }
+
   private async writeOutput(
     record: UploadRecord,
     name: string,
@@ -369,6 +390,9 @@ export class TusUploads {
     record: UploadRecord & { readonly arrival: ArrivalRecord },
     options: ArrivalOptions,
   ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
+    const { tailPiece } = record.arrival;
+    const tail =
+      tailPiece === undefined ? undefined : await this.readStaged(record.id, [tailPiece]);
     const stream = this.staging.bytes.readPieces(record.id, record.pieces);
     try {
       return await ArrivalCheck.catchUp(
@@ -377,6 +401,7 @@ export class TusUploads {
         record.offset,
         record.arrival,
         stream,
+        tail,
       );
     } catch (error) {
       throw isAppError(error) ? error : storageUnavailable(error);
@@ -542,6 +567,15 @@ export class TusUploads {
 
   /** The first sniffSampleBytes of the staged pieces. */
   private async readHead(id: string, pieces: readonly UploadPiece[]): Promise<Buffer> {
+    return (await this.readStaged(id, pieces, sniffSampleBytes)).subarray(0, sniffSampleBytes);
+  }
+
+  /** The staged pieces' bytes, or at least their first `upTo`. */
+  private async readStaged(
+    id: string,
+    pieces: readonly UploadPiece[],
+    upTo = Infinity,
+  ): Promise<Buffer> {
     const stream = this.staging.bytes.readPieces(id, pieces);
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -549,14 +583,14 @@ export class TusUploads {
       for await (const chunk of stream) {
         chunks.push(chunk as Buffer);
         bytes += (chunk as Buffer).length;
-        if (bytes >= sniffSampleBytes) break;
+        if (bytes >= upTo) break;
       }
     } catch (error) {
       throw storageUnavailable(error);
     } finally {
       stream.destroy();
     }
-    return Buffer.concat(chunks).subarray(0, sniffSampleBytes);
+    return Buffer.concat(chunks);
   }
 
   /**
