@@ -84,7 +84,7 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
     },
   );
 
-  it('another instance catches up from what is staged and the record's tail piece, a PATCH having ended inside the EXIF block', async () => {
+  it('another instance catches up from what is staged and the tail piece its record names, a PATCH having ended inside the EXIF block', async () => {
     const harness = await harnessFor(driver, { IMAGE_VALIDATION: 'structure' });
     const first = await serveTus(harness);
     const other = await anotherInstance(harness);
