@@ -105,6 +105,8 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
     const tailPiece = record.arrival?.tailPiece;
     expect(tailPiece?.size).toBe(cut - 2);
     expect(JSON.stringify(record).length).toBeLessThan(2048);
+    // An instance that predates the tail piece reads no tail, and starts the upload again.
+    expect(record.arrival?.tail).toBeNull();
     const rest = await other.call('PATCH', at, patchHeaders(cut), photo.subarray(cut));
     expect(rest.status).toBe(204);
     const image = (await other.call('GET', at)).body as { name: string; sha256: string };

@@ -26,8 +26,9 @@ export interface ArrivalRecord {
   /** Bytes staged: the walk's output so far, every piece together. */
   readonly staged: number;
   /**
-   * Base64, in a record written before `tailPiece`; '' when `tailPiece` holds the bytes; null
-   * when more was held than is kept (no catching up then).
+   * Base64, in a record written before `tailPiece`; null when `tailPiece` holds the bytes
+   * (so an instance that predates it starts the upload again rather than lose them), or when
+   * more was held than is kept (no catching up then).
    */
   readonly tail: string | null;
   /**
@@ -120,8 +121,9 @@ export class ArrivalCheck {
     /** The bytes of `record.tailPiece`, read back. */
     tailPiece?: Buffer,
   ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
-    if (record.tail === null) return undefined;
-    const tail = tailPiece ?? Buffer.from(record.tail, 'base64');
+    if (record.tailPiece !== undefined && tailPiece === undefined) return undefined;
+    const tail = tailPiece ?? (record.tail === null ? undefined : Buffer.from(record.tail, 'base64'));
+    if (tail === undefined) return undefined;
     const check = new ArrivalCheck(options, record.generation ?? 0);
     const resumeAt = received - tail.length;
     if (type === undefined) {

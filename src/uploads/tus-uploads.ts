@@ -265,7 +265,11 @@ export class TusUploads {
         offset,
         pieces,
         sniffedType: check.type?.contentType,
-        arrival: { ...held, tail: tail === null ? null : '', ...(tailPiece && { tailPiece }) },
+        // The tail is in its piece, or empty, or too long to keep (null and no piece).
+        arrival:
+          tailPiece === undefined
+            ? { ...held, tail: tail === null ? null : '' }
+            : { ...held, tail: null, tailPiece },
         patches: patchesOf(record) + 1,
         expiresAt: this.expiry(),
       };
