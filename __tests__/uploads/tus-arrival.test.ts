@@ -251,6 +251,8 @@ describe.each(drivers)('a tus upload checked as it arrives (%s)', (driver) => {
     const held = record as UploadRecord;
     expect(held.pieces.length).toBe(1);
     expect(held.patches).toBe(4);
+    // The one piece and the last tail piece: each PATCH's tail replaced the one before.
+    expect(await stagedPieceCount(harness, id)).toBe(2);
     // As after 1000 one-byte PATCHes (each a rewrite of a record holding the segment so far).
     await harness.staging.tus.records.replace(id, { ...held, patches: 1000 }, version);
     const refused = await server.call('PATCH', at, patchHeaders(cut + 3), photo.subarray(cut + 3, cut + 4));
