@@ -438,6 +438,43 @@ describe.each(drivers)('publishing staged pieces (%s)', (driver) => {
       await staging.removeAll(id);
     });
 
+    it('two publishes of one upload at once, with other last pieces, each compose their own bytes', async () => {
+      const bucket = await createTestBucket();
+      const staging = new GcsByteArea(bucket, 'staging/tus/', {
+        pieceBytes: 1000,
+        publishTo: bucket,
+      });
+      const id = randomUUID();
+      // 40 parts committed, then a last piece each (two instances took the final PATCH).
+      const committed = randomBytes(40_000);
+      const lasts = [randomBytes(5_000), randomBytes(5_000)];
+      const shared = {
+        name: '0-aaaaaaaa',
+        size: await staging.writePiece(id, '0-aaaaaaaa', chunkedStream(committed), {
+          maxBytes: 1e9,
+        }),
+      };
+      const finishes = await Promise.all(
+        lasts.map(async (last, index) => {
+          const pieceName = `40000-${'bc'[index]!.repeat(8)}`;
+          const size = await staging.writePiece(id, pieceName, chunkedStream(last), {
+            maxBytes: 1e9,
+          });
+          const name = `${randomUUID()}.png`;
+          await staging.publishPieces!(id, [shared, { name: pieceName, size }], name, {
+            contentType: 'image/png',
+            metadata: {},
+          });
+          return name;
+        }),
+      );
+      for (const [index, name] of finishes.entries()) {
+        const [bytes] = await bucket.file(name).download();
+        expect(bytes.equals(Buffer.concat([committed, lasts[index]!]))).toBe(true);
+      }
+      await staging.removeAll(id);
+    });
+
     it('publishes from a staging bucket apart from the images bucket (compose there, then copy)', async () => {
       const [images, stagingBucket] = await Promise.all([createTestBucket(), createTestBucket()]);
       const staging = new GcsByteArea(stagingBucket, 'staging/tus/', {

@@ -6,7 +6,13 @@ import fc from 'fast-check';
 import { isAppError } from '../../src/errors.js';
 import { createImageWalk } from '../../src/images/formats/index.js';
 import { knownImageTypes, type ImageMimeType } from '../../src/images/image-types.js';
-import { ArrivalCheck, type ArrivalOptions } from '../../src/uploads/arrival-check.js';
+import {
+  ArrivalCheck,
+  ArrivalChecks,
+  type ArrivalOptions,
+} from '../../src/uploads/arrival-check.js';
+import { idempotencyKeyOf } from '../../src/uploads/tus-uploads.js';
+import type { UploadRecord } from '../../src/uploads/upload-record.js';
 
 /**
  * The arrival check of a tus upload against the single-pass walk the pipeline makes: every
@@ -212,5 +218,27 @@ describe('refusals as the bytes arrive', () => {
     );
     // Either the walk refuses the forged bytes or it does not put them out unchanged.
     expect(caught).toBeUndefined();
+  });
+});
+
+describe('generations of an upload (started again from its first byte)', () => {
+  it('a kept check is not taken for the same offsets in another generation', async () => {
+    const checks = new ArrivalChecks();
+    const bytes = fixture('photo.jpg');
+    const check = ArrivalCheck.start({ allowedTypes, maxPixels: 1e8, strip: true });
+    await check.write(bytes.subarray(0, 4096));
+    const expires = new Date(Date.now() + 60_000);
+    checks.keep('u', check, expires);
+    expect(checks.take('u', check.received, { staged: check.staged, tail: '', generation: 1 })).toBe(
+      undefined,
+    );
+    checks.keep('u', check, expires);
+    expect(checks.take('u', check.received, check.record())).toBe(check);
+  });
+
+  it('a finish in another generation has another idempotency key', () => {
+    const record = { id: 'u', secret: 's', arrival: { staged: 0, tail: '' } } as unknown as UploadRecord;
+    const restarted = { ...record, arrival: { staged: 0, tail: '', generation: 1 } };
+    expect(idempotencyKeyOf(restarted)).not.toBe(idempotencyKeyOf(record));
   });
 });

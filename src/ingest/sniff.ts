@@ -27,6 +27,15 @@ export async function sniffImageType(
 ): Promise<SniffedType> {
   const head = sample.subarray(0, sniffSampleBytes);
   const mime: string | undefined = isobmffImageType(head) ?? (await fileTypeFromBuffer(head))?.mime;
+  assertAllowedType(mime, allowedTypes);
+  return { contentType: mime, extension: knownImageTypes[mime] };
+}
+
+/** Throws unsupported_image_type unless `mime` (as sniffed) is one of `allowedTypes`. */
+export function assertAllowedType(
+  mime: string | undefined,
+  allowedTypes: readonly ImageMimeType[],
+): asserts mime is ImageMimeType {
   if (mime === undefined || !(allowedTypes as readonly string[]).includes(mime)) {
     throw new AppError('unsupported_image_type', {
       message:
@@ -34,6 +43,4 @@ export async function sniffImageType(
         (mime === undefined ? '.' : `; they are ${mime}.`),
     });
   }
-  const contentType = mime as ImageMimeType;
-  return { contentType, extension: knownImageTypes[contentType] };
 }

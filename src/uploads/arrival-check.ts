@@ -2,7 +2,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { isAppError } from '../errors.js';
 import { createImageWalk, type ContainerWalker, type ImageFacts } from '../images/formats/index.js';
 import { isKnownImageType, knownImageTypes, type ImageMimeType } from '../images/image-types.js';
-import { sniffImageType, sniffSampleBytes, type SniffedType } from '../ingest/sniff.js';
+import {
+  assertAllowedType,
+  sniffImageType,
+  sniffSampleBytes,
+  type SniffedType,
+} from '../ingest/sniff.js';
 
 export interface ArrivalOptions {
   readonly allowedTypes: readonly ImageMimeType[];
@@ -20,17 +25,35 @@ export interface ArrivalOptions {
 export interface ArrivalRecord {
   /** Bytes staged: the walk's output so far, every piece together. */
   readonly staged: number;
-  /** Base64; null when more was held than a record should carry (no catching up then). */
+  /**
+   * Base64, in a record written before `tailPiece`; null when `tailPiece` holds the bytes
+   * (so an instance that predates it starts the upload again rather than lose them), or when
+   * more was held than is kept (no catching up then).
+   */
   readonly tail: string | null;
+  /**
+   * The tail's raw bytes, staged beside the pieces (named by the service, never in `pieces`),
+   * so the record every PATCH rewrites stays small.
+   */
+  readonly tailPiece?: { readonly name: string; readonly offset: number; readonly size: number };
   /**
    * Raw bytes from the tail on that the walk puts out as zeros (a dropped chunk kept at its
    * size): a walk fed the staged output may take the zeros so far for a chunk it passes, so it
    * is fed zeros for these bytes too (`ContainerWalker.zeroing`).
    */
   readonly zeroing?: number | undefined;
+  /**
+   * How many times the upload started again from its first byte (TusUploads.restart): a walk
+   * held in memory stands for the bytes of one generation only, and the same offsets reached
+   * again by other bytes must not find it.
+   */
+  readonly generation?: number | undefined;
 }
 
-/** Raw bytes a record may carry past the staged output; a metadata segment is far smaller. */
+/**
+ * Raw bytes kept past the staged output (held in memory between PATCHes, staged as the
+ * record's tail piece); a metadata segment is far smaller.
+ */
 const maxTailBytes = 256 * 1024;
 
 /**
@@ -71,11 +94,15 @@ export class ArrivalCheck {
   /** Raw bytes still to come that this walk is fed as zeros (ArrivalRecord.zeroing). */
   private zeros = 0;
 
-  private constructor(private readonly options: ArrivalOptions) {}
+  private constructor(
+    private readonly options: ArrivalOptions,
+    /** ArrivalRecord.generation: the upload's bytes this check walks. */
+    readonly generation: number,
+  ) {}
 
-  /** A new upload's check: nothing received. */
-  static start(options: ArrivalOptions): ArrivalCheck {
-    return new ArrivalCheck(options);
+  /** A new upload's check (or a restarted one's, at `generation`): nothing received. */
+  static start(options: ArrivalOptions, generation = 0): ArrivalCheck {
+    return new ArrivalCheck(options, generation);
   }
 
   /**
@@ -83,6 +110,7 @@ export class ArrivalCheck {
    * staged bytes `staged` (streamed back): the staged bytes are walked and hashed, the tail fed.
    * Answers the check and the output of the tail (staged next), or undefined when the state
    * cannot be established: a tail too long to keep, staged bytes that do not walk to themselves.
+   * Throws the check's refusals: a type not allowed here, a tail the walk refuses.
    */
   static async catchUp(
     options: ArrivalOptions,
@@ -90,15 +118,21 @@ export class ArrivalCheck {
     received: number,
     record: ArrivalRecord,
     staged: AsyncIterable<Buffer>,
+    /** The bytes of `record.tailPiece`, read back. */
+    tailPiece?: Buffer,
   ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
-    if (record.tail === null) return undefined;
-    const tail = Buffer.from(record.tail, 'base64');
-    const check = new ArrivalCheck(options);
+    if (record.tailPiece !== undefined && tailPiece === undefined) return undefined;
+    const tail = tailPiece ?? (record.tail === null ? undefined : Buffer.from(record.tail, 'base64'));
+    if (tail === undefined) return undefined;
+    const check = new ArrivalCheck(options, record.generation ?? 0);
     const resumeAt = received - tail.length;
     if (type === undefined) {
       if (record.staged !== 0 || resumeAt !== 0) return undefined;
     } else {
       if (!isKnownImageType(type)) return undefined;
+      // The type was sniffed under the allowed types of the instance that took the first
+      // bytes; this one's may be fewer.
+      assertAllowedType(type, options.allowedTypes);
       check.useType({ contentType: type, extension: knownImageTypes[type] });
       if (!(await check.walkStaged(staged, record.staged))) return undefined;
       check.walkerBase = resumeAt - record.staged;
@@ -154,19 +188,27 @@ export class ArrivalCheck {
     return this.walker?.facts();
   }
 
-  /** What the upload's record keeps of this check. */
+  /** What the upload's record keeps of this check, the tail in it (base64). */
   record(): ArrivalRecord {
+    const { tail, ...held } = this.held();
+    return { ...held, tail: tail?.toString('base64') ?? null };
+  }
+
+  /** What the upload keeps of this check, the tail as raw bytes (null: too long to keep). */
+  held(): Omit<ArrivalRecord, 'tail'> & { readonly tail: Buffer | null } {
     const through = this.rawThrough();
     const tailBytes = this.received - through;
+    const generation = this.generation > 0 ? { generation: this.generation } : {};
     if (through < this.retainedFrom || tailBytes > maxTailBytes) {
-      return { staged: this.staged, tail: null };
+      return { staged: this.staged, tail: null, ...generation };
     }
     const all = Buffer.concat(this.retained, this.retainedBytes);
     const zeroing = Math.max(this.zeros, this.walker?.zeroing ?? 0);
     return {
       staged: this.staged,
-      tail: all.subarray(through - this.retainedFrom).toString('base64'),
+      tail: all.subarray(through - this.retainedFrom),
       ...(zeroing > 0 ? { zeroing } : {}),
+      ...generation,
     };
   }
 
@@ -302,12 +344,21 @@ export class ArrivalChecks {
 
   constructor(private readonly maxChecks = 256) {}
 
-  /** The check of `id` at raw offset `received` with `staged` bytes staged; removed from here. */
-  take(id: string, received: number, staged: number): ArrivalCheck | undefined {
+  /**
+   * The check of `id` at raw offset `received`, with `arrival.staged` bytes staged, in the
+   * upload's generation (the same offsets reached again after a restart are other bytes);
+   * removed from here.
+   */
+  take(id: string, received: number, arrival: ArrivalRecord): ArrivalCheck | undefined {
     const kept = this.checks.get(id);
     this.checks.delete(id);
     const check = kept?.check;
-    if (check === undefined || check.received !== received || check.staged !== staged) {
+    if (
+      check === undefined ||
+      check.received !== received ||
+      check.staged !== arrival.staged ||
+      check.generation !== (arrival.generation ?? 0)
+    ) {
       return undefined;
     }
     return check;

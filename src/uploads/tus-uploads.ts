@@ -84,7 +84,8 @@ export type { BaseIngestContext };
 
 /**
  * Pieces one upload may be sent in: each is an entry in the record, which every PATCH
- * rewrites, so a client sending one-byte chunks must not grow it without bound.
+ * rewrites, so a client sending one-byte chunks must not grow it without bound. An upload
+ * checked as it arrives counts its PATCHes (UploadRecord.patches), pieces or not.
  */
 const maxUploadPieces = 1000;
 
@@ -253,11 +254,13 @@ export class TusUploads {
     const options = arrivalOptionsOf(base);
     let check =
       record.offset === 0
-        ? ArrivalCheck.start(options)
-        : this.checks.take(record.id, record.offset, record.arrival.staged);
+        ? ArrivalCheck.start(options, record.arrival.generation)
+        : this.checks.take(record.id, record.offset, record.arrival);
     let caughtUp: Buffer[] = [];
     if (check === undefined) {
-      const caught = await this.catchUp(record, options);
+      const caught = await this.catchUp(record, options).catch(async (error) => {
+        throw isRefusal(error) ? await this.reject(record, version, error) : error;
+      });
       if (caught === undefined) throw await this.restart(record, version);
       ({ check, output: caughtUp } = caught);
     }
@@ -272,6 +275,7 @@ export class TusUploads {
       throw await this.conflictOr(record.id, version, error);
     });
     const pieces = piece === undefined ? record.pieces : [...record.pieces, piece];
+    let tailPiece: UploadPiece | undefined;
     try {
       if (refusal !== undefined) throw await this.reject({ ...record, pieces }, version, refusal);
       const offset = check.received;
@@ -285,20 +289,31 @@ export class TusUploads {
         else await this.discardPieces(record.id, [piece]);
         return record;
       }
+      const { tail, ...held } = check.held();
+      if (tail !== null && tail.length > 0) tailPiece = await this.writeTail(record, tail, length);
       const next: UploadRecord = {
         ...record,
         length,
         offset,
         pieces,
         sniffedType: check.type?.contentType,
-        arrival: check.record(),
+        // The tail is in its piece, or empty, or too long to keep (null and no piece).
+        arrival:
+          tailPiece === undefined
+            ? { ...held, tail: tail === null ? null : '' }
+            : { ...held, tail: null, tailPiece },
+        patches: patchesOf(record) + 1,
         expiresAt: this.expiry(),
       };
       await this.commit(next, version);
       this.checks.keep(record.id, check, new Date(next.expiresAt));
+      // The tail this commit replaced (best effort: the upload's end removes what stays).
+      const replaced = record.arrival.tailPiece;
+      if (replaced !== undefined) await this.discardPieces(record.id, [replaced]);
       return next;
     } catch (error) {
-      if (piece !== undefined) await this.discardPieces(record.id, [piece]);
+      const written = [piece, tailPiece].filter((each) => each !== undefined);
+      await this.discardPieces(record.id, written);
       throw await this.conflictOr(record.id, version, error);
     }
   }
@@ -317,27 +332,35 @@ export class TusUploads {
     length: number | null,
     room: number,
   ): Promise<{ piece: UploadPiece | undefined; refusal?: AppError }> {
-    if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
+    if (patchesOf(record) >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
     const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
     const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
     const outcome: { refusal?: AppError; tooLarge?: boolean } = {};
     async function* output(): AsyncGenerator<Buffer> {
       yield* first;
+      let received = check.received;
       try {
         for await (const chunk of checked) {
-          if (check.received + (chunk as Buffer).length - record.offset > room) {
+          received += (chunk as Buffer).length;
+          if (received - record.offset > room) {
             outcome.tooLarge = true;
             return;
           }
-          yield* await check.write(chunk as Buffer);
+          // Refused, but read on to the end: with Upload-Checksum, bytes damaged in transit
+          // are a 460 for the client to send again, not a refused image.
+          if (outcome.refusal !== undefined) continue;
+          try {
+            yield* await check.write(chunk as Buffer);
+          } catch (error) {
+            if (!isRefusal(error)) throw error;
+            outcome.refusal = error;
+            if (request.checksum === undefined) return;
+          }
         }
-      } catch (error) {
-        if (isRefusal(error)) {
-          outcome.refusal = error;
-          return;
-        }
+      } catch {
         // The body was cut: what arrived stays, as tus has it.
       }
+      if (outcome.refusal !== undefined) return;
       if (length === null || check.received !== length) return;
       try {
         yield* await check.end();
@@ -353,7 +376,7 @@ export class TusUploads {
     const piece = size === 0 ? undefined : { name, offset: record.offset, size };
     const failure = outcome.tooLarge
       ? tooLarge(length)
-      : outcome.refusal === undefined && !checked.matches()
+      : !checked.matches()
         ? new AppError('upload_checksum_mismatch')
         : undefined;
     if (failure !== undefined || size === 0) {
@@ -361,6 +384,20 @@ export class TusUploads {
     }
     if (failure !== undefined) throw failure;
     return { piece, ...(outcome.refusal === undefined ? {} : { refusal: outcome.refusal }) };
+  }
+
+  /**
+   * The raw bytes received past what the staged output stands for, staged beside the pieces
+   * as the record's tail piece (ArrivalRecord.tailPiece), for a catch-up to feed the walk.
+   */
+  private async writeTail(
+    record: UploadRecord,
+    tail: Buffer,
+    length: number | null,
+  ): Promise<UploadPiece> {
+    const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
+    const size = await this.writeOutput(record, name, Readable.from([tail]), length, tail.length);
+    return { name, offset: record.offset, size };
   }
 
   private async writeOutput(
@@ -389,6 +426,9 @@ export class TusUploads {
     record: UploadRecord & { readonly arrival: ArrivalRecord },
     options: ArrivalOptions,
   ): Promise<{ check: ArrivalCheck; output: Buffer[] } | undefined> {
+    const { tailPiece } = record.arrival;
+    const tail =
+      tailPiece === undefined ? undefined : await this.readStaged(record.id, [tailPiece]);
     const stream = this.staging.bytes.readPieces(record.id, record.pieces);
     try {
       return await ArrivalCheck.catchUp(
@@ -397,6 +437,7 @@ export class TusUploads {
         record.offset,
         record.arrival,
         stream,
+        tail,
       );
     } catch (error) {
       throw isAppError(error) ? error : storageUnavailable(error);
@@ -409,7 +450,8 @@ export class TusUploads {
    * The walk's state cannot be established from staging (a record whose tail was too long to
    * keep, staged bytes that do not walk to themselves): rather than guess, and never refuse a
    * valid image, the upload starts again from its first byte. The client learns it as a
-   * conflict, and HEAD answers offset 0, from which tus clients send the file again.
+   * conflict, and HEAD answers offset 0, from which tus clients send the file again. The next
+   * generation begins: a walk another instance holds of the last one is not taken for it.
    */
   private async restart(record: UploadRecord, version: string): Promise<AppError> {
     const restarted: UploadRecord = {
@@ -417,7 +459,8 @@ export class TusUploads {
       offset: 0,
       pieces: [],
       sniffedType: undefined,
-      arrival: noArrival,
+      patches: 0,
+      arrival: { ...noArrival, generation: (record.arrival?.generation ?? 0) + 1 },
       expiresAt: this.expiry(),
     };
     await this.commit(restarted, version);
@@ -548,6 +591,15 @@ export class TusUploads {
 
   /** The first sniffSampleBytes of the staged pieces. */
   private async readHead(id: string, pieces: readonly UploadPiece[]): Promise<Buffer> {
+    return (await this.readStaged(id, pieces, sniffSampleBytes)).subarray(0, sniffSampleBytes);
+  }
+
+  /** The staged pieces' bytes, or at least their first `upTo`. */
+  private async readStaged(
+    id: string,
+    pieces: readonly UploadPiece[],
+    upTo = Infinity,
+  ): Promise<Buffer> {
     const stream = this.staging.bytes.readPieces(id, pieces);
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -555,14 +607,14 @@ export class TusUploads {
       for await (const chunk of stream) {
         chunks.push(chunk as Buffer);
         bytes += (chunk as Buffer).length;
-        if (bytes >= sniffSampleBytes) break;
+        if (bytes >= upTo) break;
       }
     } catch (error) {
       throw storageUnavailable(error);
     } finally {
       stream.destroy();
     }
-    return Buffer.concat(chunks).subarray(0, sniffSampleBytes);
+    return Buffer.concat(chunks);
   }
 
   /**
@@ -732,6 +784,11 @@ export function keptImage(image: IngestedImage): CreatedImage {
   return createdImage({ ...image, deleteToken: undefined });
 }
 
+/** PATCHes the upload took so far, each a record rewrite (UploadRecord.patches). */
+function patchesOf(record: UploadRecord): number {
+  return record.patches ?? record.pieces.length;
+}
+
 /** A new upload's arrival state: nothing received. */
 const noArrival: ArrivalRecord = { staged: 0, tail: '' };
 
@@ -744,9 +801,15 @@ function arrivalOptionsOf(base: BaseIngestContext): ArrivalOptions {
   };
 }
 
-/** The finished image's idempotency key: the upload's own, so a retried finish finds the same image. */
+/**
+ * The finished image's idempotency key: the upload's own, so a retried finish finds the same
+ * image; and its generation's, so an image published by a finish whose upload was then started
+ * again (its commit lost) is not answered for the other bytes sent since.
+ */
 export function idempotencyKeyOf(record: UploadRecord): string {
-  return stagedUploadKey('tus', record.id, record.secret);
+  const generation = record.arrival?.generation ?? 0;
+  const secret = generation === 0 ? record.secret : `${record.secret}.${generation}`;
+  return stagedUploadKey('tus', record.id, secret);
 }
 
 /**

@@ -46,6 +46,12 @@ export interface UploadRecord {
    */
   readonly arrival?: ArrivalRecord | undefined;
   /**
+   * PATCHes committed since the upload (re)started, each a rewrite of this record: one checked
+   * as it arrives may commit bytes that put out nothing yet (a metadata segment being dropped),
+   * so its pieces do not count them. Absent in records written before it: the pieces count.
+   */
+  readonly patches?: number | undefined;
+  /**
    * state done: the image's JSON, as POST /v1/images answers it but without the delete token
    * (finishedImage derives it again; records written before may still hold one).
    */

@@ -1,4 +1,5 @@
 import type { Bucket, File } from '@google-cloud/storage';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isMissingSigningIdentity, isTransient, statusOf } from '../gcs-errors.js';
 import { safeReadStream } from '../gcs-read-stream.js';
@@ -312,6 +313,9 @@ export class GcsByteArea implements ByteArea {
     if (sources.length === 0) throw new Error(`staged upload ${id} has no bytes to publish`);
     const sameBucket = target.bucket.name === this.bucket.name;
     const intermediates: File[] = [];
+    // Named for this publish alone: two finishes of one upload at once (two instances taking
+    // the last PATCH) must not compose over each other's intermediates.
+    const publish = randomBytes(8).toString('hex');
     const object = {
       contentType: options.contentType,
       cacheControl: immutableCacheControl,
@@ -327,7 +331,9 @@ export class GcsByteArea implements ByteArea {
         const next: File[] = [];
         for (let at = 0; at < sources.length; at += maxComposeSources) {
           const group = sources.slice(at, at + maxComposeSources);
-          const into = this.bucket.file(`${this.prefix}${id}/compose-${round}-${next.length}`);
+          const into = this.bucket.file(
+            `${this.prefix}${id}/compose-${round}-${next.length}-${publish}`,
+          );
           await this.composeOnce(group, into, stagedObjectHeaders, undefined);
           intermediates.push(into);
           next.push(into);
@@ -413,7 +419,9 @@ export class GcsByteArea implements ByteArea {
  * a publish killed mid-compose left.
  */
 function isByteObject(name: string): boolean {
-  return name === objectName || isPiecePart(name) || /^compose-[0-9]+-[0-9]+$/.test(name);
+  return (
+    name === objectName || isPiecePart(name) || /^compose-[0-9]+-[0-9]+(-[0-9a-f]{16})?$/.test(name)
+  );
 }
 
 /** `<offset>-<random hex>.<part>`, as writePiece names a piece's parts. */
