@@ -256,10 +256,14 @@ async function leftovers(harness: Harness): Promise<string[]> {
   const names = harness.driver === 'gcs' ? await harness.storedNames() : [];
   for await (const id of tus.records.listIds()) {
     const read = await tus.records.read(id);
+    const record = read === undefined ? undefined : parseUploadRecord(read.record, id);
+    // The pieces, and the raw bytes the walk held at the last PATCH's end (its tail piece).
     const recorded = new Set(
-      read === undefined
+      record === undefined
         ? []
-        : parseUploadRecord(read.record, id).pieces.map((piece) => piece.name),
+        : [...record.pieces, record.arrival?.tailPiece]
+            .filter((piece) => piece !== undefined)
+            .map((piece) => piece.name),
     );
     const pieces =
       harness.driver === 'local'
