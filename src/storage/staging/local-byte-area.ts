@@ -159,6 +159,11 @@ export class LocalByteArea implements ByteArea {
     await this.removeFiles(id, (entry) => entry.startsWith('piece.'));
   }
 
+  /** Both: the service signs its own upload URLs. */
+  offers(): boolean {
+    return true;
+  }
+
   target(request: TargetRequest, options: TargetOptions): Promise<UploadTarget> {
     assertStagedNames(request.id);
     return Promise.resolve({
