@@ -92,7 +92,11 @@ async function main(): Promise<void> {
     sweepIntervalSeconds === 0
       ? () => undefined
       : sweepPeriodically(
-          () => sweepUploads(swept),
+          () =>
+            sweepUploads(swept, {
+              onAreaFailed: (area, error) =>
+                logger.warn({ err: error, area }, `sweeping the ${area} staging area failed`),
+            }),
           sweepIntervalSeconds * 1000,
           (result) => {
             if (result.removed > 0 || result.failed > 0)

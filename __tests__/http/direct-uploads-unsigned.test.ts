@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { Storage } from '@google-cloud/storage';
 import { logLevelOf } from '../../src/http/log-levels.js';
 import { createStaging } from '../../src/storage/create-staging.js';
+import { DirectUploads } from '../../src/uploads/direct-uploads.js';
 import { LogCapture } from '../security/helpers.js';
 import { fixture } from '../support/requests.js';
 import { newSigningAccount, signingClient } from '../support/signing.js';
@@ -59,6 +61,31 @@ describe('direct uploads on GCS without a signing identity', () => {
     }
     // Not even a record waits for the sweep.
     expect(await harness.storedNames()).toEqual([]);
+  });
+
+  it('refuses a PUT before it writes a record, so a bucket that fails cannot make it a 503', async () => {
+    const harness = await harnessFor('gcs');
+    // Staging over a bucket that answers nothing (a closed port), with short store deadlines.
+    const config = { ...harness.config, storeTimeoutMs: 300, storeAttemptTimeoutMs: 100 };
+    const client = new Storage({
+      apiEndpoint: 'http://127.0.0.1:9',
+      projectId: 'test-project',
+      retryOptions: { autoRetry: false },
+    });
+    const staging = await createStaging(config, { client });
+    expect(staging.direct.bytes.offers('put')).toBe(false);
+    expect(staging.direct.bytes.offers('resumable')).toBe(true);
+    const uploads = new DirectUploads({
+      staging: staging.direct,
+      maxImageBytes: config.maxImageBytes,
+      expiresSeconds: 600,
+    });
+    const target = { origin: undefined, serviceOrigin: 'http://127.0.0.1' };
+    const create = (method: 'put' | 'resumable'): Promise<unknown> =>
+      uploads.create({ owner: undefined, size: 10, declaredType: null, method }, target);
+    await expect(create('put')).rejects.toMatchObject({ code: 'signed_put_unavailable' });
+    // The same bucket fails a resumable upload as the outage it is.
+    await expect(create('resumable')).rejects.toMatchObject({ code: 'storage_unavailable' });
   });
 
   it('still takes the same image through a resumable session', async () => {

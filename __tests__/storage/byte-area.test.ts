@@ -242,6 +242,34 @@ describe('local byte area', () => {
     expect(isStagingError(piece, 'conflict')).toBe(true);
   });
 
+  it('never lets a PATCH that read the record before a removal bring the upload back', async () => {
+    const { root, area: local } = await area();
+    const id = randomUUID();
+    await local.records.create(id, { pieces: [] });
+    const before = (await local.records.read(id))!;
+    await local.bytes.writePiece(id, '0-aaaaaaaa', chunkedStream(Buffer.from('old')), {
+      maxBytes: 10,
+    });
+    // removeUpload (a tus DELETE) takes the bytes, a PATCH opens its piece, then the record goes.
+    await local.bytes.removeAll(id);
+    await local.bytes.writePiece(id, '3-bbbbbbbb', chunkedStream(Buffer.from('new')), {
+      maxBytes: 10,
+    });
+    await local.records.remove(id);
+    const commit = await rejectionOf(
+      local.records.replace(id, { pieces: ['0-aaaaaaaa', '3-bbbbbbbb'] }, before.version),
+    );
+    expect(isStagingError(commit, 'conflict')).toBe(true);
+    expect(await local.records.read(id)).toBeUndefined();
+    const piece = await rejectionOf(
+      local.bytes.writePiece(id, '6-cccccccc', chunkedStream(Buffer.from('later')), {
+        maxBytes: 10,
+      }),
+    );
+    expect(isStagingError(piece, 'conflict')).toBe(true);
+    expect((await readdir(root)).filter((entry) => entry === id)).toEqual([]);
+  });
+
   it('signs its upload URLs, and verifies only its own signatures', async () => {
     const { area: local } = await area();
     const id = randomUUID();

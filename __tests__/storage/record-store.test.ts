@@ -133,13 +133,18 @@ describe('local records', () => {
     expect((await records.read(id))?.record).toEqual({ n: 25 });
   });
 
-  it('keeps an upload folder that still holds bytes when its record goes', async () => {
+  it('removes an upload folder with whatever is in it, out of the way of a late writer', async () => {
     const { root, records } = await store();
     const id = randomUUID();
     await records.create(id, {});
+    const { version } = (await records.read(id))!;
     await writeFile(path.join(root, id, 'piece.0-aaaaaaaa'), 'late');
     await records.remove(id);
-    expect(await readdir(path.join(root, id))).toEqual(['piece.0-aaaaaaaa']);
+    expect(await readdir(root)).toEqual(['.incoming']);
+    expect(await readdir(path.join(root, '.incoming'))).toEqual([]);
+    expect(isStagingError(await rejectionOf(records.replace(id, {}, version)), 'conflict')).toBe(
+      true,
+    );
     expect(await records.read(id)).toBeUndefined();
   });
 

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { removeUpload } from '../../src/storage/staging/staging.js';
+import type { DirectUploadRecord } from '../../src/uploads/direct-upload-record.js';
 import { DirectUploads } from '../../src/uploads/direct-uploads.js';
 import { LocalUploadEndpoint } from '../../src/uploads/local-upload-endpoint.js';
 import { fixture, sha256 } from '../support/requests.js';
@@ -165,5 +167,30 @@ describe('DirectUploads, without a server', () => {
     expect(await endpoint.putChunk(record, status, undefined, Readable.from([]))).toBe(photo.length);
     const image = await uploads.complete(record.id, undefined, subject.base);
     expect(image.sha256).toBe(sha256(photo));
+  });
+
+  it('answers 404 to bytes for an upload that complete removed while the client still sent', async () => {
+    const { subject, uploads } = await start();
+    const endpoint = new LocalUploadEndpoint(uploads, subject.staging.direct.bytes);
+    const photo = fixture('photo.jpg');
+    const created = async (method: 'put' | 'resumable'): Promise<DirectUploadRecord> => {
+      const { record } = await uploads.create(
+        { owner: undefined, size: photo.length, declaredType: null, method },
+        targetOptions,
+      );
+      // The record as the upload route read it; then the upload goes (complete, the sweep).
+      await removeUpload(subject.staging.direct, record.id);
+      return record;
+    };
+    const whole = await created('put');
+    await expect(
+      endpoint.putWhole(whole, Readable.from([photo]), photo.length),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    const session = await created('resumable');
+    const range = { first: 0, last: photo.length - 1, total: photo.length };
+    await expect(
+      endpoint.putChunk(session, range, photo.length, Readable.from([photo])),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    expect(await readdir(subject.stagingFolder('direct'))).toEqual(['.incoming']);
   });
 });

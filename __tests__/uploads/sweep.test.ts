@@ -103,6 +103,23 @@ describe('one sweep for tus and direct uploads, local driver', () => {
     expect((await readdir(path.join(root, 'direct'))).sort()).toEqual(['.incoming', unreadable]);
   });
 
+  it('counts an area it cannot list as failed, names it, and sweeps the next', async () => {
+    const { root, staging: local } = await staging();
+    const directDue = '6f8a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
+    await local.direct.records.create(directDue, directRecordOf(directDue));
+    // The tus area's folder gone: listing it fails (ENOENT).
+    await rm(path.join(root, 'tus'), { recursive: true });
+    const failures: string[] = [];
+    const later = new Date(Date.now() + 10 * 3600 * 1000);
+    const result = await sweepUploads(sweptAreasOf(local, expiresSeconds), {
+      now: later,
+      onAreaFailed: (name) => failures.push(name),
+    });
+    expect(result).toEqual({ checked: 1, removed: 1, failed: 1 });
+    expect(failures).toEqual(['tus']);
+    expect(await readdir(path.join(root, 'direct'))).toEqual(['.incoming']);
+  });
+
   it('removes the temp files of PUTs a crash cut off with their upload', async () => {
     const { root, staging: local } = await staging();
     const id = '6f8a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';

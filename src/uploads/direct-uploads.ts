@@ -61,6 +61,9 @@ export class DirectUploads {
     target: TargetOptions,
   ): Promise<{ readonly record: DirectUploadRecord; readonly target: UploadTarget }> {
     if (request.size > this.options.maxImageBytes) throw new AppError('payload_too_large');
+    // A configuration fact, answered before a record is written: with a slow or failing
+    // bucket, that write would turn it into a 503.
+    if (!this.staging.bytes.offers(request.method)) throw new AppError('signed_put_unavailable');
     // Whole seconds: a signed URL's expiry is counted in them.
     const now = Math.floor(this.now().valueOf() / 1000) * 1000;
     const expiryMs = this.options.expiresSeconds * 1000;

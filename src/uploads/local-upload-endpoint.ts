@@ -4,7 +4,8 @@ import type { LocalByteArea } from '../storage/staging/local-byte-area.js';
 import type { SignedUploadUrl } from '../storage/staging/local-upload-urls.js';
 import type { DirectUploadRecord } from './direct-upload-record.js';
 import { limited, type DirectUploads } from './direct-uploads.js';
-import { fromStaging } from './staging-failures.js';
+import { isStagingError } from '../storage/staging/staging-error.js';
+import { fromStaging, stagingFailure } from './staging-failures.js';
 
 /** Bytes `first` to `last` of `total`, as a Content-Range names them (GCS's resumable protocol). */
 export interface ByteRange {
@@ -48,7 +49,7 @@ export class LocalUploadEndpoint {
       if (declared > record.size) throw new AppError('upload_too_large');
       if (declared !== record.size) throw new AppError('upload_size_mismatch');
     }
-    const written = await fromStaging(
+    const written = await goneOrStaging(
       this.bytes.writeWhole(record.id, limited(body, record.size), record.size),
     );
     if (written !== record.size) throw new AppError('upload_size_mismatch');
@@ -88,9 +89,27 @@ export class LocalUploadEndpoint {
       // More bytes than the range said: the session is refused and nothing of it stays. A body
       // that broke off keeps what arrived, and the client resumes from there.
       if (isAppError(error)) await this.bytes.removeStaged(record.id);
-      throw error;
+      throw goneOrStagingFailure(error);
     }
-    if (now === record.size) await fromStaging(this.bytes.finishChunks(record.id));
+    if (now === record.size) await goneOrStaging(this.bytes.finishChunks(record.id));
     return now;
+  }
+}
+
+/**
+ * A staging failure where a conflict means the upload is gone: complete (or the sweep) removed
+ * it while the client still sent, and its folder went with it.
+ */
+function goneOrStagingFailure(error: unknown): unknown {
+  if (isStagingError(error, 'conflict')) return new AppError('not_found', { cause: error });
+  return stagingFailure(error);
+}
+
+/** A staging call whose failure is mapped by goneOrStagingFailure. */
+async function goneOrStaging<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw goneOrStagingFailure(error);
   }
 }

@@ -12,6 +12,8 @@ export interface SweepResult {
 
 /** What the sweep needs to know of one kind of upload. */
 export interface SweptArea {
+  /** The kind of upload, as the log names it. */
+  readonly name: string;
   readonly area: StagingArea;
   /** Whether the upload this record is of can no longer be used (expired, or long completed). */
   readonly isDue: (record: unknown, id: string, now: Date) => boolean;
@@ -28,6 +30,8 @@ export interface SweepOptions {
   readonly now?: Date | undefined;
   /** How many uploads are looked at at once. */
   readonly concurrency?: number | undefined;
+  /** Told when an area could not be listed (counted as one failure; the next area goes on). */
+  readonly onAreaFailed?: ((name: string, error: unknown) => void) | undefined;
 }
 
 /**
@@ -40,11 +44,13 @@ export function sweptAreasOf(staging: Staging, directExpiresSeconds: number): Sw
   const expiryMs = directExpiresSeconds * 1000;
   return [
     {
+      name: 'tus',
       area: staging.tus,
       isDue: (record, id, now) => isExpired(parseUploadRecord(record, id), now),
       orphanGraceMs: 0,
     },
     {
+      name: 'direct',
       area: staging.direct,
       isDue: (value, id, now) => {
         const record = parseDirectUploadRecord(value, id);
@@ -66,7 +72,7 @@ export function sweptAreasOf(staging: Staging, directExpiresSeconds: number): Sw
  */
 export async function sweepUploads(
   areas: readonly SweptArea[],
-  { now = new Date(), concurrency = 8 }: SweepOptions = {},
+  { now = new Date(), concurrency = 8, onAreaFailed }: SweepOptions = {},
 ): Promise<SweepResult> {
   let checked = 0;
   let removed = 0;
@@ -97,20 +103,27 @@ export async function sweepUploads(
     running.add(task);
     if (running.size >= concurrency) await Promise.race(running);
   };
-  for (const { area, isDue, orphanGraceMs } of areas) {
-    for await (const id of area.records.listIds()) {
-      // No record: bytes alone, which the second pass looks at.
-      await sweepOne(area, id, (found) =>
-        found === undefined ? 'not mine' : isDue(found.record, id, now),
-      );
+  for (const { name, area, isDue, orphanGraceMs } of areas) {
+    try {
+      for await (const id of area.records.listIds()) {
+        // No record: bytes alone, which the second pass looks at.
+        await sweepOne(area, id, (found) =>
+          found === undefined ? 'not mine' : isDue(found.record, id, now),
+        );
+      }
+      await Promise.all(running);
+      for await (const { id, createdAt } of area.bytes.list()) {
+        // Nothing written within the grace can be due: its record need not be read.
+        if (createdAt.valueOf() + orphanGraceMs > now.valueOf()) continue;
+        // With a record, the first pass looked at it.
+        await sweepOne(area, id, (found) => (found === undefined ? true : 'not mine'));
+      }
+    } catch (error) {
+      // A listing failed: this area waits for the next sweep, the others need not.
+      failed += 1;
+      onAreaFailed?.(name, error);
     }
-    await Promise.all(running);
-    for await (const { id, createdAt } of area.bytes.list()) {
-      // Nothing written within the grace can be due: its record need not be read.
-      if (createdAt.valueOf() + orphanGraceMs > now.valueOf()) continue;
-      // With a record, the first pass looked at it.
-      await sweepOne(area, id, (found) => (found === undefined ? true : 'not mine'));
-    }
+    // Each upload's task catches its own failure.
     await Promise.all(running);
   }
   return { checked, removed, failed };

@@ -38,6 +38,12 @@ export interface ByteArea {
    * with a StagingError of kind "cannot_sign".
    */
   target(request: TargetRequest, options: TargetOptions): Promise<UploadTarget>;
+  /**
+   * Whether a target of `method` can be had, as far as the area knows without a request: false
+   * where `target` would fail with "cannot_sign" (GCS credentials found unable to sign), so a
+   * caller refuses before it writes anything for the upload.
+   */
+  offers(method: UploadMethod): boolean;
   /** The client's object once it has arrived whole; undefined before. */
   stagedObject(id: string): Promise<StagedObject | undefined>;
   /** Reads the client's object, `object` being what stagedObject answered. */

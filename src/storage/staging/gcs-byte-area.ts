@@ -16,6 +16,7 @@ import {
   type StagedPiece,
   type TargetOptions,
   type TargetRequest,
+  type UploadMethod,
   type UploadTarget,
 } from './byte-area.js';
 import {
@@ -186,6 +187,11 @@ export class GcsByteArea implements ByteArea {
     if (this.canSign === false) return;
     this.canSign = false;
     this.options.onSigningUnavailable?.(cause);
+  }
+
+  offers(method: UploadMethod): boolean {
+    // Unknown (a transient failure at checkSigning) is tried: the first PUT finds out.
+    return method !== 'put' || this.canSign !== false;
   }
 
   async target(request: TargetRequest, options: TargetOptions): Promise<UploadTarget> {

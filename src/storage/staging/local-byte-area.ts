@@ -159,6 +159,11 @@ export class LocalByteArea implements ByteArea {
     await this.removeFiles(id, (entry) => entry.startsWith('piece.'));
   }
 
+  /** Both: the service signs its own upload URLs. */
+  offers(): boolean {
+    return true;
+  }
+
   target(request: TargetRequest, options: TargetOptions): Promise<UploadTarget> {
     assertStagedNames(request.id);
     return Promise.resolve({
@@ -229,6 +234,8 @@ export class LocalByteArea implements ByteArea {
     const stream = createWriteStream(file, { flags: 'r+', start: first, flush: true });
     try {
       await pipeline(body, stream);
+    } catch (error) {
+      throw goneOr(error, id);
     } finally {
       if (!stream.closed)
         await new Promise<void>((resolve) => stream.once('close', () => resolve()));
@@ -238,7 +245,11 @@ export class LocalByteArea implements ByteArea {
 
   /** The last chunk is in: the session's bytes become the staged object. */
   async finishChunks(id: string): Promise<void> {
-    await fs.rename(this.objectPath(id, 'partial'), this.objectPath(id, 'data'));
+    await fs
+      .rename(this.objectPath(id, 'partial'), this.objectPath(id, 'data'))
+      .catch((error: unknown) => {
+        throw goneOr(error, id);
+      });
   }
 
   async removeStaged(id: string): Promise<void> {

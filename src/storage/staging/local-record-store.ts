@@ -103,22 +103,23 @@ export class LocalRecordStore implements RecordStore {
   }
 
   /**
-   * Removes the record files, then the folder once nothing else is in it: bytes still there
-   * (a PATCH that wrote on while the upload was removed) keep it, for the sweep.
+   * Removes the upload's folder, with whatever is in it (bytes a PATCH wrote while the upload
+   * was being removed included). It is first renamed into `.incoming/` (whose stale entries
+   * init clears): from then on a writer that read the record before, and opens a piece or
+   * links its next version, finds no folder and gets a conflict. Removed in place, the folder
+   * would outlive such a piece, and that writer's link would bring the upload back.
    */
   async remove(id: string): Promise<void> {
     assertStagedNames(id);
+    const away = path.join(this.incoming, randomUUID());
     try {
-      const versions = await this.versions(id);
-      await Promise.all(
-        versions.map((version) => fs.rm(this.recordFile(id, version), { force: true })),
-      );
-      await fs.rmdir(this.folderOf(id)).catch((error: unknown) => {
-        if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTEMPTY')) throw error;
-      });
+      await fs.rename(this.folderOf(id), away);
     } catch (error) {
+      if (isErrno(error, 'ENOENT')) return;
       throw asStagingError(error, `cannot remove staged upload ${id}`);
     }
+    // Best effort: the folder is out of every upload's way already, and init clears it later.
+    await fs.rm(away, { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Every upload folder: one whose record is gone (bytes only) reads as undefined. */

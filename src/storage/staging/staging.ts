@@ -17,7 +17,11 @@ export interface Staging {
   readonly direct: StagingArea;
 }
 
-/** Removes an upload from its area: its bytes first, then its record (an id without its record is only ever an orphan). */
+/**
+ * Removes an upload from its area: its bytes first, then its record (an id without its record
+ * is only ever an orphan). The local record store takes the upload's folder with the record,
+ * so bytes a late writer put there go too, and that writer's next step is a conflict.
+ */
 export async function removeUpload(area: StagingArea, id: string): Promise<void> {
   await area.bytes.removeAll(id);
   await area.records.remove(id);
