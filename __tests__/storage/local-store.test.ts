@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,6 +161,48 @@ describe('LocalStore', () => {
       ).rejects.toThrow(/unsafe object name/);
       // Staging (.staging/) is the staging layer's (createStaging), not the store's.
       expect(await readdir(directory)).toEqual(['.incoming', '.meta']);
+      expect(await localLeftovers(directory)).toEqual([]);
+    });
+  });
+
+  describe('putConcatenated', () => {
+    it('stores the first `size` bytes of each file in turn, past the copy buffer, and leaves no temp file', async () => {
+      const directory = await freshDirectory();
+      const store = new LocalStore(directory, baseUrl);
+      await store.init();
+      const parts = [randomBytes(1536 * 1024 + 7), randomBytes(5), randomBytes(2 * 1024 * 1024)];
+      const pieces = await freshDirectory();
+      const files = await Promise.all(
+        parts.map(async (part, index) => {
+          const file = path.join(pieces, `piece-${index}`);
+          // Longer than what counts: a writer that died past its commit.
+          await writeFile(file, Buffer.concat([part, Buffer.from('not counted')]));
+          return { file, size: part.length };
+        }),
+      );
+      const name = objectName('jpg');
+      await store.putConcatenated(name, files, { contentType: 'image/jpeg', metadata: {} });
+      expect((await readFile(path.join(directory, name))).equals(Buffer.concat(parts))).toBe(true);
+      expect((await store.stat(name))?.size).toBe(
+        parts.reduce((sum, part) => sum + part.length, 0),
+      );
+      expect(await localLeftovers(directory)).toEqual([]);
+    });
+
+    it('fails on a file shorter than its size, storing nothing and leaving no temp file', async () => {
+      const directory = await freshDirectory();
+      const store = new LocalStore(directory, baseUrl);
+      await store.init();
+      const file = path.join(await freshDirectory(), 'short');
+      await writeFile(file, randomBytes(100));
+      const name = objectName('jpg');
+      await expect(
+        store.putConcatenated(name, [{ file, size: 101 }], {
+          contentType: 'image/jpeg',
+          metadata: {},
+        }),
+      ).rejects.toThrow(/fewer than 101 bytes/);
+      expect(await localObjectNames(directory)).toEqual([]);
       expect(await localLeftovers(directory)).toEqual([]);
     });
   });

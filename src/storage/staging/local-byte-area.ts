@@ -126,9 +126,9 @@ export class LocalByteArea implements ByteArea {
 
   /**
    * One piece (a whole upload in one PATCH, as tus-js-client and Uppy send by default) is
-   * linked into the store: not a byte copied. Several are streamed into one new file: read
-   * once, and nothing else done with them (a file cannot be made of other files' bytes
-   * without a copy).
+   * linked into the store: not a byte copied. Several are copied into one new file of the
+   * store (a file cannot be made of other files' bytes without a copy): read once, nothing
+   * else done with them.
    */
   private async publish(
     into: LocalPublishing,
@@ -145,7 +145,12 @@ export class LocalByteArea implements ByteArea {
       const size = (await fs.stat(file).catch(() => undefined))?.size;
       if (size === pieces[0]!.size) return into.putLinked(name, file, options);
     }
-    return into.put(name, this.readPieces(id, pieces), options);
+    const folder = this.folderOf(id);
+    const files = pieces.map((piece) => ({
+      file: path.join(folder, `piece.${piece.name}`),
+      size: piece.size,
+    }));
+    return into.putConcatenated(name, files, options);
   }
 
   async removePiece(id: string, piece: StagedPiece): Promise<void> {
@@ -354,8 +359,12 @@ class Flushing {
   }
 }
 
-/** The store a local staging publishes into (LocalStore's put and putLinked). */
+/** The store a local staging publishes into (LocalStore's putConcatenated and putLinked). */
 export interface LocalPublishing {
-  put(name: string, body: Readable, options: PublishOptions): Promise<void>;
+  putConcatenated(
+    name: string,
+    files: readonly { readonly file: string; readonly size: number }[],
+    options: PublishOptions,
+  ): Promise<void>;
   putLinked(name: string, file: string, options: PublishOptions): Promise<void>;
 }
