@@ -82,8 +82,9 @@ export const smokeRenditionOptions: Omit<RenditionOptions, 'lines'> = {
   rounds: 1,
   uploads: 4,
   warmRounds: 1,
-  phone: { width: 1200, height: 900, quality: 88, noise: 24 },
-  big: { width: 1200, height: 900, quality: 100, noise: 40 },
+  // The full run's pictures, smaller.
+  phone: { ...fullRenditionOptions.phone, width: 1200, height: 900 },
+  big: { ...fullRenditionOptions.big, width: 1200, height: 900 },
 };
 
 const key = 'bench-rendition-signing-key-of-32-bytes';

@@ -513,21 +513,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 }
 
 function loadRenditionsConfig(env: Env): RenditionsConfig {
-  const signingKeys = (read(env, 'RENDER_SIGNING_KEYS') ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key !== '');
+  const signingKeys = readList(env, 'RENDER_SIGNING_KEYS');
   if (signingKeys.some((key) => Buffer.byteLength(key, 'utf8') < 32)) {
     throw new ConfigError('RENDER_SIGNING_KEYS', 'must hold keys of at least 32 bytes each');
   }
-  const allowUnsigned = read(env, 'RENDER_ALLOW_UNSIGNED');
-  if (allowUnsigned !== undefined && allowUnsigned !== 'true' && allowUnsigned !== 'false') {
-    throw new ConfigError(
-      'RENDER_ALLOW_UNSIGNED',
-      `must be "true" or "false", got "${allowUnsigned}"`,
-    );
-  }
-  if (signingKeys.length === 0 && isProduction(env) && allowUnsigned !== 'true') {
+  const allowUnsigned = readBoolean(env, 'RENDER_ALLOW_UNSIGNED');
+  if (signingKeys.length === 0 && isProduction(env) && allowUnsigned !== true) {
     // Unsigned, anyone could make the server render every size of every image.
     throw new ConfigError(
       'RENDER_SIGNING_KEYS',
@@ -618,17 +609,14 @@ function loadVariantsConfig(env: Env): VariantsConfig {
       `must be one of ${Object.keys(variantFormats).join(', ')}, got "${format}"`,
     );
   }
-  const eager = read(env, 'IMAGE_VARIANTS_EAGER');
-  if (eager !== undefined && eager !== 'true' && eager !== 'false') {
-    throw new ConfigError('IMAGE_VARIANTS_EAGER', `must be "true" or "false", got "${eager}"`);
-  }
+  const eager = readBoolean(env, 'IMAGE_VARIANTS_EAGER') === true;
   const placeholders = read(env, 'IMAGE_PLACEHOLDERS')?.toLowerCase();
   if (placeholders !== undefined && placeholders !== 'on' && placeholders !== 'off') {
     throw new ConfigError('IMAGE_PLACEHOLDERS', `must be "on" or "off", got "${placeholders}"`);
   }
   return {
     specs,
-    eager: eager === 'true',
+    eager,
     format,
     quality: readInteger(
       env,
@@ -638,8 +626,7 @@ function loadVariantsConfig(env: Env): VariantsConfig {
       100,
     ),
     // A placeholder costs a decode at upload: by default only where variants already do.
-    placeholders:
-      placeholders === undefined ? specs.length > 0 && eager === 'true' : placeholders === 'on',
+    placeholders: placeholders === undefined ? specs.length > 0 && eager : placeholders === 'on',
     concurrency: readInteger(env, 'IMAGE_VARIANT_CONCURRENCY', os.availableParallelism(), 1, 256),
   };
 }
@@ -706,6 +693,16 @@ function readChunkBytes(env: Env): number {
     );
   }
   return value;
+}
+
+/** "true" or "false"; undefined when unset. */
+function readBoolean(env: Env, name: string): boolean | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') {
+    throw new ConfigError(name, `must be "true" or "false", got "${value}"`);
+  }
+  return value === 'true';
 }
 
 function readList(env: Env, name: string): string[] {
@@ -792,13 +789,10 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     throw new ConfigError('JWT_AUDIENCE', 'is required when JWT_SECRET or JWT_JWKS_URL is set');
   }
 
-  const allowAnonymous = read(env, 'ALLOW_ANONYMOUS');
-  if (allowAnonymous !== undefined && allowAnonymous !== 'true' && allowAnonymous !== 'false') {
-    throw new ConfigError('ALLOW_ANONYMOUS', `must be "true" or "false", got "${allowAnonymous}"`);
-  }
+  const allowAnonymous = readBoolean(env, 'ALLOW_ANONYMOUS');
   const anonymous = apiKeyHashes.length === 0 && !jwtConfigured;
   const production = isProduction(env);
-  if (anonymous && production && allowAnonymous !== 'true') {
+  if (anonymous && production && allowAnonymous !== true) {
     throw new ConfigError(
       'ALLOW_ANONYMOUS',
       'must be "true" to run without API_KEYS, JWT_SECRET or JWT_JWKS_URL when NODE_ENV=production',

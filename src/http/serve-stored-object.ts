@@ -14,10 +14,6 @@ import {
 import { responseSocket } from './response-socket.js';
 
 /**
- * An object opened for serving: its validators are known before a byte is read, and the bytes
- * are read (all, or one range) only when the answer carries them.
- */
-/**
  * What every stored image is served with, original or rendition: kept for a year (a name never
  * names other bytes), never sniffed, and never run as a page should a browser open it directly.
  */
@@ -27,6 +23,10 @@ export const storedImageHeaders = {
   'Content-Security-Policy': "default-src 'none'; sandbox",
 } as const;
 
+/**
+ * An object opened for serving: its validators are known before a byte is read, and the bytes
+ * are read (all, or one range) only when the answer carries them.
+ */
 export interface StoredObjectToServe {
   readonly size: number;
   readonly modified: Date;

@@ -2,7 +2,7 @@ import os from 'node:os';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppError, isAppError } from '../errors.js';
 import { heifImageTypes, sharedHeifDecoder, type HeifDecoder } from './codecs/heif/index.js';
-import { decodeCheckedTypes, type ImageMimeType } from './image-types.js';
+import { decodeCheckedTypes, isKnownImageType, type ImageMimeType } from './image-types.js';
 import { Semaphore, type ConcurrencyLimit } from './semaphore.js';
 
 // As in src/ingest/validate-image.ts: every original is decoded once per job, so libvips'
@@ -36,6 +36,11 @@ export const sharedImageJobLimit: ConcurrencyLimit = new Semaphore(os.availableP
  */
 export function canMakeVariants(type: ImageMimeType): boolean {
   return decodeCheckedTypes.includes(type);
+}
+
+/** A stored object's type (any string) that renditions can be made of. */
+export function canRender(type: string): type is ImageMimeType {
+  return isKnownImageType(type) && canMakeVariants(type);
 }
 
 export interface OpenImageOptions {

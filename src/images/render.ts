@@ -4,7 +4,7 @@ import type { ImageMimeType } from './image-types.js';
 import type { HeifDecoder } from './codecs/heif/index.js';
 import { imageError, openImage, sharedImageJobLimit } from './open-image.js';
 import type { ConcurrencyLimit } from './semaphore.js';
-import { boxFor, encode } from './variants.js';
+import { boxFor, encode, frameHeight, resizeToBox } from './variants.js';
 
 /** One rendition, every choice made (src/renditions/rendition-params.ts decides them). */
 export interface RenderSpec {
@@ -41,7 +41,7 @@ export interface Rendered {
   readonly contentType: ImageMimeType;
 }
 
-const contentTypes = {
+export const contentTypes = {
   avif: 'image/avif',
   webp: 'image/webp',
   jpeg: 'image/jpeg',
@@ -86,11 +86,10 @@ export async function renderImage(
       const { data, info } = await encodeAs(pipeline, spec)
         .timeout({ seconds: options.timeoutSeconds })
         .toBuffer({ resolveWithObject: true });
-      const frames = info.pages ?? 1;
       return {
         bytes: data,
         width: info.width,
-        height: frames > 1 ? (info.pageHeight ?? info.height) : info.height,
+        height: frameHeight(info),
         contentType: contentTypes[spec.format],
       };
     } catch (error) {
@@ -150,15 +149,7 @@ function resized(pipeline: Sharp, spec: RenderSpec, width: number, height: numbe
   if (spec.fit === 'cover' && spec.gravity === 'focus' && spec.focus !== undefined) {
     return aroundFocus(pipeline, box, width, height, spec.focus);
   }
-  return pipeline.resize({
-    width: box.width,
-    height: box.height,
-    fit: spec.fit,
-    position: positionOf(spec.gravity),
-    withoutEnlargement: true,
-    // `contain` pads with this: transparent, and white once JPEG drops the alpha.
-    background: { r: 255, g: 255, b: 255, alpha: 0 },
-  });
+  return resizeToBox(pipeline, box, spec.fit, positionOf(spec.gravity));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Sharp } from 'sharp';
+import type { FitEnum, OutputInfo, Sharp } from 'sharp';
 import type { HeifDecoder } from './codecs/heif/index.js';
 import {
   decodeOnce,
@@ -160,15 +160,7 @@ async function runDerivatives(
     const source = (): Sharp => (raster === undefined ? image.pipeline() : rasterPipeline(raster));
     const variantJobs = specs.map(async (spec, index): Promise<Variant> => {
       const box = boxes[index]!;
-      const pipeline = source().resize({
-        width: box.width,
-        height: box.height,
-        fit: spec.fit,
-        position: 'centre',
-        withoutEnlargement: true,
-        // `contain` pads with this: transparent, and white once JPEG drops the alpha.
-        background: { r: 255, g: 255, b: 255, alpha: 0 },
-      });
+      const pipeline = resizeToBox(source(), box, spec.fit);
       const { data, info } = await encode(pipeline, format, quality)
         .timeout({ seconds: secondsLeft() })
         .toBuffer({ resolveWithObject: true });
@@ -176,7 +168,7 @@ async function runDerivatives(
       return {
         name: spec.name,
         width: info.width,
-        height: frames > 1 ? (info.pageHeight ?? info.height) : info.height,
+        height: frameHeight(info),
         frames,
         bytes: data,
         contentType: variantContentType(format),
@@ -268,4 +260,26 @@ export function encode(
         .flatten({ background: '#ffffff' })
         .jpeg({ quality, mozjpeg: effort === 'small' });
   }
+}
+
+/** Resized into `box`, never enlarged; `contain` pads transparent (white once JPEG drops it). */
+export function resizeToBox(
+  pipeline: Sharp,
+  box: { readonly width: number; readonly height: number },
+  fit: keyof FitEnum,
+  position: string | number = 'centre',
+): Sharp {
+  return pipeline.resize({
+    width: box.width,
+    height: box.height,
+    fit,
+    position,
+    withoutEnlargement: true,
+    background: { r: 255, g: 255, b: 255, alpha: 0 },
+  });
+}
+
+/** An encoded image's height: one frame's, for an animation. */
+export function frameHeight(info: OutputInfo): number {
+  return (info.pages ?? 1) > 1 ? (info.pageHeight ?? info.height) : info.height;
 }

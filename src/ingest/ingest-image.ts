@@ -100,6 +100,21 @@ export interface IngestedImage {
   readonly renditions?: RenditionLinks | undefined;
 }
 
+/** A stored image as the pipeline answers it: its URL, its variants' and its renditions'. */
+export function ingestedImage(
+  record: ImageRecord,
+  deleteToken: string | undefined,
+  { store, renditionLinks }: Pick<IngestContext, 'store' | 'renditionLinks'>,
+): IngestedImage {
+  return {
+    record,
+    url: store.publicUrl(record.name),
+    deleteToken,
+    variantUrls: variantUrlsOf(record, (name) => store.publicUrl(name)),
+    renditions: renditionLinks?.(record),
+  };
+}
+
 /** The 201 body: the image's description, and the delete token of an anonymous upload. */
 export type CreatedImage = ImageDescription & { readonly deleteToken?: string };
 
@@ -450,14 +465,7 @@ class Upload {
       throw error;
     }
     onSettled?.();
-    const stored = record();
-    return {
-      record: stored,
-      url: store.publicUrl(target.name),
-      deleteToken: target.deleteToken,
-      variantUrls: variantUrlsOf(stored, (name) => store.publicUrl(name)),
-      renditions: this.context.renditionLinks?.(stored),
-    };
+    return ingestedImage(record(), target.deleteToken, this.context);
   }
 
   private makesVariants(target: Target): boolean {
@@ -513,14 +521,7 @@ class Upload {
       // the update after its last chunk): a moment later the replay can answer in full.
       throw new AppError('storage_unavailable', { headers: { 'Retry-After': '1' } });
     }
-    const { store } = this.context;
-    return {
-      record,
-      url: store.publicUrl(earlier.name),
-      deleteToken: target.deleteToken,
-      variantUrls: variantUrlsOf(record, (name) => store.publicUrl(name)),
-      renditions: this.context.renditionLinks?.(record),
-    };
+    return ingestedImage(record, target.deleteToken, this.context);
   }
 
   /** The fingerprint of the whole image, reading the rest of the body if need be. */

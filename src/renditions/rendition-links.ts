@@ -1,5 +1,4 @@
-import { isKnownImageType } from '../images/image-types.js';
-import { canMakeVariants } from '../images/open-image.js';
+import { canRender } from '../images/open-image.js';
 import type { VariantSpec } from '../images/variant-spec.js';
 import type { RenditionLinker, RenditionLinks } from '../ingest/image-record.js';
 import { renditionPath, renditionQueryString } from './rendition-signing.js';
@@ -22,7 +21,7 @@ export interface RenditionLinkOptions {
  */
 export function renditionLinker(options: RenditionLinkOptions): RenditionLinker {
   return (record): RenditionLinks | undefined => {
-    if (!isKnownImageType(record.contentType) || !canMakeVariants(record.contentType)) {
+    if (!canRender(record.contentType)) {
       return undefined;
     }
     const path = renditionPath(record.id);

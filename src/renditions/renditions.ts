@@ -3,9 +3,9 @@ import type { Readable } from 'node:stream';
 import { AppError, isAppError, storageUnavailable } from '../errors.js';
 import type { HeifDecoder } from '../images/codecs/heif/index.js';
 import type { ImageMimeType } from '../images/image-types.js';
-import { extensionOf, isKnownImageType } from '../images/image-types.js';
-import { canMakeVariants } from '../images/open-image.js';
-import { renderImage, type Rendered } from '../images/render.js';
+import { extensionOf } from '../images/image-types.js';
+import { canRender } from '../images/open-image.js';
+import { contentTypes, renderImage, type Rendered } from '../images/render.js';
 import type { ConcurrencyLimit } from '../images/semaphore.js';
 import type { VariantSpec } from '../images/variant-spec.js';
 import { findStoredImage, isImageId } from '../ingest/find-image.js';
@@ -87,10 +87,6 @@ const knownOriginals = 4096;
 const preparedUrls = 4096;
 const keptAcceptLength = 512;
 
-function contentTypeOf(spec: RenditionSpec): ImageMimeType {
-  return `image/${spec.format}` as ImageMimeType;
-}
-
 /**
  * Renditions of stored images: rendered once from the original, written through to the store
  * under a name derived from the id and the canonical parameters, and served from there ever
@@ -160,11 +156,11 @@ export class Renditions {
     return {
       id,
       spec,
-      objectName: `${id}.${key}.${extensionOf(contentTypeOf(spec))}`,
+      objectName: `${id}.${key}.${extensionOf(contentTypes[spec.format])}`,
       etag: `"${key}"`,
       variesByAccept:
         (parsed.query.format ?? (parsed.query.preset ? presetFormat : 'auto')) === 'auto',
-      contentType: contentTypeOf(spec),
+      contentType: contentTypes[spec.format],
     };
   }
 
@@ -246,7 +242,7 @@ export class Renditions {
   ): Promise<Rendered> {
     const { store } = this.options;
     const type = record.contentType;
-    if (!isKnownImageType(type) || !canMakeVariants(type)) {
+    if (!canRender(type)) {
       throw new AppError('undecodable_image', {
         message: `Renditions of ${type} images cannot be made by this server.`,
       });

@@ -383,7 +383,6 @@ async function removeIfPresent(file: string): Promise<void> {
   });
 }
 
-/** File-system failures a retry later may not meet, in the store's terms. */
 /** The reads and writes of concatenateInto: large, so 100 MiB is about a hundred of each. */
 const concatenateBuffer = 1024 * 1024;
 
@@ -428,6 +427,7 @@ async function concatenateInto(
   }
 }
 
+/** File-system failures a retry later may not meet, in the store's terms. */
 function asUnavailable(error: unknown, message: string): unknown {
   const codes = ['EACCES', 'EIO', 'EMFILE', 'ENFILE', 'ENOSPC', 'EROFS'];
   return codes.some((code) => isErrno(error, code))

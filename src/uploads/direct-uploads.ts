@@ -3,8 +3,12 @@ import { pipeline, Transform, type Readable, type TransformCallback } from 'node
 import { AppError } from '../errors.js';
 import { findStoredImage } from '../ingest/find-image.js';
 import { idFromIdempotencyKey } from '../ingest/idempotency.js';
-import { variantUrlsOf } from '../ingest/image-record.js';
-import { createdImage, type CreatedImage, type IngestContext } from '../ingest/ingest-image.js';
+import {
+  createdImage,
+  ingestedImage,
+  type CreatedImage,
+  type IngestContext,
+} from '../ingest/ingest-image.js';
 import { pipeBody } from '../ingest/pipe-body.js';
 import type { TargetOptions, UploadMethod, UploadTarget } from '../storage/staging/byte-area.js';
 import { removeUpload, type StagingArea } from '../storage/staging/staging.js';
@@ -166,13 +170,9 @@ export class DirectUploads {
     const imageId = idFromIdempotencyKey(idempotencyKey!, scope!);
     const earlier = await fromStaging(findStoredImage(store, imageId, limits.allowedTypes));
     if (earlier === undefined) throw new AppError('upload_incomplete');
-    return createdImage({
-      record: earlier,
-      url: store.publicUrl(earlier.name),
-      deleteToken: record.owner === null ? await uploaderKeys.deleteToken(imageId) : undefined,
-      variantUrls: variantUrlsOf(earlier, (name) => store.publicUrl(name)),
-      renditions: renditionLinks?.(earlier),
-    });
+    const deleteToken =
+      record.owner === null ? await uploaderKeys.deleteToken(imageId) : undefined;
+    return createdImage(ingestedImage(earlier, deleteToken, { store, renditionLinks }));
   }
 
   /** The upload is over: record and bytes go. */

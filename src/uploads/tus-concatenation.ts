@@ -18,6 +18,7 @@ import {
   isExpired,
   parseUploadRecord,
   readOwnUpload,
+  usedByOf,
   type UploadRecord,
 } from './upload-record.js';
 
@@ -255,10 +256,6 @@ function completePartial({ record, version }: ReadPartial): { record: TakenParti
     throw new AppError('partial_upload_incomplete');
   }
   return { record: { ...record, length }, version };
-}
-
-function usedByOf(record: UploadRecord): string | null {
-  return record.concat?.kind === 'partial' ? record.concat.usedBy : null;
 }
 
 function usedFor(finalId: string | null): { kind: 'partial'; usedBy: string | null } {

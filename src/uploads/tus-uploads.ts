@@ -36,6 +36,7 @@ import {
   expiryFrom,
   isExpired,
   isPartial,
+  usedByOf,
   isUsedUp,
   parseUploadRecord,
   readOwnUpload,
@@ -164,7 +165,7 @@ export class TusUploads {
    * it meanwhile fails its own compare-and-swap rather than read bytes as they are removed.
    */
   private async withdrawPartial(record: UploadRecord, version: string): Promise<void> {
-    if (record.concat?.kind === 'partial' && record.concat.usedBy !== null) {
+    if (usedByOf(record) !== null) {
       throw new AppError('partial_upload_used');
     }
     const withdrawn: UploadRecord = { ...record, expiresAt: this.now().toISOString() };
@@ -174,7 +175,7 @@ export class TusUploads {
       if (!isStagingError(error, 'conflict')) throw stagingFailure(error);
       // Taken by a final upload, or changed by another request: the client may ask again.
       const now = await this.readOwn(record.id, record.owner ?? undefined);
-      const taken = now.record.concat?.kind === 'partial' && now.record.concat.usedBy !== null;
+      const taken = usedByOf(now.record) !== null;
       throw new AppError(taken ? 'partial_upload_used' : 'upload_offset_mismatch', { cause: error });
     }
   }
@@ -333,7 +334,7 @@ export class TusUploads {
     room: number,
   ): Promise<{ piece: UploadPiece | undefined; refusal?: AppError }> {
     if (patchesOf(record) >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
-    const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
+    const name = pieceNameAt(record.offset);
     const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
     const outcome: { refusal?: AppError; tooLarge?: boolean } = {};
     async function* output(): AsyncGenerator<Buffer> {
@@ -395,7 +396,7 @@ export class TusUploads {
     tail: Buffer,
     length: number | null,
   ): Promise<UploadPiece> {
-    const name = `${record.offset}-${randomBytes(8).toString('hex')}`;
+    const name = pieceNameAt(record.offset);
     const size = await this.writeOutput(record, name, Readable.from([tail]), length, tail.length);
     return { name, offset: record.offset, size };
   }
@@ -642,7 +643,7 @@ export class TusUploads {
     room: number,
   ): Promise<UploadPiece | undefined> {
     if (record.pieces.length >= maxUploadPieces) throw new AppError('too_many_upload_pieces');
-    const piece = { name: `${record.offset}-${randomBytes(8).toString('hex')}`, offset: record.offset };
+    const piece = { name: pieceNameAt(record.offset), offset: record.offset };
     // A cut body fails the pass-through, which the staging driver takes as the end of what
     // arrived; a body cut while the record was read is cut already (see pipeBody).
     const checked = pipeBody(request.body, new ChecksumPassThrough(request.checksum));
@@ -818,4 +819,9 @@ export function idempotencyKeyOf(record: UploadRecord): string {
  */
 function tooLarge(length: number | null, cause?: unknown): AppError {
   return new AppError(length === null ? 'payload_too_large' : 'upload_too_large', { cause });
+}
+
+/** A new piece's name: the offset it starts at, and a random part (two writers never share one). */
+function pieceNameAt(offset: number): string {
+  return `${offset}-${randomBytes(8).toString('hex')}`;
 }

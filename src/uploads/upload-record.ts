@@ -115,6 +115,11 @@ export function isPartial(record: UploadRecord): boolean {
   return record.concat?.kind === 'partial';
 }
 
+/** The final upload that took this partial upload; null for any other upload. */
+export function usedByOf(record: UploadRecord): string | null {
+  return record.concat?.kind === 'partial' ? record.concat.usedBy : null;
+}
+
 /** A partial upload a published final upload used up: only its record is left. */
 export function isUsedUp(record: UploadRecord): boolean {
   return isPartial(record) && record.state === 'done';

@@ -138,7 +138,7 @@ function looksLikeJwt(credential: string): boolean {
 }
 
 /** The longest `sub` taken: UUIDs, Auth0's `provider|id` and e-mail addresses fit well within. */
-export const maxSubjectLength = 255;
+const maxSubjectLength = 255;
 
 /**
  * The caller a verified token names. Its `sub` must be a string: a number or an object would

@@ -86,7 +86,7 @@ export function ingestContextOf(
 }
 
 /** The request header that carries an upload's focal point, `x,y` (each 0 to 1). */
-export const focusHeader = 'Image-Focus';
+const focusHeader = 'Image-Focus';
 
 function focusHeaderOf(ctx: Context): FocalPoint | undefined {
   const text = ctx.get(focusHeader);
